@@ -1,0 +1,110 @@
+/*
+ * synack/sim.h — the simulated network: hosts joined by lossy links on a
+ * virtual clock.
+ *
+ * Owns: the virtual clock, packets in flight, link impairments (delay,
+ * bandwidth, queue limit, loss, reordering, duplication, corruption) drawn
+ * from one seeded PRNG, and the observation tap. Must not touch: any TCP
+ * state — a host is only a pair of callbacks (deliver a packet; poll at time
+ * now and say when to be polled next), so the same simulator drives synack
+ * stacks, scripted peers or anything else.
+ *
+ * Determinism: the same seed, hosts, links and sends give the same events in
+ * the same order at the same virtual times, on every machine. Events at equal
+ * times run in the order they were scheduled.
+ *
+ * Time is in microseconds since the simulation started.
+ */
+#ifndef SYNACK_SIM_H
+#define SYNACK_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SYNACK_SIM_NEVER UINT64_MAX
+
+struct synack_sim;
+
+/* A host, as the simulator sees it. deliver() is called for each packet that
+ * arrives at the host (bytes valid only during the call). poll() is called
+ * after every step with the current time; it may call synack_sim_send() and
+ * returns the next time it wants to be polled (SYNACK_SIM_NEVER for none). */
+struct synack_sim_host_ops {
+    void (*deliver)(void *ctx, const uint8_t *pkt, size_t len, uint64_t now);
+    uint64_t (*poll)(void *ctx, uint64_t now);
+};
+
+/* Impairments of one direction of a link. Zero means "none" throughout. */
+struct synack_sim_link_params {
+    uint64_t delay_us;        /* one-way propagation delay */
+    uint64_t bandwidth_bps;   /* serialisation rate; 0 = infinite */
+    size_t queue_limit;       /* bytes waiting to be serialised; 0 = unbounded */
+    double loss;              /* probability a packet is dropped, 0..1 */
+    double reorder;           /* probability a packet is held back ... */
+    uint64_t reorder_us;      /* ... by up to this much extra delay */
+    double duplicate;         /* probability a packet is delivered twice */
+    double corrupt;           /* probability one random bit is flipped */
+};
+
+/* What happened to a packet entering a link, reported to the tap. */
+enum synack_sim_fate {
+    SYNACK_SIM_SENT = 0,         /* will be delivered intact */
+    SYNACK_SIM_LOST = 1,         /* dropped by the loss rate */
+    SYNACK_SIM_QUEUE_DROP = 2,   /* dropped: queue limit exceeded */
+    SYNACK_SIM_CORRUPTED = 3,    /* will be delivered with a bit flipped */
+    SYNACK_SIM_NO_ROUTE = 4,     /* no link from the sender to its destination */
+};
+
+/* Called for every packet a host sends, at send time, with its fate; and
+ * once more with SYNACK_SIM_SENT for a duplicate copy (dup = 1). */
+typedef void (*synack_sim_tap_fn)(void *ctx, int from_host, int to_host,
+                                  const uint8_t *pkt, size_t len, uint64_t now,
+                                  enum synack_sim_fate fate, int dup);
+
+struct synack_sim *synack_sim_create(uint64_t seed);
+void synack_sim_destroy(struct synack_sim *sim);
+uint64_t synack_sim_now(const struct synack_sim *sim);
+
+/* Adds a host owning IPv4 address addr (host byte order). Returns its id
+ * (>= 0) or -EINVAL / -ENOMEM. */
+int synack_sim_add_host(struct synack_sim *sim, uint32_t addr,
+                        const struct synack_sim_host_ops *ops, void *ctx);
+/* Joins two hosts with a link; each direction has its own impairments.
+ * Returns the link id or a negative errno. */
+int synack_sim_link(struct synack_sim *sim, int host_a, int host_b,
+                    const struct synack_sim_link_params *a_to_b,
+                    const struct synack_sim_link_params *b_to_a);
+/* Replaces the impairments of the direction of link that leaves from_host,
+ * mid-run if need be. Packets already in flight keep the fate they were
+ * given; the serialisation state (busy time, waiting bytes) carries over.
+ * Returns 0 or -EINVAL (bad link, from_host not on it, bad params). */
+int synack_sim_set_link_params(struct synack_sim *sim, int link, int from_host,
+                               const struct synack_sim_link_params *params);
+
+/* Sends an IPv4 packet from a host: the destination address in its header
+ * selects the link. The bytes are copied. Returns 0 or a negative errno
+ * (-EINVAL for a packet shorter than an IPv4 header). */
+int synack_sim_send(struct synack_sim *sim, int from_host, const uint8_t *pkt, size_t len);
+
+void synack_sim_set_tap(struct synack_sim *sim, synack_sim_tap_fn tap, void *ctx);
+
+/* Polls every host once at the current time (do this after changing a
+ * host's state from outside, e.g. after an application call). */
+void synack_sim_poll_hosts(struct synack_sim *sim);
+
+/* Time of the next event: a packet arrival or a host's poll deadline. */
+uint64_t synack_sim_next_event(const struct synack_sim *sim);
+
+/* Advances the clock to the next event (never past limit), delivers every
+ * packet due by then, then polls all hosts. Returns the new time, or
+ * SYNACK_SIM_NEVER when nothing is scheduled at or before limit (the clock
+ * then stays where it was). */
+uint64_t synack_sim_step(struct synack_sim *sim, uint64_t limit);
+
+/* Counters over the whole run. */
+struct synack_sim_stats {
+    uint64_t sent, delivered, lost, queue_drops, corrupted, duplicated, reordered, no_route;
+};
+void synack_sim_get_stats(const struct synack_sim *sim, struct synack_sim_stats *out);
+
+#endif

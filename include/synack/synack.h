@@ -1,0 +1,233 @@
+/*
+ * synack/synack.h — the public API of libsynack: the stack object (a
+ * sans-I/O TCP/IPv4 host) and its BSD-socket-like calls.
+ *
+ * The stack never reads a clock, sleeps, spawns threads or does I/O. The
+ * embedder (an event loop, the simulator, a test) owns time and the link:
+ *   - packets in:  synack_stack_input(stack, bytes, len, now)
+ *   - time in:     synack_stack_poll(stack, now) runs due timers and sends
+ *                  whatever is ready; it returns the next time it must be
+ *                  called (SYNACK_NEVER when nothing is pending).
+ *   - packets out: the output callback of struct synack_config.
+ *   - readiness:   synack_poll() on sockets, like poll(2) with timeout 0.
+ * Socket calls (connect, send, close, ...) only change buffers and state;
+ * the segments they cause go out at the next synack_stack_poll(). Call it
+ * after socket calls, as every event loop does.
+ *
+ * Conventions: every call returns 0 (or a count) on success and a negative
+ * errno value on failure (-ECONNREFUSED, -EAGAIN, ...); synack_strerror()
+ * names them. Addresses and ports are in host byte order. Time is in
+ * microseconds on the embedder's monotonic clock (any epoch).
+ *
+ * Lifecycle: a socket descriptor is valid from synack_socket() until
+ * synack_close(). After close, the connection may live on (FIN_WAIT_2,
+ * TIME_WAIT, ...) inside the stack; it is freed when it reaches CLOSED.
+ * Callbacks are never called from inside a socket call; the output and
+ * state callbacks run inside synack_stack_input / synack_stack_poll and
+ * must not call back into the stack.
+ */
+#ifndef SYNACK_SYNACK_H
+#define SYNACK_SYNACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SYNACK_NEVER UINT64_MAX
+
+typedef struct synack_stack synack_stack;
+
+/* ---- TCP states (RFC 9293 3.3.2), ordered as Linux orders its checks ---- */
+enum synack_tcp_state {
+    SYNACK_CLOSED = 0,
+    SYNACK_LISTEN,
+    SYNACK_SYN_SENT,
+    SYNACK_SYN_RCVD,
+    SYNACK_ESTABLISHED,
+    SYNACK_FIN_WAIT_1,
+    SYNACK_FIN_WAIT_2,
+    SYNACK_CLOSE_WAIT,
+    SYNACK_CLOSING,
+    SYNACK_LAST_ACK,
+    SYNACK_TIME_WAIT,
+};
+const char *synack_state_name(enum synack_tcp_state state);
+
+/* ---- Stack-wide tunables, in the spirit of Linux's net.ipv4 sysctls ---- */
+struct synack_tunables {
+    unsigned syn_retries;       /* SYN retransmissions before ETIMEDOUT (6) */
+    unsigned synack_retries;    /* SYN|ACK retransmissions (5) */
+    unsigned retries2;          /* data/FIN retransmissions before ETIMEDOUT (15) */
+    uint32_t msl_ms;            /* TIME_WAIT lasts 2*MSL (30000: 60 s as Linux) */
+    uint32_t fin_timeout_ms;    /* orphaned FIN_WAIT_2 lifetime (60000) */
+    uint32_t rto_initial_ms;    /* RFC 6298 initial RTO (1000) */
+    uint32_t rto_min_ms;        /* lower bound on the RTO (200, as Linux) */
+    uint32_t rto_max_ms;        /* upper bound on the RTO (120000) */
+    uint32_t delack_ms;         /* delayed-ACK timeout (40, Linux's minimum) */
+    uint32_t rcvbuf;            /* default receive buffer, bytes (65535) */
+    uint32_t sndbuf;            /* default send buffer, bytes (65536) */
+    uint32_t initial_cwnd;      /* initial window, segments (10, RFC 6928) */
+    unsigned max_backlog;       /* upper bound on listen()'s backlog (4096) */
+    unsigned max_syn_backlog;   /* half-open connections per listener (256) */
+    unsigned max_connections;   /* connections of all states (65536) */
+    uint16_t ephemeral_lo, ephemeral_hi; /* local port range (32768..60999) */
+    uint8_t ttl;                /* default IP TTL (64) */
+};
+
+/* Where outgoing IPv4 packets go. The bytes are valid only during the call. */
+typedef void (*synack_output_fn)(void *ctx, const uint8_t *pkt, size_t len);
+
+/* Optional ISN override for tests (deterministic traces). The default is
+ * RFC 6528: a keyed hash of the 4-tuple plus a 4-microsecond clock. */
+typedef uint32_t (*synack_isn_fn)(void *ctx, uint32_t laddr, uint16_t lport,
+                                  uint32_t raddr, uint16_t rport, uint64_t now);
+
+/* A connection, as trace hooks see it. */
+struct synack_conn_id {
+    uint32_t laddr, raddr;
+    uint16_t lport, rport;
+};
+/* Called at every state change of every connection (the ladder's source). */
+typedef void (*synack_state_fn)(void *ctx, const struct synack_conn_id *id,
+                                enum synack_tcp_state from, enum synack_tcp_state to,
+                                uint64_t now);
+
+struct synack_config {
+    uint32_t addr;              /* this host's IPv4 address */
+    uint16_t mtu;               /* link MTU (1500) */
+    struct synack_tunables tunables;
+    uint8_t secret[16];         /* key for ISNs and ephemeral ports: fill with
+                                 * random bytes (synack_config_init zeroes it) */
+    synack_output_fn output;
+    void *output_ctx;
+    synack_isn_fn isn_hook;     /* NULL: RFC 6528 generator */
+    void *isn_ctx;
+    synack_state_fn on_state;   /* NULL: none */
+    void *state_ctx;
+};
+
+/* Fills cfg with the defaults above (address 0, no output). */
+void synack_config_init(struct synack_config *cfg);
+
+int synack_stack_create(synack_stack **out, const struct synack_config *cfg);
+void synack_stack_destroy(synack_stack *stack);
+
+/* A packet arrived (raw IPv4, no link header). Never fails: bad packets are
+ * dropped and counted. */
+void synack_stack_input(synack_stack *stack, const uint8_t *pkt, size_t len, uint64_t now);
+/* Time is now: run due timers, send what is ready. Returns the next time the
+ * stack must be polled (SYNACK_NEVER if none). now must not go backwards. */
+uint64_t synack_stack_poll(synack_stack *stack, uint64_t now);
+/* The deadline synack_stack_poll last returned, updated by input and socket
+ * calls that create work (they make it "now"). */
+uint64_t synack_stack_next_deadline(const synack_stack *stack);
+
+void synack_stack_get_tunables(const synack_stack *stack, struct synack_tunables *out);
+/* Validates and applies; -EINVAL names no field, so check ranges first with
+ * the comments above. Affects new connections (and timers set from now on). */
+int synack_stack_set_tunables(synack_stack *stack, const struct synack_tunables *t);
+
+/* Stack-wide counters (a first set; more come with the counters issue). */
+struct synack_counters {
+    uint64_t in_packets, in_ip_errors, in_not_ours, in_fragments, in_other_proto;
+    uint64_t in_segs, in_tcp_errors, in_csum_errors, out_segs, retrans_segs, out_rsts;
+    uint64_t active_opens, passive_opens, attempt_fails, estab_resets, curr_estab;
+    uint64_t listen_drops, listen_overflows, challenge_acks, ooo_dropped;
+    uint64_t icmp_in, icmp_out_echo_replies;
+};
+void synack_stack_get_counters(const synack_stack *stack, struct synack_counters *out);
+
+/* ---- Sockets ------------------------------------------------------------ */
+
+struct synack_endpoint {
+    uint32_t addr;  /* host byte order; 0 = any */
+    uint16_t port;  /* host byte order; 0 = any (bind picks an ephemeral port) */
+};
+
+static inline uint32_t synack_ipv4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
+{
+    return ((uint32_t)a << 24) | ((uint32_t)b << 16) | ((uint32_t)c << 8) | d;
+}
+/* Parses "a.b.c.d" into *addr. Returns 0 or -EINVAL. */
+int synack_parse_ipv4(const char *text, uint32_t *addr);
+/* Formats addr as "a.b.c.d" into buf (at least 16 bytes); returns buf. */
+char *synack_format_ipv4(uint32_t addr, char *buf);
+
+#define SYNACK_SHUT_RD 0
+#define SYNACK_SHUT_WR 1
+#define SYNACK_SHUT_RDWR 2
+
+/* A stream socket. Returns a descriptor >= 0 or -EMFILE / -ENOMEM. */
+int synack_socket(synack_stack *stack);
+int synack_bind(synack_stack *stack, int sd, const struct synack_endpoint *local);
+int synack_listen(synack_stack *stack, int sd, int backlog);
+/* Returns a new descriptor, or -EAGAIN when no connection is ready. */
+int synack_accept(synack_stack *stack, int sd, struct synack_endpoint *peer);
+/* Starts the handshake: returns -EINPROGRESS; completion shows as POLLOUT
+ * (or POLLERR, with the reason from SO_ERROR / the next call). */
+int synack_connect(synack_stack *stack, int sd, const struct synack_endpoint *remote);
+/* Queues up to len bytes; returns the count queued or -EAGAIN when the send
+ * buffer is full, -EPIPE after shutdown(WR), -ENOTCONN, -ECONNRESET, ... */
+ssize_t synack_send(synack_stack *stack, int sd, const void *buf, size_t len);
+/* Returns bytes read, 0 at the peer's FIN, -EAGAIN when nothing is there. */
+ssize_t synack_recv(synack_stack *stack, int sd, void *buf, size_t len);
+int synack_shutdown(synack_stack *stack, int sd, int how);
+/* Graceful close (FIN after queued data); RST when unread data remains or
+ * SO_LINGER is {1, 0}. The descriptor is invalid afterwards. */
+int synack_close(synack_stack *stack, int sd);
+int synack_getsockname(synack_stack *stack, int sd, struct synack_endpoint *out);
+int synack_getpeername(synack_stack *stack, int sd, struct synack_endpoint *out);
+/* The state of the socket's connection (LISTEN for listeners). */
+int synack_getstate(synack_stack *stack, int sd, enum synack_tcp_state *out);
+
+/* Socket options. Levels and names are synack's own numbers. */
+#define SYNACK_SOL_SOCKET 1
+#define SYNACK_SOL_IP 2
+#define SYNACK_SOL_TCP 3
+
+#define SYNACK_SO_REUSEADDR 1 /* int */
+#define SYNACK_SO_RCVBUF 2    /* int, bytes; before connect/listen */
+#define SYNACK_SO_SNDBUF 3    /* int, bytes; before connect/listen */
+#define SYNACK_SO_ERROR 4     /* int, read-only: pending error as positive errno, cleared */
+#define SYNACK_SO_LINGER 5    /* struct synack_linger */
+#define SYNACK_IP_TTL 1       /* int, 1..255 */
+#define SYNACK_TCP_NODELAY 1  /* int */
+#define SYNACK_TCP_MAXSEG 2   /* int: clamp on the MSS we advertise and use */
+
+struct synack_linger {
+    int onoff;
+    int linger_s;
+};
+
+int synack_setsockopt(synack_stack *stack, int sd, int level, int name,
+                      const void *val, size_t len);
+int synack_getsockopt(synack_stack *stack, int sd, int level, int name,
+                      void *val, size_t *len);
+
+/* ---- Readiness ---------------------------------------------------------- */
+#define SYNACK_POLLIN 0x001
+#define SYNACK_POLLOUT 0x004
+#define SYNACK_POLLERR 0x008
+#define SYNACK_POLLHUP 0x010
+#define SYNACK_POLLNVAL 0x020
+
+struct synack_pollfd {
+    int sd;
+    short events;
+    short revents;
+};
+/* Fills revents for each entry (never blocks); returns how many are ready.
+ * POLLERR, POLLHUP and POLLNVAL are reported whatever events asks. */
+int synack_poll(synack_stack *stack, struct synack_pollfd *fds, size_t n);
+
+const char *synack_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

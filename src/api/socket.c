@@ -1,0 +1,519 @@
+/*
+ * socket.c — the BSD-socket-like calls of synack.h.
+ *
+ * Owns: the socket table (descriptors are small integers, reused lowest
+ * first after close), argument checking and errno results, socket options,
+ * readiness (synack_poll) and the error-string table. Must not touch:
+ * segments or timers directly — calls change buffers and state through the
+ * tcp layer's tcp_app_* functions and mark the connection dirty; the stack
+ * sends at the next synack_stack_poll. No call here ever invokes the output
+ * callback (packets made inside a call, such as an abort's RST, are queued).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stack/stack.h"
+
+/* Marks that we are inside a socket call (packets are deferred). */
+#define APP_ENTER(s) ((s)->in_app_call = true)
+#define APP_LEAVE(s) ((s)->in_app_call = false)
+
+static struct sock *sock_get(synack_stack *s, int sd)
+{
+    if (sd < 0 || sd >= s->nsocks || s->socks[sd].kind == SOCK_FREE) return NULL;
+    return &s->socks[sd];
+}
+
+int synack_socket(synack_stack *s)
+{
+    int sd = -1;
+    for (int i = 0; i < s->nsocks; i++) {
+        if (s->socks[i].kind == SOCK_FREE) {
+            sd = i;
+            break;
+        }
+    }
+    if (sd < 0) {
+        if (s->nsocks >= 1 << 20) return -EMFILE;
+        int n = s->nsocks ? s->nsocks * 2 : 16;
+        struct sock *ns = realloc(s->socks, (size_t)n * sizeof *ns);
+        if (!ns) return -ENOMEM;
+        memset(ns + s->nsocks, 0, (size_t)(n - s->nsocks) * sizeof *ns);
+        s->socks = ns;
+        sd = s->nsocks;
+        s->nsocks = n;
+    }
+    struct sock *k = &s->socks[sd];
+    memset(k, 0, sizeof *k);
+    k->kind = SOCK_NEW;
+    return sd;
+}
+
+int synack_bind(synack_stack *s, int sd, const struct synack_endpoint *local)
+{
+    struct sock *k = sock_get(s, sd);
+    if (!k) return -EBADF;
+    if (!local) return -EINVAL;
+    if (k->kind != SOCK_NEW || k->bound) return -EINVAL;
+    if (local->addr != 0 && local->addr != s->cfg.addr) return -EADDRNOTAVAIL;
+    struct synack_endpoint ep = *local;
+    if (ep.port == 0) {
+        ep.port = stack_ephemeral_port(s, s->cfg.addr, 0, 0);
+        if (ep.port == 0) return -EADDRINUSE;
+    } else if (stack_port_bound(s, ep.addr, ep.port, sd, k->opt.reuseaddr)) {
+        return -EADDRINUSE;
+    }
+    k->local = ep;
+    k->bound = true;
+    return 0;
+}
+
+int synack_listen(synack_stack *s, int sd, int backlog)
+{
+    struct sock *k = sock_get(s, sd);
+    if (!k) return -EBADF;
+    if (k->kind == SOCK_LISTENER) {
+        /* listen() again only changes the backlog, as on Linux. */
+        unsigned b = backlog <= 0 ? 1 : (unsigned)backlog;
+        k->listener->backlog = b > s->tun.max_backlog ? s->tun.max_backlog : b;
+        return 0;
+    }
+    if (k->kind != SOCK_NEW) return -EINVAL;
+    if (!k->bound) {
+        int err = synack_bind(s, sd, &(struct synack_endpoint){0, 0});
+        if (err) return err;
+    }
+    /* A listener needs its port free of other listeners even with SO_REUSEADDR. */
+    for (int i = 0; i < s->nsocks; i++) {
+        const struct sock *o = &s->socks[i];
+        if (i != sd && o->kind == SOCK_LISTENER && o->local.port == k->local.port &&
+            (o->local.addr == 0 || k->local.addr == 0 || o->local.addr == k->local.addr))
+            return -EADDRINUSE;
+    }
+    unsigned b = backlog <= 0 ? 1 : (unsigned)backlog;
+    if (b > s->tun.max_backlog) b = s->tun.max_backlog;
+    struct tcp_listener *l = stack_listener_add(s, k->local.addr, k->local.port, sd, b);
+    if (!l) return -ENOMEM;
+    k->listener = l;
+    k->kind = SOCK_LISTENER;
+    return 0;
+}
+
+int synack_accept(synack_stack *s, int sd, struct synack_endpoint *peer)
+{
+    struct sock *k = sock_get(s, sd);
+    if (!k) return -EBADF;
+    if (k->kind != SOCK_LISTENER) return -EINVAL;
+    if (!k->listener->accept_head) return -EAGAIN;
+    int nsd = synack_socket(s); /* may move s->socks: look k up again after */
+    if (nsd < 0) return nsd;
+    k = &s->socks[sd];
+    struct tcp_conn *c = stack_listener_take(s, k->listener);
+    struct sock *n = &s->socks[nsd];
+    n->kind = SOCK_CONN;
+    n->bound = true;
+    n->opt = k->opt;
+    n->local.addr = c->id.laddr;
+    n->local.port = c->id.lport;
+    n->conn = c;
+    c->sd = nsd;
+    if (peer) {
+        peer->addr = c->id.raddr;
+        peer->port = c->id.rport;
+    }
+    return nsd;
+}
+
+int synack_connect(synack_stack *s, int sd, const struct synack_endpoint *remote)
+{
+    struct sock *k = sock_get(s, sd);
+    if (!k) return -EBADF;
+    if (!remote) return -EINVAL;
+    if (k->kind == SOCK_LISTENER) return -EINVAL;
+    if (k->kind == SOCK_CONN) {
+        if (k->conn->state == SYNACK_SYN_SENT || k->conn->state == SYNACK_SYN_RCVD) return -EALREADY;
+        if (k->conn->state == SYNACK_CLOSED) return -EINVAL;
+        return -EISCONN;
+    }
+    if (remote->port == 0 || remote->addr == 0 || remote->addr == 0xffffffffu) return -EINVAL;
+    uint32_t laddr = s->cfg.addr;
+    uint16_t lport = k->bound ? k->local.port : stack_ephemeral_port(s, laddr, remote->addr, remote->port);
+    if (lport == 0) return -EADDRNOTAVAIL;
+    if (stack_conn_lookup(s, laddr, lport, remote->addr, remote->port)) return -EADDRINUSE;
+    struct synack_conn_id id = {.laddr = laddr, .raddr = remote->addr, .lport = lport,
+                                .rport = remote->port};
+    int err;
+    struct tcp_conn *c = stack_conn_new(s, &id, &k->opt, &err);
+    if (!c) return err;
+    stack_conn_insert(s, c);
+    k->kind = SOCK_CONN;
+    k->bound = true;
+    k->local.addr = laddr;
+    k->local.port = lport;
+    k->conn = c;
+    c->sd = sd;
+    APP_ENTER(s);
+    s->env.now = s->now;
+    tcp_open_active(&s->env, c, stack_isn(s, &id));
+    APP_LEAVE(s);
+    stack_mark_dirty(s, c);
+    return -EINPROGRESS;
+}
+
+/* The error a data call reports on a dead or failed connection. */
+static int conn_error(struct sock *k)
+{
+    struct tcp_conn *c = k->conn;
+    if (c->err) {
+        int e = c->err;
+        return -e;
+    }
+    return c->state == SYNACK_CLOSED ? -ENOTCONN : 0;
+}
+
+ssize_t synack_send(synack_stack *s, int sd, const void *buf, size_t len)
+{
+    struct sock *k = sock_get(s, sd);
+    if (!k) return -EBADF;
+    if (k->kind != SOCK_CONN) return -ENOTCONN;
+    if (!buf && len) return -EFAULT;
+    struct tcp_conn *c = k->conn;
+    if (c->err) return -c->err;
+    if (k->shut_wr || c->fin_queued) return -EPIPE;
+    switch (c->state) {
+    case SYNACK_SYN_SENT:
+    case SYNACK_SYN_RCVD:
+        return -EAGAIN;   /* not yet connected: wait for POLLOUT */
+    case SYNACK_ESTABLISHED:
+    case SYNACK_CLOSE_WAIT:
+        break;
+    case SYNACK_CLOSED:
+        return -ENOTCONN;
+    default:
+        return -EPIPE;
+    }
+    if (len == 0) return 0;
+    uint32_t chunk = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+    uint32_t n = tcp_app_send(&s->env, c, buf, chunk);
+    if (n == 0) return -EAGAIN;
+    stack_mark_dirty(s, c);
+    return (ssize_t)n;
+}
+
+ssize_t synack_recv(synack_stack *s, int sd, void *buf, size_t len)
+{
+    struct sock *k = sock_get(s, sd);
+    if (!k) return -EBADF;
+    if (k->kind != SOCK_CONN) return -ENOTCONN;
+    if (!buf && len) return -EFAULT;
+    struct tcp_conn *c = k->conn;
+    if (tcp_readable(c) > 0) {
+        if (len == 0) return 0;
+        uint32_t chunk = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+        uint32_t n = tcp_app_recv(&s->env, c, buf, chunk);
+        if (c->ack_now) stack_mark_dirty(s, c); /* window update */
+        return (ssize_t)n;
+    }
+    if (c->peer_fin || k->shut_rd) return 0;
+    int e = conn_error(k);
+    return e ? e : -EAGAIN;
+}
+
+int synack_shutdown(synack_stack *s, int sd, int how)
+{
+    struct sock *k = sock_get(s, sd);
+    if (!k) return -EBADF;
+    if (how < SYNACK_SHUT_RD || how > SYNACK_SHUT_RDWR) return -EINVAL;
+    if (k->kind != SOCK_CONN) return -ENOTCONN;
+    struct tcp_conn *c = k->conn;
+    if (c->state == SYNACK_CLOSED || c->state == SYNACK_SYN_SENT) return -ENOTCONN;
+    if (how != SYNACK_SHUT_WR) k->shut_rd = true;
+    if (how != SYNACK_SHUT_RD && !k->shut_wr) {
+        k->shut_wr = true;
+        APP_ENTER(s);
+        s->env.now = s->now;
+        tcp_app_close_write(&s->env, c);
+        APP_LEAVE(s);
+        stack_mark_dirty(s, c);
+    }
+    return 0;
+}
+
+int synack_close(synack_stack *s, int sd)
+{
+    struct sock *k = sock_get(s, sd);
+    if (!k) return -EBADF;
+    APP_ENTER(s);
+    s->env.now = s->now;
+    if (k->kind == SOCK_LISTENER) {
+        stack_listener_remove(s, k->listener);
+    } else if (k->kind == SOCK_CONN) {
+        struct tcp_conn *c = k->conn;
+        if (c->state == SYNACK_CLOSED) {
+            stack_conn_bury(s, c);
+        } else if ((k->opt.linger.onoff && k->opt.linger.linger_s == 0) || tcp_readable(c) > 0) {
+            /* SO_LINGER {1, 0}, or unread data (RFC 2525 2.17): abort with RST. */
+            c->sd = -1;
+            tcp_app_abort(&s->env, c);
+        } else {
+            tcp_app_close_write(&s->env, c);
+            tcp_app_orphan(&s->env, c);
+            if (c->state == SYNACK_CLOSED) stack_conn_bury(s, c);
+            else stack_mark_dirty(s, c);
+        }
+    }
+    APP_LEAVE(s);
+    memset(k, 0, sizeof *k);
+    k->kind = SOCK_FREE;
+    return 0;
+}
+
+int synack_getsockname(synack_stack *s, int sd, struct synack_endpoint *out)
+{
+    struct sock *k = sock_get(s, sd);
+    if (!k) return -EBADF;
+    if (!out) return -EFAULT;
+    *out = k->local;
+    return 0;
+}
+
+int synack_getpeername(synack_stack *s, int sd, struct synack_endpoint *out)
+{
+    struct sock *k = sock_get(s, sd);
+    if (!k) return -EBADF;
+    if (!out) return -EFAULT;
+    if (k->kind != SOCK_CONN || k->conn->state == SYNACK_CLOSED || k->conn->state == SYNACK_SYN_SENT)
+        return -ENOTCONN;
+    out->addr = k->conn->id.raddr;
+    out->port = k->conn->id.rport;
+    return 0;
+}
+
+int synack_getstate(synack_stack *s, int sd, enum synack_tcp_state *out)
+{
+    struct sock *k = sock_get(s, sd);
+    if (!k) return -EBADF;
+    if (k->kind == SOCK_LISTENER) *out = SYNACK_LISTEN;
+    else if (k->kind == SOCK_CONN) *out = k->conn->state;
+    else *out = SYNACK_CLOSED;
+    return 0;
+}
+
+/* ---- options ------------------------------------------------------------- */
+
+static int get_int(const void *val, size_t len, int *out)
+{
+    if (!val || len < sizeof(int)) return -EINVAL;
+    memcpy(out, val, sizeof(int));
+    return 0;
+}
+
+static int put_int(void *val, size_t *len, int v)
+{
+    if (!val || !len || *len < sizeof(int)) return -EINVAL;
+    memcpy(val, &v, sizeof v);
+    *len = sizeof v;
+    return 0;
+}
+
+int synack_setsockopt(synack_stack *s, int sd, int level, int name, const void *val, size_t len)
+{
+    struct sock *k = sock_get(s, sd);
+    if (!k) return -EBADF;
+    struct tcp_conn *c = k->kind == SOCK_CONN ? k->conn : NULL;
+    int v = 0;
+    if (level == SYNACK_SOL_SOCKET && name == SYNACK_SO_LINGER) {
+        if (!val || len < sizeof(struct synack_linger)) return -EINVAL;
+        memcpy(&k->opt.linger, val, sizeof k->opt.linger);
+        if (k->opt.linger.linger_s < 0) k->opt.linger.linger_s = 0;
+        return 0;
+    }
+    int err = get_int(val, len, &v);
+    if (err) return err;
+    switch (level) {
+    case SYNACK_SOL_SOCKET:
+        switch (name) {
+        case SYNACK_SO_REUSEADDR: k->opt.reuseaddr = v != 0; return 0;
+        case SYNACK_SO_RCVBUF:
+        case SYNACK_SO_SNDBUF:
+            if (v < 256 || v > (1 << 30)) return -EINVAL;
+            if (c) return -EISCONN; /* buffers are sized when the connection is made */
+            if (name == SYNACK_SO_RCVBUF) k->opt.rcvbuf = (uint32_t)v;
+            else k->opt.sndbuf = (uint32_t)v;
+            return 0;
+        case SYNACK_SO_ERROR: return -ENOPROTOOPT;
+        default: return -ENOPROTOOPT;
+        }
+    case SYNACK_SOL_IP:
+        if (name != SYNACK_IP_TTL) return -ENOPROTOOPT;
+        if (v < 1 || v > 255) return -EINVAL;
+        k->opt.ttl = (uint8_t)v;
+        if (c) c->ttl = (uint8_t)v;
+        return 0;
+    case SYNACK_SOL_TCP:
+        switch (name) {
+        case SYNACK_TCP_NODELAY:
+            k->opt.nodelay = v != 0;
+            if (c) {
+                c->nodelay = v != 0;
+                stack_mark_dirty(s, c); /* queued runts may go now */
+            }
+            return 0;
+        case SYNACK_TCP_MAXSEG:
+            if (v < TCP_MIN_MSS || v > 65535) return -EINVAL;
+            k->opt.user_mss = (uint16_t)v;
+            if (c && c->state == SYNACK_CLOSED) c->user_mss = (uint16_t)v;
+            return 0;
+        default: return -ENOPROTOOPT;
+        }
+    default:
+        return -ENOPROTOOPT;
+    }
+}
+
+int synack_getsockopt(synack_stack *s, int sd, int level, int name, void *val, size_t *len)
+{
+    struct sock *k = sock_get(s, sd);
+    if (!k) return -EBADF;
+    struct tcp_conn *c = k->kind == SOCK_CONN ? k->conn : NULL;
+    switch (level) {
+    case SYNACK_SOL_SOCKET:
+        switch (name) {
+        case SYNACK_SO_REUSEADDR: return put_int(val, len, k->opt.reuseaddr);
+        case SYNACK_SO_RCVBUF: return put_int(val, len, (int)(c ? c->rcvbuf.cap : k->opt.rcvbuf ? k->opt.rcvbuf : s->tun.rcvbuf));
+        case SYNACK_SO_SNDBUF: return put_int(val, len, (int)(c ? c->sndbuf.cap : k->opt.sndbuf ? k->opt.sndbuf : s->tun.sndbuf));
+        case SYNACK_SO_ERROR: {
+            int e = k->err;
+            if (!e && c) {
+                e = c->err;
+                c->err = 0;
+            }
+            k->err = 0;
+            return put_int(val, len, e);
+        }
+        case SYNACK_SO_LINGER:
+            if (!val || !len || *len < sizeof(struct synack_linger)) return -EINVAL;
+            memcpy(val, &k->opt.linger, sizeof k->opt.linger);
+            *len = sizeof k->opt.linger;
+            return 0;
+        default: return -ENOPROTOOPT;
+        }
+    case SYNACK_SOL_IP:
+        if (name != SYNACK_IP_TTL) return -ENOPROTOOPT;
+        return put_int(val, len, k->opt.ttl ? k->opt.ttl : s->tun.ttl);
+    case SYNACK_SOL_TCP:
+        switch (name) {
+        case SYNACK_TCP_NODELAY: return put_int(val, len, k->opt.nodelay);
+        case SYNACK_TCP_MAXSEG:
+            if (c && c->state >= SYNACK_ESTABLISHED) return put_int(val, len, c->snd_mss);
+            return put_int(val, len, k->opt.user_mss ? k->opt.user_mss : TCP_DEFAULT_MSS);
+        default: return -ENOPROTOOPT;
+        }
+    default:
+        return -ENOPROTOOPT;
+    }
+}
+
+/* ---- readiness ----------------------------------------------------------- */
+
+static short sock_revents(synack_stack *s, int sd)
+{
+    struct sock *k = sock_get(s, sd);
+    if (!k) return SYNACK_POLLNVAL;
+    short ev = 0;
+    if (k->kind == SOCK_LISTENER) {
+        if (k->listener->accept_head) ev |= SYNACK_POLLIN;
+        return ev;
+    }
+    if (k->kind != SOCK_CONN) return SYNACK_POLLOUT | SYNACK_POLLHUP; /* unconnected, as Linux */
+    struct tcp_conn *c = k->conn;
+    if (tcp_readable(c) > 0 || c->peer_fin || k->shut_rd) ev |= SYNACK_POLLIN;
+    if (c->err) ev |= SYNACK_POLLERR;
+    switch (c->state) {
+    case SYNACK_ESTABLISHED:
+    case SYNACK_CLOSE_WAIT:
+        if (!c->fin_queued && tcp_send_space(c) > 0) ev |= SYNACK_POLLOUT;
+        break;
+    case SYNACK_CLOSED:
+        ev |= SYNACK_POLLHUP | SYNACK_POLLIN;
+        break;
+    default:
+        break;
+    }
+    if (c->peer_fin && c->fin_queued) ev |= SYNACK_POLLHUP;
+    return ev;
+}
+
+int synack_poll(synack_stack *s, struct synack_pollfd *fds, size_t n)
+{
+    int ready = 0;
+    for (size_t i = 0; i < n; i++) {
+        short ev = sock_revents(s, fds[i].sd);
+        fds[i].revents = (short)(ev & (fds[i].events | SYNACK_POLLERR | SYNACK_POLLHUP | SYNACK_POLLNVAL));
+        if (fds[i].revents) ready++;
+    }
+    return ready;
+}
+
+/* ---- misc --------------------------------------------------------------- */
+
+const char *synack_strerror(int err)
+{
+    if (err > 0) err = -err;
+    switch (err) {
+    case 0: return "success";
+    case -EAGAIN: return "resource temporarily unavailable (try again)";
+    case -EINPROGRESS: return "operation in progress";
+    case -EALREADY: return "operation already in progress";
+    case -ECONNREFUSED: return "connection refused";
+    case -ECONNRESET: return "connection reset by peer";
+    case -ETIMEDOUT: return "connection timed out";
+    case -EPIPE: return "broken pipe (no more sending on this socket)";
+    case -ENOTCONN: return "socket is not connected";
+    case -EISCONN: return "socket is already connected";
+    case -EADDRINUSE: return "address already in use";
+    case -EADDRNOTAVAIL: return "address not available";
+    case -EBADF: return "bad socket descriptor";
+    case -EINVAL: return "invalid argument";
+    case -ENOMEM: return "out of memory";
+    case -ENOBUFS: return "no buffer space (connection limit reached)";
+    case -EMFILE: return "too many sockets";
+    case -ENOPROTOOPT: return "option not supported";
+    case -EFAULT: return "bad address";
+    default: return "unknown error";
+    }
+}
+
+int synack_parse_ipv4(const char *text, uint32_t *addr)
+{
+    if (!text || !addr) return -EINVAL;
+    uint32_t v = 0;
+    const char *p = text;
+    for (int i = 0; i < 4; i++) {
+        if (*p < '0' || *p > '9') return -EINVAL;
+        unsigned part = 0;
+        int digits = 0;
+        while (*p >= '0' && *p <= '9') {
+            part = part * 10 + (unsigned)(*p - '0');
+            if (++digits > 3 || part > 255) return -EINVAL;
+            p++;
+        }
+        v = (v << 8) | part;
+        if (i < 3) {
+            if (*p != '.') return -EINVAL;
+            p++;
+        }
+    }
+    if (*p != '\0') return -EINVAL;
+    *addr = v;
+    return 0;
+}
+
+char *synack_format_ipv4(uint32_t addr, char *buf)
+{
+    snprintf(buf, 16, "%u.%u.%u.%u", (unsigned)(addr >> 24), (unsigned)((addr >> 16) & 255),
+             (unsigned)((addr >> 8) & 255), (unsigned)(addr & 255));
+    return buf;
+}

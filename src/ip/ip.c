@@ -1,0 +1,117 @@
+/*
+ * ip.c — IPv4 in and out, and the ICMP the host answers itself.
+ *
+ * Owns: validating arriving packets (RFC 791, RFC 1122 3.2.1) and deciding
+ * whether they are ours; dropping fragments (reassembly is not supported:
+ * HOSTILE-INPUTS B recommends counting and dropping them), source addresses
+ * that must never be answered (H-09) and protocols we do not speak; ICMP
+ * echo replies (RFC 792); wrapping outgoing TCP segments in IPv4 (DF set,
+ * RFC 1191) and sending them — or, inside a socket call, deferring them to
+ * the next poll. Must not touch: TCP state (it hands segments to the stack).
+ * The IPv4 interface is declared in stack/stack.h, beside its caller.
+ */
+#include <string.h>
+
+#include "stack/stack.h"
+
+static bool addr_is_unanswerable(uint32_t a)
+{
+    uint8_t top = (uint8_t)(a >> 24);
+    return a == 0 || a == 0xffffffffu || top == 127 || (top >= 224); /* any, bcast, loopback, mcast, class E */
+}
+
+static void send_packet(synack_stack *s, const uint8_t *pkt, size_t len)
+{
+    if (s->in_app_call) {
+        if (s->ndeferred < STACK_DEFERRED_MAX && len <= STACK_DEFERRED_BYTES) {
+            memcpy(s->deferred[s->ndeferred], pkt, len);
+            s->deferred_len[s->ndeferred++] = (uint8_t)len;
+        }
+        s->next_deadline = s->now;
+        return;
+    }
+    s->cfg.output(s->cfg.output_ctx, pkt, len);
+}
+
+static size_t build_ipv4(synack_stack *s, uint32_t src, uint32_t dst, uint8_t proto, uint8_t ttl,
+                         size_t payload_len)
+{
+    struct ipv4_repr ip = {
+        .src = src, .dst = dst, .protocol = proto, .ttl = ttl, .flags = IPV4_FLAG_DF,
+        .ident = (uint16_t)(s->ip_ident++), .header_len = IPV4_HDR_MIN,
+        .payload_len = (uint16_t)payload_len,
+    };
+    int n = ipv4_emit(&ip, s->out_buf, s->cfg.mtu);
+    return n < 0 ? 0 : (size_t)n;
+}
+
+void ip_output_tcp(synack_stack *s, uint32_t src, uint32_t dst, uint8_t ttl, const struct tcp_repr *seg)
+{
+    size_t tlen = tcp_repr_len(seg);
+    if (IPV4_HDR_MIN + tlen > s->cfg.mtu) return; /* never: segments are sized by the MSS */
+    size_t hl = build_ipv4(s, src, dst, IPV4_PROTO_TCP, ttl, tlen);
+    if (hl == 0) return;
+    int n = tcp_emit(seg, s->out_buf + hl, s->cfg.mtu - hl, src, dst);
+    if (n < 0) return;
+    send_packet(s, s->out_buf, hl + (size_t)n);
+}
+
+static void icmp_input(synack_stack *s, const struct ipv4_repr *ip, const uint8_t *payload)
+{
+    struct icmp_repr icmp;
+    s->ctr.icmp_in++;
+    if (icmp_parse(&icmp, payload, ip->payload_len) != 0) return;
+    if (icmp.type != ICMP_ECHO_REQUEST || icmp.code != 0) return; /* errors: TUN issue */
+    struct icmp_repr reply = icmp;
+    reply.type = ICMP_ECHO_REPLY;
+    size_t ilen = icmp_repr_len(&reply);
+    if (IPV4_HDR_MIN + ilen > s->cfg.mtu) return;
+    size_t hl = build_ipv4(s, ip->dst, ip->src, IPV4_PROTO_ICMP, s->tun.ttl, ilen);
+    if (hl == 0) return;
+    int n = icmp_emit(&reply, s->out_buf + hl, s->cfg.mtu - hl);
+    if (n < 0) return;
+    s->ctr.icmp_out_echo_replies++;
+    send_packet(s, s->out_buf, hl + (size_t)n);
+}
+
+void ip_input(synack_stack *s, const uint8_t *pkt, size_t len)
+{
+    struct ipv4_repr ip;
+    s->ctr.in_packets++;
+    if (ipv4_parse(&ip, pkt, len) != 0) {
+        s->ctr.in_ip_errors++;
+        return;
+    }
+    if (ip.dst != s->cfg.addr) {                       /* H-10: we are not a router */
+        s->ctr.in_not_ours++;
+        return;
+    }
+    if (addr_is_unanswerable(ip.src) || ip.src == s->cfg.addr) { /* H-09, LAND */
+        s->ctr.in_ip_errors++;
+        return;
+    }
+    if (ipv4_is_fragment(&ip)) {                       /* H-13 */
+        s->ctr.in_fragments++;
+        return;
+    }
+    const uint8_t *payload = pkt + ip.header_len;
+    switch (ip.protocol) {
+    case IPV4_PROTO_TCP: {
+        struct tcp_repr seg;
+        int err = tcp_parse(&seg, payload, ip.payload_len, ip.src, ip.dst);
+        if (err != 0) {
+            if (err == WIRE_E_TCP_CHECKSUM) s->ctr.in_csum_errors++;
+            s->ctr.in_tcp_errors++;
+            return;
+        }
+        stack_tcp_input(s, &ip, &seg);
+        return;
+    }
+    case IPV4_PROTO_ICMP:
+        icmp_input(s, &ip, payload);
+        return;
+    default:                                           /* H-11: never decapsulate */
+        s->ctr.in_other_proto++;
+        return;
+    }
+}

@@ -1,0 +1,606 @@
+/*
+ * stack.c — the stack object: creation, the two entry points (input, poll),
+ * connection and listener tables, demultiplexing, ISNs and ephemeral ports.
+ *
+ * Owns: everything in struct synack_stack except the IPv4 codec path
+ * (src/ip/ip.c) and the socket calls (src/api/socket.c). Must not touch:
+ * segment processing inside a connection (src/tcp).
+ *
+ * Memory: a connection (struct tcp_conn plus its two buffers) is allocated
+ * when it is created — a connect() or an accepted SYN — and freed when it
+ * reaches CLOSED and nobody holds it. Nothing is allocated per segment.
+ */
+#include "stack/stack.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stack/siphash.h"
+#include "tcp/seq.h"
+
+/* ---- configuration ------------------------------------------------------ */
+
+void synack_config_init(struct synack_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->mtu = 1500;
+    struct synack_tunables *t = &cfg->tunables;
+    t->syn_retries = 6;
+    t->synack_retries = 5;
+    t->retries2 = 15;
+    t->msl_ms = 30000;
+    t->fin_timeout_ms = 60000;
+    t->rto_initial_ms = 1000;
+    t->rto_min_ms = 200;
+    t->rto_max_ms = 120000;
+    t->delack_ms = 40;
+    t->rcvbuf = 65535;
+    t->sndbuf = 65536;
+    t->initial_cwnd = 10;
+    t->max_backlog = 4096;
+    t->max_syn_backlog = 256;
+    t->max_connections = 65536;
+    t->ephemeral_lo = 32768;
+    t->ephemeral_hi = 60999;
+    t->ttl = 64;
+}
+
+static int check_tunables(const struct synack_tunables *t)
+{
+    if (t->syn_retries > 255 || t->synack_retries > 255 || t->retries2 > 255) return -EINVAL;
+    if (t->msl_ms == 0 || t->msl_ms > 3600000) return -EINVAL;
+    if (t->rto_min_ms == 0 || t->rto_min_ms > t->rto_max_ms) return -EINVAL;
+    if (t->rto_initial_ms < t->rto_min_ms || t->rto_initial_ms > t->rto_max_ms) return -EINVAL;
+    if (t->rto_max_ms > 3600000 || t->delack_ms > 500) return -EINVAL;
+    if (t->rcvbuf < 256 || t->sndbuf < 256 || t->rcvbuf > (1u << 30) || t->sndbuf > (1u << 30))
+        return -EINVAL;
+    if (t->initial_cwnd == 0 || t->initial_cwnd > 1000) return -EINVAL;
+    if (t->max_backlog == 0 || t->max_syn_backlog == 0 || t->max_connections == 0) return -EINVAL;
+    if (t->ephemeral_lo == 0 || t->ephemeral_lo > t->ephemeral_hi) return -EINVAL;
+    if (t->ttl == 0) return -EINVAL;
+    return 0;
+}
+
+void synack_stack_get_tunables(const synack_stack *s, struct synack_tunables *out) { *out = s->tun; }
+
+int synack_stack_set_tunables(synack_stack *s, const struct synack_tunables *t)
+{
+    int err = check_tunables(t);
+    if (err) return err;
+    s->tun = *t;
+    return 0;
+}
+
+void synack_stack_get_counters(const synack_stack *s, struct synack_counters *out) { *out = s->ctr; }
+
+/* ---- tcp_env callbacks --------------------------------------------------- */
+
+static synack_stack *stack_of(struct tcp_env *env)
+{
+    return (synack_stack *)((char *)env - offsetof(synack_stack, env));
+}
+
+static void env_emit(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *seg)
+{
+    synack_stack *s = stack_of(env);
+    ip_output_tcp(s, c->id.laddr, c->id.raddr, c->ttl, seg);
+}
+
+static void env_timer_changed(struct tcp_env *env, struct tcp_conn *c)
+{
+    synack_stack *s = stack_of(env);
+    uint64_t t = tcp_next_deadline(c);
+    if (t != c->timer.deadline || !timer_pending(&c->timer)) timer_set(&s->wheel, &c->timer, t);
+    if (t < s->next_deadline) s->next_deadline = t;
+}
+
+static struct tcp_conn *conn_of_timer(struct timer_node *n)
+{
+    return (struct tcp_conn *)((char *)n - offsetof(struct tcp_conn, timer));
+}
+
+static uint32_t conn_hash(const synack_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                          uint16_t rport)
+{
+    uint8_t key[12];
+    memcpy(key, &laddr, 4);
+    memcpy(key + 4, &raddr, 4);
+    memcpy(key + 8, &lport, 2);
+    memcpy(key + 10, &rport, 2);
+    return (uint32_t)siphash24(s->cfg.secret, key, sizeof key);
+}
+
+static void conn_table_remove(synack_stack *s, struct tcp_conn *c)
+{
+    uint32_t b = conn_hash(s, c->id.laddr, c->id.lport, c->id.raddr, c->id.rport) & (s->conn_nbuckets - 1);
+    for (struct tcp_conn **pp = &s->conn_buckets[b]; *pp; pp = &(*pp)->hash_next) {
+        if (*pp == c) {
+            *pp = c->hash_next;
+            c->hash_next = NULL;
+            s->conn_count--;
+            return;
+        }
+    }
+}
+
+/* Unlinks c from its listener's SYN or accept queue. */
+static void listener_unlink(struct tcp_listener *l, struct tcp_conn *c)
+{
+    for (struct tcp_conn **pp = &l->syn_head; *pp; pp = &(*pp)->queue_next) {
+        if (*pp == c) {
+            *pp = c->queue_next;
+            l->syn_count--;
+            c->queue_next = NULL;
+            c->listener = NULL;
+            return;
+        }
+    }
+    struct tcp_conn *prev = NULL;
+    for (struct tcp_conn *p = l->accept_head; p; prev = p, p = p->queue_next) {
+        if (p == c) {
+            if (prev) prev->queue_next = c->queue_next;
+            else l->accept_head = c->queue_next;
+            if (l->accept_tail == c) l->accept_tail = prev;
+            l->accept_count--;
+            c->queue_next = NULL;
+            c->listener = NULL;
+            return;
+        }
+    }
+}
+
+static void env_state_changed(struct tcp_env *env, struct tcp_conn *c, enum synack_tcp_state from,
+                              enum synack_tcp_state to)
+{
+    synack_stack *s = stack_of(env);
+    if (s->cfg.on_state) s->cfg.on_state(s->cfg.state_ctx, &c->id, from, to, env->now);
+    if (to != SYNACK_CLOSED) return;
+    /* CLOSED: out of every table now; freed once nobody holds it. */
+    conn_table_remove(s, c);
+    timer_cancel(&s->wheel, &c->timer);
+    if (c->listener) listener_unlink(c->listener, c);
+    if (c->sd < 0) stack_conn_bury(s, c);
+}
+
+static void env_established(struct tcp_env *env, struct tcp_conn *c)
+{
+    (void)env;
+    struct tcp_listener *l = c->listener;
+    if (!l) return;
+    listener_unlink(l, c);
+    c->listener = l;
+    c->queue_next = NULL;
+    if (l->accept_tail) l->accept_tail->queue_next = c;
+    else l->accept_head = c;
+    l->accept_tail = c;
+    l->accept_count++;
+}
+
+/* ---- creation -------------------------------------------------------------- */
+
+int synack_stack_create(synack_stack **out, const struct synack_config *cfg)
+{
+    *out = NULL;
+    if (!cfg || !cfg->output || cfg->mtu < 68) return -EINVAL;
+    int err = check_tunables(&cfg->tunables);
+    if (err) return err;
+    synack_stack *s = calloc(1, sizeof *s);
+    if (!s) return -ENOMEM;
+    s->cfg = *cfg;
+    s->tun = cfg->tunables;
+    s->conn_nbuckets = 64;
+    s->conn_buckets = calloc(s->conn_nbuckets, sizeof *s->conn_buckets);
+    s->dirty_cap = 16;
+    s->dirty = malloc(s->dirty_cap * sizeof *s->dirty);
+    s->scratch = malloc(cfg->mtu);
+    s->out_buf = malloc(cfg->mtu);
+    if (!s->conn_buckets || !s->dirty || !s->scratch || !s->out_buf) {
+        synack_stack_destroy(s);
+        return -ENOMEM;
+    }
+    s->free_sock = -1;
+    s->next_deadline = SYNACK_NEVER;
+    timer_wheel_init(&s->wheel, 0);
+    s->env.tun = &s->tun;
+    s->env.ctr = &s->ctr;
+    s->env.emit = env_emit;
+    s->env.state_changed = env_state_changed;
+    s->env.timer_changed = env_timer_changed;
+    s->env.established = env_established;
+    s->env.scratch = s->scratch;
+    s->ip_ident = (uint32_t)siphash24(s->cfg.secret, "ident", 5);
+    *out = s;
+    return 0;
+}
+
+void stack_conn_free(synack_stack *s, struct tcp_conn *c)
+{
+    (void)s;
+    tcp_conn_fini(c);
+    free(c);
+}
+
+void synack_stack_destroy(synack_stack *s)
+{
+    if (!s) return;
+    for (uint32_t b = 0; s->conn_buckets && b < s->conn_nbuckets; b++) {
+        struct tcp_conn *c = s->conn_buckets[b];
+        while (c) {
+            struct tcp_conn *next = c->hash_next;
+            stack_conn_free(s, c);
+            c = next;
+        }
+    }
+    /* Connections not in the table: CLOSED ones still held by sockets. */
+    for (int i = 0; i < s->nsocks; i++)
+        if (s->socks[i].kind == SOCK_CONN && s->socks[i].conn && s->socks[i].conn->state == SYNACK_CLOSED)
+            stack_conn_free(s, s->socks[i].conn);
+    while (s->graveyard) {
+        struct tcp_conn *next = s->graveyard->hash_next;
+        stack_conn_free(s, s->graveyard);
+        s->graveyard = next;
+    }
+    for (unsigned b = 0; b < 64; b++) {
+        struct tcp_listener *l = s->listen_buckets[b];
+        while (l) {
+            struct tcp_listener *next = l->hash_next;
+            free(l);
+            l = next;
+        }
+    }
+    free(s->conn_buckets);
+    free(s->socks);
+    free(s->dirty);
+    free(s->scratch);
+    free(s->out_buf);
+    free(s);
+}
+
+/* ---- connection table ---------------------------------------------------- */
+
+static void conn_table_grow(synack_stack *s)
+{
+    uint32_t n = s->conn_nbuckets * 2;
+    struct tcp_conn **nb = calloc(n, sizeof *nb);
+    if (!nb) return; /* keep the old table: longer chains, still correct */
+    for (uint32_t b = 0; b < s->conn_nbuckets; b++) {
+        struct tcp_conn *c = s->conn_buckets[b];
+        while (c) {
+            struct tcp_conn *next = c->hash_next;
+            uint32_t h = conn_hash(s, c->id.laddr, c->id.lport, c->id.raddr, c->id.rport) & (n - 1);
+            c->hash_next = nb[h];
+            nb[h] = c;
+            c = next;
+        }
+    }
+    free(s->conn_buckets);
+    s->conn_buckets = nb;
+    s->conn_nbuckets = n;
+}
+
+struct tcp_conn *stack_conn_new(synack_stack *s, const struct synack_conn_id *id,
+                                const struct sock_opts *opt, int *err)
+{
+    if (s->conn_count >= s->tun.max_connections) {
+        *err = -ENOBUFS;
+        return NULL;
+    }
+    struct tcp_conn *c = malloc(sizeof *c);
+    if (!c) {
+        *err = -ENOMEM;
+        return NULL;
+    }
+    uint32_t rcv = opt && opt->rcvbuf ? opt->rcvbuf : s->tun.rcvbuf;
+    uint32_t snd = opt && opt->sndbuf ? opt->sndbuf : s->tun.sndbuf;
+    uint8_t ttl = opt && opt->ttl ? opt->ttl : s->tun.ttl;
+    if (tcp_conn_init(c, id, rcv, snd, s->cfg.mtu, ttl) != 0) {
+        free(c);
+        *err = -ENOMEM;
+        return NULL;
+    }
+    if (opt) {
+        c->nodelay = opt->nodelay;
+        c->user_mss = opt->user_mss;
+    }
+    *err = 0;
+    return c;
+}
+
+void stack_conn_insert(synack_stack *s, struct tcp_conn *c)
+{
+    if (s->conn_count >= s->conn_nbuckets * 2) conn_table_grow(s);
+    uint32_t b = conn_hash(s, c->id.laddr, c->id.lport, c->id.raddr, c->id.rport) & (s->conn_nbuckets - 1);
+    c->hash_next = s->conn_buckets[b];
+    s->conn_buckets[b] = c;
+    s->conn_count++;
+}
+
+struct tcp_conn *stack_conn_lookup(synack_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                                   uint16_t rport)
+{
+    uint32_t b = conn_hash(s, laddr, lport, raddr, rport) & (s->conn_nbuckets - 1);
+    for (struct tcp_conn *c = s->conn_buckets[b]; c; c = c->hash_next)
+        if (c->id.laddr == laddr && c->id.lport == lport && c->id.raddr == raddr && c->id.rport == rport)
+            return c;
+    return NULL;
+}
+
+void stack_mark_dirty(synack_stack *s, struct tcp_conn *c)
+{
+    for (uint32_t i = 0; i < s->ndirty; i++)
+        if (s->dirty[i] == c) return;
+    if (s->ndirty == s->dirty_cap) {
+        struct tcp_conn **nd = realloc(s->dirty, 2 * s->dirty_cap * sizeof *nd);
+        if (!nd) return; /* the connection's own timers still drive it */
+        s->dirty = nd;
+        s->dirty_cap *= 2;
+    }
+    s->dirty[s->ndirty++] = c;
+    s->next_deadline = s->now;
+}
+
+void stack_conn_bury(synack_stack *s, struct tcp_conn *c)
+{
+    for (struct tcp_conn *g = s->graveyard; g; g = g->hash_next)
+        if (g == c) return;
+    c->hash_next = s->graveyard;
+    s->graveyard = c;
+}
+
+/* Flush output of connections touched by socket calls, then free the dead.
+ * Runs at the end of every input and poll, so the dirty list never holds a
+ * freed connection. */
+static void flush_and_reap(synack_stack *s)
+{
+    for (uint32_t i = 0; i < s->ndirty; i++) {
+        struct tcp_conn *c = s->dirty[i];
+        if (c->state != SYNACK_CLOSED) {
+            tcp_output(&s->env, c);
+            env_timer_changed(&s->env, c);
+        }
+    }
+    s->ndirty = 0;
+    while (s->graveyard) {
+        struct tcp_conn *next = s->graveyard->hash_next;
+        stack_conn_free(s, s->graveyard);
+        s->graveyard = next;
+    }
+}
+
+/* ---- listeners ------------------------------------------------------------- */
+
+struct tcp_listener *stack_listener_add(synack_stack *s, uint32_t addr, uint16_t port, int sd,
+                                        unsigned backlog)
+{
+    struct tcp_listener *l = calloc(1, sizeof *l);
+    if (!l) return NULL;
+    l->addr = addr;
+    l->port = port;
+    l->sd = sd;
+    l->backlog = backlog;
+    unsigned b = port & 63;
+    l->hash_next = s->listen_buckets[b];
+    s->listen_buckets[b] = l;
+    return l;
+}
+
+static struct tcp_listener *listener_lookup(synack_stack *s, uint32_t addr, uint16_t port)
+{
+    for (struct tcp_listener *l = s->listen_buckets[port & 63]; l; l = l->hash_next)
+        if (l->port == port && (l->addr == 0 || l->addr == addr)) return l;
+    return NULL;
+}
+
+void stack_listener_remove(synack_stack *s, struct tcp_listener *l)
+{
+    /* Children not yet accepted go with it: RST them (as Linux does). */
+    while (l->syn_head) {
+        struct tcp_conn *c = l->syn_head;
+        tcp_app_abort(&s->env, c);          /* CLOSED: unlinks and buries */
+        if (l->syn_head == c) listener_unlink(l, c);
+    }
+    while (l->accept_head) {
+        struct tcp_conn *c = l->accept_head;
+        tcp_app_abort(&s->env, c);
+        if (l->accept_head == c) listener_unlink(l, c);
+    }
+    for (struct tcp_listener **pp = &s->listen_buckets[l->port & 63]; *pp; pp = &(*pp)->hash_next) {
+        if (*pp == l) {
+            *pp = l->hash_next;
+            break;
+        }
+    }
+    free(l);
+}
+
+struct tcp_conn *stack_listener_take(synack_stack *s, struct tcp_listener *l)
+{
+    (void)s;
+    struct tcp_conn *c = l->accept_head;
+    if (!c) return NULL;
+    l->accept_head = c->queue_next;
+    if (!l->accept_head) l->accept_tail = NULL;
+    l->accept_count--;
+    c->queue_next = NULL;
+    c->listener = NULL;
+    return c;
+}
+
+bool stack_port_bound(synack_stack *s, uint32_t addr, uint16_t port, int except_sd, bool reuse)
+{
+    for (int i = 0; i < s->nsocks; i++) {
+        const struct sock *k = &s->socks[i];
+        if (i == except_sd || k->kind == SOCK_FREE || !k->bound || k->local.port != port) continue;
+        if (k->local.addr != 0 && addr != 0 && k->local.addr != addr) continue;
+        if (reuse && k->opt.reuseaddr && k->kind != SOCK_LISTENER) continue;
+        return true;
+    }
+    if (reuse) return false;
+    /* Without SO_REUSEADDR, orphaned connections (FIN_WAIT, TIME_WAIT, ...)
+     * still own their port, as on Linux. */
+    for (uint32_t b = 0; b < s->conn_nbuckets; b++)
+        for (struct tcp_conn *c = s->conn_buckets[b]; c; c = c->hash_next)
+            if (c->id.lport == port && c->sd < 0 && !c->listener) return true;
+    return false;
+}
+
+/* ---- ISNs and ports ---------------------------------------------------------- */
+
+uint32_t stack_isn(synack_stack *s, const struct synack_conn_id *id)
+{
+    if (s->cfg.isn_hook)
+        return s->cfg.isn_hook(s->cfg.isn_ctx, id->laddr, id->lport, id->raddr, id->rport, s->now);
+    /* RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, key),
+     * M a 4-microsecond timer. */
+    uint8_t key[12];
+    memcpy(key, &id->laddr, 4);
+    memcpy(key + 4, &id->raddr, 4);
+    memcpy(key + 8, &id->lport, 2);
+    memcpy(key + 10, &id->rport, 2);
+    return (uint32_t)(s->now / 4) + (uint32_t)siphash24(s->cfg.secret, key, sizeof key);
+}
+
+uint16_t stack_ephemeral_port(synack_stack *s, uint32_t laddr, uint32_t raddr, uint16_t rport)
+{
+    /* RFC 6056 algorithm 3: a keyed offset per destination plus a counter. */
+    uint8_t key[11];
+    memcpy(key, &laddr, 4);
+    memcpy(key + 4, &raddr, 4);
+    memcpy(key + 8, &rport, 2);
+    key[10] = 'p';
+    uint32_t offset = (uint32_t)siphash24(s->cfg.secret, key, sizeof key);
+    uint32_t num = (uint32_t)s->tun.ephemeral_hi - s->tun.ephemeral_lo + 1;
+    for (uint32_t i = 0; i < num; i++) {
+        uint16_t port = (uint16_t)(s->tun.ephemeral_lo + (offset + s->port_counter + i) % num);
+        if (stack_conn_lookup(s, laddr, port, raddr, rport)) continue;
+        if (listener_lookup(s, laddr, port)) continue;
+        if (stack_port_bound(s, laddr, port, -1, true)) continue;
+        s->port_counter += i + 1;
+        return port;
+    }
+    return 0;
+}
+
+/* ---- input ---------------------------------------------------------------- */
+
+static void send_rst_for(synack_stack *s, const struct ipv4_repr *ip, const struct tcp_repr *seg)
+{
+    struct tcp_repr rst;
+    if (!tcp_rst_for(seg, &rst)) return;
+    ip_output_tcp(s, ip->dst, ip->src, s->tun.ttl, &rst);
+    s->ctr.out_rsts++;
+    s->ctr.out_segs++;
+}
+
+/* A segment for a listener (RFC 9293 3.10.7.2). */
+static void listen_input(synack_stack *s, struct tcp_listener *l, const struct ipv4_repr *ip,
+                         const struct tcp_repr *seg)
+{
+    if (seg->flags & TCP_RST) return;                 /* first: ignore RST */
+    if (seg->flags & TCP_ACK) {                       /* second: ACK gets RST */
+        send_rst_for(s, ip, seg);
+        return;
+    }
+    if (!(seg->flags & TCP_SYN)) return;              /* anything else: drop */
+    if (seg->flags & TCP_FIN) return;                 /* SYN+FIN: drop, as Linux does */
+    /* Queue bounds: a full accept queue or SYN queue drops the SYN (the
+     * peer retransmits), as Linux does; both are counted. */
+    if (l->accept_count >= l->backlog) {
+        s->ctr.listen_overflows++;
+        s->ctr.listen_drops++;
+        return;
+    }
+    if (l->syn_count >= s->tun.max_syn_backlog) {
+        s->ctr.listen_drops++;
+        return;
+    }
+    struct synack_conn_id id = {.laddr = ip->dst, .raddr = ip->src, .lport = seg->dst_port,
+                                .rport = seg->src_port};
+    const struct sock_opts *opt = l->sd >= 0 ? &s->socks[l->sd].opt : NULL;
+    int err;
+    struct tcp_conn *c = stack_conn_new(s, &id, opt, &err);
+    if (!c) {
+        s->ctr.listen_drops++;
+        return;
+    }
+    stack_conn_insert(s, c);
+    c->listener = l;
+    c->queue_next = l->syn_head;
+    l->syn_head = c;
+    l->syn_count++;
+    tcp_open_passive(&s->env, c, stack_isn(s, &id), seg);
+    tcp_output(&s->env, c);
+    env_timer_changed(&s->env, c);
+}
+
+void stack_tcp_input(synack_stack *s, const struct ipv4_repr *ip, const struct tcp_repr *seg)
+{
+    s->ctr.in_segs++;
+    if (seg->src_port == 0 || seg->dst_port == 0) {   /* H-28: no RST for port 0 */
+        s->ctr.in_tcp_errors++;
+        return;
+    }
+    struct tcp_conn *c = stack_conn_lookup(s, ip->dst, seg->dst_port, ip->src, seg->src_port);
+    if (c && c->state == SYNACK_TIME_WAIT && (seg->flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN &&
+        seq_gt(seg->seq, c->rcv_nxt) && listener_lookup(s, ip->dst, seg->dst_port)) {
+        /* A new SYN above the old connection's sequence space may reuse a
+         * TIME_WAIT 4-tuple (RFC 9293 3.6.1, as BSD and Linux do). */
+        tcp_set_state(&s->env, c, SYNACK_CLOSED);
+        c = NULL;
+    }
+    if (c) {
+        tcp_input(&s->env, c, seg);
+        return;
+    }
+    struct tcp_listener *l = listener_lookup(s, ip->dst, seg->dst_port);
+    if (l) {
+        listen_input(s, l, ip, seg);
+        return;
+    }
+    /* CLOSED (RFC 9293 3.10.7.1): RST for anything but a RST. */
+    send_rst_for(s, ip, seg);
+}
+
+static void flush_deferred(synack_stack *s)
+{
+    for (unsigned i = 0; i < s->ndeferred; i++)
+        s->cfg.output(s->cfg.output_ctx, s->deferred[i], s->deferred_len[i]);
+    s->ndeferred = 0;
+}
+
+void synack_stack_input(synack_stack *s, const uint8_t *pkt, size_t len, uint64_t now)
+{
+    if (now > s->now) s->now = now;
+    s->env.now = s->now;
+    flush_deferred(s);
+    ip_input(s, pkt, len);
+    flush_and_reap(s);
+}
+
+uint64_t synack_stack_poll(synack_stack *s, uint64_t now)
+{
+    if (now > s->now) s->now = now;
+    s->env.now = s->now;
+    flush_deferred(s);
+    struct timer_node *n;
+    while ((n = timer_expire(&s->wheel, s->now)) != NULL) {
+        struct tcp_conn *c = conn_of_timer(n);
+        tcp_on_timer(&s->env, c);
+    }
+    flush_and_reap(s);
+    s->next_deadline = timer_next_deadline(&s->wheel);
+    return s->next_deadline;
+}
+
+uint64_t synack_stack_next_deadline(const synack_stack *s) { return s->next_deadline; }
+
+const char *synack_state_name(enum synack_tcp_state state)
+{
+    static const char *const names[] = {
+        "CLOSED", "LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED", "FIN_WAIT_1",
+        "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT",
+    };
+    if ((unsigned)state >= sizeof names / sizeof names[0]) return "?";
+    return names[state];
+}

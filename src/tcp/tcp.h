@@ -1,0 +1,188 @@
+/*
+ * tcp.h — one TCP connection: the RFC 9293 state machine, its sequence
+ * variables, buffers, timers, RTO estimation and congestion control.
+ *
+ * Owns: struct tcp_conn and everything that happens to a single connection
+ * once the stack has found it: segment arrival (tcp_input), what to send now
+ * (tcp_output), timer expiry (tcp_on_timer) and the application's requests
+ * (tcp_app_*). Must not touch: tables, listeners, sockets, allocation of
+ * connections, clocks or I/O. It reaches the outside only through struct
+ * tcp_env, which the stack implements: emit a segment, note a state change,
+ * re-file the connection's timer and hand over a connection that completed
+ * its handshake. A connection that reaches CLOSED stays valid until the
+ * current input or poll returns; the stack frees it afterwards (deferred, so
+ * no code here ever touches freed memory).
+ *
+ * Map: tcp_input.c (segment arrival, as RFC 9293 3.10.7's numbered steps),
+ * tcp_output.c (segment building, Nagle, windows), tcp_timer.c (RTO, delayed
+ * ACK, persist, TIME_WAIT, FIN_WAIT_2), tcp_conn.c (lifecycle, app calls).
+ */
+#ifndef SYNACK_TCP_TCP_H
+#define SYNACK_TCP_TCP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "stack/timer.h"
+#include "synack/synack.h"
+#include "tcp/assembler.h"
+#include "tcp/ring.h"
+#include "wire/wire.h"
+
+#define TCP_DEFAULT_MSS 536   /* RFC 9293 3.7.1: when the peer sends none */
+#define TCP_MIN_MSS 48        /* Linux TCP_MIN_SND_MSS: floor on the peer's MSS */
+#define TCP_MAX_WINDOW 65535u /* without window scaling */
+
+struct tcp_conn;
+
+/* What the stack provides to a connection. */
+struct tcp_env {
+    const struct synack_tunables *tun;
+    struct synack_counters *ctr;
+    /* Sends one segment from this connection (adds the IPv4 header). */
+    void (*emit)(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *seg);
+    /* Every state change, after it happened. */
+    void (*state_changed)(struct tcp_env *env, struct tcp_conn *c,
+                          enum synack_tcp_state from, enum synack_tcp_state to);
+    /* The connection's earliest deadline changed (see tcp_next_deadline). */
+    void (*timer_changed)(struct tcp_env *env, struct tcp_conn *c);
+    /* A passive connection completed its handshake (SYN_RCVD -> ESTABLISHED
+     * or CLOSE_WAIT): move it to its listener's accept queue. */
+    void (*established)(struct tcp_env *env, struct tcp_conn *c);
+    uint64_t now;           /* the time of the current input or poll */
+    uint8_t *scratch;       /* 64 KiB the stack owns: payload of the segment being built */
+};
+
+enum tcp_timer_kind {
+    TCP_T_RTX,      /* retransmission (SYN, SYN|ACK, data, FIN) or persist */
+    TCP_T_DELACK,   /* delayed ACK */
+    TCP_T_WAIT,     /* TIME_WAIT 2*MSL, or orphaned FIN_WAIT_2 fin_timeout */
+    TCP_T_COUNT
+};
+
+struct tcp_conn {
+    /* ---- identity; tables and timer node are the stack's ---- */
+    struct synack_conn_id id;
+    struct tcp_conn *hash_next;        /* connection-table chain */
+    struct tcp_conn *queue_next;       /* listener's SYN or accept queue */
+    void *listener;                    /* passive open: owning listener until accepted */
+    struct timer_node timer;           /* filed at tcp_next_deadline() */
+    int sd;                            /* socket descriptor, -1 when orphaned */
+
+    enum synack_tcp_state state;
+    bool passive;                      /* came from a listener */
+    bool persist;                      /* TCP_T_RTX is running as the persist timer */
+
+    /* ---- send sequence space (RFC 9293 3.3.1) ---- */
+    uint32_t iss;                      /* ISS */
+    uint32_t snd_una;                  /* SND.UNA: oldest unacknowledged */
+    uint32_t snd_nxt;                  /* SND.NXT: next to send (rewound on RTO) */
+    uint32_t snd_max;                  /* highest SND.NXT so far; acceptable ACKs <= this */
+    uint32_t snd_wnd;                  /* SND.WND, bytes (already scaled) */
+    uint32_t snd_wl1, snd_wl2;         /* SND.WL1/WL2: segment of the last window update */
+    uint32_t max_snd_wnd;              /* largest window the peer offered (RFC 5961 5.2) */
+    uint32_t snd_buf_seq;              /* sequence number of sndbuf's first byte */
+    uint32_t fin_seq;                  /* our FIN's number, valid when fin_queued */
+
+    /* ---- receive sequence space ---- */
+    uint32_t irs;                      /* IRS */
+    uint32_t rcv_nxt;                  /* RCV.NXT */
+    uint32_t rcv_adv;                  /* right edge we last advertised (RCV.NXT + RCV.WND) */
+    uint32_t peer_fin_seq;             /* peer's FIN number, valid when fin_pending */
+
+    /* ---- negotiated ---- */
+    uint16_t snd_mss;                  /* largest segment we send (peer's MSS, clamped) */
+    uint16_t adv_mss;                  /* MSS we advertise */
+    uint16_t user_mss;                 /* TCP_MAXSEG, 0 = none */
+
+    /* ---- RTO (RFC 6298), microseconds ---- */
+    uint32_t srtt, rttvar, rto;
+    uint64_t rtt_start;                /* when the timed segment was sent; 0 = none */
+    uint32_t rtt_seq;                  /* timed segment: sample when ACK passes it */
+    uint8_t backoff;                   /* consecutive RTO expiries */
+    uint8_t syn_retries_left;
+
+    /* ---- congestion control (RFC 5681, 6582) ---- */
+    uint32_t cwnd, ssthresh;
+    uint32_t recover;                  /* NewReno: SND.MAX when recovery began */
+    uint8_t dupacks;
+    bool in_recovery;
+    uint32_t bytes_acked;              /* congestion avoidance byte counting */
+
+    /* ---- flags ---- */
+    bool fin_queued;                   /* app: no more data; FIN goes after sndbuf */
+    bool fin_pending;                  /* peer's FIN seen out of order, waiting for data */
+    bool rcv_shut;                     /* app: SHUT_RD */
+    bool peer_fin;                     /* peer's FIN received in order: EOF after rcvbuf */
+    bool ack_now;                      /* send an ACK at the next output */
+    bool nodelay;                      /* TCP_NODELAY */
+    uint8_t unacked_full;              /* full segments received since our last ACK */
+    uint64_t last_challenge;           /* when we last sent a challenge ACK (RFC 5961 7) */
+    uint8_t ttl;
+    int err;                           /* pending error for the app (positive errno), 0 none */
+
+    /* ---- buffers ---- */
+    struct ring sndbuf;                /* bytes from snd_buf_seq: unacked then unsent */
+    struct ring rcvbuf;                /* readable bytes, then out-of-order parking */
+    struct assembler ooo;              /* ranges parked past RCV.NXT */
+
+    uint64_t deadline[TCP_T_COUNT];    /* absolute, TIMER_NEVER when off */
+};
+
+/* ---- lifecycle (tcp_conn.c) ---- */
+/* Sets up a fresh connection (buffers of the given sizes). 0 or -ENOMEM. */
+int tcp_conn_init(struct tcp_conn *c, const struct synack_conn_id *id,
+                  uint32_t rcvbuf, uint32_t sndbuf, uint16_t mtu, uint8_t ttl);
+void tcp_conn_fini(struct tcp_conn *c);
+/* Every state change goes through here (counters, trace hook, timers). */
+void tcp_set_state(struct tcp_env *env, struct tcp_conn *c, enum synack_tcp_state to);
+
+/* Active open: sends SYN (at the next output). */
+void tcp_open_active(struct tcp_env *env, struct tcp_conn *c, uint32_t iss);
+/* Passive open: c was created for an arriving SYN; answers SYN|ACK. */
+void tcp_open_passive(struct tcp_env *env, struct tcp_conn *c, uint32_t iss,
+                      const struct tcp_repr *syn);
+
+/* ---- application requests (change buffers and state only) ---- */
+uint32_t tcp_app_send(struct tcp_env *env, struct tcp_conn *c, const void *buf, uint32_t len);
+uint32_t tcp_app_recv(struct tcp_env *env, struct tcp_conn *c, void *buf, uint32_t len);
+/* SHUT_WR / close: queue our FIN after the data. */
+void tcp_app_close_write(struct tcp_env *env, struct tcp_conn *c);
+/* Abort: RST to the peer (when synchronized) and straight to CLOSED. */
+void tcp_app_abort(struct tcp_env *env, struct tcp_conn *c);
+/* The application let go of the connection (close()). */
+void tcp_app_orphan(struct tcp_env *env, struct tcp_conn *c);
+/* Readable bytes; whether the peer's FIN has been reached (EOF). */
+static inline uint32_t tcp_readable(const struct tcp_conn *c) { return c->rcvbuf.len; }
+static inline bool tcp_eof(const struct tcp_conn *c) { return c->peer_fin && c->rcvbuf.len == 0; }
+static inline uint32_t tcp_send_space(const struct tcp_conn *c) { return ring_space(&c->sndbuf); }
+
+/* ---- events (tcp_input.c, tcp_output.c, tcp_timer.c) ---- */
+/* A segment for this connection arrived (already demultiplexed). */
+void tcp_input(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *seg);
+/* Sends whatever is allowed now: SYN, data, FIN, ACK, window update. */
+void tcp_output(struct tcp_env *env, struct tcp_conn *c);
+/* Runs expired timers of c (env->now). */
+void tcp_on_timer(struct tcp_env *env, struct tcp_conn *c);
+uint64_t tcp_next_deadline(const struct tcp_conn *c);
+void tcp_timer_set(struct tcp_env *env, struct tcp_conn *c, enum tcp_timer_kind k, uint64_t at);
+
+/* Fills a RST|ACK / RST answering seg for which no connection exists
+ * (RFC 9293 3.10.7.1). Returns false when no RST may be sent (seg is RST). */
+bool tcp_rst_for(const struct tcp_repr *seg, struct tcp_repr *rst);
+
+/* Sends a bare ACK now (used for challenge ACKs and out-of-window answers). */
+void tcp_send_ack(struct tcp_env *env, struct tcp_conn *c);
+
+/* ---- helpers shared by the tcp_*.c files ---- */
+/* The peer's MSS option, clamped (RFC 9293 3.7.1; HOSTILE-INPUTS H-37). */
+uint16_t tcp_effective_mss(const struct tcp_conn *c, const struct tcp_options *opt);
+/* Free receive space we could advertise now, clamped to 16 bits. */
+uint32_t tcp_rcv_window_avail(const struct tcp_conn *c);
+/* Sends one data segment [seq, seq+len) from the send buffer (FIN added when
+ * it ends at fin_seq); used by output and by retransmissions. */
+void tcp_send_data(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32_t len);
+/* Applies an RTT sample (RFC 6298 2.2/2.3), microseconds. */
+void tcp_rtt_sample(struct tcp_env *env, struct tcp_conn *c, uint32_t rtt);
+
+#endif

@@ -1,0 +1,193 @@
+/*
+ * tcp_conn.c — a connection's lifecycle and the application's requests.
+ *
+ * Owns: initialisation and teardown of struct tcp_conn, the single choke
+ * point for state changes (tcp_set_state), active and passive opens, and
+ * the app-side calls (send, recv, close-write, abort, orphan). These calls
+ * change buffers and state only; segments go out at the next tcp_output.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "tcp/seq.h"
+#include "tcp/tcp.h"
+
+int tcp_conn_init(struct tcp_conn *c, const struct synack_conn_id *id,
+                  uint32_t rcvbuf, uint32_t sndbuf, uint16_t mtu, uint8_t ttl)
+{
+    memset(c, 0, sizeof *c);
+    c->id = *id;
+    c->sd = -1;
+    c->state = SYNACK_CLOSED;
+    c->ttl = ttl;
+    timer_node_init(&c->timer);
+    for (int k = 0; k < TCP_T_COUNT; k++) c->deadline[k] = TIMER_NEVER;
+    uint32_t mss = mtu > 40 + TCP_MIN_MSS ? (uint32_t)mtu - 40 : TCP_MIN_MSS;
+    c->adv_mss = (uint16_t)(mss > 65535 ? 65535 : mss);
+    c->snd_mss = TCP_DEFAULT_MSS;
+    if (ring_init(&c->rcvbuf, rcvbuf) != 0) return -ENOMEM;
+    if (ring_init(&c->sndbuf, sndbuf) != 0) {
+        ring_free(&c->rcvbuf);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+void tcp_conn_fini(struct tcp_conn *c)
+{
+    ring_free(&c->rcvbuf);
+    ring_free(&c->sndbuf);
+}
+
+static bool is_established_like(enum synack_tcp_state s)
+{
+    return s == SYNACK_ESTABLISHED || s == SYNACK_CLOSE_WAIT;
+}
+
+void tcp_set_state(struct tcp_env *env, struct tcp_conn *c, enum synack_tcp_state to)
+{
+    enum synack_tcp_state from = c->state;
+    if (from == to) return;
+    c->state = to;
+    /* CurrEstab counts ESTABLISHED and CLOSE_WAIT, as RFC 1213 (and Linux) do. */
+    if (is_established_like(to) && !is_established_like(from)) env->ctr->curr_estab++;
+    if (!is_established_like(to) && is_established_like(from)) env->ctr->curr_estab--;
+    if (to == SYNACK_CLOSED) {
+        for (int k = 0; k < TCP_T_COUNT; k++) c->deadline[k] = TIMER_NEVER;
+        env->timer_changed(env, c);
+    }
+    env->state_changed(env, c, from, to);
+}
+
+/* Sequence state common to both opens. */
+static void init_send_side(struct tcp_env *env, struct tcp_conn *c, uint32_t iss)
+{
+    const struct synack_tunables *t = env->tun;
+    c->iss = iss;
+    c->snd_una = iss;
+    c->snd_nxt = iss;
+    c->snd_max = iss;
+    c->snd_buf_seq = iss + 1;
+    c->recover = iss;
+    c->rto = t->rto_initial_ms * 1000u;
+    c->ssthresh = UINT32_MAX;
+    if (c->user_mss && c->user_mss < c->adv_mss) c->adv_mss = c->user_mss;
+}
+
+void tcp_open_active(struct tcp_env *env, struct tcp_conn *c, uint32_t iss)
+{
+    init_send_side(env, c, iss);
+    c->syn_retries_left = (uint8_t)(env->tun->syn_retries > 255 ? 255 : env->tun->syn_retries);
+    env->ctr->active_opens++;
+    tcp_set_state(env, c, SYNACK_SYN_SENT);
+}
+
+uint16_t tcp_effective_mss(const struct tcp_conn *c, const struct tcp_options *opt)
+{
+    uint32_t mss = (opt->has_mss && opt->mss != 0) ? opt->mss : TCP_DEFAULT_MSS;
+    if (mss > c->adv_mss) mss = c->adv_mss;   /* our MTU bounds what we send too */
+    if (c->user_mss && mss > c->user_mss) mss = c->user_mss;
+    if (mss < TCP_MIN_MSS) mss = TCP_MIN_MSS;
+    return (uint16_t)mss;
+}
+
+void tcp_open_passive(struct tcp_env *env, struct tcp_conn *c, uint32_t iss,
+                      const struct tcp_repr *syn)
+{
+    init_send_side(env, c, iss);
+    c->passive = true;
+    c->irs = syn->seq;
+    c->rcv_nxt = syn->seq + 1;
+    c->snd_wnd = syn->window;          /* never scaled in a SYN (RFC 7323 2.2) */
+    c->max_snd_wnd = c->snd_wnd;
+    c->snd_wl1 = syn->seq;
+    c->snd_wl2 = iss;
+    c->snd_mss = tcp_effective_mss(c, &syn->opt);
+    c->cwnd = env->tun->initial_cwnd * c->snd_mss;
+    c->syn_retries_left = (uint8_t)(env->tun->synack_retries > 255 ? 255 : env->tun->synack_retries);
+    env->ctr->passive_opens++;
+    tcp_set_state(env, c, SYNACK_SYN_RCVD);
+}
+
+uint32_t tcp_app_send(struct tcp_env *env, struct tcp_conn *c, const void *buf, uint32_t len)
+{
+    (void)env;
+    if (c->fin_queued) return 0;
+    return ring_push(&c->sndbuf, buf, len);
+}
+
+uint32_t tcp_rcv_window_avail(const struct tcp_conn *c)
+{
+    uint32_t w = ring_space(&c->rcvbuf);
+    return w > TCP_MAX_WINDOW ? TCP_MAX_WINDOW : w;
+}
+
+uint32_t tcp_app_recv(struct tcp_env *env, struct tcp_conn *c, void *buf, uint32_t len)
+{
+    (void)env;
+    uint32_t n = c->rcvbuf.len < len ? c->rcvbuf.len : len;
+    ring_read_at(&c->rcvbuf, 0, buf, n);
+    ring_drop(&c->rcvbuf, n);
+    /* Window update (receiver-side SWS avoidance, RFC 9293 3.8.6.2.2): tell
+     * the peer only when the window opens by a full MSS-or-half-buffer step
+     * beyond what it already knows. */
+    if (n && c->state >= SYNACK_ESTABLISHED && c->state <= SYNACK_FIN_WAIT_2) {
+        uint32_t edge = c->rcv_nxt + tcp_rcv_window_avail(c);
+        uint32_t step = c->rcvbuf.cap / 2 < c->adv_mss ? c->rcvbuf.cap / 2 : c->adv_mss;
+        uint32_t known = c->rcv_adv - c->rcv_nxt;
+        if (seq_gt(edge, c->rcv_adv) && edge - c->rcv_adv >= step &&
+            (known < step || edge - c->rcv_adv >= known))
+            c->ack_now = true;
+    }
+    return n;
+}
+
+void tcp_app_close_write(struct tcp_env *env, struct tcp_conn *c)
+{
+    if (c->fin_queued) return;
+    switch (c->state) {
+    case SYNACK_SYN_SENT:
+        /* Nothing was said yet: closing a pending connect just ends it. */
+        tcp_set_state(env, c, SYNACK_CLOSED);
+        return;
+    case SYNACK_SYN_RCVD:
+    case SYNACK_ESTABLISHED:
+        c->fin_queued = true;
+        c->fin_seq = c->snd_buf_seq + c->sndbuf.len;
+        tcp_set_state(env, c, SYNACK_FIN_WAIT_1);
+        return;
+    case SYNACK_CLOSE_WAIT:
+        c->fin_queued = true;
+        c->fin_seq = c->snd_buf_seq + c->sndbuf.len;
+        tcp_set_state(env, c, SYNACK_LAST_ACK);
+        return;
+    default:
+        return;
+    }
+}
+
+void tcp_app_abort(struct tcp_env *env, struct tcp_conn *c)
+{
+    if (c->state == SYNACK_CLOSED) return;
+    if (c->state >= SYNACK_SYN_RCVD && c->state != SYNACK_TIME_WAIT) {
+        struct tcp_repr rst;
+        memset(&rst, 0, sizeof rst);
+        rst.src_port = c->id.lport;
+        rst.dst_port = c->id.rport;
+        rst.seq = c->snd_nxt;
+        rst.ack = c->rcv_nxt;
+        rst.flags = TCP_RST | TCP_ACK;
+        env->emit(env, c, &rst);
+        env->ctr->out_rsts++;
+    }
+    if (c->state == SYNACK_ESTABLISHED || c->state == SYNACK_CLOSE_WAIT) env->ctr->estab_resets++;
+    tcp_set_state(env, c, SYNACK_CLOSED);
+}
+
+void tcp_app_orphan(struct tcp_env *env, struct tcp_conn *c)
+{
+    c->sd = -1;
+    /* An orphan in FIN_WAIT_2 waits for the peer's FIN at most fin_timeout. */
+    if (c->state == SYNACK_FIN_WAIT_2)
+        tcp_timer_set(env, c, TCP_T_WAIT, env->now + (uint64_t)env->tun->fin_timeout_ms * 1000u);
+}

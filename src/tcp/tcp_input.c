@@ -1,0 +1,482 @@
+/*
+ * tcp_input.c — a segment arrives for a known connection.
+ *
+ * Owns: RFC 9293 3.10.7.3 (SYN-SENT) and 3.10.7.4 (the other states), laid
+ * out as the RFC's numbered steps, one helper each: check the sequence
+ * number, RST (with RFC 5961 3), SYN (RFC 5961 4), ACK (with RFC 5961 5 and
+ * RFC 6298 / 5681 / 6582 on the sender side), text, FIN. URG is accepted
+ * and ignored: urgent data is delivered inline (RFC 6093), the pointer never
+ * moves a data pointer. Must not touch: tables, listeners (the stack
+ * demultiplexes and handles LISTEN and CLOSED), timers' expiry.
+ *
+ * Every step returns STEP_CONTINUE or STEP_DONE (the segment is consumed);
+ * tcp_input flushes output once at the end, so one input makes at most one
+ * burst of segments (ACK coalesced with any data now allowed).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "tcp/seq.h"
+#include "tcp/tcp.h"
+
+enum step { STEP_CONTINUE, STEP_DONE };
+
+/* A segment after trimming to the receive window: what is left of it. */
+struct seg_view {
+    const struct tcp_repr *hdr;
+    uint32_t seq;            /* first sequence number kept */
+    const uint8_t *data;
+    uint32_t len;            /* payload bytes kept */
+    bool syn, fin;           /* SYN / FIN still inside the kept part */
+};
+
+static uint32_t seg_len(const struct tcp_repr *s)
+{
+    return (uint32_t)s->payload_len + ((s->flags & TCP_SYN) ? 1u : 0u) + ((s->flags & TCP_FIN) ? 1u : 0u);
+}
+
+/* Challenge ACKs (RFC 5961 7) are limited per connection: at most one per
+ * 500 ms, as Linux's per-socket tcp_invalid_ratelimit. */
+static void challenge_ack(struct tcp_env *env, struct tcp_conn *c)
+{
+    if (c->last_challenge && env->now - c->last_challenge < 500000) return;
+    c->last_challenge = env->now ? env->now : 1;
+    env->ctr->challenge_acks++;
+    tcp_send_ack(env, c);
+}
+
+static void enter_time_wait(struct tcp_env *env, struct tcp_conn *c)
+{
+    tcp_set_state(env, c, SYNACK_TIME_WAIT);
+    tcp_timer_set(env, c, TCP_T_RTX, TIMER_NEVER);
+    tcp_timer_set(env, c, TCP_T_DELACK, TIMER_NEVER);
+    c->persist = false;
+    tcp_timer_set(env, c, TCP_T_WAIT, env->now + 2ull * env->tun->msl_ms * 1000u);
+}
+
+static void connection_error(struct tcp_env *env, struct tcp_conn *c, int err)
+{
+    c->err = err;
+    if (c->state == SYNACK_ESTABLISHED || c->state == SYNACK_CLOSE_WAIT) env->ctr->estab_resets++;
+    if (c->state == SYNACK_SYN_SENT || c->state == SYNACK_SYN_RCVD) env->ctr->attempt_fails++;
+    tcp_set_state(env, c, SYNACK_CLOSED);
+}
+
+/* ---- SYN-SENT (RFC 9293 3.10.7.3) ------------------------------------- */
+static void input_syn_sent(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *s)
+{
+    bool ack = s->flags & TCP_ACK;
+    /* First: the ACK must acknowledge our SYN, nothing less or more (H-56). */
+    if (ack && (seq_leq(s->ack, c->iss) || seq_gt(s->ack, c->snd_max))) {
+        struct tcp_repr rst;
+        if (tcp_rst_for(s, &rst)) {
+            env->emit(env, c, &rst);
+            env->ctr->out_rsts++;
+            env->ctr->out_segs++;
+        }
+        return;
+    }
+    /* Second: RST is acceptable only with an acceptable ACK (H-52). */
+    if (s->flags & TCP_RST) {
+        if (ack) connection_error(env, c, ECONNREFUSED);
+        return;
+    }
+    /* Fourth: SYN. */
+    if (!(s->flags & TCP_SYN)) return;
+    c->irs = s->seq;
+    c->rcv_nxt = s->seq + 1;
+    c->rcv_adv = c->rcv_nxt + tcp_rcv_window_avail(c);
+    c->snd_mss = tcp_effective_mss(c, &s->opt);
+    c->cwnd = env->tun->initial_cwnd * c->snd_mss;
+    c->snd_wnd = s->window;                 /* SYN windows are never scaled */
+    c->max_snd_wnd = c->snd_wnd;
+    c->snd_wl1 = s->seq;
+    c->snd_wl2 = s->ack;
+    if (ack) {
+        if (c->rtt_start && seq_geq(s->ack, c->rtt_seq))
+            tcp_rtt_sample(env, c, (uint32_t)(env->now - c->rtt_start));
+        c->rtt_start = 0;
+        c->snd_una = s->ack;
+        c->backoff = 0;
+        tcp_timer_set(env, c, TCP_T_RTX, TIMER_NEVER);
+        tcp_set_state(env, c, SYNACK_ESTABLISHED);
+        c->ack_now = true;
+        /* Data or FIN carried by a SYN|ACK are rare; they are not queued
+         * here and the peer retransmits them after our ACK. */
+    } else {
+        /* Simultaneous open: answer SYN|ACK with the same ISS. */
+        c->snd_nxt = c->iss;
+        tcp_timer_set(env, c, TCP_T_RTX, TIMER_NEVER);
+        tcp_set_state(env, c, SYNACK_SYN_RCVD);
+    }
+}
+
+/* ---- Step 1: sequence number ------------------------------------------ */
+static enum step step_check_sequence(struct tcp_env *env, struct tcp_conn *c, struct seg_view *v)
+{
+    const struct tcp_repr *s = v->hdr;
+    uint32_t len = seg_len(s);
+    uint32_t wnd = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+    bool ok;
+    if (len == 0)
+        ok = wnd == 0 ? s->seq == c->rcv_nxt : seq_in(s->seq, c->rcv_nxt, c->rcv_nxt + wnd);
+    else
+        ok = wnd != 0 && (seq_in(s->seq, c->rcv_nxt, c->rcv_nxt + wnd) ||
+                          seq_in(s->seq + len - 1, c->rcv_nxt, c->rcv_nxt + wnd));
+    /* A zero window still takes the exact next ACK/RST/FIN-less segment. */
+    if (!ok && wnd == 0 && len > 0 && s->seq == c->rcv_nxt) {
+        /* RFC 9293: process ACK and RST, drop the text, say the window is 0. */
+        v->seq = s->seq;
+        v->data = s->payload;
+        v->len = 0;
+        c->ack_now = true;
+        v->syn = v->fin = false;
+        return STEP_CONTINUE;
+    }
+    if (!ok) {
+        if (s->flags & TCP_RST) return STEP_DONE;
+        /* TIME_WAIT: a retransmitted FIN is ACKed again and restarts 2*MSL. */
+        if (c->state == SYNACK_TIME_WAIT && (s->flags & TCP_FIN) && s->seq + len == c->rcv_nxt)
+            tcp_timer_set(env, c, TCP_T_WAIT, env->now + 2ull * env->tun->msl_ms * 1000u);
+        /* SYN_RCVD: the peer's SYN again (our SYN|ACK was lost): repeat it. */
+        if (c->state == SYNACK_SYN_RCVD && (s->flags & TCP_SYN) && !(s->flags & TCP_ACK) &&
+            s->seq == c->irs) {
+            c->snd_nxt = c->iss;
+            return STEP_DONE;
+        }
+        c->ack_now = true;   /* out-of-window: answer with an ACK (H-55) */
+        return STEP_DONE;
+    }
+    /* Trim to the window: drop what lies left of RCV.NXT ... */
+    v->seq = s->seq;
+    v->data = s->payload;
+    v->len = (uint32_t)s->payload_len;
+    v->syn = s->flags & TCP_SYN;
+    v->fin = s->flags & TCP_FIN;
+    if (seq_lt(v->seq, c->rcv_nxt)) {
+        uint32_t skip = c->rcv_nxt - v->seq;
+        if (v->syn) { v->syn = false; skip--; v->seq++; }
+        if (skip > v->len) skip = v->len;
+        v->data += skip;
+        v->len -= skip;
+        v->seq += skip;
+    }
+    /* ... and what lies right of the window (a FIN beyond it goes too). */
+    uint32_t room = seq_gt(c->rcv_nxt + wnd, v->seq) ? c->rcv_nxt + wnd - v->seq : 0;
+    if (v->len > room) {
+        v->len = room;
+        v->fin = false;
+    }
+    return STEP_CONTINUE;
+}
+
+/* ---- Step 2: RST (RFC 9293 + RFC 5961 3, RFC 1337) -------------------- */
+static enum step step_rst(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *s)
+{
+    if (!(s->flags & TCP_RST)) return STEP_CONTINUE;
+    if (c->state == SYNACK_TIME_WAIT) return STEP_DONE;   /* RFC 1337 fix 1 (H-58) */
+    if (s->seq != c->rcv_nxt) {
+        challenge_ack(env, c);                            /* in window, not exact */
+        return STEP_DONE;
+    }
+    switch (c->state) {
+    case SYNACK_SYN_RCVD:
+        /* Passive: the half-open connection just goes away (the listener
+         * stays). Active (simultaneous open): connection refused. */
+        connection_error(env, c, c->passive ? 0 : ECONNREFUSED);
+        break;
+    case SYNACK_CLOSING:
+    case SYNACK_LAST_ACK:
+        tcp_set_state(env, c, SYNACK_CLOSED);
+        break;
+    default:
+        connection_error(env, c, ECONNRESET);
+        break;
+    }
+    return STEP_DONE;
+}
+
+/* ---- Step 4: SYN in a synchronized state (RFC 5961 4) ------------------ */
+static enum step step_syn(struct tcp_env *env, struct tcp_conn *c, const struct seg_view *v)
+{
+    if (!v->syn) return STEP_CONTINUE;
+    if (c->state == SYNACK_SYN_RCVD && c->passive && !(v->hdr->flags & TCP_ACK)) {
+        /* RFC 9293: a SYN in SYN-RECEIVED from a passive open returns the
+         * connection to LISTEN, i.e. drops the half-open connection. */
+        connection_error(env, c, 0);
+        return STEP_DONE;
+    }
+    challenge_ack(env, c);
+    return STEP_DONE;
+}
+
+/* Congestion window growth on an ACK of new data (RFC 5681 3.1, with
+ * appropriate byte counting limited to one MSS per ACK in slow start). */
+static void cwnd_on_ack(struct tcp_conn *c, uint32_t acked)
+{
+    if (c->cwnd < c->ssthresh) {
+        c->cwnd += acked < c->snd_mss ? acked : c->snd_mss;
+    } else {
+        c->bytes_acked += acked;
+        if (c->bytes_acked >= c->cwnd) {
+            c->bytes_acked -= c->cwnd;
+            c->cwnd += c->snd_mss;
+        }
+    }
+}
+
+static uint32_t flight_size(const struct tcp_conn *c) { return c->snd_max - c->snd_una; }
+
+static void enter_fast_recovery(struct tcp_env *env, struct tcp_conn *c)
+{
+    uint32_t half = flight_size(c) / 2;
+    c->ssthresh = half > 2u * c->snd_mss ? half : 2u * c->snd_mss;
+    c->recover = c->snd_max;
+    c->in_recovery = true;
+    /* Retransmit the first unacknowledged segment (RFC 5681 3.2 step 2). */
+    uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
+    uint32_t len = seq_lt(c->snd_una, data_end) ? data_end - c->snd_una : 0;
+    if (len > c->snd_mss) len = c->snd_mss;
+    if (len || (c->fin_queued && c->snd_una == c->fin_seq)) tcp_send_data(env, c, c->snd_una, len);
+    c->cwnd = c->ssthresh + 3u * c->snd_mss;
+}
+
+/* ACK of new data: free the send buffer, sample RTT, grow cwnd, NewReno. */
+static void ack_new_data(struct tcp_env *env, struct tcp_conn *c, uint32_t ack)
+{
+    uint32_t acked = ack - c->snd_una;
+    /* Bytes of the send buffer now acknowledged (SYN and FIN are not in it). */
+    uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
+    uint32_t upto = seq_lt(ack, data_end) ? ack : data_end;
+    if (seq_gt(upto, c->snd_buf_seq)) {
+        ring_drop(&c->sndbuf, upto - c->snd_buf_seq);
+        c->snd_buf_seq = upto;
+    }
+    c->snd_una = ack;
+    if (seq_lt(c->snd_nxt, ack)) c->snd_nxt = ack;
+    if (c->rtt_start && seq_geq(ack, c->rtt_seq)) {
+        tcp_rtt_sample(env, c, (uint32_t)(env->now - c->rtt_start));
+        c->rtt_start = 0;
+    }
+    c->backoff = 0;
+    if (c->in_recovery) {
+        if (seq_geq(ack, c->recover)) {
+            /* Full ACK: leave recovery (RFC 6582 3.2 step 3). */
+            uint32_t fl = flight_size(c) + c->snd_mss;
+            c->cwnd = c->ssthresh < fl ? c->ssthresh : fl;
+            c->in_recovery = false;
+        } else {
+            /* Partial ACK: retransmit the next hole, deflate (step 4). */
+            uint32_t len = seq_lt(c->snd_una, data_end) ? data_end - c->snd_una : 0;
+            if (len > c->snd_mss) len = c->snd_mss;
+            if (len) tcp_send_data(env, c, c->snd_una, len);
+            c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
+            c->cwnd += c->snd_mss;
+        }
+    } else {
+        cwnd_on_ack(c, acked);
+    }
+    c->dupacks = 0;
+    /* RFC 6298 5.2/5.3: stop the timer when all is ACKed, else restart it. */
+    c->persist = false;
+    if (c->snd_una == c->snd_max) tcp_timer_set(env, c, TCP_T_RTX, TIMER_NEVER);
+    else tcp_timer_set(env, c, TCP_T_RTX, env->now + c->rto);
+}
+
+/* ---- Step 5: ACK ------------------------------------------------------ */
+static enum step step_ack(struct tcp_env *env, struct tcp_conn *c, const struct seg_view *v)
+{
+    const struct tcp_repr *s = v->hdr;
+    if (!(s->flags & TCP_ACK)) return STEP_DONE;
+    uint32_t ack = s->ack;
+
+    if (c->state == SYNACK_SYN_RCVD) {
+        if (!(seq_gt(ack, c->snd_una) && seq_leq(ack, c->snd_max))) {
+            struct tcp_repr rst;
+            if (tcp_rst_for(s, &rst)) {
+                env->emit(env, c, &rst);
+                env->ctr->out_rsts++;
+                env->ctr->out_segs++;
+            }
+            return STEP_DONE;
+        }
+        if (c->rtt_start && seq_geq(ack, c->rtt_seq))
+            tcp_rtt_sample(env, c, (uint32_t)(env->now - c->rtt_start));
+        c->rtt_start = 0;
+        c->snd_una = ack;
+        c->backoff = 0;
+        c->snd_wnd = s->window;
+        c->max_snd_wnd = c->snd_wnd;
+        c->snd_wl1 = s->seq;
+        c->snd_wl2 = ack;
+        tcp_timer_set(env, c, TCP_T_RTX, TIMER_NEVER);
+        tcp_set_state(env, c, SYNACK_ESTABLISHED);
+        if (c->passive) env->established(env, c);
+        return STEP_CONTINUE;
+    }
+
+    /* RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]. */
+    if (seq_gt(ack, c->snd_max)) {
+        challenge_ack(env, c);
+        return STEP_DONE;
+    }
+    if (seq_lt(ack, c->snd_una - c->max_snd_wnd)) {
+        challenge_ack(env, c);
+        return STEP_DONE;
+    }
+
+    uint32_t old_wnd = c->snd_wnd;
+    if (seq_gt(ack, c->snd_una)) {
+        ack_new_data(env, c, ack);
+    } else if (ack == c->snd_una && v->len == 0 && !v->fin && s->window == old_wnd &&
+               c->snd_una != c->snd_max && !(s->flags & (TCP_SYN | TCP_FIN))) {
+        /* Duplicate ACK (RFC 5681 2). */
+        c->dupacks++;
+        if (c->dupacks == 3 && !c->in_recovery && seq_gt(ack, c->recover)) {
+            enter_fast_recovery(env, c);
+        } else if (c->dupacks > 3 && c->in_recovery) {
+            c->cwnd += c->snd_mss;   /* inflate: a segment has left the network */
+        }
+    }
+    /* Window update (RFC 9293 3.10.7.4, fifth step, SND.WL1/WL2 rule). */
+    if (seq_lt(c->snd_wl1, s->seq) || (c->snd_wl1 == s->seq && seq_leq(c->snd_wl2, ack))) {
+        c->snd_wnd = s->window;
+        if (c->snd_wnd > c->max_snd_wnd) c->max_snd_wnd = c->snd_wnd;
+        c->snd_wl1 = s->seq;
+        c->snd_wl2 = ack;
+        if (c->snd_wnd > old_wnd && c->persist) {
+            /* The window opened: the persist timer has done its job. */
+            c->persist = false;
+            c->backoff = 0;
+            tcp_timer_set(env, c, TCP_T_RTX, TIMER_NEVER);
+        }
+    }
+
+    bool fin_acked = c->fin_queued && seq_gt(c->snd_una, c->fin_seq);
+    switch (c->state) {
+    case SYNACK_FIN_WAIT_1:
+        if (fin_acked) {
+            tcp_set_state(env, c, SYNACK_FIN_WAIT_2);
+            if (c->sd < 0)
+                tcp_timer_set(env, c, TCP_T_WAIT, env->now + (uint64_t)env->tun->fin_timeout_ms * 1000u);
+        }
+        break;
+    case SYNACK_CLOSING:
+        if (fin_acked) enter_time_wait(env, c);
+        break;
+    case SYNACK_LAST_ACK:
+        if (fin_acked) {
+            tcp_set_state(env, c, SYNACK_CLOSED);
+            return STEP_DONE;
+        }
+        break;
+    default:
+        break;
+    }
+    return STEP_CONTINUE;
+}
+
+/* The peer's FIN has been reached in sequence (RFC 9293, eighth step). */
+static void fin_reached(struct tcp_env *env, struct tcp_conn *c)
+{
+    c->rcv_nxt++;
+    c->peer_fin = true;
+    c->fin_pending = false;
+    c->ack_now = true;
+    switch (c->state) {
+    case SYNACK_SYN_RCVD:
+    case SYNACK_ESTABLISHED:
+        tcp_set_state(env, c, SYNACK_CLOSE_WAIT);
+        break;
+    case SYNACK_FIN_WAIT_1:
+        tcp_set_state(env, c, SYNACK_CLOSING);
+        break;
+    case SYNACK_FIN_WAIT_2:
+        enter_time_wait(env, c);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- Step 7: segment text --------------------------------------------- */
+static void step_text(struct tcp_env *env, struct tcp_conn *c, const struct seg_view *v)
+{
+    if (v->len == 0) return;
+    if (c->state != SYNACK_ESTABLISHED && c->state != SYNACK_FIN_WAIT_1 &&
+        c->state != SYNACK_FIN_WAIT_2)
+        return; /* after the peer's FIN there is no more text; ignore it */
+    uint32_t off = v->seq - c->rcv_nxt;         /* >= 0 after trimming */
+    uint32_t len = v->len;
+    uint32_t space = ring_space(&c->rcvbuf);
+    if (off >= space) return;
+    if (len > space - off) len = space - off;   /* never write outside the buffer */
+    if (off > 0) {
+        /* Out of order: park it and ACK at once so the sender sees the hole
+         * (RFC 5681 4.2: duplicate ACKs are not delayed). */
+        if (asm_add(&c->ooo, v->seq, v->seq + len))
+            ring_write_at(&c->rcvbuf, c->rcvbuf.len + off, v->data, len);
+        else
+            env->ctr->ooo_dropped++;
+        c->ack_now = true;
+        return;
+    }
+    ring_write_at(&c->rcvbuf, c->rcvbuf.len, v->data, len);
+    uint32_t nxt = c->rcv_nxt + len;
+    bool filled = c->ooo.count > 0;
+    /* Parked ranges that now touch (or lie below) RCV.NXT become readable. */
+    while (c->ooo.count && seq_leq(c->ooo.r[0].start, nxt)) nxt = asm_take(&c->ooo, nxt);
+    c->rcvbuf.len += nxt - c->rcv_nxt;
+    c->rcv_nxt = nxt;
+    if (c->fin_pending && c->peer_fin_seq == c->rcv_nxt) fin_reached(env, c);
+    /* ACK policy (RFC 9293 3.8.6.3, RFC 1122 4.2.3.2): at least every
+     * second full-sized segment, at once when a hole was filled, otherwise
+     * within the delayed-ACK timeout. */
+    if (len >= c->adv_mss || len >= c->snd_mss) c->unacked_full++;
+    if (filled || c->unacked_full >= 2) c->ack_now = true;
+    else if (c->deadline[TCP_T_DELACK] == TIMER_NEVER)
+        tcp_timer_set(env, c, TCP_T_DELACK, env->now + (uint64_t)env->tun->delack_ms * 1000u);
+}
+
+/* ---- Step 8: FIN ------------------------------------------------------ */
+static void step_fin(struct tcp_env *env, struct tcp_conn *c, const struct seg_view *v)
+{
+    if (!v->fin) return;
+    uint32_t fin_seq = v->seq + v->len;
+    if (fin_seq == c->rcv_nxt) {
+        if (c->peer_fin) {
+            c->ack_now = true;  /* a repeated FIN: ACK it again */
+            if (c->state == SYNACK_TIME_WAIT)
+                tcp_timer_set(env, c, TCP_T_WAIT, env->now + 2ull * env->tun->msl_ms * 1000u);
+            return;
+        }
+        fin_reached(env, c);
+    } else if (seq_gt(fin_seq, c->rcv_nxt) && !c->peer_fin) {
+        c->fin_pending = true;   /* out of order: wait for the data before it */
+        c->peer_fin_seq = fin_seq;
+    }
+}
+
+void tcp_input(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *seg)
+{
+    switch (c->state) {
+    case SYNACK_CLOSED:
+    case SYNACK_LISTEN:
+        return;
+    case SYNACK_SYN_SENT:
+        input_syn_sent(env, c, seg);
+        break;
+    default: {
+        struct seg_view v = {.hdr = seg};
+        if (step_check_sequence(env, c, &v) == STEP_DONE) break;
+        if (step_rst(env, c, seg) == STEP_DONE) break;
+        if (step_syn(env, c, &v) == STEP_DONE) break;
+        if (step_ack(env, c, &v) == STEP_DONE) break;
+        step_text(env, c, &v);
+        step_fin(env, c, &v);
+        break;
+    }
+    }
+    if (c->state != SYNACK_CLOSED) tcp_output(env, c);
+    env->timer_changed(env, c);
+}

@@ -1,0 +1,213 @@
+/*
+ * tcp_output.c — what a connection sends, and when.
+ *
+ * Owns: building segments (header fields, options, the advertised window),
+ * the send decision for SYN, SYN|ACK, data, FIN and pure ACKs, Nagle's
+ * algorithm (RFC 896), sender-side SWS avoidance (RFC 9293 3.8.6.2.1), the
+ * congestion and flow-control limits, and arming the retransmission and
+ * persist timers. Must not touch: incoming segments (tcp_input.c) or timer
+ * expiry (tcp_timer.c).
+ */
+#include <string.h>
+
+#include "tcp/seq.h"
+#include "tcp/tcp.h"
+
+/* The window field for an outgoing segment. The right edge we advertise
+ * never moves left (RFC 9293 3.8.6.2.2: do not shrink the window), and it
+ * only moves right in steps of at least min(MSS, half the buffer). */
+static uint16_t advertise_window(struct tcp_conn *c)
+{
+    uint32_t avail = tcp_rcv_window_avail(c);
+    uint32_t edge = c->rcv_nxt + avail;
+    uint32_t step = c->rcvbuf.cap / 2 < c->adv_mss ? c->rcvbuf.cap / 2 : c->adv_mss;
+    if (seq_lt(c->rcv_adv, c->rcv_nxt)) c->rcv_adv = c->rcv_nxt;
+    if (seq_gt(edge, c->rcv_adv) && (edge - c->rcv_adv >= step || avail == c->rcvbuf.cap ||
+                                     c->rcv_adv == c->rcv_nxt))
+        c->rcv_adv = edge;
+    uint32_t w = c->rcv_adv - c->rcv_nxt;
+    return (uint16_t)(w > TCP_MAX_WINDOW ? TCP_MAX_WINDOW : w);
+}
+
+static void fill_header(struct tcp_conn *c, struct tcp_repr *seg, uint32_t seq, uint8_t flags)
+{
+    memset(seg, 0, sizeof *seg);
+    seg->src_port = c->id.lport;
+    seg->dst_port = c->id.rport;
+    seg->seq = seq;
+    seg->flags = flags;
+    if (flags & TCP_ACK) seg->ack = c->rcv_nxt;
+    seg->window = advertise_window(c);
+}
+
+/* Every segment carrying ACK satisfies any pending ACK obligation. */
+static void sent_ack(struct tcp_env *env, struct tcp_conn *c)
+{
+    c->ack_now = false;
+    c->unacked_full = 0;
+    if (c->deadline[TCP_T_DELACK] != TIMER_NEVER) tcp_timer_set(env, c, TCP_T_DELACK, TIMER_NEVER);
+}
+
+static void arm_rtx(struct tcp_env *env, struct tcp_conn *c)
+{
+    if (c->deadline[TCP_T_RTX] == TIMER_NEVER || c->persist) {
+        c->persist = false;
+        uint64_t rto = (uint64_t)c->rto << (c->backoff > 16 ? 16 : c->backoff);
+        uint64_t max = (uint64_t)env->tun->rto_max_ms * 1000u;
+        tcp_timer_set(env, c, TCP_T_RTX, env->now + (rto > max ? max : rto));
+    }
+}
+
+static void note_sent(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32_t end)
+{
+    env->ctr->out_segs++;
+    if (seq_lt(seq, c->snd_max)) env->ctr->retrans_segs++;
+    if (seq_gt(end, c->snd_max)) {
+        /* New data: time it unless a sample is running (one per RTT) and
+         * never across a retransmission (Karn: rtt_start is cleared then). */
+        if (c->rtt_start == 0 && c->backoff == 0) {
+            c->rtt_start = env->now ? env->now : 1;
+            c->rtt_seq = end;
+        }
+        c->snd_max = end;
+    }
+}
+
+static void send_syn(struct tcp_env *env, struct tcp_conn *c, bool with_ack)
+{
+    struct tcp_repr seg;
+    fill_header(c, &seg, c->iss, with_ack ? (TCP_SYN | TCP_ACK) : TCP_SYN);
+    seg.opt.has_mss = true;
+    seg.opt.mss = c->adv_mss;
+    /* The window in a SYN is never scaled (RFC 7323 2.2). */
+    c->rcv_adv = c->rcv_nxt + seg.window;
+    env->emit(env, c, &seg);
+    note_sent(env, c, c->iss, c->iss + 1);
+    c->snd_nxt = c->iss + 1;
+    if (with_ack) sent_ack(env, c);
+    arm_rtx(env, c);
+}
+
+void tcp_send_data(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32_t len)
+{
+    uint8_t *scratch = env->scratch;
+    struct tcp_repr seg;
+    uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
+    uint8_t flags = TCP_ACK;
+    if (len) {
+        ring_read_at(&c->sndbuf, seq - c->snd_buf_seq, scratch, len);
+        if (seq + len == data_end) flags |= TCP_PSH;
+    }
+    bool fin = c->fin_queued && seq + len == c->fin_seq;
+    if (fin) flags |= TCP_FIN;
+    fill_header(c, &seg, seq, flags);
+    seg.payload = scratch;
+    seg.payload_len = len;
+    env->emit(env, c, &seg);
+    uint32_t end = seq + len + (fin ? 1 : 0);
+    note_sent(env, c, seq, end);
+    if (seq_gt(end, c->snd_nxt)) c->snd_nxt = end;
+    sent_ack(env, c);
+    arm_rtx(env, c);
+}
+
+void tcp_send_ack(struct tcp_env *env, struct tcp_conn *c)
+{
+    struct tcp_repr seg;
+    fill_header(c, &seg, c->snd_nxt, TCP_ACK);
+    env->emit(env, c, &seg);
+    env->ctr->out_segs++;
+    sent_ack(env, c);
+}
+
+/* The usable window: how far past SND.NXT the peer and the network let us go. */
+static uint32_t usable_window(const struct tcp_conn *c)
+{
+    uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+    uint32_t edge = c->snd_una + wnd;
+    return seq_gt(edge, c->snd_nxt) ? edge - c->snd_nxt : 0;
+}
+
+/* Sends new or rewound data and the FIN while windows allow. Returns true
+ * when it sent anything. */
+static bool send_queued(struct tcp_env *env, struct tcp_conn *c)
+{
+    bool sent = false;
+    for (;;) {
+        uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
+        uint32_t unsent = seq_lt(c->snd_nxt, data_end) ? data_end - c->snd_nxt : 0;
+        bool fin_due = c->fin_queued && seq_leq(c->snd_nxt, c->fin_seq);
+        if (unsent == 0 && !fin_due) break;
+        uint32_t usable = usable_window(c);
+        uint32_t len = unsent < c->snd_mss ? unsent : c->snd_mss;
+        if (len > usable) len = usable;
+        if (unsent > 0 && len == 0) break;                  /* window closed: persist */
+        if (len < unsent && len < c->snd_mss) {
+            /* Sender SWS avoidance: a window-limited runt only when it is at
+             * least half the largest window the peer ever offered. */
+            if (len < c->max_snd_wnd / 2) break;
+        }
+        if (len == unsent && len < c->snd_mss && len > 0 && !c->nodelay && !c->fin_queued &&
+            c->snd_una != c->snd_nxt)
+            break;                                          /* Nagle: wait for the ACK */
+        if (len == 0 && usable == 0) break;                 /* a lone FIN needs window too */
+        tcp_send_data(env, c, c->snd_nxt, len);
+        sent = true;
+    }
+    return sent;
+}
+
+void tcp_output(struct tcp_env *env, struct tcp_conn *c)
+{
+    switch (c->state) {
+    case SYNACK_CLOSED:
+    case SYNACK_LISTEN:
+        return;
+    case SYNACK_SYN_SENT:
+        if (c->snd_nxt == c->iss) send_syn(env, c, false);
+        return;
+    case SYNACK_SYN_RCVD:
+        if (c->snd_nxt == c->iss) send_syn(env, c, true);
+        else if (c->ack_now) tcp_send_ack(env, c);
+        return;
+    case SYNACK_TIME_WAIT:
+        if (c->ack_now) tcp_send_ack(env, c);
+        return;
+    default:
+        break;
+    }
+    bool sent = send_queued(env, c);
+    if (!sent && c->ack_now) tcp_send_ack(env, c);
+    /* Data waits behind a zero window and nothing is in flight to bring a
+     * window update: start the persist timer (RFC 9293 3.8.6.1). */
+    uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
+    bool waiting = seq_lt(c->snd_nxt, data_end) || (c->fin_queued && seq_leq(c->snd_nxt, c->fin_seq));
+    if (waiting && c->snd_una == c->snd_max && c->deadline[TCP_T_RTX] == TIMER_NEVER) {
+        uint64_t rto = (uint64_t)c->rto << (c->backoff > 16 ? 16 : c->backoff);
+        uint64_t max = (uint64_t)env->tun->rto_max_ms * 1000u;
+        c->persist = true;
+        tcp_timer_set(env, c, TCP_T_RTX, env->now + (rto > max ? max : rto));
+    }
+}
+
+bool tcp_rst_for(const struct tcp_repr *seg, struct tcp_repr *rst)
+{
+    if (seg->flags & TCP_RST) return false;
+    memset(rst, 0, sizeof *rst);
+    rst->src_port = seg->dst_port;
+    rst->dst_port = seg->src_port;
+    if (seg->flags & TCP_ACK) {
+        /* <SEQ=SEG.ACK><CTL=RST> */
+        rst->seq = seg->ack;
+        rst->flags = TCP_RST;
+    } else {
+        /* <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> */
+        uint32_t len = (uint32_t)seg->payload_len;
+        if (seg->flags & TCP_SYN) len++;
+        if (seg->flags & TCP_FIN) len++;
+        rst->seq = 0;
+        rst->ack = seg->seq + len;
+        rst->flags = TCP_RST | TCP_ACK;
+    }
+    return true;
+}

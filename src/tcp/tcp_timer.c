@@ -1,0 +1,133 @@
+/*
+ * tcp_timer.c — a connection's timers and its RTO estimator.
+ *
+ * Owns: the per-connection deadlines (retransmission/persist, delayed ACK,
+ * TIME_WAIT / FIN_WAIT_2), what happens when each expires, and RFC 6298's
+ * SRTT/RTTVAR/RTO. A connection is filed in the stack's timer wheel once, at
+ * its earliest deadline (tcp_next_deadline). Must not touch: segment parsing.
+ */
+#include <errno.h>
+
+#include "tcp/seq.h"
+#include "tcp/tcp.h"
+
+void tcp_timer_set(struct tcp_env *env, struct tcp_conn *c, enum tcp_timer_kind k, uint64_t at)
+{
+    if (c->deadline[k] == at) return;
+    c->deadline[k] = at;
+    env->timer_changed(env, c);
+}
+
+uint64_t tcp_next_deadline(const struct tcp_conn *c)
+{
+    uint64_t t = TIMER_NEVER;
+    for (int k = 0; k < TCP_T_COUNT; k++)
+        if (c->deadline[k] < t) t = c->deadline[k];
+    return t;
+}
+
+/* RFC 6298 2.2/2.3, with Linux's floor: RTO = SRTT + max(4*RTTVAR, rto_min),
+ * which keeps at least rto_min of slack above the smoothed RTT. */
+void tcp_rtt_sample(struct tcp_env *env, struct tcp_conn *c, uint32_t rtt)
+{
+    if (rtt == 0) rtt = 1;
+    if (c->srtt == 0) {
+        c->srtt = rtt;
+        c->rttvar = rtt / 2;
+    } else {
+        uint32_t diff = c->srtt > rtt ? c->srtt - rtt : rtt - c->srtt;
+        c->rttvar = (3 * c->rttvar + diff) / 4;
+        c->srtt = (7 * c->srtt + rtt) / 8;
+    }
+    uint64_t min = (uint64_t)env->tun->rto_min_ms * 1000u;
+    uint64_t max = (uint64_t)env->tun->rto_max_ms * 1000u;
+    uint64_t var = 4ull * c->rttvar;
+    uint64_t rto = c->srtt + (var > min ? var : min);
+    if (rto > max) rto = max;
+    c->rto = (uint32_t)rto;
+}
+
+static void give_up(struct tcp_env *env, struct tcp_conn *c)
+{
+    c->err = ETIMEDOUT;
+    if (c->state == SYNACK_SYN_SENT || c->state == SYNACK_SYN_RCVD) env->ctr->attempt_fails++;
+    if (c->state == SYNACK_ESTABLISHED || c->state == SYNACK_CLOSE_WAIT) env->ctr->estab_resets++;
+    tcp_set_state(env, c, SYNACK_CLOSED);
+}
+
+/* Zero-window probe: an ACK with an old sequence number (SND.UNA - 1) makes
+ * the peer answer with its current window, as Linux's probes do. */
+static void persist_probe(struct tcp_env *env, struct tcp_conn *c)
+{
+    c->snd_nxt = seq_lt(c->snd_nxt, c->snd_una) ? c->snd_una : c->snd_nxt;
+    uint32_t saved = c->snd_nxt;
+    c->snd_nxt = c->snd_una - 1;
+    tcp_send_ack(env, c);
+    c->snd_nxt = saved;
+    if (c->backoff < 16) c->backoff++;
+    uint64_t rto = (uint64_t)c->rto << c->backoff;
+    uint64_t max = (uint64_t)env->tun->rto_max_ms * 1000u;
+    c->persist = true;
+    tcp_timer_set(env, c, TCP_T_RTX, env->now + (rto > max ? max : rto));
+}
+
+static void on_retransmit_timer(struct tcp_env *env, struct tcp_conn *c)
+{
+    if (c->persist) {
+        persist_probe(env, c);
+        return;
+    }
+    c->rtt_start = 0; /* Karn: no sample across a retransmission */
+    switch (c->state) {
+    case SYNACK_SYN_SENT:
+    case SYNACK_SYN_RCVD:
+        if (c->backoff >= c->syn_retries_left) {
+            give_up(env, c);
+            return;
+        }
+        c->backoff++;
+        c->snd_nxt = c->iss;      /* output sends SYN (or SYN|ACK) again */
+        return;
+    default:
+        break;
+    }
+    if (c->snd_una == c->snd_max) return; /* nothing outstanding */
+    if (c->backoff >= env->tun->retries2) {
+        give_up(env, c);
+        return;
+    }
+    c->backoff++;
+    /* RFC 5681 3.1 eq. 4 and RFC 6582: collapse to one segment, remember
+     * how far we had gone, and resend from SND.UNA (go-back-N). */
+    uint32_t half = (c->snd_max - c->snd_una) / 2;
+    c->ssthresh = half > 2u * c->snd_mss ? half : 2u * c->snd_mss;
+    c->cwnd = c->snd_mss;
+    c->recover = c->snd_max;
+    c->in_recovery = false;
+    c->dupacks = 0;
+    c->bytes_acked = 0;
+    c->snd_nxt = c->snd_una;
+}
+
+void tcp_on_timer(struct tcp_env *env, struct tcp_conn *c)
+{
+    uint64_t now = env->now;
+    if (c->deadline[TCP_T_WAIT] <= now) {
+        c->deadline[TCP_T_WAIT] = TIMER_NEVER;
+        if (c->state == SYNACK_TIME_WAIT || c->state == SYNACK_FIN_WAIT_2) {
+            tcp_set_state(env, c, SYNACK_CLOSED);
+            return;
+        }
+    }
+    if (c->deadline[TCP_T_DELACK] <= now) {
+        c->deadline[TCP_T_DELACK] = TIMER_NEVER;
+        c->ack_now = true;
+    }
+    if (c->deadline[TCP_T_RTX] <= now) {
+        c->deadline[TCP_T_RTX] = TIMER_NEVER;
+        on_retransmit_timer(env, c);
+        if (c->state == SYNACK_CLOSED) return;
+    }
+    tcp_output(env, c);
+    env->timer_changed(env, c);
+}

@@ -1,0 +1,114 @@
+/*
+ * world.c — synack stacks on the simulated network (see world.h).
+ */
+#include "world.h"
+
+#include <errno.h>
+#include <string.h>
+
+static void host_deliver(void *ctx, const uint8_t *pkt, size_t len, uint64_t now)
+{
+    struct world_host *h = ctx;
+    synack_stack_input(h->stack, pkt, len, now);
+}
+
+static uint64_t host_poll(void *ctx, uint64_t now)
+{
+    struct world_host *h = ctx;
+    uint64_t t = synack_stack_poll(h->stack, now);
+    return t == SYNACK_NEVER ? SYNACK_SIM_NEVER : t;
+}
+
+static void host_output(void *ctx, const uint8_t *pkt, size_t len)
+{
+    struct world_host *h = ctx;
+    synack_sim_send(h->world->sim, h->sim_id, pkt, len);
+}
+
+static const struct synack_sim_host_ops host_ops = {host_deliver, host_poll};
+
+int world_init(struct world *w, uint64_t seed)
+{
+    memset(w, 0, sizeof *w);
+    w->seed = seed;
+    w->sim = synack_sim_create(seed);
+    return w->sim ? 0 : -ENOMEM;
+}
+
+void world_destroy(struct world *w)
+{
+    for (int i = 0; i < w->nhosts; i++) synack_stack_destroy(w->hosts[i].stack);
+    synack_sim_destroy(w->sim);
+    memset(w, 0, sizeof *w);
+}
+
+static uint64_t splitmix(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+int world_add_host(struct world *w, uint32_t addr, const struct synack_config *base)
+{
+    if (w->nhosts >= WORLD_MAX_HOSTS) return -ENOSPC;
+    struct world_host *h = &w->hosts[w->nhosts];
+    struct synack_config cfg;
+    if (base) cfg = *base;
+    else synack_config_init(&cfg);
+    cfg.addr = addr;
+    cfg.output = host_output;
+    cfg.output_ctx = h;
+    uint64_t x = w->seed ^ ((uint64_t)addr << 20);
+    uint64_t k0 = splitmix(&x), k1 = splitmix(&x);
+    memcpy(cfg.secret, &k0, 8);
+    memcpy(cfg.secret + 8, &k1, 8);
+    h->world = w;
+    h->addr = addr;
+    int err = synack_stack_create(&h->stack, &cfg);
+    if (err) return err;
+    int id = synack_sim_add_host(w->sim, addr, &host_ops, h);
+    if (id < 0) {
+        synack_stack_destroy(h->stack);
+        return id;
+    }
+    h->sim_id = id;
+    return w->nhosts++;
+}
+
+int world_link(struct world *w, int a, int b, const struct synack_sim_link_params *ab,
+               const struct synack_sim_link_params *ba)
+{
+    return synack_sim_link(w->sim, w->hosts[a].sim_id, w->hosts[b].sim_id, ab, ba);
+}
+
+int world_run(struct world *w, uint64_t limit_us, world_app_fn app, void *ctx)
+{
+    synack_sim_poll_hosts(w->sim);
+    for (;;) {
+        if (app(ctx, w)) {
+            synack_sim_poll_hosts(w->sim);
+            return 0;
+        }
+        /* The application may have queued work: let the stacks send it. */
+        synack_sim_poll_hosts(w->sim);
+        uint64_t next = synack_sim_next_event(w->sim);
+        if (next == SYNACK_SIM_NEVER) {
+            /* One more application turn may still finish the job. */
+            if (app(ctx, w)) return 0;
+            synack_sim_poll_hosts(w->sim);
+            if (synack_sim_next_event(w->sim) == SYNACK_SIM_NEVER) return -EDEADLK;
+            continue;
+        }
+        if (next > limit_us) return -ETIMEDOUT;
+        synack_sim_step(w->sim, limit_us);
+    }
+}
+
+void world_settle(struct world *w, uint64_t limit_us)
+{
+    synack_sim_poll_hosts(w->sim);
+    while (synack_sim_step(w->sim, limit_us) != SYNACK_SIM_NEVER) {
+    }
+}
