@@ -2,8 +2,12 @@
  * fuzz_wire.c — libFuzzer target for the wire layer (src/wire/).
  *
  * Owns: one entry point, LLVMFuzzerTestOneInput. The input is one raw IPv4
- * datagram (the seed corpus fuzz/corpus/wire/ holds packets captured from
- * Linux). It is fed to ipv4_parse, then tcp_parse or icmp_parse on the
+ * datagram. Seed corpus fuzz/corpus/wire/: linux-* are the packets captured
+ * from the kernel by tests/vectors/make_linux_capture.sh; synthetic-* are
+ * hand-built datagrams with valid checksums for shapes no capture holds
+ * (SACK with 2..4 blocks, option sets that only fit in emit's packed layout,
+ * unknown kinds then EOL, the H-08 IPv4 options, ICMP frag-needed and time
+ * exceeded). It is fed to ipv4_parse, then tcp_parse or icmp_parse on the
  * payload; whenever a parse succeeds the repr is emitted, parsed again, and
  * the two reprs must be equal (abort otherwise). The same bytes are tried a
  * second time with every checksum repaired, so that the fuzzer reaches the

@@ -83,7 +83,7 @@ static void state_line(struct lab *L, int side, const char *from, const char *to
     char text[64];
     snprintf(text, sizeof text, "%s -> %s", from, to);
     print_time(L, now);
-    if (side == 0) fprintf(L->out, "%-24s\n", text);
+    if (side == 0) fprintf(L->out, "%s\n", text);
     else fprintf(L->out, "%-24s %*s%s\n", "", MID_WIDTH - 20, "", text);
 }
 
@@ -152,7 +152,7 @@ static void on_packet(void *ctx, int from_host, int to_host, const uint8_t *pkt,
         if (me->have_isn) seq -= me->isn;
         ack = (tcp.flags & TCP_ACK) ? (peer->have_isn ? ack - peer->isn : ack) : 0;
     }
-    char opts[96], body[160], line[200];
+    char opts[96], body[160];
     describe_options(&tcp.opt, opts, sizeof opts);
     snprintf(body, sizeof body, "%s seq=%" PRIu32 " ack=%" PRIu32 " len=%zu win=%u%s", tcp_flags_str(tcp.flags),
              seq, ack, tcp.payload_len, tcp.window, opts);
@@ -168,12 +168,12 @@ static void on_packet(void *ctx, int from_host, int to_host, const uint8_t *pkt,
     char dashes[MID_WIDTH + 1];
     memset(dashes, '-', sizeof dashes - 1);
     dashes[pad > MID_WIDTH ? MID_WIDTH : pad] = '\0';
-    if (side == 0)
-        snprintf(line, sizeof line, "--- %s %s%s", body, dashes, gone ? "-X" : "->");
-    else
-        snprintf(line, sizeof line, "%s%s %s ---", gone ? "X-" : "<-", dashes, body);
     print_time(L, now);
-    fprintf(L->out, "%-6s %s%s%s\n", side == 0 ? "" : "", line, retrans ? "  (retransmission)" : "", note);
+    if (side == 0)
+        fprintf(L->out, "       --- %s %s%s", body, dashes, gone ? "-X" : "->");
+    else
+        fprintf(L->out, "       %s%s %s ---", gone ? "X-" : "<-", dashes, body);
+    fprintf(L->out, "%s%s\n", retrans ? "  (retransmission)" : "", note);
 }
 
 /* ---- the applications ------------------------------------------------------ */
@@ -397,6 +397,10 @@ int lab_run(const struct lab_options *o, FILE *out, struct lab_result *res)
     struct synack_sim_link_params p = {0};
     p.delay_us = (uint64_t)o->delay_ms * 1000u;
     p.loss = o->loss;
+    p.reorder = o->reorder;
+    p.reorder_us = 2 * p.delay_us + 1000;
+    p.duplicate = o->duplicate;
+    p.corrupt = o->corrupt;
     rc = world_link(&L->w, L->client_host, L->server_host, &p, &p);
     if (rc < 0) goto done;
     if (o->pcap) {
@@ -408,8 +412,10 @@ int lab_run(const struct lab_options *o, FILE *out, struct lab_result *res)
     if (out) {
         fprintf(out, "synack lab: client 10.0.0.1 connects to server 10.0.0.2:%d, sends a %zu-byte request,\n"
                      "the server answers %" PRIu64 " bytes, the client closes first, then the server.\n"
-                     "one-way delay %u ms, loss %g each way, seed %" PRIu64 ", 2*MSL %u ms; %s sequence numbers\n\n",
-                SERVER_PORT, sizeof DEFAULT_REQUEST - 1, o->bytes, o->delay_ms, o->loss, o->seed,
+                     "one-way delay %u ms, loss %g, reorder %g, duplicate %g, corrupt %g (each way), seed %" PRIu64 ",\n"
+                     "2*MSL %u ms; %s sequence numbers\n\n",
+                SERVER_PORT, sizeof DEFAULT_REQUEST - 1, o->bytes, o->delay_ms, o->loss, o->reorder,
+                o->duplicate, o->corrupt, o->seed,
                 2 * o->msl_ms, o->absolute ? "absolute" : "relative");
         fprintf(out, "%10s  %-24s %*s%s\n", "time (ms)", "client 10.0.0.1", MID_WIDTH - 20, "",
                 "server 10.0.0.2:80");
@@ -459,6 +465,9 @@ static void lab_usage(FILE *f)
             "Plays a TCP connection in the simulated network and prints its ladder.\n\n"
             "  --seed N         seed of the simulated network (default 1)\n"
             "  --loss P         probability 0..1 that a packet is lost, each way (default 0)\n"
+            "  --reorder P      probability that a packet is held back (up to 2*delay + 1 ms)\n"
+            "  --duplicate P    probability that a packet is delivered twice\n"
+            "  --corrupt P      probability that one bit of a packet is flipped\n"
             "  --delay MS       one-way delay in milliseconds (default 10)\n"
             "  --bytes N        size of the server's answer in bytes (default 14: \"Hello, Client!\")\n"
             "  --msl MS         maximum segment lifetime; TIME_WAIT lasts 2*MSL (default 30000)\n"
@@ -497,12 +506,16 @@ int lab_main(int argc, char **argv)
         } else if (!strcmp(a, "--seed")) {
             if (parse_u64(v, UINT64_MAX, &o.seed)) goto bad;
             i++;
-        } else if (!strcmp(a, "--loss")) {
+        } else if (!strcmp(a, "--loss") || !strcmp(a, "--reorder") || !strcmp(a, "--duplicate") ||
+                   !strcmp(a, "--corrupt")) {
             char *end;
             if (!v) goto bad;
             double p = strtod(v, &end);
-            if (*end || !(p >= 0.0 && p <= 1.0)) goto bad;
-            o.loss = p;
+            if (end == v || *end || !(p >= 0.0 && p <= 1.0)) goto bad;
+            if (a[2] == 'l') o.loss = p;
+            else if (a[2] == 'r') o.reorder = p;
+            else if (a[2] == 'd') o.duplicate = p;
+            else o.corrupt = p;
             i++;
         } else if (!strcmp(a, "--delay")) {
             if (parse_u64(v, 3600000, &n)) goto bad;

@@ -19,6 +19,9 @@
 struct lab_options {
     uint64_t seed;         /* --seed N */
     double loss;           /* --loss P: each direction */
+    double reorder;        /* --reorder P: held back by up to 2*delay */
+    double duplicate;      /* --duplicate P */
+    double corrupt;        /* --corrupt P: one bit flipped (the checksum catches it) */
     uint32_t delay_ms;     /* --delay MS: one-way */
     uint64_t bytes;        /* --bytes N: size of the server's answer */
     bool absolute;         /* --absolute: raw sequence numbers */

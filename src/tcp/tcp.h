@@ -83,6 +83,7 @@ struct tcp_conn {
     uint32_t max_snd_wnd;              /* largest window the peer offered (RFC 5961 5.2) */
     uint32_t snd_buf_seq;              /* sequence number of sndbuf's first byte */
     uint32_t fin_seq;                  /* our FIN's number, valid when fin_queued */
+    uint32_t snd_sml;                  /* end of the last sub-MSS segment sent (Minshall) */
 
     /* ---- receive sequence space ---- */
     uint32_t irs;                      /* IRS */

@@ -105,6 +105,7 @@ void tcp_send_data(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32
     seg.payload_len = len;
     env->emit(env, c, &seg);
     uint32_t end = seq + len + (fin ? 1 : 0);
+    if (len < c->snd_mss) c->snd_sml = end;
     note_sent(env, c, seq, end);
     if (seq_gt(end, c->snd_nxt)) c->snd_nxt = end;
     sent_ack(env, c);
@@ -147,9 +148,11 @@ static bool send_queued(struct tcp_env *env, struct tcp_conn *c)
              * least half the largest window the peer ever offered. */
             if (len < c->max_snd_wnd / 2) break;
         }
+        /* Nagle (RFC 896) in Minshall's form, as Linux: a runt waits only
+         * while an earlier runt is still unacknowledged. */
         if (len == unsent && len < c->snd_mss && len > 0 && !c->nodelay && !c->fin_queued &&
-            c->snd_una != c->snd_nxt)
-            break;                                          /* Nagle: wait for the ACK */
+            seq_gt(c->snd_sml, c->snd_una) && seq_leq(c->snd_sml, c->snd_nxt))
+            break;
         if (len == 0 && usable == 0) break;                 /* a lone FIN needs window too */
         tcp_send_data(env, c, c->snd_nxt, len);
         sent = true;

@@ -1,0 +1,279 @@
+/*
+ * test_core.c — the core's building blocks: timer wheel, out-of-order
+ * assembler, byte ring, sequence arithmetic, SipHash, ISNs and ports.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "harness.h"
+#include "stack/siphash.h"
+#include "stack/timer.h"
+#include "tcp/assembler.h"
+#include "tcp/ring.h"
+#include "tcp/seq.h"
+#include "synack/synack.h"
+
+/* ---- timer wheel -------------------------------------------------------- */
+
+static void timer_fires_at_deadline_not_before(void)
+{
+    static struct timer_wheel w;
+    timer_wheel_init(&w, 0);
+    struct timer_node n;
+    timer_node_init(&n);
+    timer_set(&w, &n, 200000); /* 200 ms */
+    CHECK_EQ(timer_next_deadline(&w), 200000);
+    CHECK(timer_expire(&w, 199999) == NULL);   /* T-1: nothing */
+    CHECK(timer_expire(&w, 200000) == &n);     /* T: fires */
+    CHECK(!timer_pending(&n));
+    CHECK(timer_expire(&w, 200000) == NULL);
+    CHECK_EQ(timer_next_deadline(&w), TIMER_NEVER);
+}
+
+static void timer_far_future_and_cancel(void)
+{
+    static struct timer_wheel w;
+    timer_wheel_init(&w, 0);
+    struct timer_node a, b, c;
+    timer_node_init(&a);
+    timer_node_init(&b);
+    timer_node_init(&c);
+    timer_set(&w, &a, 60000000);   /* 60 s: many turns ahead */
+    timer_set(&w, &b, 5000);
+    timer_set(&w, &c, 7000);
+    CHECK_EQ(timer_next_deadline(&w), 5000);
+    timer_cancel(&w, &b);
+    CHECK_EQ(timer_next_deadline(&w), 7000);
+    CHECK(timer_expire(&w, 7000) == &c);
+    /* a lies beyond one turn: the wheel may ask to be woken earlier, but
+     * never later, and a never fires early. */
+    uint64_t next = timer_next_deadline(&w);
+    CHECK(next <= 60000000);
+    uint64_t t = 7000;
+    while (t < 60000000) {
+        CHECK(timer_expire(&w, t) == NULL);
+        uint64_t nd = timer_next_deadline(&w);
+        CHECK(nd > t);
+        t = nd < 59999999 ? nd : 59999999;
+        if (t == 59999999) {
+            CHECK(timer_expire(&w, t) == NULL);
+            break;
+        }
+    }
+    CHECK(timer_expire(&w, 60000000) == &a);
+    CHECK_EQ(w.count, 0);
+}
+
+/* Against a reference model: random sets, cancels and jumps of time. */
+static void timer_matches_reference(void)
+{
+    static struct timer_wheel w;
+    timer_wheel_init(&w, 0);
+    enum { N = 200 };
+    static struct timer_node nodes[N];
+    uint64_t want[N];
+    for (int i = 0; i < N; i++) {
+        timer_node_init(&nodes[i]);
+        want[i] = TIMER_NEVER;
+    }
+    uint64_t now = 0, rng = 12345;
+    int fired_ok = 1;
+    for (int step = 0; step < 20000; step++) {
+        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+        int i = (int)((rng >> 33) % N);
+        unsigned op = (unsigned)(rng >> 60) % 4;
+        if (op == 0) {
+            timer_cancel(&w, &nodes[i]);
+            want[i] = TIMER_NEVER;
+        } else if (op == 1 || op == 2) {
+            uint64_t d = now + ((rng >> 20) % (op == 1 ? 5000000 : 3000));
+            timer_set(&w, &nodes[i], d);
+            want[i] = d;
+        } else {
+            uint64_t next = timer_next_deadline(&w);
+            uint64_t ref = TIMER_NEVER;
+            for (int k = 0; k < N; k++)
+                if (want[k] < ref) ref = want[k];
+            if (next > ref) fired_ok = 0; /* never later than the true deadline */
+            now += (rng >> 24) % 4000000;
+            struct timer_node *n;
+            while ((n = timer_expire(&w, now)) != NULL) {
+                int k = (int)(n - nodes);
+                if (want[k] > now) fired_ok = 0;
+                want[k] = TIMER_NEVER;
+            }
+            for (int k = 0; k < N; k++)
+                if (want[k] <= now) fired_ok = 0; /* due but not fired */
+        }
+    }
+    CHECK(fired_ok);
+}
+
+/* ---- assembler ------------------------------------------------------------ */
+
+static void assembler_merges_and_bounds(void)
+{
+    struct assembler a;
+    asm_clear(&a);
+    CHECK(asm_add(&a, 100, 200));
+    CHECK(asm_add(&a, 300, 400));
+    CHECK(asm_add(&a, 200, 300)); /* fills the gap: one range */
+    CHECK_EQ(a.count, 1);
+    CHECK_EQ(a.r[0].start, 100);
+    CHECK_EQ(a.r[0].end, 400);
+    CHECK_EQ(asm_take(&a, 50), 50);   /* a hole before 100 */
+    CHECK_EQ(asm_take(&a, 100), 400);
+    CHECK_EQ(a.count, 0);
+    /* H-60: every other byte: at most ASM_MAX_RANGES ranges, then refused */
+    int refused = 0;
+    for (uint32_t i = 0; i < 100; i++)
+        if (!asm_add(&a, 1000 + 2 * i, 1001 + 2 * i)) refused++;
+    CHECK_EQ(a.count, ASM_MAX_RANGES);
+    CHECK_EQ(refused, 100 - ASM_MAX_RANGES);
+    /* across 2^32 */
+    asm_clear(&a);
+    CHECK(asm_add(&a, 0xfffffff0u, 0x10));
+    CHECK_EQ(asm_take(&a, 0xfffffff0u), 0x10);
+}
+
+/* ---- ring ----------------------------------------------------------------- */
+
+static void ring_wraps(void)
+{
+    struct ring r;
+    REQUIRE(ring_init(&r, 10) == 0);
+    CHECK_EQ(ring_push(&r, "abcdefgh", 8), 8);
+    char out[16] = {0};
+    ring_read_at(&r, 0, out, 3);
+    CHECK_MEM(out, "abc", 3);
+    ring_drop(&r, 6);
+    CHECK_EQ(ring_push(&r, "123456789", 9), 8); /* only 8 fit */
+    ring_read_at(&r, 0, out, 10);
+    CHECK_MEM(out, "gh12345678", 10);
+    /* write past len (parking) keeps len */
+    ring_drop(&r, 10);
+    ring_write_at(&r, 4, "XY", 2);
+    CHECK_EQ(r.len, 0);
+    ring_drop(&r, 0);
+    r.len = 6;
+    ring_read_at(&r, 4, out, 2);
+    CHECK_MEM(out, "XY", 2);
+    ring_free(&r);
+}
+
+/* ---- sequence arithmetic --------------------------------------------------- */
+
+static void seq_wraps(void)
+{
+    CHECK(seq_lt(0xfffffff0u, 0x10));
+    CHECK(seq_gt(0x10, 0xfffffff0u));
+    CHECK(seq_leq(5, 5));
+    CHECK(seq_in(0, 0xffffffffu, 2));
+    CHECK(!seq_in(2, 0xffffffffu, 2));
+    CHECK_EQ(seq_max(0xfffffff0u, 3), 3);
+}
+
+/* ---- SipHash (reference vector from the SipHash paper, appendix A) ---------- */
+
+static void siphash_reference_vector(void)
+{
+    uint8_t key[16], msg[15];
+    for (int i = 0; i < 16; i++) key[i] = (uint8_t)i;
+    for (int i = 0; i < 15; i++) msg[i] = (uint8_t)i;
+    CHECK(siphash24(key, msg, 15) == 0xa129ca6149be45e5ull);
+}
+
+/* ---- ISNs (RFC 6528) and ephemeral ports (RFC 6056) -------------------------- */
+
+static void ignore_output(void *ctx, const uint8_t *p, size_t n)
+{
+    (void)ctx;
+    (void)p;
+    (void)n;
+}
+
+static uint32_t syn_isn_of(synack_stack *st, uint16_t *port);
+static const uint8_t *last_pkt;
+static size_t last_len;
+static uint8_t last_buf[1600];
+static void keep_output(void *ctx, const uint8_t *p, size_t n)
+{
+    (void)ctx;
+    if (n <= sizeof last_buf) {
+        memcpy(last_buf, p, n);
+        last_pkt = last_buf;
+        last_len = n;
+    }
+}
+
+static uint32_t syn_isn_of(synack_stack *st, uint16_t *port)
+{
+    int sd = synack_socket(st);
+    last_pkt = NULL;
+    synack_connect(st, sd, &(struct synack_endpoint){0x0a000002u, 80});
+    synack_stack_poll(st, 1000);
+    if (!last_pkt || last_len < 40) return 0;
+    *port = (uint16_t)((last_pkt[20] << 8) | last_pkt[21]);
+    uint32_t isn = ((uint32_t)last_pkt[24] << 24) | ((uint32_t)last_pkt[25] << 16) | ((uint32_t)last_pkt[26] << 8) |
+                   last_pkt[27];
+    synack_close(st, sd);
+    return isn;
+}
+
+static void isns_and_ports_are_keyed(void)
+{
+    struct synack_config cfg;
+    synack_config_init(&cfg);
+    cfg.addr = 0x0a000001u;
+    cfg.output = keep_output;
+    uint32_t isn[2];
+    uint16_t port[2];
+    for (int k = 0; k < 2; k++) {
+        memset(cfg.secret, k ? 0x5a : 0xa5, sizeof cfg.secret);
+        synack_stack *st;
+        REQUIRE(synack_stack_create(&st, &cfg) == 0);
+        isn[k] = syn_isn_of(st, &port[k]);
+        CHECK(port[k] >= 32768 && port[k] <= 60999);
+        synack_stack_destroy(st);
+    }
+    /* Different secrets: different ISNs and ports for the same 4-tuple. */
+    CHECK(isn[0] != isn[1]);
+    CHECK(port[0] != port[1]);
+    /* The same secret and time give the same ISN (deterministic). */
+    memset(cfg.secret, 0xa5, sizeof cfg.secret);
+    synack_stack *st;
+    REQUIRE(synack_stack_create(&st, &cfg) == 0);
+    uint16_t p2;
+    CHECK_EQ(syn_isn_of(st, &p2), isn[0]);
+    synack_stack_destroy(st);
+    cfg.output = ignore_output;
+}
+
+static void bad_config_is_rejected(void)
+{
+    struct synack_config cfg;
+    synack_config_init(&cfg);
+    synack_stack *st;
+    CHECK_EQ(synack_stack_create(&st, &cfg), -EINVAL); /* no output */
+    cfg.output = ignore_output;
+    cfg.tunables.rto_min_ms = 0;
+    CHECK_EQ(synack_stack_create(&st, &cfg), -EINVAL);
+    synack_config_init(&cfg);
+    cfg.output = ignore_output;
+    cfg.mtu = 40;
+    CHECK_EQ(synack_stack_create(&st, &cfg), -EINVAL);
+    cfg.mtu = 1500;
+    REQUIRE(synack_stack_create(&st, &cfg) == 0);
+    struct synack_tunables t;
+    synack_stack_get_tunables(st, &t);
+    CHECK_EQ(t.syn_retries, 6);
+    t.msl_ms = 0;
+    CHECK_EQ(synack_stack_set_tunables(st, &t), -EINVAL);
+    t.msl_ms = 1000;
+    CHECK_EQ(synack_stack_set_tunables(st, &t), 0);
+    synack_stack_destroy(st);
+}
+
+TEST_MAIN(TEST(timer_fires_at_deadline_not_before), TEST(timer_far_future_and_cancel), TEST(timer_matches_reference),
+          TEST(assembler_merges_and_bounds), TEST(ring_wraps), TEST(seq_wraps), TEST(siphash_reference_vector),
+          TEST(isns_and_ports_are_keyed), TEST(bad_config_is_rejected))
