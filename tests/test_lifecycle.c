@@ -42,8 +42,9 @@ static void default_scenario_states(void)
                                                    SYNACK_LAST_ACK, SYNACK_CLOSED};
     expect_states(r.client_states, r.nclient_states, client, 6, "client");
     expect_states(r.server_states, r.nserver_states, server, 5, "server");
-    /* SYN, SYN|ACK, ACK, request, answer, FIN|ACK, ACK, FIN|ACK, ACK */
-    CHECK_EQ(r.segments, 9);
+    /* SYN, SYN|ACK, ACK, request, ACK (quickack), answer, ACK (quickack),
+     * FIN|ACK, ACK, FIN|ACK, ACK */
+    CHECK_EQ(r.segments, 11);
     CHECK_EQ(r.retransmissions, 0);
     /* The client closes last of all: its TIME_WAIT ends 2*MSL after its last
      * ACK, which leaves at 3 round trips (60 ms) into the run. */

@@ -50,6 +50,7 @@ static uint8_t answer_byte(uint64_t i)
 struct side_seq {
     bool have_isn;
     uint32_t isn;
+    int wscale;          /* shift offered in this side's SYN, -1 when none */
     uint32_t high;       /* highest sequence number sent + 1 */
     bool sent_any;
 };
@@ -107,14 +108,22 @@ static void on_state(void *ctx, const struct synack_conn_id *id, enum synack_tcp
     state_line(L, side, from_name, synack_state_name(to), now);
 }
 
-static void describe_options(const struct tcp_options *o, char *buf, size_t cap)
+/* Options worth a reader's eye: all of a SYN's, and SACK blocks (relative
+ * to the receiver's ISN, i.e. to the sender of the data). Timestamps on
+ * ordinary segments are left out to keep lines short. */
+static void describe_options(const struct tcp_options *o, bool syn, uint32_t base, char *buf, size_t cap)
 {
     size_t n = 0;
     buf[0] = '\0';
-    if (o->has_mss) n += (size_t)snprintf(buf + n, cap - n, " mss=%u", o->mss);
-    if (n < cap && o->has_wscale) n += (size_t)snprintf(buf + n, cap - n, " ws=%u", o->wscale);
-    if (n < cap && o->sack_permitted) n += (size_t)snprintf(buf + n, cap - n, " sackOK");
-    if (n < cap && o->has_timestamp) n += (size_t)snprintf(buf + n, cap - n, " ts=%u", o->ts_val);
+    if (syn) {
+        if (o->has_mss) n += (size_t)snprintf(buf + n, cap - n, " mss=%u", o->mss);
+        if (n < cap && o->sack_permitted) n += (size_t)snprintf(buf + n, cap - n, " sackOK");
+        if (n < cap && o->has_timestamp) n += (size_t)snprintf(buf + n, cap - n, " TS");
+        if (n < cap && o->has_wscale) n += (size_t)snprintf(buf + n, cap - n, " ws=%u", o->wscale);
+    }
+    for (unsigned i = 0; i < o->sack_count && n < cap; i++)
+        n += (size_t)snprintf(buf + n, cap - n, " sack=%" PRIu32 "-%" PRIu32, o->sack[i].left - base,
+                              o->sack[i].right - base);
 }
 
 static void on_packet(void *ctx, int from_host, int to_host, const uint8_t *pkt, size_t len,
@@ -133,6 +142,7 @@ static void on_packet(void *ctx, int from_host, int to_host, const uint8_t *pkt,
     if ((tcp.flags & TCP_SYN) && !me->have_isn) {
         me->have_isn = true;
         me->isn = tcp.seq;
+        me->wscale = tcp.opt.has_wscale ? (tcp.opt.wscale > 14 ? 14 : tcp.opt.wscale) : -1;
     }
     uint32_t end = tcp.seq + (uint32_t)tcp.payload_len + ((tcp.flags & TCP_SYN) ? 1 : 0) +
                    ((tcp.flags & TCP_FIN) ? 1 : 0);
@@ -152,10 +162,15 @@ static void on_packet(void *ctx, int from_host, int to_host, const uint8_t *pkt,
         if (me->have_isn) seq -= me->isn;
         ack = (tcp.flags & TCP_ACK) ? (peer->have_isn ? ack - peer->isn : ack) : 0;
     }
-    char opts[96], body[160];
-    describe_options(&tcp.opt, opts, sizeof opts);
-    snprintf(body, sizeof body, "%s seq=%" PRIu32 " ack=%" PRIu32 " len=%zu win=%u%s", tcp_flags_str(tcp.flags),
-             seq, ack, tcp.payload_len, tcp.window, opts);
+    char opts[128], body[200];
+    bool syn = tcp.flags & TCP_SYN;
+    describe_options(&tcp.opt, syn, L->opt->absolute || !peer->have_isn ? 0 : peer->isn, opts, sizeof opts);
+    /* The window as the receiver reads it: scaled once both SYNs offered
+     * scaling (Wireshark's "calculated window size"); SYNs never are. */
+    uint32_t win = tcp.window;
+    if (!syn && me->wscale >= 0 && peer->wscale >= 0) win <<= me->wscale;
+    snprintf(body, sizeof body, "%s seq=%" PRIu32 " ack=%" PRIu32 " len=%zu win=%" PRIu32 "%s",
+             tcp_flags_str(tcp.flags), seq, ack, tcp.payload_len, win, opts);
     const char *note = fate == SYNACK_SIM_LOST         ? "  (lost)"
                        : fate == SYNACK_SIM_QUEUE_DROP ? "  (dropped: queue full)"
                        : fate == SYNACK_SIM_CORRUPTED  ? "  (corrupted)"
@@ -378,6 +393,7 @@ int lab_run(const struct lab_options *o, FILE *out, struct lab_result *res)
     L->out = out;
     L->res = res;
     L->lsd = L->csd = L->ssd = -1;
+    L->seq[0].wscale = L->seq[1].wscale = -1;
     int rc = world_init(&L->w, o->seed);
     if (rc) {
         free(L);

@@ -69,7 +69,7 @@ struct synack_tunables {
     uint32_t rto_min_ms;        /* lower bound on the RTO (200, as Linux) */
     uint32_t rto_max_ms;        /* upper bound on the RTO (120000) */
     uint32_t delack_ms;         /* delayed-ACK timeout (40, Linux's minimum) */
-    uint32_t rcvbuf;            /* default receive buffer, bytes (65535) */
+    uint32_t rcvbuf;            /* default receive buffer, bytes (65536) */
     uint32_t sndbuf;            /* default send buffer, bytes (65536) */
     uint32_t initial_cwnd;      /* initial window, segments (10, RFC 6928) */
     unsigned max_backlog;       /* upper bound on listen()'s backlog (4096) */
@@ -77,6 +77,13 @@ struct synack_tunables {
     unsigned max_connections;   /* connections of all states (65536) */
     uint16_t ephemeral_lo, ephemeral_hi; /* local port range (32768..60999) */
     uint8_t ttl;                /* default IP TTL (64) */
+    bool window_scaling;        /* offer RFC 7323 window scaling (true) */
+    bool timestamps;            /* offer RFC 7323 timestamps (true) */
+    bool sack;                  /* offer RFC 2018 SACK-permitted (true) */
+    uint8_t wscale;             /* the shift we offer, 0..14 (7, as Linux with 6 MB rmem) */
+    uint32_t keepalive_time_s;  /* idle time before the first probe (7200) */
+    uint32_t keepalive_intvl_s; /* between probes (75) */
+    unsigned keepalive_probes;  /* unanswered probes before ETIMEDOUT (9) */
 };
 
 /* Where outgoing IPv4 packets go. The bytes are valid only during the call. */

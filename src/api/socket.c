@@ -154,6 +154,7 @@ int synack_connect(synack_stack *s, int sd, const struct synack_endpoint *remote
     k->local.port = lport;
     k->conn = c;
     c->sd = sd;
+    c->ts_offset = stack_ts_offset(s, &id);
     APP_ENTER(s);
     s->env.now = s->now;
     tcp_open_active(&s->env, c, stack_isn(s, &id));

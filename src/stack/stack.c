@@ -35,7 +35,7 @@ void synack_config_init(struct synack_config *cfg)
     t->rto_min_ms = 200;
     t->rto_max_ms = 120000;
     t->delack_ms = 40;
-    t->rcvbuf = 65535;
+    t->rcvbuf = 65536;
     t->sndbuf = 65536;
     t->initial_cwnd = 10;
     t->max_backlog = 4096;
@@ -44,6 +44,13 @@ void synack_config_init(struct synack_config *cfg)
     t->ephemeral_lo = 32768;
     t->ephemeral_hi = 60999;
     t->ttl = 64;
+    t->window_scaling = true;
+    t->timestamps = true;
+    t->sack = true;
+    t->wscale = 7;
+    t->keepalive_time_s = 7200;
+    t->keepalive_intvl_s = 75;
+    t->keepalive_probes = 9;
 }
 
 static int check_tunables(const struct synack_tunables *t)
@@ -58,7 +65,10 @@ static int check_tunables(const struct synack_tunables *t)
     if (t->initial_cwnd == 0 || t->initial_cwnd > 1000) return -EINVAL;
     if (t->max_backlog == 0 || t->max_syn_backlog == 0 || t->max_connections == 0) return -EINVAL;
     if (t->ephemeral_lo == 0 || t->ephemeral_lo > t->ephemeral_hi) return -EINVAL;
-    if (t->ttl == 0) return -EINVAL;
+    if (t->ttl == 0 || t->wscale > 14) return -EINVAL;
+    if (t->keepalive_time_s == 0 || t->keepalive_intvl_s == 0 || t->keepalive_probes == 0 ||
+        t->keepalive_time_s > 32767 || t->keepalive_intvl_s > 32767 || t->keepalive_probes > 127)
+        return -EINVAL;
     return 0;
 }
 
@@ -447,6 +457,17 @@ bool stack_port_bound(synack_stack *s, uint32_t addr, uint16_t port, int except_
 
 /* ---- ISNs and ports ---------------------------------------------------------- */
 
+uint32_t stack_ts_offset(synack_stack *s, const struct synack_conn_id *id)
+{
+    /* A keyed, per-address-pair offset hides our uptime and keeps TSvals
+     * monotonic across connections between the same hosts (as Linux). */
+    uint8_t key[9];
+    memcpy(key, &id->laddr, 4);
+    memcpy(key + 4, &id->raddr, 4);
+    key[8] = 't';
+    return (uint32_t)siphash24(s->cfg.secret, key, sizeof key);
+}
+
 uint32_t stack_isn(synack_stack *s, const struct synack_conn_id *id)
 {
     if (s->cfg.isn_hook)
@@ -525,6 +546,7 @@ static void listen_input(synack_stack *s, struct tcp_listener *l, const struct i
         return;
     }
     stack_conn_insert(s, c);
+    c->ts_offset = stack_ts_offset(s, &id);
     c->listener = l;
     c->queue_next = l->syn_head;
     l->syn_head = c;

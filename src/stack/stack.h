@@ -108,6 +108,7 @@ void stack_conn_free(synack_stack *s, struct tcp_conn *c);
 /* A socket let go of its CLOSED connection: free it after processing. */
 void stack_conn_bury(synack_stack *s, struct tcp_conn *c);
 uint32_t stack_isn(synack_stack *s, const struct synack_conn_id *id);
+uint32_t stack_ts_offset(synack_stack *s, const struct synack_conn_id *id);
 /* Picks a free ephemeral port for the 4-tuple (RFC 6056 alg. 3); 0 if none. */
 uint16_t stack_ephemeral_port(synack_stack *s, uint32_t laddr, uint32_t raddr, uint16_t rport);
 /* Is local port in use by a socket or listener (other than sd)? */

@@ -57,6 +57,8 @@ enum tcp_timer_kind {
     TCP_T_RTX,      /* retransmission (SYN, SYN|ACK, data, FIN) or persist */
     TCP_T_DELACK,   /* delayed ACK */
     TCP_T_WAIT,     /* TIME_WAIT 2*MSL, or orphaned FIN_WAIT_2 fin_timeout */
+    TCP_T_KEEP,     /* keepalive: idle time, then probe interval */
+    TCP_T_LINGER,   /* close() with SO_LINGER {1, t}: abort if not done by then */
     TCP_T_COUNT
 };
 
@@ -91,8 +93,17 @@ struct tcp_conn {
     uint32_t rcv_adv;                  /* right edge we last advertised (RCV.NXT + RCV.WND) */
     uint32_t peer_fin_seq;             /* peer's FIN number, valid when fin_pending */
 
-    /* ---- negotiated ---- */
-    uint16_t snd_mss;                  /* largest segment we send (peer's MSS, clamped) */
+    /* ---- negotiated (RFC 9293 3.7.1, RFC 7323, RFC 2018) ---- */
+    bool offer_ws, offer_ts, offer_sack; /* what our SYN or SYN|ACK offers */
+    bool ws_ok, ts_ok, sack_ok;        /* both sides offered */
+    uint8_t snd_wscale;                /* Snd.Wind.Shift: applied to windows we receive */
+    uint8_t rcv_wscale;                /* Rcv.Wind.Shift: applied to windows we send */
+    uint32_t ts_recent;                /* TS.Recent: the peer's TSval to echo */
+    uint32_t ts_offset;                /* our TSval = milliseconds + this (per connection) */
+    uint32_t rcv_wup;                  /* Last.ACK.sent: RCV.NXT in our latest ACK */
+    uint32_t sack_latest;              /* start of the latest out-of-order segment */
+    uint16_t snd_mss;                  /* payload bytes per full segment (peer's MSS,
+                                        * clamped, less our per-segment options) */
     uint16_t adv_mss;                  /* MSS we advertise */
     uint16_t user_mss;                 /* TCP_MAXSEG, 0 = none */
 
@@ -117,6 +128,15 @@ struct tcp_conn {
     bool peer_fin;                     /* peer's FIN received in order: EOF after rcvbuf */
     bool ack_now;                      /* send an ACK at the next output */
     bool nodelay;                      /* TCP_NODELAY */
+    bool keepalive;                    /* SO_KEEPALIVE */
+    uint8_t quick_acks;                /* ACKs still to send at once (Linux quickack mode) */
+    bool pingpong;                     /* interactive: we answer data quickly, so delay ACKs */
+    bool got_data;                     /* any data received yet (quickack mode starts then) */
+    uint64_t last_data_rcv;            /* when in-order data last arrived */
+    uint8_t ka_sent;                   /* keepalive probes unanswered */
+    uint32_t ka_idle_s, ka_intvl_s;    /* TCP_KEEPIDLE / TCP_KEEPINTVL (0: stack default) */
+    uint8_t ka_count;                  /* TCP_KEEPCNT (0: stack default) */
+    uint64_t last_rcv;                 /* when the latest segment arrived (keepalive idle) */
     uint8_t unacked_full;              /* full segments received since our last ACK */
     uint64_t last_challenge;           /* when we last sent a challenge ACK (RFC 5961 7) */
     uint8_t ttl;
@@ -176,6 +196,15 @@ bool tcp_rst_for(const struct tcp_repr *seg, struct tcp_repr *rst);
 void tcp_send_ack(struct tcp_env *env, struct tcp_conn *c);
 
 /* ---- helpers shared by the tcp_*.c files ---- */
+/* Settles options from the peer's SYN or SYN|ACK (RFC 7323 1.3, 2018 2):
+ * window scaling, timestamps and SACK only when both sides offered them;
+ * sets the send MSS and the initial congestion window. */
+void tcp_negotiate(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *syn);
+/* Our TSval now (RFC 7323 5.4: a 1 ms clock, offset per connection). */
+static inline uint32_t tcp_ts_now(const struct tcp_env *env, const struct tcp_conn *c)
+{
+    return (uint32_t)(env->now / 1000u) + c->ts_offset;
+}
 /* The peer's MSS option, clamped (RFC 9293 3.7.1; HOSTILE-INPUTS H-37). */
 uint16_t tcp_effective_mss(const struct tcp_conn *c, const struct tcp_options *opt);
 /* Free receive space we could advertise now, clamped to 16 bits. */

@@ -73,6 +73,28 @@ static void init_send_side(struct tcp_env *env, struct tcp_conn *c, uint32_t iss
     c->rto = t->rto_initial_ms * 1000u;
     c->ssthresh = UINT32_MAX;
     if (c->user_mss && c->user_mss < c->adv_mss) c->adv_mss = c->user_mss;
+    c->offer_ws = t->window_scaling;
+    c->offer_ts = t->timestamps;
+    c->offer_sack = t->sack;
+    c->rcv_wscale = t->window_scaling ? t->wscale : 0;
+    c->last_rcv = env->now;
+}
+
+void tcp_negotiate(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *syn)
+{
+    const struct tcp_options *o = &syn->opt;
+    c->ws_ok = c->offer_ws && o->has_wscale;
+    /* RFC 7323 2.3: a shift above 14 is used as 14 (H-38). */
+    c->snd_wscale = c->ws_ok ? (o->wscale > 14 ? 14 : o->wscale) : 0;
+    if (!c->ws_ok) c->rcv_wscale = 0;
+    c->ts_ok = c->offer_ts && o->has_timestamp;
+    if (c->ts_ok) c->ts_recent = o->ts_val;
+    c->sack_ok = c->offer_sack && o->sack_permitted;
+    c->snd_mss = tcp_effective_mss(c, o);
+    /* Every segment will carry a 12-byte timestamp option: it comes out of
+     * the payload, as Linux's mss_cache does (1460 -> 1448). */
+    if (c->ts_ok && c->snd_mss >= TCP_MIN_MSS + 12) c->snd_mss = (uint16_t)(c->snd_mss - 12);
+    c->cwnd = env->tun->initial_cwnd * c->snd_mss;
 }
 
 void tcp_open_active(struct tcp_env *env, struct tcp_conn *c, uint32_t iss)
@@ -103,8 +125,7 @@ void tcp_open_passive(struct tcp_env *env, struct tcp_conn *c, uint32_t iss,
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = syn->seq;
     c->snd_wl2 = iss;
-    c->snd_mss = tcp_effective_mss(c, &syn->opt);
-    c->cwnd = env->tun->initial_cwnd * c->snd_mss;
+    tcp_negotiate(env, c, syn);
     c->syn_retries_left = (uint8_t)(env->tun->synack_retries > 255 ? 255 : env->tun->synack_retries);
     env->ctr->passive_opens++;
     tcp_set_state(env, c, SYNACK_SYN_RCVD);
@@ -120,7 +141,8 @@ uint32_t tcp_app_send(struct tcp_env *env, struct tcp_conn *c, const void *buf, 
 uint32_t tcp_rcv_window_avail(const struct tcp_conn *c)
 {
     uint32_t w = ring_space(&c->rcvbuf);
-    return w > TCP_MAX_WINDOW ? TCP_MAX_WINDOW : w;
+    uint32_t max = c->ws_ok ? TCP_MAX_WINDOW << c->rcv_wscale : TCP_MAX_WINDOW;
+    return w > max ? max : w;
 }
 
 uint32_t tcp_app_recv(struct tcp_env *env, struct tcp_conn *c, void *buf, uint32_t len)

@@ -86,8 +86,7 @@ static void input_syn_sent(struct tcp_env *env, struct tcp_conn *c, const struct
     c->irs = s->seq;
     c->rcv_nxt = s->seq + 1;
     c->rcv_adv = c->rcv_nxt + tcp_rcv_window_avail(c);
-    c->snd_mss = tcp_effective_mss(c, &s->opt);
-    c->cwnd = env->tun->initial_cwnd * c->snd_mss;
+    tcp_negotiate(env, c, s);
     c->snd_wnd = s->window;                 /* SYN windows are never scaled */
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = s->seq;
@@ -167,6 +166,22 @@ static enum step step_check_sequence(struct tcp_env *env, struct tcp_conn *c, st
         v->len = room;
         v->fin = false;
     }
+    return STEP_CONTINUE;
+}
+
+/* ---- PAWS (RFC 7323 5.3), before the sequence check ------------------- */
+static enum step step_paws(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *s)
+{
+    if (!c->ts_ok || !s->opt.has_timestamp) return STEP_CONTINUE;
+    if ((s->flags & TCP_RST) == 0 && seq_lt(s->opt.ts_val, c->ts_recent)) {
+        /* R1: an old duplicate. Drop it and ACK (rate-limited like a
+         * challenge ACK, as Linux's tcp_oow_rate_limited). */
+        challenge_ack(env, c);
+        return STEP_DONE;
+    }
+    /* R3: remember the newest TSval of a segment that starts at or before
+     * the ACK we last sent. */
+    if (seq_leq(s->seq, c->rcv_wup) && seq_geq(s->opt.ts_val, c->ts_recent)) c->ts_recent = s->opt.ts_val;
     return STEP_CONTINUE;
 }
 
@@ -305,7 +320,7 @@ static enum step step_ack(struct tcp_env *env, struct tcp_conn *c, const struct 
         c->rtt_start = 0;
         c->snd_una = ack;
         c->backoff = 0;
-        c->snd_wnd = s->window;
+        c->snd_wnd = (uint32_t)s->window << c->snd_wscale;
         c->max_snd_wnd = c->snd_wnd;
         c->snd_wl1 = s->seq;
         c->snd_wl2 = ack;
@@ -326,9 +341,19 @@ static enum step step_ack(struct tcp_env *env, struct tcp_conn *c, const struct 
     }
 
     uint32_t old_wnd = c->snd_wnd;
+    uint32_t seg_wnd = (uint32_t)s->window << c->snd_wscale;
     if (seq_gt(ack, c->snd_una)) {
+        /* RFC 7323 4: with timestamps, every ACK of new data is an RTT
+         * sample (TSecr echoes our clock), retransmitted or not. */
+        if (c->ts_ok && s->opt.has_timestamp && s->opt.ts_ecr != 0) {
+            uint32_t rtt_ms = tcp_ts_now(env, c) - s->opt.ts_ecr;
+            if (rtt_ms < 3600000u) {
+                tcp_rtt_sample(env, c, rtt_ms ? rtt_ms * 1000u : 1000u);
+                c->rtt_start = 0;
+            }
+        }
         ack_new_data(env, c, ack);
-    } else if (ack == c->snd_una && v->len == 0 && !v->fin && s->window == old_wnd &&
+    } else if (ack == c->snd_una && v->len == 0 && !v->fin && seg_wnd == old_wnd &&
                c->snd_una != c->snd_max && !(s->flags & (TCP_SYN | TCP_FIN))) {
         /* Duplicate ACK (RFC 5681 2). */
         c->dupacks++;
@@ -340,7 +365,7 @@ static enum step step_ack(struct tcp_env *env, struct tcp_conn *c, const struct 
     }
     /* Window update (RFC 9293 3.10.7.4, fifth step, SND.WL1/WL2 rule). */
     if (seq_lt(c->snd_wl1, s->seq) || (c->snd_wl1 == s->seq && seq_leq(c->snd_wl2, ack))) {
-        c->snd_wnd = s->window;
+        c->snd_wnd = seg_wnd;
         if (c->snd_wnd > c->max_snd_wnd) c->max_snd_wnd = c->snd_wnd;
         c->snd_wl1 = s->seq;
         c->snd_wl2 = ack;
@@ -414,8 +439,10 @@ static void step_text(struct tcp_env *env, struct tcp_conn *c, const struct seg_
     if (off > 0) {
         /* Out of order: park it and ACK at once so the sender sees the hole
          * (RFC 5681 4.2: duplicate ACKs are not delayed). */
-        if (asm_add(&c->ooo, v->seq, v->seq + len))
+        if (asm_add(&c->ooo, v->seq, v->seq + len)) {
             ring_write_at(&c->rcvbuf, c->rcvbuf.len + off, v->data, len);
+            c->sack_latest = v->seq;
+        }
         else
             env->ctr->ooo_dropped++;
         c->ack_now = true;
@@ -433,7 +460,18 @@ static void step_text(struct tcp_env *env, struct tcp_conn *c, const struct seg_
      * second full-sized segment, at once when a hole was filled, otherwise
      * within the delayed-ACK timeout. */
     if (len >= c->adv_mss || len >= c->snd_mss) c->unacked_full++;
-    if (filled || c->unacked_full >= 2) c->ack_now = true;
+    /* Linux's quickack mode: the first data of a connection (up to 16
+     * segments, or half the window in segments) is ACKed at once, unless the
+     * connection is interactive (we answered quickly: "pingpong"). */
+    if (!c->got_data) {
+        uint32_t q = c->rcvbuf.cap / (2u * c->adv_mss);
+        c->got_data = true;
+        c->quick_acks = (uint8_t)(q > 16 ? 16 : q < 1 ? 1 : q);
+    }
+    c->last_data_rcv = env->now;
+    bool quick = c->quick_acks > 0 && !c->pingpong;
+    if (quick) c->quick_acks--;
+    if (filled || c->unacked_full >= 2 || quick) c->ack_now = true;
     else if (c->deadline[TCP_T_DELACK] == TIMER_NEVER)
         tcp_timer_set(env, c, TCP_T_DELACK, env->now + (uint64_t)env->tun->delack_ms * 1000u);
 }
@@ -459,6 +497,8 @@ static void step_fin(struct tcp_env *env, struct tcp_conn *c, const struct seg_v
 
 void tcp_input(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *seg)
 {
+    c->last_rcv = env->now;
+    c->ka_sent = 0;
     switch (c->state) {
     case SYNACK_CLOSED:
     case SYNACK_LISTEN:
@@ -468,6 +508,7 @@ void tcp_input(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *s
         break;
     default: {
         struct seg_view v = {.hdr = seg};
+        if (step_paws(env, c, seg) == STEP_DONE) break;
         if (step_check_sequence(env, c, &v) == STEP_DONE) break;
         if (step_rst(env, c, seg) == STEP_DONE) break;
         if (step_syn(env, c, &v) == STEP_DONE) break;

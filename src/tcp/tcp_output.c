@@ -15,29 +15,85 @@
 
 /* The window field for an outgoing segment. The right edge we advertise
  * never moves left (RFC 9293 3.8.6.2.2: do not shrink the window), and it
- * only moves right in steps of at least min(MSS, half the buffer). */
-static uint16_t advertise_window(struct tcp_conn *c)
+ * only moves right in steps of at least min(MSS, half the buffer). With
+ * window scaling the field is the window >> Rcv.Wind.Shift, rounded up so
+ * the edge never appears to shrink (RFC 7323 2.4); SYNs are never scaled. */
+static uint16_t advertise_window(struct tcp_conn *c, bool syn)
 {
     uint32_t avail = tcp_rcv_window_avail(c);
     uint32_t edge = c->rcv_nxt + avail;
+    uint32_t promised = seq_lt(c->rcv_adv, c->rcv_nxt) ? c->rcv_nxt : c->rcv_adv;
     uint32_t step = c->rcvbuf.cap / 2 < c->adv_mss ? c->rcvbuf.cap / 2 : c->adv_mss;
     if (seq_lt(c->rcv_adv, c->rcv_nxt)) c->rcv_adv = c->rcv_nxt;
     if (seq_gt(edge, c->rcv_adv) && (edge - c->rcv_adv >= step || avail == c->rcvbuf.cap ||
                                      c->rcv_adv == c->rcv_nxt))
         c->rcv_adv = edge;
     uint32_t w = c->rcv_adv - c->rcv_nxt;
-    return (uint16_t)(w > TCP_MAX_WINDOW ? TCP_MAX_WINDOW : w);
+    if (syn) {
+        if (w > TCP_MAX_WINDOW) w = TCP_MAX_WINDOW;
+        c->rcv_adv = c->rcv_nxt + w;
+        return (uint16_t)w;
+    }
+    uint8_t shift = c->ws_ok ? c->rcv_wscale : 0;
+    uint32_t field = w >> shift;
+    if (seq_lt(c->rcv_nxt + (field << shift), promised)) field++; /* never shrink */
+    if (field > TCP_MAX_WINDOW) field = TCP_MAX_WINDOW;
+    c->rcv_adv = c->rcv_nxt + (field << shift);
+    return (uint16_t)field;
 }
 
-static void fill_header(struct tcp_conn *c, struct tcp_repr *seg, uint32_t seq, uint8_t flags)
+/* SACK blocks for our ACK (RFC 2018 4): the range holding the latest
+ * out-of-order segment first, then the others, as many as fit. */
+static void add_sack_blocks(const struct tcp_conn *c, struct tcp_options *o)
 {
+    unsigned room = o->has_timestamp ? 3 : 4;
+    const struct assembler *a = &c->ooo;
+    for (unsigned i = 0; i < a->count && o->sack_count < room; i++) {
+        if (seq_in(c->sack_latest, a->r[i].start, a->r[i].end)) {
+            o->sack[o->sack_count].left = a->r[i].start;
+            o->sack[o->sack_count].right = a->r[i].end;
+            o->sack_count++;
+        }
+    }
+    for (unsigned i = 0; i < a->count && o->sack_count < room; i++) {
+        if (seq_in(c->sack_latest, a->r[i].start, a->r[i].end)) continue;
+        o->sack[o->sack_count].left = a->r[i].start;
+        o->sack[o->sack_count].right = a->r[i].end;
+        o->sack_count++;
+    }
+}
+
+static void fill_header(struct tcp_env *env, struct tcp_conn *c, struct tcp_repr *seg, uint32_t seq,
+                        uint8_t flags)
+{
+    bool syn = flags & TCP_SYN;
     memset(seg, 0, sizeof *seg);
     seg->src_port = c->id.lport;
     seg->dst_port = c->id.rport;
     seg->seq = seq;
     seg->flags = flags;
-    if (flags & TCP_ACK) seg->ack = c->rcv_nxt;
-    seg->window = advertise_window(c);
+    if (flags & TCP_ACK) {
+        seg->ack = c->rcv_nxt;
+        c->rcv_wup = c->rcv_nxt;
+    }
+    seg->window = advertise_window(c, syn);
+    struct tcp_options *o = &seg->opt;
+    if (syn) {
+        /* Linux's order: MSS, SACK-permitted, timestamps, NOP, window scale. */
+        bool synack = flags & TCP_ACK;
+        o->has_mss = true;
+        o->mss = c->adv_mss;
+        o->sack_permitted = synack ? c->sack_ok : c->offer_sack;
+        o->has_wscale = synack ? c->ws_ok : c->offer_ws;
+        o->wscale = c->rcv_wscale;
+        o->has_timestamp = synack ? c->ts_ok : c->offer_ts;
+    } else {
+        o->has_timestamp = c->ts_ok;
+    }
+    if (o->has_timestamp) {
+        o->ts_val = tcp_ts_now(env, c);
+        o->ts_ecr = (flags & TCP_ACK) ? c->ts_recent : 0;
+    }
 }
 
 /* Every segment carrying ACK satisfies any pending ACK obligation. */
@@ -76,11 +132,7 @@ static void note_sent(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uin
 static void send_syn(struct tcp_env *env, struct tcp_conn *c, bool with_ack)
 {
     struct tcp_repr seg;
-    fill_header(c, &seg, c->iss, with_ack ? (TCP_SYN | TCP_ACK) : TCP_SYN);
-    seg.opt.has_mss = true;
-    seg.opt.mss = c->adv_mss;
-    /* The window in a SYN is never scaled (RFC 7323 2.2). */
-    c->rcv_adv = c->rcv_nxt + seg.window;
+    fill_header(env, c, &seg, c->iss, with_ack ? (TCP_SYN | TCP_ACK) : TCP_SYN);
     env->emit(env, c, &seg);
     note_sent(env, c, c->iss, c->iss + 1);
     c->snd_nxt = c->iss + 1;
@@ -100,12 +152,16 @@ void tcp_send_data(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32
     }
     bool fin = c->fin_queued && seq + len == c->fin_seq;
     if (fin) flags |= TCP_FIN;
-    fill_header(c, &seg, seq, flags);
+    fill_header(env, c, &seg, seq, flags);
     seg.payload = scratch;
     seg.payload_len = len;
     env->emit(env, c, &seg);
     uint32_t end = seq + len + (fin ? 1 : 0);
     if (len < c->snd_mss) c->snd_sml = end;
+    /* Answering data within the delayed-ACK time makes the connection
+     * interactive: ACKs will ride on our data (Linux's pingpong mode). */
+    if (len && c->got_data && env->now - c->last_data_rcv < (uint64_t)env->tun->delack_ms * 1000u)
+        c->pingpong = true;
     note_sent(env, c, seq, end);
     if (seq_gt(end, c->snd_nxt)) c->snd_nxt = end;
     sent_ack(env, c);
@@ -115,7 +171,8 @@ void tcp_send_data(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32
 void tcp_send_ack(struct tcp_env *env, struct tcp_conn *c)
 {
     struct tcp_repr seg;
-    fill_header(c, &seg, c->snd_nxt, TCP_ACK);
+    fill_header(env, c, &seg, c->snd_nxt, TCP_ACK);
+    if (c->sack_ok && c->ooo.count) add_sack_blocks(c, &seg.opt);
     env->emit(env, c, &seg);
     env->ctr->out_segs++;
     sent_ack(env, c);

@@ -122,6 +122,7 @@ void tcp_on_timer(struct tcp_env *env, struct tcp_conn *c)
     if (c->deadline[TCP_T_DELACK] <= now) {
         c->deadline[TCP_T_DELACK] = TIMER_NEVER;
         c->ack_now = true;
+        c->pingpong = false; /* the peer did not wait for our data: leave pingpong */
     }
     if (c->deadline[TCP_T_RTX] <= now) {
         c->deadline[TCP_T_RTX] = TIMER_NEVER;
