@@ -145,7 +145,7 @@ struct synack_counters {
     uint64_t in_segs, in_tcp_errors, in_csum_errors, out_segs, retrans_segs, out_rsts;
     uint64_t active_opens, passive_opens, attempt_fails, estab_resets, curr_estab;
     uint64_t listen_drops, listen_overflows, challenge_acks, ooo_dropped;
-    uint64_t icmp_in, icmp_out_echo_replies;
+    uint64_t icmp_in, icmp_in_errors, icmp_out_echo_replies;
 };
 void synack_stack_get_counters(const synack_stack *stack, struct synack_counters *out);
 
@@ -205,6 +205,12 @@ int synack_getstate(synack_stack *stack, int sd, enum synack_tcp_state *out);
 #define SYNACK_IP_TTL 1       /* int, 1..255 */
 #define SYNACK_TCP_NODELAY 1  /* int */
 #define SYNACK_TCP_MAXSEG 2   /* int: clamp on the MSS we advertise and use */
+#define SYNACK_SO_KEEPALIVE 6 /* int */
+#define SYNACK_TCP_QUICKACK 3 /* int: 1 = ACK at once (leaves pingpong), 0 = delay */
+#define SYNACK_TCP_KEEPIDLE 4 /* int, seconds of silence before the first probe */
+#define SYNACK_TCP_KEEPINTVL 5 /* int, seconds between probes */
+#define SYNACK_TCP_KEEPCNT 6  /* int, unanswered probes before ETIMEDOUT */
+#define SYNACK_TCP_INFO 7     /* struct synack_tcp_info, read-only (see synack_getinfo) */
 
 struct synack_linger {
     int onoff;
@@ -215,6 +221,25 @@ int synack_setsockopt(synack_stack *stack, int sd, int level, int name,
                       const void *val, size_t len);
 int synack_getsockopt(synack_stack *stack, int sd, int level, int name,
                       void *val, size_t *len);
+
+/* A connection's vital signs, in the spirit of Linux's TCP_INFO. */
+struct synack_tcp_info {
+    enum synack_tcp_state state;
+    uint32_t rtt_us, rttvar_us, rto_us; /* smoothed RTT, its variation, current RTO */
+    uint32_t snd_mss, adv_mss;          /* payload per segment we send; MSS we advertised */
+    uint32_t cwnd, ssthresh;            /* bytes (ssthresh UINT32_MAX until the first loss) */
+    uint32_t snd_wnd, rcv_wnd;          /* peer's window; the window we advertise */
+    uint32_t unacked, unsent;           /* bytes in flight; bytes queued but not yet sent */
+    uint32_t readable;                  /* bytes waiting for recv() */
+    uint32_t backoff;                   /* consecutive RTO expiries now */
+    uint32_t total_retrans;             /* segments retransmitted, ever */
+    uint64_t bytes_acked, bytes_received;
+    uint8_t snd_wscale, rcv_wscale;
+    bool wscale_ok, timestamps_ok, sack_ok;
+    bool in_recovery;
+};
+/* Fills *out for a connected socket; -ENOTCONN for others. */
+int synack_getinfo(synack_stack *stack, int sd, struct synack_tcp_info *out);
 
 /* ---- Readiness ---------------------------------------------------------- */
 #define SYNACK_POLLIN 0x001

@@ -344,7 +344,16 @@ int synack_setsockopt(synack_stack *s, int sd, int level, int name, const void *
             if (name == SYNACK_SO_RCVBUF) k->opt.rcvbuf = (uint32_t)v;
             else k->opt.sndbuf = (uint32_t)v;
             return 0;
-        case SYNACK_SO_ERROR: return -ENOPROTOOPT;
+        case SYNACK_SO_KEEPALIVE:
+            k->opt.keepalive = v != 0;
+            if (c) {
+                c->keepalive = v != 0;
+                APP_ENTER(s);
+                s->env.now = s->now;
+                tcp_keepalive_arm(&s->env, c);
+                APP_LEAVE(s);
+            }
+            return 0;
         default: return -ENOPROTOOPT;
         }
     case SYNACK_SOL_IP:
@@ -366,6 +375,32 @@ int synack_setsockopt(synack_stack *s, int sd, int level, int name, const void *
             if (v < TCP_MIN_MSS || v > 65535) return -EINVAL;
             k->opt.user_mss = (uint16_t)v;
             if (c && c->state == SYNACK_CLOSED) c->user_mss = (uint16_t)v;
+            return 0;
+        case SYNACK_TCP_QUICKACK:
+            if (c) {
+                APP_ENTER(s);
+                s->env.now = s->now;
+                tcp_app_quickack(&s->env, c, v != 0);
+                APP_LEAVE(s);
+                if (c->ack_now) stack_mark_dirty(s, c);
+            }
+            return 0;
+        case SYNACK_TCP_KEEPIDLE:
+        case SYNACK_TCP_KEEPINTVL:
+        case SYNACK_TCP_KEEPCNT:
+            if (v < 1 || v > (name == SYNACK_TCP_KEEPCNT ? 127 : 32767)) return -EINVAL;
+            if (name == SYNACK_TCP_KEEPIDLE) k->opt.ka_idle_s = (uint32_t)v;
+            else if (name == SYNACK_TCP_KEEPINTVL) k->opt.ka_intvl_s = (uint32_t)v;
+            else k->opt.ka_count = (uint8_t)v;
+            if (c) {
+                c->ka_idle_s = k->opt.ka_idle_s;
+                c->ka_intvl_s = k->opt.ka_intvl_s;
+                c->ka_count = k->opt.ka_count;
+                APP_ENTER(s);
+                s->env.now = s->now;
+                tcp_keepalive_arm(&s->env, c);
+                APP_LEAVE(s);
+            }
             return 0;
         default: return -ENOPROTOOPT;
         }
@@ -394,6 +429,7 @@ int synack_getsockopt(synack_stack *s, int sd, int level, int name, void *val, s
             k->err = 0;
             return put_int(val, len, e);
         }
+        case SYNACK_SO_KEEPALIVE: return put_int(val, len, k->opt.keepalive);
         case SYNACK_SO_LINGER:
             if (!val || !len || *len < sizeof(struct synack_linger)) return -EINVAL;
             memcpy(val, &k->opt.linger, sizeof k->opt.linger);
@@ -407,6 +443,19 @@ int synack_getsockopt(synack_stack *s, int sd, int level, int name, void *val, s
     case SYNACK_SOL_TCP:
         switch (name) {
         case SYNACK_TCP_NODELAY: return put_int(val, len, k->opt.nodelay);
+        case SYNACK_TCP_QUICKACK: return put_int(val, len, c ? !c->pingpong : 1);
+        case SYNACK_TCP_KEEPIDLE:
+            return put_int(val, len, (int)(k->opt.ka_idle_s ? k->opt.ka_idle_s : s->tun.keepalive_time_s));
+        case SYNACK_TCP_KEEPINTVL:
+            return put_int(val, len, (int)(k->opt.ka_intvl_s ? k->opt.ka_intvl_s : s->tun.keepalive_intvl_s));
+        case SYNACK_TCP_KEEPCNT:
+            return put_int(val, len, (int)(k->opt.ka_count ? k->opt.ka_count : s->tun.keepalive_probes));
+        case SYNACK_TCP_INFO: {
+            if (!val || !len || *len < sizeof(struct synack_tcp_info)) return -EINVAL;
+            int e = synack_getinfo(s, sd, val);
+            if (e == 0) *len = sizeof(struct synack_tcp_info);
+            return e;
+        }
         case SYNACK_TCP_MAXSEG:
             if (c && c->state >= SYNACK_ESTABLISHED) return put_int(val, len, c->snd_mss);
             return put_int(val, len, k->opt.user_mss ? k->opt.user_mss : TCP_DEFAULT_MSS);
@@ -415,6 +464,41 @@ int synack_getsockopt(synack_stack *s, int sd, int level, int name, void *val, s
     default:
         return -ENOPROTOOPT;
     }
+}
+
+int synack_getinfo(synack_stack *s, int sd, struct synack_tcp_info *out)
+{
+    struct sock *k = sock_get(s, sd);
+    if (!k) return -EBADF;
+    if (!out) return -EFAULT;
+    if (k->kind != SOCK_CONN) return -ENOTCONN;
+    const struct tcp_conn *c = k->conn;
+    memset(out, 0, sizeof *out);
+    out->state = c->state;
+    out->rtt_us = c->srtt;
+    out->rttvar_us = c->rttvar;
+    out->rto_us = c->rto;
+    out->snd_mss = c->snd_mss;
+    out->adv_mss = c->adv_mss;
+    out->cwnd = c->cwnd;
+    out->ssthresh = c->ssthresh;
+    out->snd_wnd = c->snd_wnd;
+    out->rcv_wnd = tcp_rcv_window_avail(c);
+    out->unacked = c->snd_max - c->snd_una;
+    uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
+    out->unsent = (int32_t)(data_end - c->snd_nxt) > 0 ? data_end - c->snd_nxt : 0;
+    out->readable = tcp_readable(c);
+    out->backoff = c->backoff;
+    out->total_retrans = c->total_retrans;
+    out->bytes_acked = c->bytes_acked;
+    out->bytes_received = c->bytes_received;
+    out->snd_wscale = c->snd_wscale;
+    out->rcv_wscale = c->rcv_wscale;
+    out->wscale_ok = c->ws_ok;
+    out->timestamps_ok = c->ts_ok;
+    out->sack_ok = c->sack_ok;
+    out->in_recovery = c->in_recovery;
+    return 0;
 }
 
 /* ---- readiness ----------------------------------------------------------- */
@@ -483,6 +567,8 @@ const char *synack_strerror(int err)
     case -EMFILE: return "too many sockets";
     case -ENOPROTOOPT: return "option not supported";
     case -EFAULT: return "bad address";
+    case -EHOSTUNREACH: return "no route to host";
+    case -ENETUNREACH: return "network is unreachable";
     default: return "unknown error";
     }
 }

@@ -56,12 +56,39 @@ void ip_output_tcp(synack_stack *s, uint32_t src, uint32_t dst, uint8_t ttl, con
     send_packet(s, s->out_buf, hl + (size_t)n);
 }
 
+/* An ICMP error quotes the IP header and at least 8 bytes of the datagram
+ * that caused it (RFC 792). Everything read from the quote is bounds-checked
+ * against what actually arrived (H-19): the quoted IHL must fit, the quoted
+ * source must be us, the protocol TCP, and 8 transport bytes present. */
+static void icmp_error_input(synack_stack *s, const struct icmp_repr *icmp)
+{
+    const uint8_t *q = icmp->data;
+    size_t qlen = icmp->data_len;
+    if (qlen < IPV4_HDR_MIN || (q[0] >> 4) != 4) return;
+    size_t ihl = (size_t)(q[0] & 0x0f) * 4u;
+    if (ihl < IPV4_HDR_MIN || ihl + 8 > qlen) return;
+    if (q[9] != IPV4_PROTO_TCP) return;
+    uint32_t src = wire_get32(q + 12), dst = wire_get32(q + 16);
+    if (src != s->cfg.addr) return;
+    const uint8_t *t = q + ihl;
+    uint16_t sport = wire_get16(t), dport = wire_get16(t + 2);
+    uint32_t seq = wire_get32(t + 4);
+    struct tcp_conn *c = stack_conn_lookup(s, src, sport, dst, dport);
+    if (!c) return;
+    s->ctr.icmp_in_errors++;
+    tcp_icmp_error(&s->env, c, icmp->type, icmp->code, icmp->next_hop_mtu, seq);
+}
+
 static void icmp_input(synack_stack *s, const struct ipv4_repr *ip, const uint8_t *payload)
 {
     struct icmp_repr icmp;
     s->ctr.icmp_in++;
     if (icmp_parse(&icmp, payload, ip->payload_len) != 0) return;
-    if (icmp.type != ICMP_ECHO_REQUEST || icmp.code != 0) return; /* errors: TUN issue */
+    if (icmp.type == ICMP_DEST_UNREACH || icmp.type == ICMP_TIME_EXCEEDED) {
+        icmp_error_input(s, &icmp);
+        return;
+    }
+    if (icmp.type != ICMP_ECHO_REQUEST || icmp.code != 0) return; /* others: ignored (H-22) */
     struct icmp_repr reply = icmp;
     reply.type = ICMP_ECHO_REPLY;
     size_t ilen = icmp_repr_len(&reply);

@@ -312,6 +312,10 @@ struct tcp_conn *stack_conn_new(synack_stack *s, const struct synack_conn_id *id
     if (opt) {
         c->nodelay = opt->nodelay;
         c->user_mss = opt->user_mss;
+        c->keepalive = opt->keepalive;
+        c->ka_idle_s = opt->ka_idle_s;
+        c->ka_intvl_s = opt->ka_intvl_s;
+        c->ka_count = opt->ka_count;
     }
     *err = 0;
     return c;
@@ -565,9 +569,12 @@ void stack_tcp_input(synack_stack *s, const struct ipv4_repr *ip, const struct t
     }
     struct tcp_conn *c = stack_conn_lookup(s, ip->dst, seg->dst_port, ip->src, seg->src_port);
     if (c && c->state == SYNACK_TIME_WAIT && (seg->flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN &&
-        seq_gt(seg->seq, c->rcv_nxt) && listener_lookup(s, ip->dst, seg->dst_port)) {
-        /* A new SYN above the old connection's sequence space may reuse a
-         * TIME_WAIT 4-tuple (RFC 9293 3.6.1, as BSD and Linux do). */
+        (c->ts_ok && seg->opt.has_timestamp ? seq_gt(seg->opt.ts_val, c->ts_recent) : seq_gt(seg->seq, c->rcv_nxt)) &&
+        listener_lookup(s, ip->dst, seg->dst_port)) {
+        /* A new SYN may reuse a TIME_WAIT 4-tuple when it is newer than the
+         * old connection: a higher timestamp, or without timestamps a
+         * sequence number above the old one (RFC 6191, RFC 9293 3.6.1; as
+         * BSD and Linux do). */
         tcp_set_state(&s->env, c, SYNACK_CLOSED);
         c = NULL;
     }

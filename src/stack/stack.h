@@ -34,7 +34,9 @@ enum sock_kind { SOCK_FREE = 0, SOCK_NEW, SOCK_LISTENER, SOCK_CONN };
 
 /* Per-socket options that connections inherit. */
 struct sock_opts {
-    bool reuseaddr, nodelay;
+    bool reuseaddr, nodelay, keepalive;
+    uint32_t ka_idle_s, ka_intvl_s;
+    uint8_t ka_count;
     uint32_t rcvbuf, sndbuf;
     uint16_t user_mss;
     uint8_t ttl;

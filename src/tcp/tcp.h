@@ -119,7 +119,7 @@ struct tcp_conn {
     uint32_t recover;                  /* NewReno: SND.MAX when recovery began */
     uint8_t dupacks;
     bool in_recovery;
-    uint32_t bytes_acked;              /* congestion avoidance byte counting */
+    uint32_t ca_acked;                 /* congestion avoidance byte counting */
 
     /* ---- flags ---- */
     bool fin_queued;                   /* app: no more data; FIN goes after sndbuf */
@@ -141,6 +141,9 @@ struct tcp_conn {
     uint64_t last_challenge;           /* when we last sent a challenge ACK (RFC 5961 7) */
     uint8_t ttl;
     int err;                           /* pending error for the app (positive errno), 0 none */
+    int soft_err;                      /* last ICMP soft error, reported if we time out */
+    uint32_t total_retrans;            /* segments retransmitted, ever */
+    uint64_t bytes_acked, bytes_received; /* over the whole connection (TCP_INFO) */
 
     /* ---- buffers ---- */
     struct ring sndbuf;                /* bytes from snd_buf_seq: unacked then unsent */
@@ -194,6 +197,16 @@ bool tcp_rst_for(const struct tcp_repr *seg, struct tcp_repr *rst);
 
 /* Sends a bare ACK now (used for challenge ACKs and out-of-window answers). */
 void tcp_send_ack(struct tcp_env *env, struct tcp_conn *c);
+/* Sends a probe (ACK with SEQ = SND.UNA - 1): persist and keepalive. */
+void tcp_send_probe(struct tcp_env *env, struct tcp_conn *c);
+/* (Re)starts the keepalive timer from the last segment received. */
+void tcp_keepalive_arm(struct tcp_env *env, struct tcp_conn *c);
+/* TCP_QUICKACK: leave pingpong mode and ACK the next segments at once. */
+void tcp_app_quickack(struct tcp_env *env, struct tcp_conn *c, bool on);
+/* An ICMP error quoting one of our segments (RFC 1122 4.2.3.9, RFC 5927).
+ * quoted_seq is the sequence number in the quoted TCP header. */
+void tcp_icmp_error(struct tcp_env *env, struct tcp_conn *c, uint8_t type, uint8_t code,
+                    uint16_t mtu, uint32_t quoted_seq);
 
 /* ---- helpers shared by the tcp_*.c files ---- */
 /* Settles options from the peer's SYN or SYN|ACK (RFC 7323 1.3, 2018 2):

@@ -51,6 +51,7 @@ void tcp_set_state(struct tcp_env *env, struct tcp_conn *c, enum synack_tcp_stat
     c->state = to;
     /* CurrEstab counts ESTABLISHED and CLOSE_WAIT, as RFC 1213 (and Linux) do. */
     if (is_established_like(to) && !is_established_like(from)) env->ctr->curr_estab++;
+    if (to == SYNACK_ESTABLISHED && c->keepalive) tcp_keepalive_arm(env, c);
     if (!is_established_like(to) && is_established_like(from)) env->ctr->curr_estab--;
     if (to == SYNACK_CLOSED) {
         for (int k = 0; k < TCP_T_COUNT; k++) c->deadline[k] = TIMER_NEVER;
@@ -213,4 +214,54 @@ void tcp_app_orphan(struct tcp_env *env, struct tcp_conn *c)
     /* An orphan in FIN_WAIT_2 waits for the peer's FIN at most fin_timeout. */
     if (c->state == SYNACK_FIN_WAIT_2)
         tcp_timer_set(env, c, TCP_T_WAIT, env->now + (uint64_t)env->tun->fin_timeout_ms * 1000u);
+}
+
+void tcp_app_quickack(struct tcp_env *env, struct tcp_conn *c, bool on)
+{
+    if (!on) {
+        c->pingpong = true;
+        return;
+    }
+    c->pingpong = false;
+    c->quick_acks = 16;
+    if (c->deadline[TCP_T_DELACK] != TIMER_NEVER) {
+        tcp_timer_set(env, c, TCP_T_DELACK, TIMER_NEVER);
+        c->ack_now = true;
+    }
+}
+
+/* RFC 1122 4.2.3.9 and RFC 5927: port and protocol unreachable are hard
+ * errors only while connecting (connect fails at once, as on Linux); every
+ * other ICMP error, and any error on a synchronized connection, is soft:
+ * remembered, reported through SO_ERROR, and given as the reason if the
+ * connection later times out (H-21). Fragmentation needed lowers the MSS
+ * (RFC 1191), never below 536 - 40 - options (H-20). */
+void tcp_icmp_error(struct tcp_env *env, struct tcp_conn *c, uint8_t type, uint8_t code,
+                    uint16_t mtu, uint32_t quoted_seq)
+{
+    /* The quoted segment must be one we sent and is not yet acknowledged. */
+    if (!(seq_geq(quoted_seq, c->snd_una) && seq_leq(quoted_seq, c->snd_max))) return;
+    if (c->state == SYNACK_SYN_SENT && quoted_seq != c->iss) return;
+    if (type == ICMP_DEST_UNREACH && code == ICMP_UNREACH_FRAG_NEEDED) {
+        if (mtu < 576) mtu = 576;
+        uint32_t mss = (uint32_t)mtu - 40u - (c->ts_ok ? 12u : 0u);
+        if (mss < c->snd_mss) {
+            c->snd_mss = (uint16_t)mss;
+            /* Resend what is in flight in smaller pieces. */
+            c->snd_nxt = c->snd_una;
+        }
+        return;
+    }
+    int err = EHOSTUNREACH;
+    if (type == ICMP_DEST_UNREACH) {
+        if (code == ICMP_UNREACH_NET) err = ENETUNREACH;
+        else if (code == ICMP_UNREACH_PORT || code == ICMP_UNREACH_PROTOCOL) err = ECONNREFUSED;
+    }
+    if (c->state == SYNACK_SYN_SENT && err == ECONNREFUSED) {
+        c->err = err;
+        env->ctr->attempt_fails++;
+        tcp_set_state(env, c, SYNACK_CLOSED);
+        return;
+    }
+    c->soft_err = err;
 }

@@ -232,9 +232,9 @@ static void cwnd_on_ack(struct tcp_conn *c, uint32_t acked)
     if (c->cwnd < c->ssthresh) {
         c->cwnd += acked < c->snd_mss ? acked : c->snd_mss;
     } else {
-        c->bytes_acked += acked;
-        if (c->bytes_acked >= c->cwnd) {
-            c->bytes_acked -= c->cwnd;
+        c->ca_acked += acked;
+        if (c->ca_acked >= c->cwnd) {
+            c->ca_acked -= c->cwnd;
             c->cwnd += c->snd_mss;
         }
     }
@@ -260,6 +260,7 @@ static void enter_fast_recovery(struct tcp_env *env, struct tcp_conn *c)
 static void ack_new_data(struct tcp_env *env, struct tcp_conn *c, uint32_t ack)
 {
     uint32_t acked = ack - c->snd_una;
+    c->bytes_acked += acked;
     /* Bytes of the send buffer now acknowledged (SYN and FIN are not in it). */
     uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
     uint32_t upto = seq_lt(ack, data_end) ? ack : data_end;
@@ -454,6 +455,7 @@ static void step_text(struct tcp_env *env, struct tcp_conn *c, const struct seg_
     /* Parked ranges that now touch (or lie below) RCV.NXT become readable. */
     while (c->ooo.count && seq_leq(c->ooo.r[0].start, nxt)) nxt = asm_take(&c->ooo, nxt);
     c->rcvbuf.len += nxt - c->rcv_nxt;
+    c->bytes_received += nxt - c->rcv_nxt;
     c->rcv_nxt = nxt;
     if (c->fin_pending && c->peer_fin_seq == c->rcv_nxt) fin_reached(env, c);
     /* ACK policy (RFC 9293 3.8.6.3, RFC 1122 4.2.3.2): at least every

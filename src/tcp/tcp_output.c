@@ -117,7 +117,10 @@ static void arm_rtx(struct tcp_env *env, struct tcp_conn *c)
 static void note_sent(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32_t end)
 {
     env->ctr->out_segs++;
-    if (seq_lt(seq, c->snd_max)) env->ctr->retrans_segs++;
+    if (seq_lt(seq, c->snd_max)) {
+        env->ctr->retrans_segs++;
+        c->total_retrans++;
+    }
     if (seq_gt(end, c->snd_max)) {
         /* New data: time it unless a sample is running (one per RTT) and
          * never across a retransmission (Karn: rtt_start is cleared then). */

@@ -49,21 +49,29 @@ void tcp_rtt_sample(struct tcp_env *env, struct tcp_conn *c, uint32_t rtt)
 
 static void give_up(struct tcp_env *env, struct tcp_conn *c)
 {
-    c->err = ETIMEDOUT;
+    /* An ICMP error seen meanwhile is the better reason (RFC 1122 4.2.3.9). */
+    c->err = c->soft_err ? c->soft_err : ETIMEDOUT;
     if (c->state == SYNACK_SYN_SENT || c->state == SYNACK_SYN_RCVD) env->ctr->attempt_fails++;
     if (c->state == SYNACK_ESTABLISHED || c->state == SYNACK_CLOSE_WAIT) env->ctr->estab_resets++;
     tcp_set_state(env, c, SYNACK_CLOSED);
 }
 
-/* Zero-window probe: an ACK with an old sequence number (SND.UNA - 1) makes
- * the peer answer with its current window, as Linux's probes do. */
-static void persist_probe(struct tcp_env *env, struct tcp_conn *c)
+/* A probe — zero-window (persist) or keepalive — is an ACK with an old
+ * sequence number (SND.UNA - 1): the peer must answer it with an ACK that
+ * carries its current window (RFC 9293 3.8.6.1, RFC 1122 4.2.3.6), as Linux
+ * probes do. */
+void tcp_send_probe(struct tcp_env *env, struct tcp_conn *c)
 {
     c->snd_nxt = seq_lt(c->snd_nxt, c->snd_una) ? c->snd_una : c->snd_nxt;
     uint32_t saved = c->snd_nxt;
     c->snd_nxt = c->snd_una - 1;
     tcp_send_ack(env, c);
     c->snd_nxt = saved;
+}
+
+static void persist_probe(struct tcp_env *env, struct tcp_conn *c)
+{
+    tcp_send_probe(env, c);
     if (c->backoff < 16) c->backoff++;
     uint64_t rto = (uint64_t)c->rto << c->backoff;
     uint64_t max = (uint64_t)env->tun->rto_max_ms * 1000u;
@@ -105,8 +113,56 @@ static void on_retransmit_timer(struct tcp_env *env, struct tcp_conn *c)
     c->recover = c->snd_max;
     c->in_recovery = false;
     c->dupacks = 0;
-    c->bytes_acked = 0;
+    c->ca_acked = 0;
     c->snd_nxt = c->snd_una;
+}
+
+static bool keepalive_state(enum synack_tcp_state s)
+{
+    return s == SYNACK_ESTABLISHED || s == SYNACK_CLOSE_WAIT || s == SYNACK_FIN_WAIT_1 ||
+           s == SYNACK_FIN_WAIT_2;
+}
+
+static uint64_t ka_idle_us(const struct tcp_env *env, const struct tcp_conn *c)
+{
+    return (uint64_t)(c->ka_idle_s ? c->ka_idle_s : env->tun->keepalive_time_s) * 1000000u;
+}
+
+void tcp_keepalive_arm(struct tcp_env *env, struct tcp_conn *c)
+{
+    uint64_t at = TIMER_NEVER;
+    if (c->keepalive && keepalive_state(c->state)) at = c->last_rcv + ka_idle_us(env, c);
+    if (at != TIMER_NEVER && at < env->now) at = env->now;
+    tcp_timer_set(env, c, TCP_T_KEEP, at);
+}
+
+/* RFC 1122 4.2.3.6: after keepalive_time of silence, probe every interval;
+ * after keepalive_probes unanswered probes the peer is gone: RST and
+ * ETIMEDOUT, as Linux does. Any segment from the peer resets the count. */
+static void on_keepalive_timer(struct tcp_env *env, struct tcp_conn *c)
+{
+    if (!c->keepalive || !keepalive_state(c->state)) return;
+    uint64_t idle = ka_idle_us(env, c);
+    uint64_t intvl = (uint64_t)(c->ka_intvl_s ? c->ka_intvl_s : env->tun->keepalive_intvl_s) * 1000000u;
+    unsigned count = c->ka_count ? c->ka_count : env->tun->keepalive_probes;
+    uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
+    if (c->snd_una != c->snd_max || seq_lt(c->snd_nxt, data_end)) {
+        /* Data is outstanding: the retransmission timer watches the peer. */
+        tcp_timer_set(env, c, TCP_T_KEEP, env->now + idle);
+        return;
+    }
+    if (c->ka_sent == 0 && env->now - c->last_rcv < idle) {
+        tcp_timer_set(env, c, TCP_T_KEEP, c->last_rcv + idle);
+        return;
+    }
+    if (c->ka_sent >= count) {
+        tcp_app_abort(env, c);     /* RST to the peer, CLOSED */
+        c->err = ETIMEDOUT;
+        return;
+    }
+    tcp_send_probe(env, c);
+    c->ka_sent++;
+    tcp_timer_set(env, c, TCP_T_KEEP, env->now + intvl);
 }
 
 void tcp_on_timer(struct tcp_env *env, struct tcp_conn *c)
@@ -127,6 +183,11 @@ void tcp_on_timer(struct tcp_env *env, struct tcp_conn *c)
     if (c->deadline[TCP_T_RTX] <= now) {
         c->deadline[TCP_T_RTX] = TIMER_NEVER;
         on_retransmit_timer(env, c);
+        if (c->state == SYNACK_CLOSED) return;
+    }
+    if (c->deadline[TCP_T_KEEP] <= now) {
+        c->deadline[TCP_T_KEEP] = TIMER_NEVER;
+        on_keepalive_timer(env, c);
         if (c->state == SYNACK_CLOSED) return;
     }
     tcp_output(env, c);

@@ -1,0 +1,444 @@
+/*
+ * host_sim.c — simulated hosts: several synack_hosts on one struct
+ * synack_sim, driven on its virtual clock by one driver thread.
+ *
+ * Owns: the world lock (one mutex for the simulator and every stack of the
+ * simnet), the count of runnable application threads, the list of blocked
+ * calls (waiters), and the driver thread. Must not touch: sockets (host.c)
+ * or the simulator's internals (sim.h only).
+ *
+ * The virtual-time rule. Time may move only when no application thread can
+ * still act at the current time, otherwise the result would depend on how
+ * the OS schedules threads. So:
+ *   - `running` counts attached application threads that are not blocked
+ *     in a synack_host call (plus unattached threads while inside a call).
+ *     It goes down when a thread blocks or finishes, up when the driver
+ *     wakes a waiter (the driver does the increment, under the lock, so
+ *     there is no window in which a woken thread is counted as blocked).
+ *   - The driver sleeps until running == 0 and someone waits. Then it polls
+ *     the stacks (socket calls left work at the current time), wakes every
+ *     waiter whose call can now progress or whose deadline has come, and
+ *     only if it woke nobody steps the simulator to its next event.
+ *   - Blocking timeouts are virtual deadlines. A pseudo-host with no links
+ *     (the "clock host") asks the simulator to be polled at the earliest
+ *     waiter deadline, so a step lands on it exactly.
+ *   - Packets are sent only by the driver (the core never sends from inside
+ *     a socket call), so their order, and the PRNG draws of the links, do
+ *     not depend on thread timing.
+ * When every thread waits with no timeout and the simulator has nothing
+ * scheduled, nothing can ever happen: the driver ends those waits with
+ * -EDEADLK instead of hanging.
+ *
+ * Map: structures; the clock host and stack callbacks; enter/leave/wait/
+ * kick for host.c; the driver; the public simnet calls.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/host_internal.h"
+
+struct sim_waiter {
+    synack_host *h;
+    struct synack_pollfd *fds;
+    size_t n;
+    uint64_t deadline;
+    int result;
+    bool done;
+    pthread_cond_t cv;
+    struct sim_waiter *prev, *next;
+};
+
+struct synack_simnet {
+    pthread_mutex_t mu;              /* the world lock */
+    pthread_cond_t drive_cv;         /* the driver sleeps here */
+    pthread_t driver;
+    bool stop;
+    struct synack_sim *sim;
+    uint64_t seed;
+    int running;                     /* runnable application threads */
+    bool dirty;                      /* stacks or deadlines changed by calls */
+    struct sim_waiter *head, *tail;  /* blocked calls, oldest first */
+    synack_host **hosts;
+    int nhosts, cap_hosts;
+};
+
+/* The simnet the calling thread is attached to (NULL: none). */
+static _Thread_local struct synack_simnet *tls_net;
+
+/* ---- simulator callbacks ------------------------------------------------- */
+
+static void clock_deliver(void *ctx, const uint8_t *pkt, size_t len, uint64_t now)
+{
+    (void)ctx, (void)pkt, (void)len, (void)now;
+}
+
+static uint64_t clock_poll(void *ctx, uint64_t now)
+{
+    struct synack_simnet *net = ctx;
+    uint64_t t = SYNACK_SIM_NEVER;
+    (void)now;
+    for (struct sim_waiter *w = net->head; w; w = w->next)
+        if (!w->done && w->deadline < t) t = w->deadline;
+    return t;
+}
+
+static const struct synack_sim_host_ops clock_ops = {clock_deliver, clock_poll};
+
+static void stack_deliver(void *ctx, const uint8_t *pkt, size_t len, uint64_t now)
+{
+    synack_host *h = ctx;
+    synack_stack_input(h->stack, pkt, len, now);
+}
+
+static uint64_t stack_poll(void *ctx, uint64_t now)
+{
+    synack_host *h = ctx;
+    uint64_t t = synack_stack_poll(h->stack, now);
+    return t == SYNACK_NEVER ? SYNACK_SIM_NEVER : t;
+}
+
+static void stack_output(void *ctx, const uint8_t *pkt, size_t len)
+{
+    synack_host *h = ctx;
+    synack_sim_send(h->net->sim, h->sim_id, pkt, len);
+}
+
+static const struct synack_sim_host_ops stack_ops = {stack_deliver, stack_poll};
+
+/* ---- for host.c (world lock held) ---------------------------------------- */
+
+static void maybe_drive(struct synack_simnet *net)
+{
+    if (net->running == 0 && net->head) pthread_cond_signal(&net->drive_cv);
+}
+
+bool host_sim_enter(synack_host *h)
+{
+    if (tls_net == h->net) return false;
+    h->net->running++;
+    return true;
+}
+
+void host_sim_leave(synack_host *h, bool token)
+{
+    if (!token) return;
+    h->net->running--;
+    maybe_drive(h->net);
+}
+
+uint64_t host_sim_now(synack_host *h)
+{
+    return synack_sim_now(h->net->sim);
+}
+
+void host_sim_kick(synack_host *h)
+{
+    /* The driver polls every stack before it next moves time. */
+    h->net->dirty = true;
+}
+
+int host_sim_wait(synack_host *h, struct synack_pollfd *fds, size_t n, uint64_t deadline)
+{
+    struct synack_simnet *net = h->net;
+    struct sim_waiter w = {.h = h, .fds = fds, .n = n, .deadline = deadline};
+    pthread_cond_init(&w.cv, NULL);
+    w.prev = net->tail;
+    if (net->tail) net->tail->next = &w;
+    else net->head = &w;
+    net->tail = &w;
+    if (deadline != SYNACK_NEVER) net->dirty = true; /* the clock host's deadline moved */
+
+    net->running--;
+    maybe_drive(net);
+    while (!w.done) pthread_cond_wait(&w.cv, &net->mu);
+    /* The driver counted us runnable again when it set done. */
+
+    if (w.prev) w.prev->next = w.next;
+    else net->head = w.next;
+    if (w.next) w.next->prev = w.prev;
+    else net->tail = w.prev;
+    if (deadline != SYNACK_NEVER) net->dirty = true;
+    pthread_cond_destroy(&w.cv);
+    return w.result;
+}
+
+/* ---- the driver ------------------------------------------------------------ */
+
+static void wake(struct synack_simnet *net, struct sim_waiter *w, int result)
+{
+    w->done = true;
+    w->result = result;
+    net->running++;
+    pthread_cond_signal(&w->cv);
+}
+
+/* Wakes every waiter that can progress at the current time; returns how many. */
+static int wake_ready(struct synack_simnet *net)
+{
+    uint64_t now = synack_sim_now(net->sim);
+    int woken = 0;
+    for (struct sim_waiter *w = net->head; w; w = w->next) {
+        if (w->done) continue;
+        if (w->n > 0 && synack_poll(w->h->stack, w->fds, w->n) > 0) {
+            wake(net, w, 0);
+            woken++;
+        } else if (w->deadline <= now) {
+            wake(net, w, -EAGAIN);
+            woken++;
+        }
+    }
+    return woken;
+}
+
+static bool has_waiting(const struct synack_simnet *net)
+{
+    for (const struct sim_waiter *w = net->head; w; w = w->next)
+        if (!w->done) return true;
+    return false;
+}
+
+static void *driver_main(void *arg)
+{
+    struct synack_simnet *net = arg;
+    pthread_mutex_lock(&net->mu);
+    for (;;) {
+        while (!net->stop && (net->running > 0 || !has_waiting(net)))
+            pthread_cond_wait(&net->drive_cv, &net->mu);
+        if (net->stop) break;
+        /* Every application thread is blocked: the world is ours. */
+        if (net->dirty) {
+            net->dirty = false;
+            synack_sim_poll_hosts(net->sim);
+        }
+        if (wake_ready(net) > 0) continue;
+        if (synack_sim_step(net->sim, SYNACK_SIM_NEVER - 1) == SYNACK_SIM_NEVER) {
+            /* Nothing scheduled and no deadline: no wait can ever end. */
+            for (struct sim_waiter *w = net->head; w; w = w->next)
+                if (!w->done) wake(net, w, -EDEADLK);
+        }
+    }
+    pthread_mutex_unlock(&net->mu);
+    return NULL;
+}
+
+/* ---- public calls ------------------------------------------------------------ */
+
+int synack_simnet_create(synack_simnet **out, uint64_t seed)
+{
+    struct synack_simnet *net = calloc(1, sizeof *net);
+    if (!net) return -ENOMEM;
+    net->seed = seed;
+    net->sim = synack_sim_create(seed);
+    if (!net->sim) {
+        free(net);
+        return -ENOMEM;
+    }
+    /* The clock host takes address 0.0.0.0, which no stack can connect to. */
+    int id = synack_sim_add_host(net->sim, 0, &clock_ops, net);
+    if (id < 0) {
+        synack_sim_destroy(net->sim);
+        free(net);
+        return id;
+    }
+    pthread_mutex_init(&net->mu, NULL);
+    pthread_cond_init(&net->drive_cv, NULL);
+    int err = pthread_create(&net->driver, NULL, driver_main, net);
+    if (err) {
+        pthread_cond_destroy(&net->drive_cv);
+        pthread_mutex_destroy(&net->mu);
+        synack_sim_destroy(net->sim);
+        free(net);
+        return -err;
+    }
+    *out = net;
+    return 0;
+}
+
+void synack_simnet_destroy(synack_simnet *net)
+{
+    if (!net) return;
+    pthread_mutex_lock(&net->mu);
+    net->stop = true;
+    pthread_cond_signal(&net->drive_cv);
+    pthread_mutex_unlock(&net->mu);
+    pthread_join(net->driver, NULL);
+    for (int i = 0; i < net->nhosts; i++) {
+        synack_host *h = net->hosts[i];
+        synack_stack_destroy(h->stack);
+        host_sd_free(h);
+        free(h);
+    }
+    free(net->hosts);
+    synack_sim_destroy(net->sim);
+    pthread_cond_destroy(&net->drive_cv);
+    pthread_mutex_destroy(&net->mu);
+    free(net);
+}
+
+static uint64_t splitmix(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+int synack_simnet_add_host(synack_simnet *net, uint32_t addr, const struct synack_config *base,
+                           synack_host **out)
+{
+    if (!net || !out || addr == 0) return -EINVAL;
+    synack_host *h = calloc(1, sizeof *h);
+    if (!h) return -ENOMEM;
+    struct synack_config cfg;
+    if (base) cfg = *base;
+    else synack_config_init(&cfg);
+    cfg.addr = addr;
+    cfg.output = stack_output;
+    cfg.output_ctx = h;
+    uint64_t x = net->seed ^ ((uint64_t)addr << 20);
+    uint64_t k0 = splitmix(&x), k1 = splitmix(&x);
+    memcpy(cfg.secret, &k0, 8);
+    memcpy(cfg.secret + 8, &k1, 8);
+    h->net = net;
+    h->mu = &net->mu;
+    h->addr = addr;
+
+    pthread_mutex_lock(&net->mu);
+    int err = 0;
+    if (net->nhosts == net->cap_hosts) {
+        int ncap = net->cap_hosts ? net->cap_hosts * 2 : 4;
+        synack_host **nh = realloc(net->hosts, (size_t)ncap * sizeof *nh);
+        if (!nh) err = -ENOMEM;
+        else {
+            net->hosts = nh;
+            net->cap_hosts = ncap;
+        }
+    }
+    if (!err) err = synack_stack_create(&h->stack, &cfg);
+    if (!err) {
+        int id = synack_sim_add_host(net->sim, addr, &stack_ops, h);
+        if (id < 0) {
+            synack_stack_destroy(h->stack);
+            err = id;
+        } else {
+            h->sim_id = id;
+            net->hosts[net->nhosts++] = h;
+        }
+    }
+    pthread_mutex_unlock(&net->mu);
+    if (err) {
+        free(h);
+        return err;
+    }
+    *out = h;
+    return 0;
+}
+
+int synack_simnet_link(synack_simnet *net, synack_host *a, synack_host *b,
+                       const struct synack_sim_link_params *a_to_b,
+                       const struct synack_sim_link_params *b_to_a)
+{
+    if (!net || !a || !b || a->net != net || b->net != net) return -EINVAL;
+    pthread_mutex_lock(&net->mu);
+    int r = synack_sim_link(net->sim, a->sim_id, b->sim_id, a_to_b, b_to_a);
+    pthread_mutex_unlock(&net->mu);
+    return r;
+}
+
+int synack_simnet_set_link_params(synack_simnet *net, int link, synack_host *from,
+                                  const struct synack_sim_link_params *params)
+{
+    if (!net || !from || from->net != net) return -EINVAL;
+    pthread_mutex_lock(&net->mu);
+    int r = synack_sim_set_link_params(net->sim, link, from->sim_id, params);
+    pthread_mutex_unlock(&net->mu);
+    return r;
+}
+
+uint64_t synack_simnet_now(synack_simnet *net)
+{
+    pthread_mutex_lock(&net->mu);
+    uint64_t t = synack_sim_now(net->sim);
+    pthread_mutex_unlock(&net->mu);
+    return t;
+}
+
+void synack_simnet_get_stats(synack_simnet *net, struct synack_sim_stats *out)
+{
+    pthread_mutex_lock(&net->mu);
+    synack_sim_get_stats(net->sim, out);
+    pthread_mutex_unlock(&net->mu);
+}
+
+void synack_simnet_attach(synack_simnet *net)
+{
+    pthread_mutex_lock(&net->mu);
+    net->running++;
+    tls_net = net;
+    pthread_mutex_unlock(&net->mu);
+}
+
+void synack_simnet_detach(synack_simnet *net)
+{
+    pthread_mutex_lock(&net->mu);
+    if (tls_net == net) {
+        tls_net = NULL;
+        net->running--;
+        maybe_drive(net);
+    }
+    pthread_mutex_unlock(&net->mu);
+}
+
+struct trampoline {
+    struct synack_simnet *net;
+    void *(*fn)(void *);
+    void *arg;
+};
+
+static void *thread_main(void *arg)
+{
+    struct trampoline t = *(struct trampoline *)arg;
+    free(arg);
+    tls_net = t.net; /* already counted in running by thread_create */
+    void *ret = t.fn(t.arg);
+    synack_simnet_detach(t.net);
+    return ret;
+}
+
+int synack_simnet_thread_create(synack_simnet *net, pthread_t *thread, void *(*fn)(void *), void *arg)
+{
+    if (!net || !thread || !fn) return -EINVAL;
+    struct trampoline *t = malloc(sizeof *t);
+    if (!t) return -ENOMEM;
+    *t = (struct trampoline){net, fn, arg};
+    pthread_mutex_lock(&net->mu);
+    net->running++; /* before the thread exists: time must wait for it */
+    pthread_mutex_unlock(&net->mu);
+    int err = pthread_create(thread, NULL, thread_main, t);
+    if (err) {
+        free(t);
+        pthread_mutex_lock(&net->mu);
+        net->running--;
+        maybe_drive(net);
+        pthread_mutex_unlock(&net->mu);
+        return -err;
+    }
+    return 0;
+}
+
+int64_t synack_simnet_settle(synack_simnet *net, uint64_t limit_us)
+{
+    pthread_mutex_lock(&net->mu);
+    if (net->running > 0 || net->head) {
+        pthread_mutex_unlock(&net->mu);
+        return -EBUSY;
+    }
+    synack_sim_poll_hosts(net->sim);
+    net->dirty = false;
+    while (synack_sim_step(net->sim, limit_us) != SYNACK_SIM_NEVER) {
+    }
+    int64_t t = (int64_t)synack_sim_now(net->sim);
+    pthread_mutex_unlock(&net->mu);
+    return t;
+}
