@@ -61,6 +61,13 @@ struct synack_simnet {
     struct sim_waiter *head, *tail;  /* blocked calls, oldest first */
     synack_host **hosts;
     int nhosts, cap_hosts;
+    struct spawn *spawned;           /* queued by synack_simnet_spawn */
+    int nspawned, cap_spawned;
+};
+
+struct spawn {
+    void *(*fn)(void *);
+    void *arg;
 };
 
 /* The simnet the calling thread is attached to (NULL: none). */
@@ -270,6 +277,7 @@ void synack_simnet_destroy(synack_simnet *net)
         free(h);
     }
     free(net->hosts);
+    free(net->spawned);
     synack_sim_destroy(net->sim);
     pthread_cond_destroy(&net->drive_cv);
     pthread_mutex_destroy(&net->mu);
@@ -425,6 +433,53 @@ int synack_simnet_thread_create(synack_simnet *net, pthread_t *thread, void *(*f
         return -err;
     }
     return 0;
+}
+
+int synack_simnet_spawn(synack_simnet *net, void *(*fn)(void *), void *arg)
+{
+    if (!net || !fn) return -EINVAL;
+    pthread_mutex_lock(&net->mu);
+    int err = 0;
+    if (net->nspawned == net->cap_spawned) {
+        int ncap = net->cap_spawned ? net->cap_spawned * 2 : 4;
+        struct spawn *n = realloc(net->spawned, (size_t)ncap * sizeof *n);
+        if (!n) err = -ENOMEM;
+        else {
+            net->spawned = n;
+            net->cap_spawned = ncap;
+        }
+    }
+    if (!err) net->spawned[net->nspawned++] = (struct spawn){fn, arg};
+    pthread_mutex_unlock(&net->mu);
+    return err;
+}
+
+int synack_simnet_run(synack_simnet *net)
+{
+    pthread_mutex_lock(&net->mu);
+    int n = net->nspawned;
+    struct spawn *list = net->spawned;
+    net->spawned = NULL;
+    net->nspawned = net->cap_spawned = 0;
+    pthread_mutex_unlock(&net->mu);
+    pthread_t *tids = calloc((size_t)n + 1, sizeof *tids);
+    if (!tids) {
+        free(list);
+        return -ENOMEM;
+    }
+    /* Attached while starting them: no thread may see time move before
+     * every other one has been counted. */
+    synack_simnet_attach(net);
+    int err = 0, started = 0;
+    for (int i = 0; i < n && !err; i++) {
+        err = synack_simnet_thread_create(net, &tids[i], list[i].fn, list[i].arg);
+        if (!err) started++;
+    }
+    synack_simnet_detach(net);
+    for (int i = 0; i < started; i++) pthread_join(tids[i], NULL);
+    free(tids);
+    free(list);
+    return err;
 }
 
 int64_t synack_simnet_settle(synack_simnet *net, uint64_t limit_us)

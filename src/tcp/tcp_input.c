@@ -143,7 +143,12 @@ static enum step step_check_sequence(struct tcp_env *env, struct tcp_conn *c, st
             c->snd_nxt = c->iss;
             return STEP_DONE;
         }
-        c->ack_now = true;   /* out-of-window: answer with an ACK (H-55) */
+        /* Out of window: answer with an ACK (H-55). A segment carrying
+         * nothing (a pure ACK) is answered at most every 500 ms, as Linux's
+         * tcp_oow_rate_limited: two ends whose ACKs each look old to the
+         * other must not start an ACK storm. */
+        if (len == 0) challenge_ack(env, c);
+        else c->ack_now = true;
         return STEP_DONE;
     }
     /* Trim to the window: drop what lies left of RCV.NXT ... */

@@ -171,15 +171,23 @@ void tcp_send_data(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32
     arm_rtx(env, c);
 }
 
-void tcp_send_ack(struct tcp_env *env, struct tcp_conn *c)
+static void send_bare_ack(struct tcp_env *env, struct tcp_conn *c, uint32_t seq)
 {
     struct tcp_repr seg;
-    fill_header(env, c, &seg, c->snd_nxt, TCP_ACK);
+    fill_header(env, c, &seg, seq, TCP_ACK);
     if (c->sack_ok && c->ooo.count) add_sack_blocks(c, &seg.opt);
     env->emit(env, c, &seg);
     env->ctr->out_segs++;
     sent_ack(env, c);
 }
+
+/* A pure ACK carries SND.MAX, the highest sequence number sent: after a
+ * retransmission timeout rewinds SND.NXT, SND.NXT may lie below what the
+ * peer has already received, and an ACK carrying it would be unacceptable
+ * there (RFC 9293 3.10.7.4) — its acknowledgment would never be read. */
+void tcp_send_ack(struct tcp_env *env, struct tcp_conn *c) { send_bare_ack(env, c, c->snd_max); }
+
+void tcp_send_probe(struct tcp_env *env, struct tcp_conn *c) { send_bare_ack(env, c, c->snd_una - 1); }
 
 /* The usable window: how far past SND.NXT the peer and the network let us go. */
 static uint32_t usable_window(const struct tcp_conn *c)

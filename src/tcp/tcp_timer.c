@@ -57,18 +57,9 @@ static void give_up(struct tcp_env *env, struct tcp_conn *c)
 }
 
 /* A probe — zero-window (persist) or keepalive — is an ACK with an old
- * sequence number (SND.UNA - 1): the peer must answer it with an ACK that
- * carries its current window (RFC 9293 3.8.6.1, RFC 1122 4.2.3.6), as Linux
- * probes do. */
-void tcp_send_probe(struct tcp_env *env, struct tcp_conn *c)
-{
-    c->snd_nxt = seq_lt(c->snd_nxt, c->snd_una) ? c->snd_una : c->snd_nxt;
-    uint32_t saved = c->snd_nxt;
-    c->snd_nxt = c->snd_una - 1;
-    tcp_send_ack(env, c);
-    c->snd_nxt = saved;
-}
-
+ * sequence number (SND.UNA - 1, tcp_send_probe): the peer must answer it
+ * with an ACK that carries its current window (RFC 9293 3.8.6.1, RFC 1122
+ * 4.2.3.6), as Linux probes do. */
 static void persist_probe(struct tcp_env *env, struct tcp_conn *c)
 {
     tcp_send_probe(env, c);
