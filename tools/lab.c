@@ -15,6 +15,8 @@
 
 #include "synack/pcap.h"
 #include "synack/sim.h"
+#include "render.h"
+#include "tunables.h"
 #include "wire/wire.h"
 #include "world.h"
 
@@ -78,8 +80,12 @@ struct lab {
 
 static void print_time(struct lab *L, uint64_t t) { fprintf(L->out, "%10.3f  ", (double)t / 1000.0); }
 
+/* --svg/--html: the picture recorder, set by lab_main for the run (render.h). */
+static struct render_ladder *lab_render;
+
 static void state_line(struct lab *L, int side, const char *from, const char *to, uint64_t now)
 {
+    if (lab_render) render_record_state(lab_render, side, now, from, to);
     if (!L->out) return;
     char text[64];
     snprintf(text, sizeof text, "%s -> %s", from, to);
@@ -138,6 +144,11 @@ static void on_packet(void *ctx, int from_host, int to_host, const uint8_t *pkt,
     if (ipv4_parse(&ip, pkt, len) != 0 || ip.protocol != IPV4_PROTO_TCP) return;
     if (tcp_parse_nocsum(&tcp, pkt + ip.header_len, ip.payload_len) != 0) return;
     int side = from_host == L->w.hosts[L->client_host].sim_id ? 0 : 1;
+    if (lab_render) {
+        bool lost = fate == SYNACK_SIM_LOST || fate == SYNACK_SIM_QUEUE_DROP;
+        uint64_t arrive = L->opt->reorder > 0 ? RENDER_UNKNOWN : now + (uint64_t)L->opt->delay_ms * 1000u;
+        render_record_ipv4(lab_render, side, now, arrive, pkt, len, lost, fate == SYNACK_SIM_CORRUPTED);
+    }
     struct side_seq *me = &L->seq[side], *peer = &L->seq[1 - side];
     if ((tcp.flags & TCP_SYN) && !me->have_isn) {
         me->have_isn = true;
@@ -402,6 +413,10 @@ int lab_run(const struct lab_options *o, FILE *out, struct lab_result *res)
     struct synack_config cfg;
     synack_config_init(&cfg);
     cfg.tunables.msl_ms = o->msl_ms;
+    for (int i = 0; i < o->nset; i++) {
+        rc = tunables_set(&cfg.tunables, o->set[i], stderr);
+        if (rc) goto done;
+    }
     cfg.on_state = on_state;
     cfg.state_ctx = L;
     L->client_host = world_add_host(&L->w, CLIENT_ADDR, &cfg);
@@ -441,7 +456,7 @@ int lab_run(const struct lab_options *o, FILE *out, struct lab_result *res)
     res->request_bytes = L->req_recv;
     res->response_bytes = o->bytes;
     res->response_received = L->ans_recv;
-    if (L->ans_recv != o->bytes || L->req_recv != sizeof DEFAULT_REQUEST - 1) res->data_ok = false;
+    res->data_complete = L->ans_recv == o->bytes && L->req_recv == sizeof DEFAULT_REQUEST - 1;
     if (run == -ETIMEDOUT && !res->failure[0])
         snprintf(res->failure, sizeof res->failure,
                  "did not complete within %" PRIu64 " s of virtual time (client phase %d, server phase %d, "
@@ -452,7 +467,7 @@ int lab_run(const struct lab_options *o, FILE *out, struct lab_result *res)
                  "stalled: nothing left to happen (client phase %d, server phase %d, %" PRIu64 "/%" PRIu64
                  " answer bytes received)",
                  L->client_phase, L->server_phase, L->ans_recv, o->bytes);
-    res->completed = run == 0 && res->data_ok && res->client_error == 0 && res->server_error == 0 &&
+    res->completed = run == 0 && res->data_ok && res->data_complete && res->client_error == 0 && res->server_error == 0 &&
                      !res->failure[0];
     rc = res->completed ? 0 : 1;
     if (L->pcap) {
@@ -489,6 +504,10 @@ static void lab_usage(FILE *f)
             "  --msl MS         maximum segment lifetime; TIME_WAIT lasts 2*MSL (default 30000)\n"
             "  --time-limit S   give up after S seconds of virtual time (default 3600)\n"
             "  --pcap FILE      write every segment to FILE (pcap, raw IPv4)\n"
+            "  --svg FILE       draw the ladder as SVG\n"
+            "  --html FILE      write a self-contained page: explanation, ladder and graphs\n"
+            "  --set NAME=VALUE set a stack tunable on both hosts (e.g. syn_retries=3)\n"
+            "  --list-tunables  list the tunables, their defaults and meaning\n"
             "  --absolute       show raw sequence numbers instead of relative ones\n"
             "  --quiet          print only the summary\n");
 }
@@ -508,6 +527,7 @@ int lab_main(int argc, char **argv)
 {
     struct lab_options o;
     lab_options_default(&o);
+    const char *pic_svg = NULL, *pic_html = NULL; /* --svg FILE, --html FILE */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -547,6 +567,23 @@ int lab_main(int argc, char **argv)
         } else if (!strcmp(a, "--time-limit")) {
             if (parse_u64(v, 1000000, &o.limit_s) || o.limit_s == 0) goto bad;
             i++;
+        } else if (!strcmp(a, "--svg") || !strcmp(a, "--html")) {
+            if (!v) goto bad;
+            if (a[2] == 's') pic_svg = v;
+            else pic_html = v;
+            i++;
+        } else if (!strcmp(a, "--set")) {
+            if (!v || o.nset == 16) goto bad;
+            struct synack_config defaults; /* check the name and value now */
+            synack_config_init(&defaults);
+            if (tunables_set(&defaults.tunables, v, stderr) != 0) return 2;
+            o.set[o.nset++] = v;
+            i++;
+        } else if (!strcmp(a, "--list-tunables")) {
+            struct synack_config defaults;
+            synack_config_init(&defaults);
+            tunables_list(&defaults.tunables, stdout);
+            return 0;
         } else if (!strcmp(a, "--pcap")) {
             if (!v) goto bad;
             o.pcap = v;
@@ -564,7 +601,17 @@ int lab_main(int argc, char **argv)
         return 2;
     }
     struct lab_result res;
+    struct render_ladder *pic = NULL;
+    if (pic_svg || pic_html) pic = render_new("synack lab", "client 10.0.0.1", "server 10.0.0.2:80");
+    lab_render = pic;
     int rc = lab_run(&o, o.quiet ? NULL : stdout, &res);
+    lab_render = NULL;
+    int pic_err = pic && rc >= 0 ? render_lab_pictures(pic, &o, &res, pic_svg, pic_html) : 0;
+    render_free(pic);
+    if (pic_err) {
+        fprintf(stderr, "synack lab: writing the pictures: %s\n", strerror(-pic_err));
+        return 1;
+    }
     if (rc < 0) {
         fprintf(stderr, "synack lab: %s\n", strerror(-rc));
         return 1;
@@ -574,7 +621,7 @@ int lab_main(int argc, char **argv)
            res.segments, res.lost, res.retransmissions, (double)res.end_time_us / 1e6);
     printf("request: %" PRIu64 "/%zu bytes to the server; answer: %" PRIu64 "/%" PRIu64 " bytes to the client; %s\n",
            res.request_bytes, sizeof DEFAULT_REQUEST - 1, res.response_received, res.response_bytes,
-           res.data_ok ? "byte-exact" : "DATA MISMATCH");
+           !res.data_ok ? "DATA MISMATCH" : res.data_complete ? "byte-exact" : "incomplete");
     if (o.pcap && res.failure[0] == '\0') printf("capture written to %s\n", o.pcap);
     if (!res.completed) {
         printf("FAILED: %s\n", res.failure[0] ? res.failure : "the scenario did not complete");

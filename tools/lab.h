@@ -29,6 +29,8 @@ struct lab_options {
     uint32_t msl_ms;       /* --msl MS */
     uint64_t limit_s;      /* --time-limit S: virtual seconds before giving up */
     bool quiet;            /* --quiet: no ladder, summary only */
+    const char *set[16];   /* --set name=value: stack tunables (both hosts) */
+    int nset;
 };
 
 void lab_options_default(struct lab_options *o);
@@ -37,7 +39,8 @@ void lab_options_default(struct lab_options *o);
 #define LAB_MAX_STATES 16
 struct lab_result {
     bool completed;                 /* both sides reached CLOSED, data verified */
-    bool data_ok;                   /* every byte arrived once, in order, intact */
+    bool data_ok;                   /* every byte that arrived is the right byte, in order */
+    bool data_complete;             /* and all of them arrived */
     uint64_t request_bytes, response_bytes, response_received;
     uint64_t end_time_us;
     int client_error, server_error; /* negative errno seen by either app, 0 none */

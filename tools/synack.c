@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include "lab.h"
+#include "loop.h"
+#include "script.h"
+#include "trace.h"
 
 static void usage(FILE *f)
 {
@@ -15,6 +18,12 @@ static void usage(FILE *f)
             "usage: synack <command> [options]\n\n"
             "commands:\n"
             "  lab      play a TCP connection in the simulated network and show its ladder\n"
+            "  script   run packetdrill-syntax test scripts (FILE.pkt ...) against synack\n"
+            "  serve    host echo, discard, chargen, source or HTTP services on a TUN interface\n"
+            "  connect  like nc: stdin to a TCP connection over a TUN interface, and back\n"
+            "  get      download an http:// URL over a TUN interface\n"
+            "  bulk     send or receive N bytes over a TUN interface and report throughput\n"
+            "  trace    read a pcap/pcapng capture: each TCP connection's ladder, states and analysis\n"
             "  help     this text\n\n"
             "'synack <command> --help' describes a command's options.\n");
 }
@@ -26,6 +35,12 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "lab")) return lab_main(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "trace")) return trace_main(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "serve")) return serve_main(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "connect")) return connect_main(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "get")) return get_main(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "bulk")) return bulk_main(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "script")) return script_main(argc - 1, argv + 1);
     fprintf(stderr, "synack: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;

@@ -125,9 +125,20 @@ int synack_simnet_set_link_params(synack_simnet *net, int link, synack_host *fro
 uint64_t synack_simnet_now(synack_simnet *net);
 void synack_simnet_get_stats(synack_simnet *net, struct synack_sim_stats *out);
 
+/* The simple way to run application threads: queue each with spawn, then
+ * run starts them all (all counted as runnable before any starts, so none
+ * can see time move before the others have had their first turn) and
+ * returns when all have finished. Call run from a thread that is not
+ * attached. Returns 0 or a negative errno (a thread that could not start). */
+int synack_simnet_spawn(synack_simnet *net, void *(*fn)(void *), void *arg);
+int synack_simnet_run(synack_simnet *net);
+
 /* Starts fn(arg) on a new thread attached to net. The thread is counted as
  * runnable from before pthread_create until fn returns, so virtual time
- * cannot move before it has had its turn. Join it with pthread_join from a
+ * cannot move before it has had its turn. Call it from an attached thread
+ * (a server starting a handler thread); an unattached caller starting
+ * several threads must attach around the batch (or use spawn and run), or
+ * the first may run alone and see time move. Join with pthread_join from a
  * thread that is not attached. Returns 0 or a negative errno. */
 int synack_simnet_thread_create(synack_simnet *net, pthread_t *thread,
                                 void *(*fn)(void *), void *arg);

@@ -163,15 +163,14 @@ int synack_connect(synack_stack *s, int sd, const struct synack_endpoint *remote
     return -EINPROGRESS;
 }
 
-/* The error a data call reports on a dead or failed connection. */
-static int conn_error(struct sock *k)
+/* A connection's error is reported once, by the first call that looks
+ * (recv, send or SO_ERROR), as Linux's sock_error() does; afterwards the
+ * dead connection reads as EOF and refuses writes with EPIPE. */
+static int take_error(struct tcp_conn *c)
 {
-    struct tcp_conn *c = k->conn;
-    if (c->err) {
-        int e = c->err;
-        return -e;
-    }
-    return c->state == SYNACK_CLOSED ? -ENOTCONN : 0;
+    int e = c->err;
+    c->err = 0;
+    return -e;
 }
 
 ssize_t synack_send(synack_stack *s, int sd, const void *buf, size_t len)
@@ -181,7 +180,7 @@ ssize_t synack_send(synack_stack *s, int sd, const void *buf, size_t len)
     if (k->kind != SOCK_CONN) return -ENOTCONN;
     if (!buf && len) return -EFAULT;
     struct tcp_conn *c = k->conn;
-    if (c->err) return -c->err;
+    if (c->err) return take_error(c);
     if (k->shut_wr || c->fin_queued) return -EPIPE;
     switch (c->state) {
     case SYNACK_SYN_SENT:
@@ -190,8 +189,6 @@ ssize_t synack_send(synack_stack *s, int sd, const void *buf, size_t len)
     case SYNACK_ESTABLISHED:
     case SYNACK_CLOSE_WAIT:
         break;
-    case SYNACK_CLOSED:
-        return -ENOTCONN;
     default:
         return -EPIPE;
     }
@@ -217,9 +214,9 @@ ssize_t synack_recv(synack_stack *s, int sd, void *buf, size_t len)
         if (c->ack_now) stack_mark_dirty(s, c); /* window update */
         return (ssize_t)n;
     }
-    if (c->peer_fin || k->shut_rd) return 0;
-    int e = conn_error(k);
-    return e ? e : -EAGAIN;
+    if (c->err) return take_error(c);
+    if (c->peer_fin || k->shut_rd || c->state == SYNACK_CLOSED) return 0;
+    return -EAGAIN;
 }
 
 int synack_shutdown(synack_stack *s, int sd, int how)

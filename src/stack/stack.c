@@ -234,6 +234,11 @@ void stack_conn_free(synack_stack *s, struct tcp_conn *c)
 void synack_stack_destroy(synack_stack *s)
 {
     if (!s) return;
+    /* Connections not in the table first: CLOSED ones still held by
+     * sockets (every other connection is in the table, freed below). */
+    for (int i = 0; i < s->nsocks; i++)
+        if (s->socks[i].kind == SOCK_CONN && s->socks[i].conn && s->socks[i].conn->state == SYNACK_CLOSED)
+            stack_conn_free(s, s->socks[i].conn);
     for (uint32_t b = 0; s->conn_buckets && b < s->conn_nbuckets; b++) {
         struct tcp_conn *c = s->conn_buckets[b];
         while (c) {
@@ -242,10 +247,6 @@ void synack_stack_destroy(synack_stack *s)
             c = next;
         }
     }
-    /* Connections not in the table: CLOSED ones still held by sockets. */
-    for (int i = 0; i < s->nsocks; i++)
-        if (s->socks[i].kind == SOCK_CONN && s->socks[i].conn && s->socks[i].conn->state == SYNACK_CLOSED)
-            stack_conn_free(s, s->socks[i].conn);
     while (s->graveyard) {
         struct tcp_conn *next = s->graveyard->hash_next;
         stack_conn_free(s, s->graveyard);

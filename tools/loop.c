@@ -1,0 +1,619 @@
+/*
+ * loop.c — the real-time event loop (see loop.h for the turn).
+ *
+ * Map: shared options (parse, check, help); the clock; the stack's output
+ * callback (batch + pcap + --impair); the held-packet queue of --impair;
+ * privilege dropping; loop_open / loop_run / loop_close.
+ */
+#define _GNU_SOURCE
+#include "loop.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "synack/pcap.h"
+
+const char loop_options_help[] =
+    "  --tun IF           the TUN interface to attach to (it must exist, unless --create)\n"
+    "  --create           create IF when it does not exist (it vanishes at exit)\n"
+    "  --addr A/PREFIX    synack's IPv4 address on the link, e.g. 10.7.0.2/24\n"
+    "  --gateway G        where packets outside A/PREFIX go (a TUN hands every packet\n"
+    "                     to the kernel; without G, only A/PREFIX is reachable)\n"
+    "  --pcap FILE        write every packet, both ways, to FILE (LINKTYPE_RAW)\n"
+    "  --stats            print the stack's counters on stderr at exit\n"
+    "  --user NAME        drop root privileges to NAME once the TUN is open\n"
+    "  --impair SPEC      faults inside synack's link, both ways, for kernels without\n"
+    "                     netem: loss=PCT,dup=PCT,delay=MS,reorder=MS,seed=N\n";
+
+void loop_options_default(struct loop_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->seed = 1;
+}
+
+static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+    if (!s || !*s) return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v > max || *s == '-') return -1;
+    *out = v;
+    return 0;
+}
+
+int loop_parse_port(const char *text, const char *prog, const char *what, uint16_t *out)
+{
+    uint64_t v;
+    if (parse_u64(text, 65535, &v) != 0 || v == 0) {
+        fprintf(stderr, "%s: %s '%s': a port is a number from 1 to 65535\n", prog, what, text);
+        return -1;
+    }
+    *out = (uint16_t)v;
+    return 0;
+}
+
+int loop_parse_hostport(const char *text, const char *prog, struct synack_endpoint *out)
+{
+    const char *colon = strrchr(text, ':');
+    char host[64];
+    if (!colon || (size_t)(colon - text) >= sizeof host) {
+        fprintf(stderr, "%s: '%s': expected HOST:PORT with an IPv4 address, e.g. 10.7.0.1:80\n", prog, text);
+        return -1;
+    }
+    memcpy(host, text, (size_t)(colon - text));
+    host[colon - text] = '\0';
+    if (synack_parse_ipv4(host, &out->addr) != 0) {
+        fprintf(stderr, "%s: '%s': '%s' is not an IPv4 address (synack has no DNS)\n", prog, text, host);
+        return -1;
+    }
+    return loop_parse_port(colon + 1, prog, "port in", &out->port);
+}
+
+static int parse_impair(struct loop_options *o, const char *spec, const char *prog)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", spec);
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        char *eq = strchr(tok, '=');
+        if (!eq) goto bad;
+        *eq = '\0';
+        const char *k = tok, *v = eq + 1;
+        char *end;
+        if (!strcmp(k, "loss") || !strcmp(k, "dup")) {
+            double d = strtod(v, &end);
+            if (*end || d < 0 || d > 100) goto bad;
+            if (!strcmp(k, "loss")) o->loss_pct = d;
+            else o->dup_pct = d;
+        } else {
+            uint64_t n;
+            if (parse_u64(v, !strcmp(k, "seed") ? UINT64_MAX : 60000, &n) != 0) goto bad;
+            if (!strcmp(k, "delay")) o->delay_ms = (uint32_t)n;
+            else if (!strcmp(k, "reorder")) o->reorder_ms = (uint32_t)n;
+            else if (!strcmp(k, "seed")) o->seed = n;
+            else goto bad;
+        }
+    }
+    return 0;
+bad:
+    fprintf(stderr, "%s: --impair '%s': expected loss=PCT,dup=PCT,delay=MS,reorder=MS,seed=N\n", prog, spec);
+    return -1;
+}
+
+int loop_parse_option(struct loop_options *o, int argc, char **argv, int *i, const char *prog)
+{
+    const char *a = argv[*i];
+    const char *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+    bool takes = !strcmp(a, "--tun") || !strcmp(a, "--addr") || !strcmp(a, "--gateway") ||
+                 !strcmp(a, "--pcap") || !strcmp(a, "--user") || !strcmp(a, "--impair");
+    if (!takes) {
+        if (!strcmp(a, "--stats")) o->stats = true;
+        else if (!strcmp(a, "--create")) o->create = true;
+        else return 0;
+        (*i)++;
+        return 1;
+    }
+    if (!v) {
+        fprintf(stderr, "%s: %s needs a value\n", prog, a);
+        return -1;
+    }
+    *i += 2;
+    if (!strcmp(a, "--tun")) {
+        if (!*v || strlen(v) >= SYNACK_TUN_NAME_MAX) {
+            fprintf(stderr, "%s: --tun '%s': an interface name has 1 to 15 characters\n", prog, v);
+            return -1;
+        }
+        o->tun = v;
+    } else if (!strcmp(a, "--addr")) {
+        char host[32];
+        const char *slash = strchr(v, '/');
+        uint64_t prefix = 32;
+        size_t hl = slash ? (size_t)(slash - v) : strlen(v);
+        if (hl >= sizeof host) goto bad_addr;
+        memcpy(host, v, hl);
+        host[hl] = '\0';
+        if (synack_parse_ipv4(host, &o->addr) != 0) goto bad_addr;
+        if (slash && parse_u64(slash + 1, 32, &prefix) != 0) goto bad_addr;
+        if (o->addr == 0 || (o->addr >> 24) == 127 || (o->addr >> 28) >= 14) goto bad_addr;
+        o->prefix = (unsigned)prefix;
+        o->have_addr = true;
+    } else if (!strcmp(a, "--gateway")) {
+        if (synack_parse_ipv4(v, &o->gateway) != 0 || o->gateway == 0) {
+            fprintf(stderr, "%s: --gateway '%s': not an IPv4 address\n", prog, v);
+            return -1;
+        }
+    } else if (!strcmp(a, "--pcap")) {
+        o->pcap = v;
+    } else if (!strcmp(a, "--user")) {
+        o->user = v;
+    } else if (!strcmp(a, "--impair")) {
+        if (parse_impair(o, v, prog) != 0) return -1;
+    }
+    return 1;
+bad_addr:
+    fprintf(stderr, "%s: --addr '%s': expected a unicast IPv4 address with a prefix length, e.g. 10.7.0.2/24\n",
+            prog, v);
+    return -1;
+}
+
+static uint32_t prefix_mask(unsigned prefix) { return prefix ? ~0u << (32 - prefix) : 0; }
+
+int loop_check_options(const struct loop_options *o, const char *prog)
+{
+    if (!o->tun) {
+        fprintf(stderr, "%s: --tun IF is required (the TUN interface synack lives on)\n", prog);
+        return -1;
+    }
+    if (!o->have_addr) {
+        fprintf(stderr, "%s: --addr A/PREFIX is required (synack's address on the link)\n", prog);
+        return -1;
+    }
+    if (o->gateway) {
+        uint32_t m = prefix_mask(o->prefix);
+        if ((o->gateway & m) != (o->addr & m) || o->gateway == o->addr) {
+            char g[16], a[16];
+            fprintf(stderr, "%s: --gateway %s: must be another address inside %s/%u\n", prog,
+                    synack_format_ipv4(o->gateway, g), synack_format_ipv4(o->addr, a), o->prefix);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+bool loop_routable(const struct loop *L, uint32_t dst)
+{
+    uint32_t m = prefix_mask(L->opt.prefix);
+    return (dst & m) == (L->opt.addr & m) || L->opt.gateway != 0;
+}
+
+uint64_t loop_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static uint64_t wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void loop_pattern_fill(uint8_t *buf, size_t n, uint64_t offset)
+{
+    unsigned v = (unsigned)(offset % 251);
+    for (size_t i = 0; i < n; i++) {
+        buf[i] = (uint8_t)v;
+        if (++v == 251) v = 0;
+    }
+}
+
+void loop_format_rate(char *out, size_t cap, uint64_t bytes, uint64_t us)
+{
+    double s = us ? (double)us / 1e6 : 1e-6;
+    double mb = (double)bytes / 1e6;
+    snprintf(out, cap, "%.1f MB in %.2f s = %.1f Mbit/s (%.1f MB/s)", mb, s, mb * 8 / s, mb / s);
+}
+
+void loop_progress_init(struct loop_progress *p)
+{
+    p->tty = isatty(STDERR_FILENO);
+    p->start_us = loop_now();
+    p->last_us = 0;
+}
+
+void loop_progress_show(struct loop_progress *p, uint64_t done, uint64_t total, bool final)
+{
+    if (!p->tty) return;
+    uint64_t now = loop_now();
+    if (!final && now - p->last_us < 100000) return;
+    p->last_us = now;
+    double s = (double)(now - p->start_us) / 1e6;
+    double rate = s > 0 ? (double)done / s : 0;
+    char bar[41];
+    int fill = total ? (int)((double)done * 40 / (double)total) : 0;
+    if (fill > 40) fill = 40;
+    for (int i = 0; i < 40; i++) bar[i] = i < fill ? '#' : (total ? '.' : ' ');
+    bar[40] = '\0';
+    if (total)
+        fprintf(stderr, "\r[%s] %5.1f%% %8.1f MB %7.1f Mbit/s", bar, (double)done * 100 / (double)total,
+                (double)done / 1e6, rate * 8 / 1e6);
+    else
+        fprintf(stderr, "\r%8.1f MB %7.1f Mbit/s", (double)done / 1e6, rate * 8 / 1e6);
+    if (final) fputc('\n', stderr);
+    fflush(stderr);
+}
+
+/* ---- --impair: a small fault injector on both directions ------------------ */
+
+struct loop_held {
+    uint64_t at;
+    bool to_stack;      /* true: kernel -> synack; false: synack -> kernel */
+    size_t len;
+    uint8_t *data;
+};
+
+static bool impairing(const struct loop *L)
+{
+    const struct loop_options *o = &L->opt;
+    return o->loss_pct > 0 || o->dup_pct > 0 || o->delay_ms > 0 || o->reorder_ms > 0;
+}
+
+static uint64_t rng_next(struct loop *L) /* splitmix64 */
+{
+    uint64_t z = (L->rng += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static double rng_pct(struct loop *L) { return (double)(rng_next(L) >> 11) * (100.0 / 9007199254740992.0); }
+
+static void hold(struct loop *L, bool to_stack, const uint8_t *pkt, size_t len, uint64_t at)
+{
+    if (L->nheld == L->held_cap) {
+        size_t cap = L->held_cap ? L->held_cap * 2 : 256;
+        struct loop_held *h = realloc(L->held, cap * sizeof *h);
+        if (!h) return; /* out of memory: the packet is lost */
+        L->held = h;
+        L->held_cap = cap;
+    }
+    uint8_t *copy = malloc(len);
+    if (!copy) return;
+    memcpy(copy, pkt, len);
+    L->held[L->nheld++] = (struct loop_held){at, to_stack, len, copy};
+}
+
+static void emit_to_tun(struct loop *L, const uint8_t *pkt, size_t len);
+
+/* Decides the fate of one packet: dropped, delivered now (returns true), or
+ * held back until later (delay, reordering) and maybe duplicated. */
+static bool impair(struct loop *L, bool to_stack, const uint8_t *pkt, size_t len, uint64_t now)
+{
+    const struct loop_options *o = &L->opt;
+    double lose = rng_pct(L), dup = rng_pct(L);
+    uint64_t extra = o->reorder_ms ? rng_next(L) % ((uint64_t)o->reorder_ms * 1000u + 1) : 0;
+    if (lose < o->loss_pct) {
+        L->imp_dropped++;
+        return false;
+    }
+    int copies = dup < o->dup_pct ? 2 : 1;
+    if (copies == 2) L->imp_duplicated++;
+    /* Reordering: about one packet in four is held back by up to reorder ms. */
+    if (o->reorder_ms && (rng_next(L) & 3) != 0) extra = 0;
+    uint64_t at = now + (uint64_t)o->delay_ms * 1000u + extra;
+    if (at == now && copies == 1) return true;
+    for (int c = 0; c < copies; c++) hold(L, to_stack, pkt, len, at);
+    L->imp_delayed++;
+    return false;
+}
+
+/* Releases held packets that are due; returns the next release time. */
+static uint64_t release_held(struct loop *L, uint64_t now)
+{
+    uint64_t next = SYNACK_NEVER;
+    size_t keep = 0;
+    for (size_t i = 0; i < L->nheld; i++) {
+        struct loop_held h = L->held[i];
+        if (h.at <= now) {
+            if (h.to_stack) {
+                if (L->pcap) synack_pcap_write(L->pcap, h.data, h.len, wall_us());
+                synack_stack_input(L->stack, h.data, h.len, now);
+            } else {
+                emit_to_tun(L, h.data, h.len);
+            }
+            free(h.data);
+        } else {
+            if (h.at < next) next = h.at;
+            L->held[keep++] = h;
+        }
+    }
+    L->nheld = keep;
+    return next;
+}
+
+/* ---- output: the stack's packets, batched --------------------------------- */
+
+static void flush_out(struct loop *L)
+{
+    if (!L->out_n) return;
+    const uint8_t *pkts[LOOP_BATCH];
+    for (size_t i = 0; i < L->out_n; i++) pkts[i] = L->out_buf + i * L->tun.mtu;
+    synack_tun_write_batch(&L->tun, pkts, L->out_len, L->out_n);
+    L->out_n = 0;
+}
+
+static void emit_to_tun(struct loop *L, const uint8_t *pkt, size_t len)
+{
+    if (len > L->tun.mtu) return; /* cannot happen: the stack knows the MTU */
+    if (L->out_n == LOOP_BATCH) flush_out(L);
+    memcpy(L->out_buf + L->out_n * L->tun.mtu, pkt, len);
+    L->out_len[L->out_n++] = len;
+}
+
+static void on_output(void *ctx, const uint8_t *pkt, size_t len)
+{
+    struct loop *L = ctx;
+    if (L->pcap) synack_pcap_write(L->pcap, pkt, len, wall_us());
+    if (impairing(L) && !impair(L, false, pkt, len, loop_now())) return;
+    emit_to_tun(L, pkt, len);
+}
+
+static bool is_active(enum synack_tcp_state s)
+{
+    return s != SYNACK_CLOSED && s != SYNACK_LISTEN && s != SYNACK_TIME_WAIT;
+}
+
+static void on_state(void *ctx, const struct synack_conn_id *id, enum synack_tcp_state from,
+                     enum synack_tcp_state to, uint64_t now)
+{
+    struct loop *L = ctx;
+    if (is_active(to) && !is_active(from)) L->active++;
+    if (!is_active(to) && is_active(from) && L->active) L->active--;
+    if (L->state_hook) L->state_hook(L->state_ctx, id, from, to, now);
+}
+
+/* ---- open, run, close ------------------------------------------------------ */
+
+static int drop_privileges(const char *user, const char *prog)
+{
+    errno = 0;
+    struct passwd *pw = getpwnam(user);
+    if (!pw) {
+        fprintf(stderr, "%s: --user '%s': no such user\n", prog, user);
+        return -EINVAL;
+    }
+    if (setgroups(1, &pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+        int e = errno;
+        fprintf(stderr, "%s: --user %s: cannot switch to that user: %s\n", prog, user, strerror(e));
+        return -e;
+    }
+    if (setuid(0) == 0 && pw->pw_uid != 0) {
+        fprintf(stderr, "%s: --user %s: privileges could be regained; refusing to go on\n", prog, user);
+        return -EPERM;
+    }
+    return 0;
+}
+
+static void fill_secret(uint8_t *secret, size_t n)
+{
+    FILE *f = fopen("/dev/urandom", "rb");
+    size_t got = f ? fread(secret, 1, n, f) : 0;
+    if (f) fclose(f);
+    if (got != n) { /* no urandom: the clock and the pid still vary per run */
+        uint64_t x = loop_now() ^ ((uint64_t)getpid() << 32) ^ wall_us();
+        for (size_t i = 0; i < n; i++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            secret[i] = (uint8_t)(x >> 56);
+        }
+    }
+}
+
+int loop_open(struct loop *L, const struct loop_options *o, const char *prog)
+{
+    memset(L, 0, sizeof *L);
+    L->opt = *o;
+    L->epfd = L->tfd = L->sfd = -1;
+    L->wake_at = SYNACK_NEVER;
+    L->rng = o->seed;
+    char why[256];
+    int rc = synack_tun_open(&L->tun, o->tun, o->create ? SYNACK_TUN_CREATE : SYNACK_TUN_ATTACH, why,
+                             sizeof why);
+    if (rc) {
+        fprintf(stderr, "%s: %s\n", prog, why);
+        return rc;
+    }
+    if (L->tun.mtu < 68 || L->tun.mtu > 65535) {
+        fprintf(stderr, "%s: --tun %s: MTU %u is outside 68..65535\n", prog, L->tun.name, L->tun.mtu);
+        return -EINVAL;
+    }
+    if (o->pcap) {
+        int err = 0;
+        L->pcap = synack_pcap_open(o->pcap, &err);
+        if (!L->pcap) {
+            fprintf(stderr, "%s: --pcap %s: %s\n", prog, o->pcap, strerror(-err));
+            return err;
+        }
+    }
+    if (o->user && (rc = drop_privileges(o->user, prog)) != 0) return rc;
+
+    L->out_buf = malloc((size_t)LOOP_BATCH * L->tun.mtu);
+    L->in_buf = malloc((size_t)LOOP_BATCH * L->tun.mtu);
+    if (!L->out_buf || !L->in_buf) return -ENOMEM;
+
+    struct synack_config cfg;
+    synack_config_init(&cfg);
+    cfg.addr = o->addr;
+    cfg.mtu = (uint16_t)L->tun.mtu;
+    fill_secret(cfg.secret, sizeof cfg.secret);
+    cfg.output = on_output;
+    cfg.output_ctx = L;
+    cfg.on_state = on_state;
+    cfg.state_ctx = L;
+    rc = synack_stack_create(&L->stack, &cfg);
+    if (rc) {
+        fprintf(stderr, "%s: cannot create the stack: %s\n", prog, synack_strerror(rc));
+        return rc;
+    }
+
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    L->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    L->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    L->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (L->sfd < 0 || L->tfd < 0 || L->epfd < 0) {
+        rc = -errno;
+        fprintf(stderr, "%s: event loop: %s\n", prog, strerror(errno));
+        return rc;
+    }
+    if (loop_watch(L, L->tun.fd, EPOLLIN) || loop_watch(L, L->sfd, EPOLLIN) || loop_watch(L, L->tfd, EPOLLIN)) {
+        fprintf(stderr, "%s: event loop: %s\n", prog, strerror(errno));
+        return -EIO;
+    }
+    return 0;
+}
+
+int loop_watch(struct loop *L, int fd, uint32_t events)
+{
+    struct epoll_event ev = {.events = events, .data.fd = fd};
+    if (epoll_ctl(L->epfd, EPOLL_CTL_ADD, fd, &ev) == 0) return 0;
+    if (errno == EEXIST && epoll_ctl(L->epfd, EPOLL_CTL_MOD, fd, &ev) == 0) return 0;
+    return -errno;
+}
+
+void loop_unwatch(struct loop *L, int fd) { epoll_ctl(L->epfd, EPOLL_CTL_DEL, fd, NULL); }
+
+void loop_wake_at(struct loop *L, uint64_t t)
+{
+    if (t < L->wake_at) L->wake_at = t;
+}
+
+void loop_stop(struct loop *L, int status)
+{
+    L->stopping = true;
+    L->exit_status = status;
+}
+
+static void arm_timer(struct loop *L, uint64_t at)
+{
+    struct itimerspec its;
+    memset(&its, 0, sizeof its);
+    if (at != SYNACK_NEVER) {
+        if (at == 0) at = 1; /* 0 would disarm */
+        its.it_value.tv_sec = (time_t)(at / 1000000u);
+        its.it_value.tv_nsec = (long)(at % 1000000u) * 1000;
+    }
+    timerfd_settime(L->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+int loop_run(struct loop *L, const struct loop_app *app)
+{
+    uint8_t *bufs[LOOP_BATCH];
+    size_t lens[LOOP_BATCH];
+    for (size_t i = 0; i < LOOP_BATCH; i++) bufs[i] = L->in_buf + i * L->tun.mtu;
+    bool imp = impairing(L);
+    for (;;) {
+        uint64_t now = loop_now();
+        int n = synack_tun_read_batch(&L->tun, bufs, L->tun.mtu, lens, LOOP_BATCH);
+        for (int i = 0; i < n; i++) {
+            if (imp && !impair(L, true, bufs[i], lens[i], now)) continue;
+            if (L->pcap) synack_pcap_write(L->pcap, bufs[i], lens[i], wall_us());
+            synack_stack_input(L->stack, bufs[i], lens[i], now);
+        }
+        uint64_t held_next = imp ? release_held(L, now) : SYNACK_NEVER;
+        synack_stack_poll(L->stack, now);
+        if (L->wake_at <= now) L->wake_at = SYNACK_NEVER;
+        if (app->step) app->step(app->ctx, L);
+        uint64_t deadline = synack_stack_poll(L->stack, now);
+        flush_out(L);
+        if (L->stopping) break;
+        if (n == LOOP_BATCH) continue; /* more are probably waiting */
+
+        uint64_t at = deadline;
+        if (L->wake_at < at) at = L->wake_at;
+        if (held_next < at) at = held_next;
+        if (at <= now) continue;
+        arm_timer(L, at);
+        struct epoll_event evs[16];
+        int ne = epoll_wait(L->epfd, evs, 16, -1);
+        if (ne < 0 && errno != EINTR) {
+            fprintf(stderr, "synack: epoll_wait: %s\n", strerror(errno));
+            return 1;
+        }
+        for (int i = 0; i < ne; i++) {
+            int fd = evs[i].data.fd;
+            if (fd == L->tun.fd) continue;
+            if (fd == L->tfd) {
+                uint64_t exp;
+                if (read(L->tfd, &exp, sizeof exp) < 0) { /* nothing: not expired */
+                }
+            } else if (fd == L->sfd) {
+                struct signalfd_siginfo si;
+                while (read(L->sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+                    L->signals++;
+                    if (app->on_signal) app->on_signal(app->ctx, L, L->signals);
+                    else loop_stop(L, 130);
+                }
+            } else if (app->on_fd) {
+                app->on_fd(app->ctx, L, fd, evs[i].events);
+            }
+        }
+    }
+    return L->exit_status;
+}
+
+void loop_close(struct loop *L)
+{
+    if (L->stack && L->opt.stats) {
+        struct synack_counters c;
+        synack_stack_get_counters(L->stack, &c);
+        fprintf(stderr,
+                "stats: in_packets=%llu in_segs=%llu out_segs=%llu retrans_segs=%llu out_rsts=%llu\n"
+                "stats: active_opens=%llu passive_opens=%llu attempt_fails=%llu estab_resets=%llu\n"
+                "stats: in_ip_errors=%llu in_tcp_errors=%llu in_csum_errors=%llu in_not_ours=%llu "
+                "in_fragments=%llu in_other_proto=%llu\n"
+                "stats: listen_drops=%llu listen_overflows=%llu challenge_acks=%llu ooo_dropped=%llu "
+                "icmp_in=%llu icmp_echo_replies=%llu\n",
+                (unsigned long long)c.in_packets, (unsigned long long)c.in_segs,
+                (unsigned long long)c.out_segs, (unsigned long long)c.retrans_segs,
+                (unsigned long long)c.out_rsts, (unsigned long long)c.active_opens,
+                (unsigned long long)c.passive_opens, (unsigned long long)c.attempt_fails,
+                (unsigned long long)c.estab_resets, (unsigned long long)c.in_ip_errors,
+                (unsigned long long)c.in_tcp_errors, (unsigned long long)c.in_csum_errors,
+                (unsigned long long)c.in_not_ours, (unsigned long long)c.in_fragments,
+                (unsigned long long)c.in_other_proto, (unsigned long long)c.listen_drops,
+                (unsigned long long)c.listen_overflows, (unsigned long long)c.challenge_acks,
+                (unsigned long long)c.ooo_dropped, (unsigned long long)c.icmp_in,
+                (unsigned long long)c.icmp_out_echo_replies);
+        if (impairing(L))
+            fprintf(stderr, "stats: impair dropped=%llu duplicated=%llu held=%llu\n",
+                    (unsigned long long)L->imp_dropped, (unsigned long long)L->imp_duplicated,
+                    (unsigned long long)L->imp_delayed);
+    }
+    for (size_t i = 0; i < L->nheld; i++) free(L->held[i].data);
+    free(L->held);
+    if (L->stack) synack_stack_destroy(L->stack);
+    if (L->pcap) synack_pcap_close(L->pcap);
+    if (L->epfd >= 0) close(L->epfd);
+    if (L->tfd >= 0) close(L->tfd);
+    if (L->sfd >= 0) close(L->sfd);
+    synack_tun_close(&L->tun);
+    free(L->out_buf);
+    free(L->in_buf);
+    memset(L, 0, sizeof *L);
+    L->epfd = L->tfd = L->sfd = -1;
+}

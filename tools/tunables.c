@@ -1,0 +1,113 @@
+/*
+ * tunables.c — tunables by name (see tunables.h).
+ */
+#include "tunables.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum kind { K_UNSIGNED, K_U32, K_U16, K_U8, K_BOOL };
+
+struct entry {
+    const char *name;
+    enum kind kind;
+    size_t offset;
+    unsigned long long max;
+    const char *meaning;
+};
+
+#define F(field) offsetof(struct synack_tunables, field)
+static const struct entry table[] = {
+    {"syn_retries", K_UNSIGNED, F(syn_retries), 255, "SYN retransmissions before connect() fails"},
+    {"synack_retries", K_UNSIGNED, F(synack_retries), 255, "SYN|ACK retransmissions before a half-open connection is dropped"},
+    {"retries2", K_UNSIGNED, F(retries2), 255, "data/FIN retransmissions before ETIMEDOUT"},
+    {"msl_ms", K_U32, F(msl_ms), 3600000, "maximum segment lifetime; TIME_WAIT lasts 2*MSL"},
+    {"fin_timeout_ms", K_U32, F(fin_timeout_ms), 3600000, "lifetime of an orphaned FIN_WAIT_2"},
+    {"rto_initial_ms", K_U32, F(rto_initial_ms), 3600000, "initial retransmission timeout"},
+    {"rto_min_ms", K_U32, F(rto_min_ms), 3600000, "minimum retransmission timeout"},
+    {"rto_max_ms", K_U32, F(rto_max_ms), 3600000, "maximum retransmission timeout"},
+    {"delack_ms", K_U32, F(delack_ms), 500, "delayed-ACK timeout"},
+    {"rcvbuf", K_U32, F(rcvbuf), 1u << 30, "default receive buffer, bytes"},
+    {"sndbuf", K_U32, F(sndbuf), 1u << 30, "default send buffer, bytes"},
+    {"initial_cwnd", K_U32, F(initial_cwnd), 1000, "initial congestion window, segments"},
+    {"max_backlog", K_UNSIGNED, F(max_backlog), 1u << 20, "upper bound on listen()'s backlog (somaxconn)"},
+    {"max_syn_backlog", K_UNSIGNED, F(max_syn_backlog), 1u << 20, "half-open connections per listener"},
+    {"max_connections", K_UNSIGNED, F(max_connections), 1u << 24, "connections of all states"},
+    {"ephemeral_lo", K_U16, F(ephemeral_lo), 65535, "lowest ephemeral port"},
+    {"ephemeral_hi", K_U16, F(ephemeral_hi), 65535, "highest ephemeral port"},
+    {"ttl", K_U8, F(ttl), 255, "default IP TTL"},
+    {"window_scaling", K_BOOL, F(window_scaling), 1, "offer window scaling (RFC 7323)"},
+    {"timestamps", K_BOOL, F(timestamps), 1, "offer timestamps (RFC 7323)"},
+    {"sack", K_BOOL, F(sack), 1, "offer SACK-permitted (RFC 2018)"},
+    {"wscale", K_U8, F(wscale), 14, "window scale shift we offer"},
+    {"keepalive_time_s", K_U32, F(keepalive_time_s), 32767, "idle seconds before the first keepalive probe"},
+    {"keepalive_intvl_s", K_U32, F(keepalive_intvl_s), 32767, "seconds between keepalive probes"},
+    {"keepalive_probes", K_UNSIGNED, F(keepalive_probes), 127, "unanswered keepalive probes before ETIMEDOUT"},
+};
+#undef F
+
+static const struct entry *find(const char *name, size_t len)
+{
+    /* Accept Linux's spellings: net.ipv4.tcp_syn_retries, tcp_syn_retries. */
+    if (len > 9 && !strncmp(name, "net.ipv4.", 9)) {
+        name += 9;
+        len -= 9;
+    }
+    if (len > 4 && !strncmp(name, "tcp_", 4)) {
+        name += 4;
+        len -= 4;
+    }
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (strlen(table[i].name) == len && !strncmp(table[i].name, name, len)) return &table[i];
+    return NULL;
+}
+
+int tunables_set(struct synack_tunables *t, const char *assignment, FILE *err)
+{
+    const char *eq = strchr(assignment, '=');
+    if (!eq) {
+        if (err) fprintf(err, "tunable '%s': expected name=value\n", assignment);
+        return -EINVAL;
+    }
+    const struct entry *e = find(assignment, (size_t)(eq - assignment));
+    if (!e) {
+        if (err) fprintf(err, "unknown tunable '%.*s' (see --list-tunables)\n", (int)(eq - assignment), assignment);
+        return -ENOENT;
+    }
+    const char *v = eq + 1;
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (!*v || *end || errno || v[0] == '-' || n > e->max) {
+        if (err) fprintf(err, "tunable %s: '%s' is not a number from 0 to %llu\n", e->name, v, e->max);
+        return -EINVAL;
+    }
+    char *p = (char *)t + e->offset;
+    switch (e->kind) {
+    case K_UNSIGNED: *(unsigned *)p = (unsigned)n; break;
+    case K_U32: *(uint32_t *)p = (uint32_t)n; break;
+    case K_U16: *(uint16_t *)p = (uint16_t)n; break;
+    case K_U8: *(uint8_t *)p = (uint8_t)n; break;
+    case K_BOOL: *(bool *)p = n != 0; break;
+    }
+    return 0;
+}
+
+void tunables_list(const struct synack_tunables *t, FILE *out)
+{
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        const struct entry *e = &table[i];
+        const char *p = (const char *)t + e->offset;
+        unsigned long long v = 0;
+        switch (e->kind) {
+        case K_UNSIGNED: v = *(const unsigned *)p; break;
+        case K_U32: v = *(const uint32_t *)p; break;
+        case K_U16: v = *(const uint16_t *)p; break;
+        case K_U8: v = *(const uint8_t *)p; break;
+        case K_BOOL: v = *(const bool *)p; break;
+        }
+        fprintf(out, "  %-18s %-10llu %s\n", e->name, v, e->meaning);
+    }
+}
