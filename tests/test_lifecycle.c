@@ -281,6 +281,50 @@ static void state_hook_order(void)
     world_destroy(&w);
 }
 
-TEST_MAIN(TEST(default_scenario_states), TEST(lossy_transfer_completes), TEST(impairment_sweep),
+/* SPEC 7: many TIME_WAIT connections must not stop new ones, and their
+ * memory is bounded: beyond max_tw a closing connection skips TIME_WAIT. */
+static void time_wait_is_bounded(void)
+{
+    struct world w;
+    REQUIRE(world_init(&w, 11) == 0);
+    struct synack_config cfg;
+    synack_config_init(&cfg);
+    cfg.tunables.max_tw = 50;
+    int c = world_add_host(&w, 0x0a000001u, &cfg);
+    int s = world_add_host(&w, 0x0a000002u, &cfg);
+    struct synack_sim_link_params p = {.delay_us = 1000};
+    REQUIRE(world_link(&w, c, s, &p, &p) >= 0);
+    synack_stack *cs = world_stack(&w, c), *ss = world_stack(&w, s);
+    int l = synack_socket(ss);
+    CHECK_EQ(synack_bind(ss, l, &(struct synack_endpoint){0, 9}), 0);
+    CHECK_EQ(synack_listen(ss, l, 16), 0);
+    int ok = 0;
+    for (int i = 0; i < 200; i++) {
+        int sd = synack_socket(cs);
+        synack_connect(cs, sd, &(struct synack_endpoint){0x0a000002u, 9});
+        world_settle(&w, world_now(&w) + 100000);
+        int a = synack_accept(ss, l, NULL);
+        enum synack_tcp_state st;
+        synack_getstate(cs, sd, &st);
+        if (a >= 0 && st == SYNACK_ESTABLISHED) ok++;
+        synack_close(cs, sd); /* the client closes first: TIME_WAIT is its */
+        world_settle(&w, world_now(&w) + 100000);
+        synack_close(ss, a);
+        world_settle(&w, world_now(&w) + 100000);
+    }
+    CHECK_EQ(ok, 200);
+    struct synack_counters k;
+    synack_stack_get_counters(cs, &k);
+    CHECK_EQ(k.curr_time_wait, 50);
+    CHECK_EQ(k.tw_overflows, 150);
+    /* After 2*MSL every TIME_WAIT is gone. */
+    world_settle(&w, world_now(&w) + 61000000);
+    synack_stack_get_counters(cs, &k);
+    CHECK_EQ(k.curr_time_wait, 0);
+    synack_close(ss, l);
+    world_destroy(&w);
+}
+
+TEST_MAIN(TEST(time_wait_is_bounded), TEST(default_scenario_states), TEST(lossy_transfer_completes), TEST(impairment_sweep),
           TEST(seeded_runs_are_identical), TEST(syn_to_closed_port_is_refused), TEST(time_wait_lasts_two_msl),
           TEST(state_hook_order))

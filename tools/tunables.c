@@ -35,6 +35,7 @@ static const struct entry table[] = {
     {"max_backlog", K_UNSIGNED, F(max_backlog), 1u << 20, "upper bound on listen()'s backlog (somaxconn)"},
     {"max_syn_backlog", K_UNSIGNED, F(max_syn_backlog), 1u << 20, "half-open connections per listener"},
     {"max_connections", K_UNSIGNED, F(max_connections), 1u << 24, "connections of all states"},
+    {"max_tw", K_UNSIGNED, F(max_tw), 1u << 24, "TIME_WAIT connections kept (tcp_max_tw_buckets)"},
     {"ephemeral_lo", K_U16, F(ephemeral_lo), 65535, "lowest ephemeral port"},
     {"ephemeral_hi", K_U16, F(ephemeral_hi), 65535, "highest ephemeral port"},
     {"ttl", K_U8, F(ttl), 255, "default IP TTL"},
@@ -55,6 +56,7 @@ static const struct entry *find(const char *name, size_t len)
         name += 9;
         len -= 9;
     }
+    if (len == 18 && !strncmp(name, "tcp_max_tw_buckets", 18)) return find("max_tw", 6);
     if (len > 4 && !strncmp(name, "tcp_", 4)) {
         name += 4;
         len -= 4;

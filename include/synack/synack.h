@@ -75,6 +75,9 @@ struct synack_tunables {
     unsigned max_backlog;       /* upper bound on listen()'s backlog (4096) */
     unsigned max_syn_backlog;   /* half-open connections per listener (256) */
     unsigned max_connections;   /* connections of all states (65536) */
+    unsigned max_tw;            /* TIME_WAIT connections kept (65536); beyond it a
+                                 * closing connection skips TIME_WAIT, as Linux's
+                                 * tcp_max_tw_buckets */
     uint16_t ephemeral_lo, ephemeral_hi; /* local port range (32768..60999) */
     uint8_t ttl;                /* default IP TTL (64) */
     bool window_scaling;        /* offer RFC 7323 window scaling (true) */
@@ -145,6 +148,7 @@ struct synack_counters {
     uint64_t in_segs, in_tcp_errors, in_csum_errors, out_segs, retrans_segs, out_rsts;
     uint64_t active_opens, passive_opens, attempt_fails, estab_resets, curr_estab;
     uint64_t listen_drops, listen_overflows, challenge_acks, ooo_dropped;
+    uint64_t abort_on_data, abort_on_close, tw_overflows, curr_time_wait;
     uint64_t icmp_in, icmp_in_errors, icmp_out_echo_replies;
 };
 void synack_stack_get_counters(const synack_stack *stack, struct synack_counters *out);

@@ -253,6 +253,7 @@ int synack_close(synack_stack *s, int sd)
             stack_conn_bury(s, c);
         } else if ((k->opt.linger.onoff && k->opt.linger.linger_s == 0) || tcp_readable(c) > 0) {
             /* SO_LINGER {1, 0}, or unread data (RFC 2525 2.17): abort with RST. */
+            s->ctr.abort_on_close++;
             c->sd = -1;
             tcp_app_abort(&s->env, c);
         } else {

@@ -41,6 +41,7 @@ void synack_config_init(struct synack_config *cfg)
     t->max_backlog = 4096;
     t->max_syn_backlog = 256;
     t->max_connections = 65536;
+    t->max_tw = 65536;
     t->ephemeral_lo = 32768;
     t->ephemeral_hi = 60999;
     t->ttl = 64;

@@ -52,6 +52,8 @@ void tcp_set_state(struct tcp_env *env, struct tcp_conn *c, enum synack_tcp_stat
     /* CurrEstab counts ESTABLISHED and CLOSE_WAIT, as RFC 1213 (and Linux) do. */
     if (is_established_like(to) && !is_established_like(from)) env->ctr->curr_estab++;
     if (to == SYNACK_ESTABLISHED && c->keepalive) tcp_keepalive_arm(env, c);
+    if (to == SYNACK_TIME_WAIT) env->ctr->curr_time_wait++;
+    if (from == SYNACK_TIME_WAIT) env->ctr->curr_time_wait--;
     if (!is_established_like(to) && is_established_like(from)) env->ctr->curr_estab--;
     if (to == SYNACK_CLOSED) {
         for (int k = 0; k < TCP_T_COUNT; k++) c->deadline[k] = TIMER_NEVER;

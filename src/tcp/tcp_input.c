@@ -45,9 +45,25 @@ static void challenge_ack(struct tcp_env *env, struct tcp_conn *c)
     tcp_send_ack(env, c);
 }
 
+/* Memory an orphan no longer needs: once our FIN is acknowledged the send
+ * buffer is empty for good, and nobody will read the receive buffer of a
+ * closed socket. A TIME_WAIT connection keeps only its small struct. */
+static void trim_memory(struct tcp_conn *c)
+{
+    if (c->sndbuf.len == 0 && c->fin_queued && seq_gt(c->snd_una, c->fin_seq)) ring_free(&c->sndbuf);
+    if (c->sd < 0 && c->rcvbuf.buf) ring_free(&c->rcvbuf);
+}
+
 static void enter_time_wait(struct tcp_env *env, struct tcp_conn *c)
 {
+    if (env->ctr->curr_time_wait >= env->tun->max_tw) {
+        /* Bounded TIME_WAIT memory: skip it, as Linux does on overflow. */
+        env->ctr->tw_overflows++;
+        tcp_set_state(env, c, SYNACK_CLOSED);
+        return;
+    }
     tcp_set_state(env, c, SYNACK_TIME_WAIT);
+    trim_memory(c);
     tcp_timer_set(env, c, TCP_T_RTX, TIMER_NEVER);
     tcp_timer_set(env, c, TCP_T_DELACK, TIMER_NEVER);
     c->persist = false;
@@ -431,16 +447,23 @@ static void fin_reached(struct tcp_env *env, struct tcp_conn *c)
 }
 
 /* ---- Step 7: segment text --------------------------------------------- */
-static void step_text(struct tcp_env *env, struct tcp_conn *c, const struct seg_view *v)
+static enum step step_text(struct tcp_env *env, struct tcp_conn *c, const struct seg_view *v)
 {
-    if (v->len == 0) return;
+    if (v->len == 0) return STEP_CONTINUE;
     if (c->state != SYNACK_ESTABLISHED && c->state != SYNACK_FIN_WAIT_1 &&
         c->state != SYNACK_FIN_WAIT_2)
-        return; /* after the peer's FIN there is no more text; ignore it */
+        return STEP_CONTINUE; /* after the peer's FIN there is no more text; ignore it */
+    if (c->sd < 0 && c->state != SYNACK_ESTABLISHED) {
+        /* Data for a socket the application closed: nobody will ever read
+         * it. Abort with RST, as Linux does (TCPAbortOnData). */
+        env->ctr->abort_on_data++;
+        tcp_app_abort(env, c);
+        return STEP_DONE;
+    }
     uint32_t off = v->seq - c->rcv_nxt;         /* >= 0 after trimming */
     uint32_t len = v->len;
     uint32_t space = ring_space(&c->rcvbuf);
-    if (off >= space) return;
+    if (off >= space) return STEP_CONTINUE;
     if (len > space - off) len = space - off;   /* never write outside the buffer */
     if (off > 0) {
         /* Out of order: park it and ACK at once so the sender sees the hole
@@ -452,7 +475,7 @@ static void step_text(struct tcp_env *env, struct tcp_conn *c, const struct seg_
         else
             env->ctr->ooo_dropped++;
         c->ack_now = true;
-        return;
+        return STEP_CONTINUE;
     }
     ring_write_at(&c->rcvbuf, c->rcvbuf.len, v->data, len);
     uint32_t nxt = c->rcv_nxt + len;
@@ -481,6 +504,7 @@ static void step_text(struct tcp_env *env, struct tcp_conn *c, const struct seg_
     if (filled || c->unacked_full >= 2 || quick) c->ack_now = true;
     else if (c->deadline[TCP_T_DELACK] == TIMER_NEVER)
         tcp_timer_set(env, c, TCP_T_DELACK, env->now + (uint64_t)env->tun->delack_ms * 1000u);
+    return STEP_CONTINUE;
 }
 
 /* ---- Step 8: FIN ------------------------------------------------------ */
@@ -520,7 +544,7 @@ void tcp_input(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *s
         if (step_rst(env, c, seg) == STEP_DONE) break;
         if (step_syn(env, c, &v) == STEP_DONE) break;
         if (step_ack(env, c, &v) == STEP_DONE) break;
-        step_text(env, c, &v);
+        if (step_text(env, c, &v) == STEP_DONE) break;
         step_fin(env, c, &v);
         break;
     }
