@@ -31,6 +31,7 @@ struct synack_tun {
     char name[SYNACK_TUN_NAME_MAX];  /* as the kernel named it */
     unsigned mtu;                    /* from the interface (SIOCGIFMTU) */
     bool created;                    /* we created it: it disappears at close */
+    bool up;                         /* IFF_UP (false: down and we could not change that) */
 };
 
 /* How synack_tun_open() treats a name that does not exist yet. */

@@ -566,6 +566,8 @@ const char *synack_strerror(int err)
     case -ENOPROTOOPT: return "option not supported";
     case -EFAULT: return "bad address";
     case -EHOSTUNREACH: return "no route to host";
+    case -EDEADLK: return "every thread of the simulation waits and nothing is scheduled";
+    case -ECANCELED: return "operation canceled";
     case -ENETUNREACH: return "network is unreachable";
     default: return "unknown error";
     }

@@ -161,6 +161,7 @@ int synack_tun_open(struct synack_tun *tun, const char *name, enum synack_tun_mo
     tun->created = kind == 0;
     snprintf(tun->name, sizeof tun->name, "%s", ifr.ifr_name);
     int rc = iface_up(tun->name);
+    tun->up = rc == 0;
     if (rc && tun->created) {
         say(why, whylen, "--tun %s: created but cannot bring it up: %s", tun->name, strerror(-rc));
         synack_tun_close(tun);
