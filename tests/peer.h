@@ -47,7 +47,8 @@
 #endif
 #endif
 #ifdef PEER_ASAN
-#include <sanitizer/allocator_interface.h>
+/* From <sanitizer/allocator_interface.h>, which not every toolchain ships. */
+size_t __sanitizer_get_current_allocated_bytes(void);
 #else
 #include <malloc.h>
 #endif
@@ -121,6 +122,7 @@ struct peer {
     bool ts_on;             /* timestamps negotiated: peer adds TS to its segments */
     uint32_t ts_val, ts_recent; /* peer's TS clock; the stack's latest TSval */
     uint16_t ident;
+    uint16_t stack_wnd;     /* window field of the stack's latest ACK */
     struct peer_seg last;
     char ctx[160];          /* printed with every failure: state, case */
 };
@@ -515,6 +517,7 @@ PEER_FN int peer_pop(struct peer *t)
             rc = 1;
     }
     if (rc == 1 && t->last.tcp.opt.has_timestamp) t->ts_recent = t->last.tcp.opt.ts_val;
+    if (rc == 1 && (t->last.tcp.flags & TCP_ACK)) t->stack_wnd = t->last.tcp.window;
     free(o);
     return rc;
 }

@@ -911,20 +911,8 @@ static void test_tcp_options_malformed(void)
          WIRE_E_TCP_OPT_TRUNCATED},
         {"MSS kind as last byte", {1, 1, 1, 2}, 4, WIRE_E_TCP_OPT_TRUNCATED},
         {"H-36 NOP + unknown len 255", {1, 0x42, 0xFF, 0}, 4, WIRE_E_TCP_OPT_PAST_END},
-        {"H-37 MSS len 3", {2, 3, 0, 0}, 4, WIRE_E_TCP_OPT_BAD_SIZE},
-        {"H-37 MSS len 5", {2, 5, 0x05, 0xb4, 0, 1, 1, 1}, 8, WIRE_E_TCP_OPT_BAD_SIZE},
-        {"H-38 wscale len 2", {3, 2, 1, 1}, 4, WIRE_E_TCP_OPT_BAD_SIZE},
-        {"H-38 wscale len 4", {3, 4, 7, 0}, 4, WIRE_E_TCP_OPT_BAD_SIZE},
-        {"SACK-perm len 3", {4, 3, 0, 1}, 4, WIRE_E_TCP_OPT_BAD_SIZE},
-        {"H-40 SACK len 2", {5, 2, 1, 1}, 4, WIRE_E_TCP_OPT_BAD_SIZE},
-        {"H-40 SACK len 3", {5, 3, 0, 1}, 4, WIRE_E_TCP_OPT_BAD_SIZE},
-        {"H-40 SACK len 9", {5, 9, 0, 0, 0, 1, 0, 0, 0, 2, 1, 1}, 12, WIRE_E_TCP_OPT_BAD_SIZE},
-        {"H-40 SACK len 11", {5, 11, 0, 0, 0, 1, 0, 0, 0, 2, 0, 1}, 12, WIRE_E_TCP_OPT_BAD_SIZE},
         {"H-40 SACK len 1", {5, 1, 0, 0}, 4, WIRE_E_TCP_OPT_LEN},
-        {"H-41 TS len 8", {8, 8, 0, 0, 0, 1, 0, 0}, 8, WIRE_E_TCP_OPT_BAD_SIZE},
-        {"H-41 TS len 12", {8, 12, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0}, 12, WIRE_E_TCP_OPT_BAD_SIZE},
         {"SACK 5 blocks past end", {5, 42}, 2, WIRE_E_TCP_OPT_PAST_END},
-        {"bad second MSS", {2, 4, 0x05, 0xb4, 2, 3, 0, 0}, 8, WIRE_E_TCP_OPT_BAD_SIZE},
         {"good then truncated",
          {2, 4, 0x05, 0xb4, 1, 1, 1, 8}, 8, WIRE_E_TCP_OPT_TRUNCATED},
     };
@@ -935,6 +923,46 @@ static void test_tcp_options_malformed(void)
             HARNESS_FAIL("%s: got %d (%s), want %d", cases[i].what, err, wire_strerror(err),
                          cases[i].want);
     }
+}
+
+/* H-37/38/40/41: a known option of the wrong size is skipped by its length
+ * and ignored; the segment parses, without that option. */
+static void test_tcp_options_wrong_size_ignored(void)
+{
+    static const struct {
+        const char *what;
+        uint8_t o[40];
+        size_t n;
+        int want;
+    } cases[] = {
+        {"H-37 MSS len 3", {2, 3, 0, 0}, 4, WIRE_OK},
+        {"H-37 MSS len 5", {2, 5, 0x05, 0xb4, 0, 1, 1, 1}, 8, WIRE_OK},
+        {"H-38 wscale len 2", {3, 2, 1, 1}, 4, WIRE_OK},
+        {"H-38 wscale len 4", {3, 4, 7, 0}, 4, WIRE_OK},
+        {"SACK-perm len 3", {4, 3, 0, 1}, 4, WIRE_OK},
+        {"H-40 SACK len 2", {5, 2, 1, 1}, 4, WIRE_OK},
+        {"H-40 SACK len 3", {5, 3, 0, 1}, 4, WIRE_OK},
+        {"H-40 SACK len 9", {5, 9, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1}, 12, WIRE_OK},
+        {"H-40 SACK len 11", {5, 11, 0, 0, 0, 1, 0, 0, 0, 2, 0, 1}, 12, WIRE_OK},
+        {"H-41 TS len 8", {8, 8, 0, 0, 0, 1, 0, 0}, 8, WIRE_OK},
+        {"H-41 TS len 12", {8, 12, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0}, 12, WIRE_OK},
+        {"bad second MSS", {2, 4, 0x05, 0xb4, 2, 3, 0, 0}, 8, WIRE_OK},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct tcp_repr r;
+        int err = parse_opts(&r, cases[i].o, cases[i].n);
+        if (err != cases[i].want)
+            HARNESS_FAIL("%s: got %d (%s), want %d", cases[i].what, err, wire_strerror(err), cases[i].want);
+        if (err == WIRE_OK && i < 11) {
+            CHECK(!r.opt.has_mss && !r.opt.has_wscale && !r.opt.sack_permitted && !r.opt.has_timestamp);
+            CHECK_EQ(r.opt.sack_count, 0);
+        }
+    }
+    /* the second, malformed MSS does not replace the first */
+    struct tcp_repr r;
+    static const uint8_t bad_second[] = {2, 4, 0x05, 0xb4, 2, 3, 0, 0};
+    REQUIRE(parse_opts(&r, bad_second, sizeof bad_second) == WIRE_OK);
+    CHECK_EQ(r.opt.mss, 1460);
 }
 
 static void test_tcp_options_valid(void)
@@ -950,8 +978,8 @@ static void test_tcp_options_valid(void)
     static const uint8_t twice[] = {3, 3, 7, 3, 3, 9, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2,
                                     8, 10, 0, 0, 0, 3, 0, 0, 0, 4, 5, 10, 0, 0, 0, 5,
                                     0, 0, 0, 6, 5, 2};
-    /* the trailing "5 2" is a malformed SACK: BAD_SIZE even as a duplicate */
-    CHECK_EQ(parse_opts(&r, twice, sizeof twice), WIRE_E_TCP_OPT_BAD_SIZE);
+    /* the trailing "5 2" is a malformed SACK: ignored like the duplicate */
+    CHECK_EQ(parse_opts(&r, twice, sizeof twice), WIRE_OK);
     REQUIRE(parse_opts(&r, twice, sizeof twice - 2) == WIRE_OK);
     CHECK(r.opt.has_wscale);
     CHECK_EQ(r.opt.wscale, 7);
@@ -1258,6 +1286,6 @@ TEST_MAIN(TEST(test_checksum), TEST(test_linux_ipv4), TEST(test_linux_tcp_fields
           TEST(test_linux_icmp_fields), TEST(test_linux_reemit), TEST(test_linux_syn_layout),
           TEST(test_roundtrip_tcp), TEST(test_tcp_emit_layouts), TEST(test_roundtrip_ipv4),
           TEST(test_roundtrip_icmp), TEST(test_ipv4_malformed), TEST(test_tcp_header_malformed),
-          TEST(test_tcp_options_malformed), TEST(test_tcp_options_valid),
+          TEST(test_tcp_options_malformed), TEST(test_tcp_options_wrong_size_ignored), TEST(test_tcp_options_valid),
           TEST(test_icmp_malformed), TEST(test_truncations), TEST(test_emit_nospace),
           TEST(test_strings))

@@ -318,10 +318,9 @@ static bool impair(struct loop *L, bool to_stack, const uint8_t *pkt, size_t len
     return false;
 }
 
-/* Releases held packets that are due; returns the next release time. */
-static uint64_t release_held(struct loop *L, uint64_t now)
+/* Releases held packets that are due, in the order they were held. */
+static void release_held(struct loop *L, uint64_t now)
 {
-    uint64_t next = SYNACK_NEVER;
     size_t keep = 0;
     for (size_t i = 0; i < L->nheld; i++) {
         struct loop_held h = L->held[i];
@@ -334,12 +333,10 @@ static uint64_t release_held(struct loop *L, uint64_t now)
             }
             free(h.data);
         } else {
-            if (h.at < next) next = h.at;
             L->held[keep++] = h;
         }
     }
     L->nheld = keep;
-    return next;
 }
 
 /* ---- output: the stack's packets, batched --------------------------------- */
@@ -433,6 +430,9 @@ int loop_open(struct loop *L, const struct loop_options *o, const char *prog)
         fprintf(stderr, "%s: %s\n", prog, why);
         return rc;
     }
+    if (!L->tun.up)
+        fprintf(stderr, "%s: warning: --tun %s is down and cannot be brought up from here "
+                        "(ip link set dev %s up)\n", prog, L->tun.name, L->tun.name);
     if (L->tun.mtu < 68 || L->tun.mtu > 65535) {
         fprintf(stderr, "%s: --tun %s: MTU %u is outside 68..65535\n", prog, L->tun.name, L->tun.mtu);
         return -EINVAL;
@@ -504,6 +504,7 @@ void loop_wake_at(struct loop *L, uint64_t t)
 
 void loop_stop(struct loop *L, int status)
 {
+    if (L->stopping) return; /* the first reason to stop is the one reported */
     L->stopping = true;
     L->exit_status = status;
 }
@@ -534,7 +535,7 @@ int loop_run(struct loop *L, const struct loop_app *app)
             if (L->pcap) synack_pcap_write(L->pcap, bufs[i], lens[i], wall_us());
             synack_stack_input(L->stack, bufs[i], lens[i], now);
         }
-        uint64_t held_next = imp ? release_held(L, now) : SYNACK_NEVER;
+        if (imp) release_held(L, now);
         synack_stack_poll(L->stack, now);
         if (L->wake_at <= now) L->wake_at = SYNACK_NEVER;
         if (app->step) app->step(app->ctx, L);
@@ -545,7 +546,8 @@ int loop_run(struct loop *L, const struct loop_app *app)
 
         uint64_t at = deadline;
         if (L->wake_at < at) at = L->wake_at;
-        if (held_next < at) at = held_next;
+        for (size_t i = 0; i < L->nheld; i++) /* packets held this turn count too */
+            if (L->held[i].at < at) at = L->held[i].at;
         if (at <= now) continue;
         arm_timer(L, at);
         struct epoll_event evs[16];

@@ -393,8 +393,11 @@ static int trace_packet(struct trace *t, const struct ipv4_repr *ip, const struc
     if (render_record_segment(c->rl, &seg) < 0) return -ENOMEM;
     receiver_states(c, s, tcp, t_us);
     c->segments++;
+    /* a fast or spurious retransmission is counted as that kind only */
+    uint32_t counted = marks;
+    if (marks & (RENDER_M_FAST_RETRANS | RENDER_M_SPURIOUS)) counted &= ~(uint32_t)RENDER_M_RETRANS;
     for (int i = 0; i < 32; i++)
-        if (marks & (1u << i)) c->mark_count[i]++;
+        if (counted & (1u << i)) c->mark_count[i]++;
     return 0;
 }
 

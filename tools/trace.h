@@ -79,7 +79,8 @@ int trace_read(struct trace *t, const uint8_t *data, size_t len, bool absolute, 
 void trace_free(struct trace *t);
 /* Prints every connection's ladder, final states and marks. */
 void trace_print(const struct trace *t, FILE *out);
-/* How many segments of the connection carry the mark (enum render_mark). */
+/* How many segments of the connection carry the mark (enum render_mark);
+ * RENDER_M_RETRANS counts the plain ones, not the fast or spurious. */
 uint32_t trace_marks(const struct trace_conn *c, uint32_t mark);
 
 /* The `synack trace` subcommand. Exit code. */

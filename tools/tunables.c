@@ -23,6 +23,7 @@ static const struct entry table[] = {
     {"syn_retries", K_UNSIGNED, F(syn_retries), 255, "SYN retransmissions before connect() fails"},
     {"synack_retries", K_UNSIGNED, F(synack_retries), 255, "SYN|ACK retransmissions before a half-open connection is dropped"},
     {"retries2", K_UNSIGNED, F(retries2), 255, "data/FIN retransmissions before ETIMEDOUT"},
+    {"orphan_retries", K_UNSIGNED, F(orphan_retries), 255, "retransmissions and zero-window probes for a closed socket"},
     {"msl_ms", K_U32, F(msl_ms), 3600000, "maximum segment lifetime; TIME_WAIT lasts 2*MSL"},
     {"fin_timeout_ms", K_U32, F(fin_timeout_ms), 3600000, "lifetime of an orphaned FIN_WAIT_2"},
     {"rto_initial_ms", K_U32, F(rto_initial_ms), 3600000, "initial retransmission timeout"},

@@ -63,6 +63,8 @@ struct synack_tunables {
     unsigned syn_retries;       /* SYN retransmissions before ETIMEDOUT (6) */
     unsigned synack_retries;    /* SYN|ACK retransmissions (5) */
     unsigned retries2;          /* data/FIN retransmissions before ETIMEDOUT (15) */
+    unsigned orphan_retries;    /* the same, and zero-window probes, for a closed
+                                 * socket's connection (8, Linux's effective default) */
     uint32_t msl_ms;            /* TIME_WAIT lasts 2*MSL (30000: 60 s as Linux) */
     uint32_t fin_timeout_ms;    /* orphaned FIN_WAIT_2 lifetime (60000) */
     uint32_t rto_initial_ms;    /* RFC 6298 initial RTO (1000) */
@@ -149,6 +151,7 @@ struct synack_counters {
     uint64_t active_opens, passive_opens, attempt_fails, estab_resets, curr_estab;
     uint64_t listen_drops, listen_overflows, challenge_acks, ooo_dropped;
     uint64_t abort_on_data, abort_on_close, tw_overflows, curr_time_wait;
+    uint64_t syncookies_sent, syncookies_recv;
     uint64_t icmp_in, icmp_in_errors, icmp_out_echo_replies;
 };
 void synack_stack_get_counters(const synack_stack *stack, struct synack_counters *out);

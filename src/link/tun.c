@@ -31,6 +31,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 __attribute__((format(printf, 3, 4)))
@@ -92,6 +93,28 @@ static int iface_up(const char *name)
     if (ifr.ifr_flags & IFF_UP) return 0;
     ifr.ifr_flags |= IFF_UP;
     return iface_ioctl(SIOCSIFFLAGS, &ifr);
+}
+
+/* Attaching gives the interface its carrier, but the kernel activates the
+ * transmit queue (dev_activate, from the "linkwatch" work) only later, up to
+ * a second later: until then what the kernel sends to the TUN is dropped by
+ * the noop qdisc, so our first SYN's SYN+ACK would be lost and cost a 1 s
+ * retransmission. The same work sets operstate to "up": wait for it
+ * (bounded; a down interface never gets there). */
+static void wait_operstate_up(const char *name, unsigned max_ms)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/sys/class/net/%s/operstate", name);
+    for (unsigned waited = 0; waited < max_ms; waited += 5) {
+        FILE *f = fopen(path, "r");
+        if (!f) return;
+        char state[32] = "";
+        int n = fscanf(f, "%31s", state);
+        fclose(f);
+        if (n != 1 || !strcmp(state, "up") || !strcmp(state, "unknown")) return;
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
 }
 
 int synack_tun_open(struct synack_tun *tun, const char *name, enum synack_tun_mode mode,
@@ -162,6 +185,7 @@ int synack_tun_open(struct synack_tun *tun, const char *name, enum synack_tun_mo
     snprintf(tun->name, sizeof tun->name, "%s", ifr.ifr_name);
     int rc = iface_up(tun->name);
     tun->up = rc == 0;
+    if (tun->up) wait_operstate_up(tun->name, 2000);
     if (rc && tun->created) {
         say(why, whylen, "--tun %s: created but cannot bring it up: %s", tun->name, strerror(-rc));
         synack_tun_close(tun);
@@ -219,6 +243,28 @@ int synack_tun_write_batch(struct synack_tun *tun, const uint8_t *const *pkts,
 }
 
 #else /* !__linux__ */
+
+/* Attaching gives the interface its carrier, but the kernel activates the
+ * transmit queue (dev_activate, from the "linkwatch" work) only later, up to
+ * a second later: until then what the kernel sends to the TUN is dropped by
+ * the noop qdisc, so our first SYN's SYN+ACK would be lost and cost a 1 s
+ * retransmission. The same work sets operstate to "up": wait for it
+ * (bounded; a down interface never gets there). */
+static void wait_operstate_up(const char *name, unsigned max_ms)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/sys/class/net/%s/operstate", name);
+    for (unsigned waited = 0; waited < max_ms; waited += 5) {
+        FILE *f = fopen(path, "r");
+        if (!f) return;
+        char state[32] = "";
+        int n = fscanf(f, "%31s", state);
+        fclose(f);
+        if (n != 1 || !strcmp(state, "up") || !strcmp(state, "unknown")) return;
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
 
 int synack_tun_open(struct synack_tun *tun, const char *name, enum synack_tun_mode mode,
                     char *why, size_t whylen)

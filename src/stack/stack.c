@@ -29,6 +29,7 @@ void synack_config_init(struct synack_config *cfg)
     t->syn_retries = 6;
     t->synack_retries = 5;
     t->retries2 = 15;
+    t->orphan_retries = 8;
     t->msl_ms = 30000;
     t->fin_timeout_ms = 60000;
     t->rto_initial_ms = 1000;
@@ -56,7 +57,8 @@ void synack_config_init(struct synack_config *cfg)
 
 static int check_tunables(const struct synack_tunables *t)
 {
-    if (t->syn_retries > 255 || t->synack_retries > 255 || t->retries2 > 255) return -EINVAL;
+    if (t->syn_retries > 255 || t->synack_retries > 255 || t->retries2 > 255 || t->orphan_retries > 255)
+        return -EINVAL;
     if (t->msl_ms == 0 || t->msl_ms > 3600000) return -EINVAL;
     if (t->rto_min_ms == 0 || t->rto_min_ms > t->rto_max_ms) return -EINVAL;
     if (t->rto_initial_ms < t->rto_min_ms || t->rto_initial_ms > t->rto_max_ms) return -EINVAL;
@@ -96,6 +98,11 @@ static void env_emit(struct tcp_env *env, struct tcp_conn *c, const struct tcp_r
 {
     synack_stack *s = stack_of(env);
     ip_output_tcp(s, c->id.laddr, c->id.raddr, c->ttl, seg);
+}
+
+static uint8_t *env_payload_at(struct tcp_env *env, size_t tcp_header_len)
+{
+    return stack_of(env)->out_buf + IPV4_HDR_MIN + tcp_header_len;
 }
 
 static void env_timer_changed(struct tcp_env *env, struct tcp_conn *c)
@@ -166,6 +173,20 @@ static void env_state_changed(struct tcp_env *env, struct tcp_conn *c, enum syna
 {
     synack_stack *s = stack_of(env);
     if (s->cfg.on_state) s->cfg.on_state(s->cfg.state_ctx, &c->id, from, to, env->now);
+    if (from == SYNACK_TIME_WAIT) { /* the TIME_WAIT list, oldest first */
+        if (c->tw_prev) c->tw_prev->tw_next = c->tw_next;
+        else s->tw_head = c->tw_next;
+        if (c->tw_next) c->tw_next->tw_prev = c->tw_prev;
+        else s->tw_tail = c->tw_prev;
+        c->tw_next = c->tw_prev = NULL;
+    }
+    if (to == SYNACK_TIME_WAIT) {
+        c->tw_prev = s->tw_tail;
+        c->tw_next = NULL;
+        if (s->tw_tail) s->tw_tail->tw_next = c;
+        else s->tw_head = c;
+        s->tw_tail = c;
+    }
     if (to != SYNACK_CLOSED) return;
     /* CLOSED: out of every table now; freed once nobody holds it. */
     conn_table_remove(s, c);
@@ -204,9 +225,8 @@ int synack_stack_create(synack_stack **out, const struct synack_config *cfg)
     s->conn_buckets = calloc(s->conn_nbuckets, sizeof *s->conn_buckets);
     s->dirty_cap = 16;
     s->dirty = malloc(s->dirty_cap * sizeof *s->dirty);
-    s->scratch = malloc(cfg->mtu);
-    s->out_buf = malloc(cfg->mtu);
-    if (!s->conn_buckets || !s->dirty || !s->scratch || !s->out_buf) {
+    s->out_buf = malloc((size_t)cfg->mtu + TCP_HDR_MAX);
+    if (!s->conn_buckets || !s->dirty || !s->out_buf) {
         synack_stack_destroy(s);
         return -ENOMEM;
     }
@@ -219,7 +239,7 @@ int synack_stack_create(synack_stack **out, const struct synack_config *cfg)
     s->env.state_changed = env_state_changed;
     s->env.timer_changed = env_timer_changed;
     s->env.established = env_established;
-    s->env.scratch = s->scratch;
+    s->env.payload_at = env_payload_at;
     s->ip_ident = (uint32_t)siphash24(s->cfg.secret, "ident", 5);
     *out = s;
     return 0;
@@ -264,7 +284,6 @@ void synack_stack_destroy(synack_stack *s)
     free(s->conn_buckets);
     free(s->socks);
     free(s->dirty);
-    free(s->scratch);
     free(s->out_buf);
     free(s);
 }
@@ -294,6 +313,9 @@ static void conn_table_grow(synack_stack *s)
 struct tcp_conn *stack_conn_new(synack_stack *s, const struct synack_conn_id *id,
                                 const struct sock_opts *opt, int *err)
 {
+    /* Full: the oldest TIME_WAIT connection makes room (as lwIP's
+     * tcp_alloc does; HOSTILE-INPUTS H-62) — it has done its job longest. */
+    if (s->conn_count >= s->tun.max_connections && s->tw_head) tcp_set_state(&s->env, s->tw_head, SYNACK_CLOSED);
     if (s->conn_count >= s->tun.max_connections) {
         *err = -ENOBUFS;
         return NULL;
@@ -498,12 +520,19 @@ uint16_t stack_ephemeral_port(synack_stack *s, uint32_t laddr, uint32_t raddr, u
     key[10] = 'p';
     uint32_t offset = (uint32_t)siphash24(s->cfg.secret, key, sizeof key);
     uint32_t num = (uint32_t)s->tun.ephemeral_hi - s->tun.ephemeral_lo + 1;
+    /* RFC 6056 algorithm 5 on top of 3: the counter advances by a keyed
+     * random step of 1..500, so successive ports are not predictable from
+     * each other (H-PORT; CVE-2024-10603). */
+    uint8_t nonce[5];
+    memcpy(nonce, &s->port_counter, 4);
+    nonce[4] = 'r';
+    s->port_counter += 1 + (uint32_t)(siphash24(s->cfg.secret, nonce, sizeof nonce) % 500u);
     for (uint32_t i = 0; i < num; i++) {
         uint16_t port = (uint16_t)(s->tun.ephemeral_lo + (offset + s->port_counter + i) % num);
         if (stack_conn_lookup(s, laddr, port, raddr, rport)) continue;
         if (listener_lookup(s, laddr, port)) continue;
         if (stack_port_bound(s, laddr, port, -1, true)) continue;
-        s->port_counter += i + 1;
+        s->port_counter += i;
         return port;
     }
     return 0;
@@ -520,43 +549,128 @@ static void send_rst_for(synack_stack *s, const struct ipv4_repr *ip, const stru
     s->ctr.out_segs++;
 }
 
+/* ---- SYN cookies (RFC 4987 3.6) -------------------------------------------------
+ * When a listener's SYN queue is full, the SYN|ACK carries all the state we
+ * need in its ISN, and nothing is kept: 24 bits of a keyed hash of the
+ * 4-tuple, the client's ISN and a 64-second counter; 5 bits of that
+ * counter; 3 bits indexing the MSS. The ACK that completes the handshake
+ * (ack = cookie + 1) rebuilds the connection. Window scaling, SACK and
+ * timestamps cannot be remembered: such connections go without them, as
+ * Linux's do when timestamps are off. Cookies are accepted only within two
+ * minutes of an overflow, so they never open a side door on a quiet host. */
+static const uint16_t cookie_mss[8] = {216, 536, 1200, 1300, 1380, 1440, 1452, 1460};
+
+static uint32_t cookie_hash(synack_stack *s, const struct synack_conn_id *id, uint32_t client_isn, uint32_t count)
+{
+    uint8_t key[21];
+    memcpy(key, &id->laddr, 4);
+    memcpy(key + 4, &id->raddr, 4);
+    memcpy(key + 8, &id->lport, 2);
+    memcpy(key + 10, &id->rport, 2);
+    memcpy(key + 12, &client_isn, 4);
+    memcpy(key + 16, &count, 4);
+    key[20] = 'c';
+    return (uint32_t)siphash24(s->cfg.secret, key, sizeof key) & 0xffffff00u;
+}
+
+static uint32_t cookie_count(const synack_stack *s) { return (uint32_t)(s->now >> 26); } /* ~67 s */
+
+static void send_cookie_synack(synack_stack *s, const struct synack_conn_id *id, const struct tcp_repr *syn)
+{
+    uint16_t peer = syn->opt.has_mss && syn->opt.mss ? syn->opt.mss : 536;
+    uint32_t idx = 0;
+    for (uint32_t i = 0; i < 8; i++)
+        if (cookie_mss[i] <= peer) idx = i;
+    uint32_t count = cookie_count(s);
+    struct tcp_repr sa;
+    memset(&sa, 0, sizeof sa);
+    sa.src_port = id->lport;
+    sa.dst_port = id->rport;
+    sa.seq = cookie_hash(s, id, syn->seq, count) | ((count & 0x1f) << 3) | idx;
+    sa.ack = syn->seq + 1;
+    sa.flags = TCP_SYN | TCP_ACK;
+    sa.window = (uint16_t)(s->tun.rcvbuf > 65535 ? 65535 : s->tun.rcvbuf);
+    sa.opt.has_mss = true;
+    sa.opt.mss = (uint16_t)(s->cfg.mtu - 40);
+    ip_output_tcp(s, id->laddr, id->raddr, s->tun.ttl, &sa);
+    s->ctr.syncookies_sent++;
+    s->ctr.out_segs++;
+}
+
+/* Returns the MSS the cookie in ack - 1 encodes, or 0 when it is not ours. */
+static uint16_t cookie_check(synack_stack *s, const struct synack_conn_id *id, const struct tcp_repr *ack)
+{
+    uint32_t cookie = ack->ack - 1, client_isn = ack->seq - 1;
+    uint32_t now = cookie_count(s);
+    for (uint32_t back = 0; back < 2; back++) {
+        uint32_t count = now - back;
+        if (((cookie >> 3) & 0x1f) != (count & 0x1f)) continue;
+        if ((cookie & 0xffffff00u) == cookie_hash(s, id, client_isn, count)) return cookie_mss[cookie & 7];
+    }
+    return 0;
+}
+
+static void new_child(synack_stack *s, struct tcp_listener *l, struct tcp_conn *c)
+{
+    stack_conn_insert(s, c);
+    c->ts_offset = stack_ts_offset(s, &c->id);
+    c->listener = l;
+    c->queue_next = l->syn_head;
+    l->syn_head = c;
+    l->syn_count++;
+}
+
 /* A segment for a listener (RFC 9293 3.10.7.2). */
 static void listen_input(synack_stack *s, struct tcp_listener *l, const struct ipv4_repr *ip,
                          const struct tcp_repr *seg)
 {
+    struct synack_conn_id id = {.laddr = ip->dst, .raddr = ip->src, .lport = seg->dst_port,
+                                .rport = seg->src_port};
+    const struct sock_opts *opt = l->sd >= 0 ? &s->socks[l->sd].opt : NULL;
+    int err;
     if (seg->flags & TCP_RST) return;                 /* first: ignore RST */
-    if (seg->flags & TCP_ACK) {                       /* second: ACK gets RST */
-        send_rst_for(s, ip, seg);
+    if (seg->flags & TCP_ACK) {                       /* second: ACK gets RST ... */
+        uint16_t mss = 0;
+        if (!(seg->flags & (TCP_SYN | TCP_FIN)) && l->last_overflow &&
+            s->now - l->last_overflow < 120000000u && l->accept_count < l->backlog)
+            mss = cookie_check(s, &id, seg);
+        if (!mss) {
+            send_rst_for(s, ip, seg);
+            return;
+        }
+        /* ... unless it completes a SYN cookie handshake. */
+        struct tcp_conn *c = stack_conn_new(s, &id, opt, &err);
+        if (!c) {
+            s->ctr.listen_drops++;
+            return;
+        }
+        new_child(s, l, c);
+        s->ctr.syncookies_recv++;
+        tcp_open_from_cookie(&s->env, c, seg->ack - 1, seg, mss);
+        tcp_input(&s->env, c, seg);                   /* its data, if any */
         return;
     }
     if (!(seg->flags & TCP_SYN)) return;              /* anything else: drop */
     if (seg->flags & TCP_FIN) return;                 /* SYN+FIN: drop, as Linux does */
-    /* Queue bounds: a full accept queue or SYN queue drops the SYN (the
-     * peer retransmits), as Linux does; both are counted. */
+    /* Queue bounds: a full accept queue drops the SYN (the peer retransmits),
+     * as Linux does; a full SYN queue answers with a cookie. Both counted. */
     if (l->accept_count >= l->backlog) {
         s->ctr.listen_overflows++;
         s->ctr.listen_drops++;
         return;
     }
     if (l->syn_count >= s->tun.max_syn_backlog) {
+        l->last_overflow = s->now ? s->now : 1;
         s->ctr.listen_drops++;
+        send_cookie_synack(s, &id, seg);
         return;
     }
-    struct synack_conn_id id = {.laddr = ip->dst, .raddr = ip->src, .lport = seg->dst_port,
-                                .rport = seg->src_port};
-    const struct sock_opts *opt = l->sd >= 0 ? &s->socks[l->sd].opt : NULL;
-    int err;
     struct tcp_conn *c = stack_conn_new(s, &id, opt, &err);
     if (!c) {
         s->ctr.listen_drops++;
         return;
     }
-    stack_conn_insert(s, c);
-    c->ts_offset = stack_ts_offset(s, &id);
-    c->listener = l;
-    c->queue_next = l->syn_head;
-    l->syn_head = c;
-    l->syn_count++;
+    new_child(s, l, c);
     tcp_open_passive(&s->env, c, stack_isn(s, &id), seg);
     tcp_output(&s->env, c);
     env_timer_changed(&s->env, c);

@@ -28,6 +28,7 @@ struct tcp_listener {
     unsigned syn_count, accept_count;
     struct tcp_conn *syn_head;     /* half-open children (SYN_RCVD) */
     struct tcp_conn *accept_head, *accept_tail; /* completed, not yet accepted */
+    uint64_t last_overflow;        /* when the SYN queue last overflowed (cookies) */
 };
 
 enum sock_kind { SOCK_FREE = 0, SOCK_NEW, SOCK_LISTENER, SOCK_CONN };
@@ -92,9 +93,9 @@ struct synack_stack {
     bool in_app_call;
 
     uint32_t ip_ident;
-    uint32_t port_counter;         /* RFC 6056 algorithm 3 */
-    uint8_t *scratch;              /* MTU bytes: segment payload under construction */
-    uint8_t *out_buf;              /* MTU bytes: the packet being emitted */
+    uint32_t port_counter;         /* RFC 6056 algorithms 3 and 5 */
+    struct tcp_conn *tw_head, *tw_tail; /* TIME_WAIT connections, oldest first */
+    uint8_t *out_buf;              /* MTU (+ slack) bytes: the packet being emitted */
 };
 
 /* ---- used by the socket layer ---- */

@@ -50,7 +50,11 @@ struct tcp_env {
      * or CLOSE_WAIT): move it to its listener's accept queue. */
     void (*established)(struct tcp_env *env, struct tcp_conn *c);
     uint64_t now;           /* the time of the current input or poll */
-    uint8_t *scratch;       /* 64 KiB the stack owns: payload of the segment being built */
+    /* Where the next emitted segment's payload lands: the stack builds each
+     * packet in one buffer, IPv4 header (20 bytes) first, then the TCP
+     * header, then the payload. Reading send-buffer bytes straight to
+     * payload_at(header length) saves a copy; emit finds them in place. */
+    uint8_t *(*payload_at)(struct tcp_env *env, size_t tcp_header_len);
 };
 
 enum tcp_timer_kind {
@@ -67,6 +71,7 @@ struct tcp_conn {
     struct synack_conn_id id;
     struct tcp_conn *hash_next;        /* connection-table chain */
     struct tcp_conn *queue_next;       /* listener's SYN or accept queue */
+    struct tcp_conn *tw_next, *tw_prev; /* the stack's TIME_WAIT list */
     void *listener;                    /* passive open: owning listener until accepted */
     struct timer_node timer;           /* filed at tcp_next_deadline() */
     int sd;                            /* socket descriptor, -1 when orphaned */
@@ -112,6 +117,7 @@ struct tcp_conn {
     uint64_t rtt_start;                /* when the timed segment was sent; 0 = none */
     uint32_t rtt_seq;                  /* timed segment: sample when ACK passes it */
     uint8_t backoff;                   /* consecutive RTO expiries */
+    uint8_t probes_out;                /* zero-window probes the peer has not answered */
     uint8_t syn_retries_left;
 
     /* ---- congestion control (RFC 5681, 6582) ---- */
@@ -166,6 +172,11 @@ void tcp_open_active(struct tcp_env *env, struct tcp_conn *c, uint32_t iss);
 /* Passive open: c was created for an arriving SYN; answers SYN|ACK. */
 void tcp_open_passive(struct tcp_env *env, struct tcp_conn *c, uint32_t iss,
                       const struct tcp_repr *syn);
+
+/* SYN cookie: the ACK seg completed a handshake whose SYN|ACK (ISS iss)
+ * we did not keep; c becomes ESTABLISHED without negotiated options. */
+void tcp_open_from_cookie(struct tcp_env *env, struct tcp_conn *c, uint32_t iss,
+                          const struct tcp_repr *ack, uint16_t mss);
 
 /* ---- application requests (change buffers and state only) ---- */
 uint32_t tcp_app_send(struct tcp_env *env, struct tcp_conn *c, const void *buf, uint32_t len);

@@ -134,6 +134,29 @@ void tcp_open_passive(struct tcp_env *env, struct tcp_conn *c, uint32_t iss,
     tcp_set_state(env, c, SYNACK_SYN_RCVD);
 }
 
+void tcp_open_from_cookie(struct tcp_env *env, struct tcp_conn *c, uint32_t iss,
+                          const struct tcp_repr *ack, uint16_t mss)
+{
+    init_send_side(env, c, iss);
+    c->passive = true;
+    c->offer_ws = c->offer_ts = c->offer_sack = false;
+    c->rcv_wscale = 0;
+    c->irs = ack->seq - 1;
+    c->rcv_nxt = ack->seq;
+    c->rcv_adv = c->rcv_nxt + tcp_rcv_window_avail(c);
+    c->snd_una = c->snd_nxt = c->snd_max = iss + 1;
+    c->snd_wnd = ack->window;
+    c->max_snd_wnd = c->snd_wnd;
+    c->snd_wl1 = ack->seq;
+    c->snd_wl2 = ack->ack;
+    c->snd_mss = mss < c->adv_mss ? mss : c->adv_mss;
+    c->cwnd = env->tun->initial_cwnd * c->snd_mss;
+    env->ctr->passive_opens++;
+    tcp_set_state(env, c, SYNACK_SYN_RCVD);
+    tcp_set_state(env, c, SYNACK_ESTABLISHED);
+    env->established(env, c);
+}
+
 uint32_t tcp_app_send(struct tcp_env *env, struct tcp_conn *c, const void *buf, uint32_t len)
 {
     (void)env;

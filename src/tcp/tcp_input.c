@@ -163,7 +163,7 @@ static enum step step_check_sequence(struct tcp_env *env, struct tcp_conn *c, st
          * nothing (a pure ACK) is answered at most every 500 ms, as Linux's
          * tcp_oow_rate_limited: two ends whose ACKs each look old to the
          * other must not start an ACK storm. */
-        if (len == 0) challenge_ack(env, c);
+        if (len == 0 || (s->flags & TCP_SYN)) challenge_ack(env, c); /* SYN: RFC 5961 4 */
         else c->ack_now = true;
         return STEP_DONE;
     }
@@ -362,6 +362,7 @@ static enum step step_ack(struct tcp_env *env, struct tcp_conn *c, const struct 
         return STEP_DONE;
     }
 
+    c->probes_out = 0; /* the peer is alive: it answers */
     uint32_t old_wnd = c->snd_wnd;
     uint32_t seg_wnd = (uint32_t)s->window << c->snd_wscale;
     if (seq_gt(ack, c->snd_una)) {

@@ -145,18 +145,20 @@ static void send_syn(struct tcp_env *env, struct tcp_conn *c, bool with_ack)
 
 void tcp_send_data(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32_t len)
 {
-    uint8_t *scratch = env->scratch;
     struct tcp_repr seg;
     uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
     uint8_t flags = TCP_ACK;
-    if (len) {
-        ring_read_at(&c->sndbuf, seq - c->snd_buf_seq, scratch, len);
-        if (seq + len == data_end) flags |= TCP_PSH;
-    }
+    if (len && seq + len == data_end) flags |= TCP_PSH;
     bool fin = c->fin_queued && seq + len == c->fin_seq;
     if (fin) flags |= TCP_FIN;
     fill_header(env, c, &seg, seq, flags);
-    seg.payload = scratch;
+    if (len) {
+        /* Copy the bytes once, from the send buffer to where the packet's
+         * payload goes; emit then finds them in place. */
+        uint8_t *dst = env->payload_at(env, tcp_header_len(&seg.opt));
+        ring_read_at(&c->sndbuf, seq - c->snd_buf_seq, dst, len);
+        seg.payload = dst;
+    }
     seg.payload_len = len;
     env->emit(env, c, &seg);
     uint32_t end = seq + len + (fin ? 1 : 0);

@@ -60,8 +60,21 @@ static void give_up(struct tcp_env *env, struct tcp_conn *c)
  * sequence number (SND.UNA - 1, tcp_send_probe): the peer must answer it
  * with an ACK that carries its current window (RFC 9293 3.8.6.1, RFC 1122
  * 4.2.3.6), as Linux probes do. */
+
+/* A live connection probes a zero window as long as the peer answers (it
+ * may read again some day); it gives up after retries2 unanswered probes.
+ * An orphan — nobody will ever read our data's answer — gives up after
+ * orphan_retries probes, answered or not (HOSTILE-INPUTS H-62: a peer
+ * holding a zero window must not pin memory forever). */
 static void persist_probe(struct tcp_env *env, struct tcp_conn *c)
 {
+    if (c->probes_out >= env->tun->retries2 ||
+        (c->sd < 0 && c->backoff >= env->tun->orphan_retries)) {
+        if (c->sd < 0) tcp_app_abort(env, c);
+        else give_up(env, c);
+        return;
+    }
+    c->probes_out++;
     tcp_send_probe(env, c);
     if (c->backoff < 16) c->backoff++;
     uint64_t rto = (uint64_t)c->rto << c->backoff;
@@ -91,7 +104,9 @@ static void on_retransmit_timer(struct tcp_env *env, struct tcp_conn *c)
         break;
     }
     if (c->snd_una == c->snd_max) return; /* nothing outstanding */
-    if (c->backoff >= env->tun->retries2) {
+    unsigned limit = env->tun->retries2;
+    if (c->sd < 0 && env->tun->orphan_retries < limit) limit = env->tun->orphan_retries;
+    if (c->backoff >= limit) {
         give_up(env, c);
         return;
     }

@@ -9,23 +9,58 @@
  * chained through wire_csum_add as long as every chunk but the last has an
  * even length (an odd last byte is padded with a zero low byte, RFC 1071).
  */
+#include <string.h>
+
 #include "wire/wire.h"
 
+/* The data is summed as native-order 32-bit words into a 64-bit
+ * accumulator (no carry is lost below 16 GiB), folded to 16 bits, and
+ * byte-swapped on little-endian machines: RFC 1071 2(B), the one's-
+ * complement sum is independent of byte order up to that final swap. */
 uint32_t wire_csum_add(uint32_t sum, const void *data, size_t len)
 {
     const uint8_t *p = data;
-    uint64_t acc = sum;
-    size_t i = 0;
-
-    /* 64-bit accumulator: no carry is lost whatever len is, and folding
-     * once at the end is exact because end-around carry is associative. */
-    for (; i + 1 < len; i += 2)
-        acc += (uint32_t)wire_get16(p + i);
-    if (i < len)
-        acc += (uint32_t)p[i] << 8;
-    while (acc >> 32)
-        acc = (acc & 0xFFFFFFFFu) + (acc >> 32);
-    return (uint32_t)acc;
+    uint64_t acc = 0;
+    while (len >= 16) {
+        uint32_t w[4];
+        memcpy(w, p, sizeof w);
+        acc += (uint64_t)w[0] + w[1] + w[2] + w[3];
+        p += 16;
+        len -= 16;
+    }
+    while (len >= 4) {
+        uint32_t w;
+        memcpy(&w, p, sizeof w);
+        acc += w;
+        p += 4;
+        len -= 4;
+    }
+    if (len >= 2) {
+        uint16_t w;
+        memcpy(&w, p, sizeof w);
+        acc += w;
+        p += 2;
+        len -= 2;
+    }
+    if (len) {
+        /* The odd last byte is the high byte of a big-endian word whose
+         * low byte is zero (RFC 1071). */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        acc += (uint32_t)p[0] << 8;
+#else
+        acc += p[0];
+#endif
+    }
+    while (acc >> 16)
+        acc = (acc & 0xFFFFu) + (acc >> 16);
+    uint32_t folded = (uint32_t)acc;
+#if !(defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
+    folded = ((folded >> 8) | (folded << 8)) & 0xFFFFu;
+#endif
+    uint64_t total = (uint64_t)sum + folded;
+    while (total >> 32)
+        total = (total & 0xFFFFFFFFu) + (total >> 32);
+    return (uint32_t)total;
 }
 
 uint16_t wire_csum_finish(uint32_t sum)

@@ -14,8 +14,10 @@
  *        kind byte with no length byte     WIRE_E_TCP_OPT_TRUNCATED
  *        length 0 or 1                     WIRE_E_TCP_OPT_LEN
  *        length past the header            WIRE_E_TCP_OPT_PAST_END
- *        MSS != 4, WS != 3, SACK-perm != 2, TS != 10,
- *        SACK not 2 + 8n with n >= 1       WIRE_E_TCP_OPT_BAD_SIZE
+ *   A known option of the wrong fixed size (MSS != 4, WS != 3, SACK-perm
+ *   != 2, TS != 10, SACK not 2 + 8n with n >= 1) is skipped by its length
+ *   and ignored, not an error (HOSTILE-INPUTS H-37/38/40/41, as Linux): the
+ *   segment is processed as if the option were absent.
  * The checksum is verified before the options, so corrupted bytes are
  * reported as a checksum error and option errors are those of segments the
  * peer really sent. tcp_parse_nocsum skips step 4 only.
@@ -200,7 +202,7 @@ int tcp_emit(const struct tcp_repr *r, uint8_t *buf, size_t cap,
     /* The payload first: memmove allows a payload already placed at
      * buf + hlen (in-place emit) or overlapping the header area. */
     if (r->payload_len)
-        memmove(buf + hlen, r->payload, r->payload_len);
+        if (r->payload != buf + hlen) memmove(buf + hlen, r->payload, r->payload_len);
     wire_put16(buf + 0, r->src_port);
     wire_put16(buf + 2, r->dst_port);
     wire_put32(buf + 4, r->seq);
@@ -244,7 +246,7 @@ static int parse_options(struct tcp_options *o, const uint8_t *opt, size_t len)
         switch (kind) {
         case TCP_OPT_MSS:
             if (olen != 4)
-                return WIRE_E_TCP_OPT_BAD_SIZE;
+                break;                         /* wrong size: ignored */
             if (!o->has_mss) {
                 o->has_mss = true;
                 o->mss = wire_get16(p + 2);
@@ -252,7 +254,7 @@ static int parse_options(struct tcp_options *o, const uint8_t *opt, size_t len)
             break;
         case TCP_OPT_WSCALE:
             if (olen != 3)
-                return WIRE_E_TCP_OPT_BAD_SIZE;
+                break;
             if (!o->has_wscale) {
                 o->has_wscale = true;
                 o->wscale = p[2];
@@ -260,12 +262,12 @@ static int parse_options(struct tcp_options *o, const uint8_t *opt, size_t len)
             break;
         case TCP_OPT_SACK_PERM:
             if (olen != 2)
-                return WIRE_E_TCP_OPT_BAD_SIZE;
+                break;
             o->sack_permitted = true;
             break;
         case TCP_OPT_TIMESTAMP:
             if (olen != 10)
-                return WIRE_E_TCP_OPT_BAD_SIZE;
+                break;
             if (!o->has_timestamp) {
                 o->has_timestamp = true;
                 o->ts_val = wire_get32(p + 2);
@@ -274,7 +276,7 @@ static int parse_options(struct tcp_options *o, const uint8_t *opt, size_t len)
             break;
         case TCP_OPT_SACK:
             if (olen < 10 || (olen - 2) % 8 != 0)
-                return WIRE_E_TCP_OPT_BAD_SIZE;
+                break;
             if (!seen_sack) {
                 size_t n = (olen - 2) / 8;
                 if (n > TCP_MAX_SACK_BLOCKS)   /* cannot happen in 40 bytes */

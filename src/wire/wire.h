@@ -43,7 +43,7 @@ enum wire_error {
     WIRE_E_TCP_OPT_LEN = -12,    /* option length 0 or 1 */
     WIRE_E_TCP_OPT_PAST_END = -13, /* option runs past the header */
     WIRE_E_TCP_OPT_TRUNCATED = -14, /* kind byte with no room for its length */
-    WIRE_E_TCP_OPT_BAD_SIZE = -15, /* known option with the wrong fixed size */
+    WIRE_E_TCP_OPT_BAD_SIZE = -15, /* reserved: a known option of the wrong size is ignored */
     WIRE_E_ICMP_CHECKSUM = -16,
     WIRE_E_ICMP_TRUNCATED = -17, /* ICMP shorter than its type requires */
     WIRE_E_NOSPACE = -18,        /* emit: output buffer too small */

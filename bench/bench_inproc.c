@@ -1,0 +1,303 @@
+/*
+ * bench_inproc.c — synack against the Linux kernel, side by side, in one
+ * process on one core: bulk throughput and connection rate.
+ *
+ * synack: two stacks joined by a direct in-memory link (a packet is copied
+ * once into a FIFO and handed to the other stack), driven by the real
+ * monotonic clock, one thread. Kernel: two TCP sockets over the loopback
+ * interface, non-blocking, driven by poll(2) from one thread. Both move the
+ * same bytes with the same application buffer size, so the ratio shows what
+ * the system calls and the kernel's generality cost.
+ *
+ * Run it inside a fresh network namespace (bench/run.sh does: unshare -n),
+ * so the kernel sockets touch nothing outside.
+ *
+ * usage: bench_inproc [--bytes N] [--conns N] [--repeat N]
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "synack/synack.h"
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static double now_s(void) { return (double)now_us() / 1e6; }
+
+/* ---- synack: two stacks on a direct link ----------------------------------- */
+
+#define FIFO_SLOTS 4096
+#define SLOT_BYTES 1600
+
+struct fifo {
+    uint8_t data[FIFO_SLOTS][SLOT_BYTES];
+    uint16_t len[FIFO_SLOTS];
+    unsigned head, count;
+};
+
+struct pair {
+    synack_stack *a, *b;
+    struct fifo to_a, to_b;
+};
+
+static void push(struct fifo *f, const uint8_t *pkt, size_t len)
+{
+    if (f->count == FIFO_SLOTS || len > SLOT_BYTES) return; /* a full link drops, as a real one */
+    unsigned i = (f->head + f->count) % FIFO_SLOTS;
+    memcpy(f->data[i], pkt, len);
+    f->len[i] = (uint16_t)len;
+    f->count++;
+}
+
+static void out_to_b(void *ctx, const uint8_t *pkt, size_t len) { push(&((struct pair *)ctx)->to_b, pkt, len); }
+static void out_to_a(void *ctx, const uint8_t *pkt, size_t len) { push(&((struct pair *)ctx)->to_a, pkt, len); }
+
+static void deliver(synack_stack *st, struct fifo *f, uint64_t t)
+{
+    while (f->count) {
+        unsigned i = f->head;
+        f->head = (f->head + 1) % FIFO_SLOTS;
+        f->count--;
+        synack_stack_input(st, f->data[i], f->len[i], t);
+    }
+}
+
+static void pump(struct pair *p)
+{
+    uint64_t t = now_us();
+    synack_stack_poll(p->a, t);
+    synack_stack_poll(p->b, t);
+    while (p->to_a.count || p->to_b.count) {
+        deliver(p->b, &p->to_b, t);
+        deliver(p->a, &p->to_a, t);
+        synack_stack_poll(p->a, t);
+        synack_stack_poll(p->b, t);
+    }
+}
+
+static struct pair *pair_new(void)
+{
+    struct pair *p = calloc(1, sizeof *p);
+    struct synack_config cfg;
+    synack_config_init(&cfg);
+    cfg.mtu = 1500;
+    cfg.tunables.rcvbuf = 256 * 1024;
+    cfg.tunables.sndbuf = 256 * 1024;
+    cfg.tunables.msl_ms = 1; /* connection-rate runs recycle ports quickly */
+    for (int i = 0; i < 16; i++) cfg.secret[i] = (uint8_t)(i * 7 + 1);
+    cfg.addr = 0x0a000001u;
+    cfg.output = out_to_b;
+    cfg.output_ctx = p;
+    if (synack_stack_create(&p->a, &cfg) != 0) abort();
+    cfg.addr = 0x0a000002u;
+    cfg.output = out_to_a;
+    if (synack_stack_create(&p->b, &cfg) != 0) abort();
+    return p;
+}
+
+static void pair_free(struct pair *p)
+{
+    synack_stack_destroy(p->a);
+    synack_stack_destroy(p->b);
+    free(p);
+}
+
+static double synack_bulk(uint64_t bytes)
+{
+    struct pair *p = pair_new();
+    int l = synack_socket(p->b);
+    synack_bind(p->b, l, &(struct synack_endpoint){0, 5001});
+    synack_listen(p->b, l, 8);
+    int c = synack_socket(p->a);
+    synack_connect(p->a, c, &(struct synack_endpoint){0x0a000002u, 5001});
+    pump(p);
+    int s = synack_accept(p->b, l, NULL);
+    if (s < 0) abort();
+    static uint8_t buf[65536];
+    memset(buf, 'x', sizeof buf);
+    uint64_t sent = 0, rcvd = 0;
+    double t0 = now_s();
+    while (rcvd < bytes) {
+        while (sent < bytes) {
+            size_t n = bytes - sent < sizeof buf ? (size_t)(bytes - sent) : sizeof buf;
+            ssize_t w = synack_send(p->a, c, buf, n);
+            if (w <= 0) break;
+            sent += (uint64_t)w;
+        }
+        pump(p);
+        for (;;) {
+            ssize_t r = synack_recv(p->b, s, buf, sizeof buf);
+            if (r <= 0) break;
+            rcvd += (uint64_t)r;
+        }
+        pump(p);
+    }
+    double dt = now_s() - t0;
+    pair_free(p);
+    return (double)bytes / dt;
+}
+
+static double synack_conn_rate(int conns)
+{
+    struct pair *p = pair_new();
+    int l = synack_socket(p->b);
+    synack_bind(p->b, l, &(struct synack_endpoint){0, 5002});
+    synack_listen(p->b, l, 128);
+    uint8_t byte = 'x';
+    double t0 = now_s();
+    for (int i = 0; i < conns; i++) {
+        int c = synack_socket(p->a);
+        synack_connect(p->a, c, &(struct synack_endpoint){0x0a000002u, 5002});
+        pump(p);
+        int s = synack_accept(p->b, l, NULL);
+        if (s < 0) abort();
+        synack_send(p->a, c, &byte, 1);
+        pump(p);
+        if (synack_recv(p->b, s, &byte, 1) != 1) abort();
+        synack_close(p->a, c);
+        pump(p);
+        synack_close(p->b, s);
+        pump(p);
+    }
+    double dt = now_s() - t0;
+    pair_free(p);
+    return conns / dt;
+}
+
+/* ---- kernel: loopback sockets, non-blocking, one thread ---------------------- */
+
+static int k_listener(int port)
+{
+    int l = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (bind(l, (struct sockaddr *)&a, sizeof a) || listen(l, 128)) {
+        perror("kernel bind/listen (run inside `unshare -n` with lo up)");
+        exit(1);
+    }
+    return l;
+}
+
+static int k_connect(int port)
+{
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (connect(c, (struct sockaddr *)&a, sizeof a)) {
+        perror("kernel connect");
+        exit(1);
+    }
+    return c;
+}
+
+static double kernel_bulk(uint64_t bytes)
+{
+    int l = k_listener(6001);
+    int c = k_connect(6001);
+    int s = accept(l, NULL, NULL);
+    int sz = 256 * 1024;
+    setsockopt(c, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+    setsockopt(s, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
+    fcntl(c, F_SETFL, O_NONBLOCK);
+    fcntl(s, F_SETFL, O_NONBLOCK);
+    static uint8_t buf[65536];
+    memset(buf, 'x', sizeof buf);
+    uint64_t sent = 0, rcvd = 0;
+    double t0 = now_s();
+    while (rcvd < bytes) {
+        struct pollfd pf[2] = {{c, sent < bytes ? POLLOUT : 0, 0}, {s, POLLIN, 0}};
+        poll(pf, 2, 1000);
+        while (sent < bytes) {
+            size_t n = bytes - sent < sizeof buf ? (size_t)(bytes - sent) : sizeof buf;
+            ssize_t w = write(c, buf, n);
+            if (w <= 0) break;
+            sent += (uint64_t)w;
+        }
+        for (;;) {
+            ssize_t r = read(s, buf, sizeof buf);
+            if (r <= 0) break;
+            rcvd += (uint64_t)r;
+        }
+    }
+    double dt = now_s() - t0;
+    close(c);
+    close(s);
+    close(l);
+    return (double)bytes / dt;
+}
+
+static double kernel_conn_rate(int conns)
+{
+    int l = k_listener(6002);
+    uint8_t byte = 'x';
+    double t0 = now_s();
+    for (int i = 0; i < conns; i++) {
+        int c = k_connect(6002);
+        int s = accept(l, NULL, NULL);
+        if (write(c, &byte, 1) != 1 || read(s, &byte, 1) != 1) abort();
+        close(c);
+        close(s);
+    }
+    double dt = now_s() - t0;
+    close(l);
+    return conns / dt;
+}
+
+static double best(double (*fn)(uint64_t), uint64_t arg, int repeat)
+{
+    double b = 0;
+    for (int i = 0; i < repeat; i++) {
+        double v = fn(arg);
+        if (v > b) b = v;
+    }
+    return b;
+}
+
+static double best_rate(double (*fn)(int), int arg, int repeat)
+{
+    double b = 0;
+    for (int i = 0; i < repeat; i++) {
+        double v = fn(arg);
+        if (v > b) b = v;
+    }
+    return b;
+}
+
+int main(int argc, char **argv)
+{
+    uint64_t bytes = 1ull << 30;
+    int conns = 10000, repeat = 3;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--bytes")) bytes = strtoull(argv[i + 1], NULL, 10);
+        else if (!strcmp(argv[i], "--conns")) conns = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--repeat")) repeat = atoi(argv[i + 1]);
+    }
+    double sb = best(synack_bulk, bytes, repeat), kb = best(kernel_bulk, bytes, repeat);
+    printf("bulk %llu bytes, one thread, best of %d:\n", (unsigned long long)bytes, repeat);
+    printf("  synack <-> synack (in-memory link)   %8.0f MB/s\n", sb / 1e6);
+    printf("  kernel <-> kernel (loopback, poll)   %8.0f MB/s\n", kb / 1e6);
+    printf("  ratio synack/kernel                   %8.2f\n", sb / kb);
+    double sc = best_rate(synack_conn_rate, conns, repeat), kc = best_rate(kernel_conn_rate, conns, repeat);
+    printf("connections (connect, 1 byte, close both), %d per run, best of %d:\n", conns, repeat);
+    printf("  synack                                %8.0f conn/s\n", sc);
+    printf("  kernel                                %8.0f conn/s\n", kc);
+    printf("  ratio synack/kernel                   %8.2f\n", sc / kc);
+    return 0;
+}

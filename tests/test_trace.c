@@ -1,0 +1,336 @@
+/*
+ * test_trace.c — `synack trace` and the capture reader: kernel captures
+ * (tests/vectors/trace/, made by make_trace_captures.sh in a private network
+ * namespace), synack's own lab captures, and malformed captures.
+ *
+ * Owns: checks of the inferred states (as seen at the capture point), the
+ * analysis marks (counts cross-checked with tshark's TCP analysis when the
+ * vectors were made), the link types and file formats, and that every
+ * truncation of a capture is an error naming an offset, never a crash.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "lab.h"
+#include "pcapread.h"
+#include "render.h"
+#include "trace.h"
+
+#define VEC SYNACK_TEST_VECTORS "/trace/"
+
+static uint8_t *load(const char *name, size_t *len)
+{
+    uint8_t *d = NULL;
+    int rc = pcapread_load(name, 1u << 24, &d, len);
+    if (rc) fprintf(stderr, "cannot read %s: %s\n", name, strerror(-rc));
+    return d;
+}
+
+/* Reads a vector; returns 0 and fills t, or -1. */
+static int read_vec(const char *name, struct trace *t)
+{
+    size_t len;
+    uint8_t *d = load(name, &len);
+    if (!d) return -1;
+    char err[256];
+    int rc = trace_read(t, d, len, false, err, sizeof err);
+    if (rc) fprintf(stderr, "%s: %s\n", name, err);
+    free(d);
+    return rc;
+}
+
+#define STATE_IS(c, side, st) CHECK_STR(synack_state_name((c)->state[side]), synack_state_name(st))
+
+/* The four connections of kernel_basic, whatever the file format. */
+static void check_basic(const char *name)
+{
+    struct trace t;
+    REQUIRE(read_vec(name, &t) == 0);
+    CHECK_EQ(t.nconns, 4);
+    CHECK_EQ(t.skipped, 0);
+    if (t.nconns == 4) {
+        struct trace_conn **c = t.conns;
+        /* 1: the client closed first: TIME_WAIT; the server went through LAST_ACK */
+        STATE_IS(c[0], 0, SYNACK_TIME_WAIT);
+        STATE_IS(c[0], 1, SYNACK_CLOSED);
+        CHECK_EQ(c[0]->segments, 10);
+        CHECK_EQ(c[0]->port[1], 5000);
+        CHECK_EQ(c[0]->addr[0], 0x0a4d0101);
+        /* 2: RST|ACK from a closed port */
+        STATE_IS(c[1], 0, SYNACK_CLOSED);
+        CHECK_EQ(trace_marks(c[1], RENDER_M_RESET), 1);
+        CHECK_EQ(c[1]->segments, 2);
+        /* 3: the server closed first */
+        STATE_IS(c[2], 0, SYNACK_CLOSED);
+        STATE_IS(c[2], 1, SYNACK_TIME_WAIT);
+        /* 4: same 4-tuple again, then an abortive close */
+        CHECK_EQ(c[3]->port[0], 40000);
+        CHECK_EQ(c[2]->port[0], 40000);
+        CHECK_EQ(trace_marks(c[3], RENDER_M_PORTS_REUSED), 1);
+        CHECK_EQ(trace_marks(c[3], RENDER_M_RESET), 1);
+        STATE_IS(c[3], 0, SYNACK_CLOSED);
+        STATE_IS(c[3], 1, SYNACK_CLOSED);
+        for (int i = 0; i < 4; i++) CHECK_EQ(trace_marks(c[i], RENDER_M_RETRANS), 0);
+        /* The ladder text shows the sequence the tutorial teaches. */
+        char *buf = NULL;
+        size_t blen = 0;
+        FILE *m = open_memstream(&buf, &blen);
+        REQUIRE(m != NULL);
+        render_text(c[0]->rl, m);
+        fclose(m);
+        CHECK(strstr(buf, "CLOSED -> SYN_SENT") != NULL);
+        CHECK(strstr(buf, "LISTEN -> SYN_RCVD") != NULL);
+        CHECK(strstr(buf, "--- SYN seq=0 ack=0 len=0 win=64240 mss=1460 ws=10 sackOK") != NULL);
+        CHECK(strstr(buf, "<--- SYN|ACK seq=0 ack=1 len=0") != NULL);
+        CHECK(strstr(buf, "--- PSH|ACK seq=1 ack=1 len=18") != NULL);
+        CHECK(strstr(buf, "FIN_WAIT_2 -> TIME_WAIT") != NULL);
+        CHECK(strstr(buf, "CLOSE_WAIT -> LAST_ACK") != NULL);
+        CHECK(strstr(buf, "LAST_ACK -> CLOSED") != NULL);
+        free(buf);
+    }
+    trace_free(&t);
+}
+
+static void kernel_basic_pcap(void) { check_basic(VEC "kernel_basic.pcap"); }
+static void kernel_basic_pcapng(void) { check_basic(VEC "kernel_basic.pcapng"); }
+static void kernel_basic_ns_big_endian(void) { check_basic(VEC "kernel_basic_ns_be.pcap"); }
+static void kernel_sll(void) { check_basic(VEC "kernel_sll.pcap"); }
+static void kernel_sll2(void) { check_basic(VEC "kernel_sll2.pcap"); }
+
+/* The same capture in four encodings gives the same timestamps (to the
+ * microsecond; the big-endian copy adds 123 ns to each). */
+static void formats_agree(void)
+{
+    const char *names[] = {VEC "kernel_basic.pcap", VEC "kernel_basic.pcapng", VEC "kernel_basic_ns_be.pcap"};
+    uint64_t first[3] = {0};
+    size_t count[3] = {0};
+    for (int i = 0; i < 3; i++) {
+        size_t len;
+        uint8_t *d = load(names[i], &len);
+        REQUIRE(d != NULL);
+        struct pcapread r;
+        struct pcapread_packet p;
+        REQUIRE(pcapread_init(&r, d, len) == 0);
+        while (pcapread_next(&r, &p) == 1) {
+            if (count[i]++ == 0) first[i] = p.t_ns;
+            CHECK(p.ip != NULL);
+            CHECK_EQ(p.linktype, 1);
+        }
+        CHECK(r.err[0] == '\0');
+        free(d);
+    }
+    CHECK_EQ(count[0], count[1]);
+    CHECK_EQ(count[0], count[2]);
+    CHECK_EQ(first[0], first[1]);
+    CHECK_EQ(first[0] + 123, first[2]);
+    CHECK(first[0] % 1000 == 0);
+}
+
+static void kernel_zero_window(void)
+{
+    struct trace t;
+    REQUIRE(read_vec(VEC "kernel_zerowin.pcap", &t) == 0);
+    REQUIRE(t.nconns == 1);
+    struct trace_conn *c = t.conns[0];
+    /* tshark: 3 ZeroWindow, 2 Window Update, 27 Window Full, 2 Keep-Alive
+     * (Linux's zero window probes look like keep-alives) */
+    CHECK_EQ(trace_marks(c, RENDER_M_ZERO_WINDOW), 3);
+    CHECK_EQ(trace_marks(c, RENDER_M_WINDOW_UPDATE), 2);
+    CHECK_EQ(trace_marks(c, RENDER_M_WINDOW_FULL), 27);
+    CHECK_EQ(trace_marks(c, RENDER_M_KEEPALIVE), 2);
+    CHECK_EQ(trace_marks(c, RENDER_M_RETRANS), 0);
+    CHECK_EQ(trace_marks(c, RENDER_M_DUP_ACK), 0);
+    /* the capture was cut at 128 bytes: every segment still counts */
+    CHECK_EQ(t.skipped, 0);
+    STATE_IS(c, 0, SYNACK_TIME_WAIT);
+    STATE_IS(c, 1, SYNACK_CLOSED);
+    trace_free(&t);
+}
+
+static void kernel_keepalive(void)
+{
+    struct trace t;
+    REQUIRE(read_vec(VEC "kernel_keepalive.pcap", &t) == 0);
+    REQUIRE(t.nconns == 1);
+    CHECK_EQ(trace_marks(t.conns[0], RENDER_M_KEEPALIVE), 2);
+    CHECK_EQ(trace_marks(t.conns[0], RENDER_M_KEEPALIVE_ACK), 2);
+    CHECK_EQ(trace_marks(t.conns[0], RENDER_M_DUP_ACK), 0);
+    STATE_IS(t.conns[0], 0, SYNACK_TIME_WAIT);
+    trace_free(&t);
+}
+
+static void kernel_loss(void)
+{
+    struct trace t;
+    REQUIRE(read_vec(VEC "kernel_loss.pcap", &t) == 0);
+    REQUIRE(t.nconns == 2);
+    /* 1: SYNs nobody answers */
+    CHECK_EQ(trace_marks(t.conns[0], RENDER_M_RETRANS), 1);
+    STATE_IS(t.conns[0], 0, SYNACK_SYN_SENT);
+    /* 2: one segment lost, four dup ACKs, a fast retransmission, then RST */
+    struct trace_conn *c = t.conns[1];
+    CHECK_EQ(trace_marks(c, RENDER_M_DUP_ACK), 4);
+    CHECK_EQ(trace_marks(c, RENDER_M_FAST_RETRANS), 1);
+    CHECK_EQ(trace_marks(c, RENDER_M_RETRANS), 0);
+    CHECK_EQ(trace_marks(c, RENDER_M_RESET), 1);
+    STATE_IS(c, 0, SYNACK_CLOSED);
+    STATE_IS(c, 1, SYNACK_CLOSED);
+    /* the dup ACKs are numbered */
+    uint32_t last_dup = 0;
+    for (size_t i = 0; i < c->rl->nev; i++)
+        if (c->rl->ev[i].kind == RENDER_EV_SEG && (c->rl->ev[i].u.seg.marks & RENDER_M_DUP_ACK))
+            last_dup = c->rl->ev[i].u.seg.dup_num;
+    CHECK_EQ(last_dup, 4);
+    trace_free(&t);
+}
+
+/* synack's own capture (LINKTYPE_RAW), read back. */
+static void lab_capture(void)
+{
+    char path[] = "/tmp/synack-test-trace-XXXXXX";
+    int fd = mkstemp(path);
+    REQUIRE(fd >= 0);
+    close(fd);
+    struct lab_options o;
+    lab_options_default(&o);
+    o.pcap = path;
+    struct lab_result res;
+    CHECK_EQ(lab_run(&o, NULL, &res), 0);
+    struct trace t;
+    CHECK_EQ(read_vec(path, &t), 0);
+    CHECK_EQ(t.nconns, 1);
+    if (t.nconns == 1) {
+        CHECK_EQ(t.conns[0]->segments, res.segments);
+        /* the capture ends before TIME_WAIT does */
+        STATE_IS(t.conns[0], 0, SYNACK_TIME_WAIT);
+        STATE_IS(t.conns[0], 1, SYNACK_CLOSED);
+        CHECK_EQ(t.conns[0]->addr[0], 0x0a000001);
+        CHECK_EQ(t.conns[0]->port[1], 80);
+    }
+    trace_free(&t);
+    /* A lossy run: the retransmissions are marked. */
+    o.loss = 0.2;
+    o.seed = 7;
+    o.bytes = 50000;
+    CHECK_EQ(lab_run(&o, NULL, &res), 0);
+    CHECK_EQ(read_vec(path, &t), 0);
+    if (t.nconns == 1) {
+        uint32_t re = trace_marks(t.conns[0], RENDER_M_RETRANS) + trace_marks(t.conns[0], RENDER_M_OUT_OF_ORDER) +
+                      trace_marks(t.conns[0], RENDER_M_FAST_RETRANS) + trace_marks(t.conns[0], RENDER_M_SPURIOUS);
+        CHECK(re > 0);
+        CHECK(re <= res.retransmissions);
+        STATE_IS(t.conns[0], 0, SYNACK_TIME_WAIT);
+    }
+    trace_free(&t);
+    unlink(path);
+}
+
+/* Every prefix of a capture reads without a crash; a cut record is an error
+ * that names an offset. */
+static void truncations(void)
+{
+    const char *names[] = {VEC "kernel_basic.pcap", VEC "kernel_basic.pcapng", VEC "kernel_sll2.pcap"};
+    for (int k = 0; k < 3; k++) {
+        size_t len;
+        uint8_t *d = load(names[k], &len);
+        REQUIRE(d != NULL);
+        int errors = 0;
+        for (size_t n = 0; n < len; n++) {
+            uint8_t *cut = malloc(n ? n : 1);
+            memcpy(cut, d, n);
+            struct trace t;
+            char err[256] = "";
+            if (trace_read(&t, cut, n, false, err, sizeof err) != 0) {
+                errors++;
+                if (!strstr(err, "offset")) HARNESS_FAIL("%s cut at %zu: error without an offset: %s", names[k], n, err);
+            }
+            trace_free(&t);
+            free(cut);
+        }
+        CHECK(errors > 0);
+        free(d);
+    }
+}
+
+static void malformed(void)
+{
+    struct trace t;
+    char err[256];
+    static const uint8_t junk[] = "this is not a capture";
+    CHECK_EQ(trace_read(&t, junk, sizeof junk, false, err, sizeof err), -1);
+    CHECK(strstr(err, "not a pcap") != NULL);
+    trace_free(&t);
+    /* pcap header, then a record claiming 1 GB */
+    uint8_t big[40] = {0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0};
+    big[24 + 8] = 0;
+    big[24 + 11] = 0x40;
+    CHECK_EQ(trace_read(&t, big, sizeof big, false, err, sizeof err), -1);
+    CHECK(strstr(err, "offset 24") != NULL);
+    trace_free(&t);
+    /* pcapng: a block whose trailing length disagrees */
+    size_t len;
+    uint8_t *d = load(VEC "kernel_basic.pcapng", &len);
+    REQUIRE(d != NULL);
+    uint32_t shb_len = (uint32_t)d[4] | (uint32_t)d[5] << 8 | (uint32_t)d[6] << 16 | (uint32_t)d[7] << 24;
+    REQUIRE(shb_len < len);
+    d[shb_len - 4] ^= 4;
+    CHECK_EQ(trace_read(&t, d, len, false, err, sizeof err), -1);
+    CHECK(strstr(err, "trailing length") != NULL);
+    trace_free(&t);
+    free(d);
+}
+
+/* The link layers by themselves. */
+static void link_layers(void)
+{
+    uint8_t ip[20] = {0x45, 0, 0, 20};
+    uint8_t f[64];
+    size_t n;
+    const char *why;
+    CHECK(pcapread_link_ipv4(101, ip, 20, &n, &why) == ip);
+    CHECK(pcapread_link_ipv4(12, ip, 20, &n, &why) == ip);
+    CHECK(pcapread_link_ipv4(14, ip, 20, &n, &why) == ip);
+    memset(f, 0, sizeof f);
+    f[12] = 0x81, f[13] = 0x00, f[16] = 0x08, f[17] = 0x00; /* one VLAN tag */
+    memcpy(f + 18, ip, 20);
+    CHECK(pcapread_link_ipv4(1, f, 38, &n, &why) == f + 18);
+    CHECK_EQ(n, 20);
+    f[16] = 0x86, f[17] = 0xdd;
+    CHECK(pcapread_link_ipv4(1, f, 38, &n, &why) == NULL);
+    CHECK_STR(why, "IPv6");
+    CHECK(pcapread_link_ipv4(113, f, 10, &n, &why) == NULL);
+    CHECK(pcapread_link_ipv4(147, f, 38, &n, &why) == NULL);
+    CHECK_STR(why, "unsupported link type");
+}
+
+/* The pictures are produced and hold what they should. */
+static void pictures(void)
+{
+    struct trace t;
+    REQUIRE(read_vec(VEC "kernel_loss.pcap", &t) == 0);
+    char *buf = NULL;
+    size_t blen = 0;
+    FILE *m = open_memstream(&buf, &blen);
+    REQUIRE(m != NULL);
+    render_svg_ladder(t.conns[1]->rl, m);
+    render_svg_timeseq(t.conns[1]->rl, 0, m);
+    render_svg_samples(t.conns[1]->rl, 0, false, m);
+    fclose(m);
+    CHECK(strstr(buf, "<svg xmlns=\"http://www.w3.org/2000/svg\"") != NULL);
+    CHECK(strstr(buf, "fast retransmission") != NULL);
+    CHECK(strstr(buf, "dup ack #4") != NULL);
+    CHECK(strstr(buf, "FIN_WAIT") == NULL); /* this one ends in RST */
+    CHECK(strstr(buf, "ESTABLISHED") != NULL);
+    CHECK(strstr(buf, "Time-sequence graph") != NULL);
+    CHECK(strstr(buf, "not recorded") != NULL);
+    free(buf);
+    trace_free(&t);
+}
+
+TEST_MAIN(TEST(kernel_basic_pcap), TEST(kernel_basic_pcapng), TEST(kernel_basic_ns_big_endian), TEST(kernel_sll),
+          TEST(kernel_sll2), TEST(formats_agree), TEST(kernel_zero_window), TEST(kernel_keepalive), TEST(kernel_loss),
+          TEST(lab_capture), TEST(truncations), TEST(malformed), TEST(link_layers), TEST(pictures))
