@@ -47,8 +47,8 @@ check "index.html for /" grep -q synack <<<"$(nsx timeout 10 curl -s "http://$SA
 nsx timeout 20 socat -t 5 - "TCP:$SADDR:7" <"$IA_TMP/echo.in" >"$IA_TMP/echo.out"
 check "socat -> echo: 1 MB back, sha256 equal" [ "$(sha "$IA_TMP/echo.out")" = "$(sha "$IA_TMP/echo.in")" ]
 check "ncat -> discard: 1 MB accepted" nsx timeout 20 ncat --send-only "$SADDR" 9 <"$IA_TMP/echo.in"
-n=$(nsx timeout 10 ncat "$SADDR" 19 </dev/null 2>/dev/null | head -c 740 | wc -c)
-line2=$(nsx timeout 10 ncat "$SADDR" 19 </dev/null 2>/dev/null | head -2 | tail -1 | tr -d '\r')
+n=$(nsx timeout 10 ncat --recv-only "$SADDR" 19 </dev/null 2>/dev/null | head -c 740 | wc -c)
+line2=$(nsx timeout 10 ncat --recv-only "$SADDR" 19 </dev/null 2>/dev/null | head -2 | tail -1 | tr -d '\r')
 check "chargen: 72-character lines, each shifted by one" \
     [ "$n" = 740 -a "$line2" = '!"#$%&'"'"'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\]^_`abcdefgh' ]
 
