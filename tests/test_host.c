@@ -684,7 +684,76 @@ static void test_realtime_socketpair(void)
     synack_host_destroy(r.srv);
 }
 
-TEST_MAIN(TEST(test_blocking_exchange), TEST(test_rcvtimeo), TEST(test_connect_refused),
+/* ---- SO_LINGER {1, t}: close waits until our data is acknowledged -------- */
+
+struct linger_t {
+    struct pair *p;
+    bool server_reads;          /* false: the peer never reads (window fills) */
+    int close_r;
+    uint64_t close_took, acked_at_close;
+    int srv_got;
+};
+
+static void *linger_server(void *arg)
+{
+    struct linger_t *t = arg;
+    int l = listen_on(t->p->srv, PORT);
+    int c = synack_host_accept(t->p->srv, l, NULL);
+    if (!t->server_reads) {
+        /* Never read for 30 s: our receive buffer fills, the window closes. */
+        struct synack_timeval tv = {30, 0};
+        synack_host_setsockopt(t->p->srv, c, SYNACK_SOL_SOCKET, SYNACK_SO_RCVTIMEO, &tv, sizeof tv);
+        struct synack_pollfd pf = {c, SYNACK_POLLHUP, 0};
+        synack_host_poll(t->p->srv, &pf, 1, 30000);
+    }
+    char b[4096];
+    ssize_t n;
+    while ((n = synack_host_recv(t->p->srv, c, b, sizeof b)) > 0) t->srv_got += (int)n;
+    synack_host_close(t->p->srv, c);
+    synack_host_close(t->p->srv, l);
+    return NULL;
+}
+
+static void *linger_client(void *arg)
+{
+    struct linger_t *t = arg;
+    synack_host *h = t->p->cli;
+    int err;
+    int sd = connect_to(t->p, &err);
+    static char data[200000];
+    struct synack_timeval tv = {1, 0};
+    synack_host_setsockopt(h, sd, SYNACK_SOL_SOCKET, SYNACK_SO_SNDTIMEO, &tv, sizeof tv);
+    synack_host_send(h, sd, data, t->server_reads ? 100000 : sizeof data);
+    struct synack_linger lg = {1, 5};
+    synack_host_setsockopt(h, sd, SYNACK_SOL_SOCKET, SYNACK_SO_LINGER, &lg, sizeof lg);
+    uint64_t t0 = synack_host_now(h);
+    t->close_r = synack_host_close(h, sd);
+    t->close_took = synack_host_now(h) - t0;
+    return NULL;
+}
+
+static void test_linger_waits_for_ack(void)
+{
+    struct pair p;
+    REQUIRE(pair_init(&p, 4, &delay10) == 0);
+    struct linger_t t = {.p = &p, .server_reads = true};
+    pair_run(&p, linger_server, linger_client, &t);
+    CHECK_EQ(t.close_r, 0);
+    CHECK(t.close_took >= 20 * MS);        /* at least one round trip for the last ACK */
+    CHECK(t.close_took < 5000 * MS);       /* well before the linger time */
+    CHECK_EQ(t.srv_got, 100000);
+    synack_simnet_destroy(p.net);
+
+    /* The peer never reads: close gives up after exactly the linger time. */
+    REQUIRE(pair_init(&p, 5, &delay10) == 0);
+    struct linger_t u = {.p = &p, .server_reads = false};
+    pair_run(&p, linger_server, linger_client, &u);
+    CHECK_EQ(u.close_r, 0);
+    CHECK_EQ(u.close_took, 5000 * MS);
+    synack_simnet_destroy(p.net);
+}
+
+TEST_MAIN(TEST(test_linger_waits_for_ack), TEST(test_blocking_exchange), TEST(test_rcvtimeo), TEST(test_connect_refused),
           TEST(test_connect_timeout), TEST(test_nonblocking), TEST(test_send_blocks_until_peer_reads),
           TEST(test_megabyte), TEST(test_determinism), TEST(test_deadlock_reported),
           TEST(test_unattached_caller), TEST(test_attached_thread_create),

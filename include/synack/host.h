@@ -89,6 +89,16 @@ struct synack_link {
  * hosts. Returns 0 or a negative errno. Each link owns its fd; close frees. */
 int synack_link_socketpair(struct synack_link *a, struct synack_link *b);
 
+/* A link over a TUN interface opened with synack_tun_open (synack/tun.h):
+ * each read and write is one packet on tun->fd. The link takes the
+ * interface over: on success tun->fd becomes -1 (tun's name and mtu stay
+ * readable) and the descriptor is closed by close (synack_host_destroy).
+ * Give the stack the interface's MTU (cfg.mtu = tun->mtu) and an address
+ * of the interface's network that the kernel side does not use. Returns 0,
+ * -EINVAL (tun not open) or -ENOMEM; on failure tun is left as it was. */
+struct synack_tun;
+int synack_link_tun(struct synack_link *out, struct synack_tun *tun);
+
 /* ---- Real-time hosts ---------------------------------------------------- */
 
 /* Creates a stack from cfg (output and output_ctx are replaced by the link)
@@ -172,7 +182,8 @@ void synack_host_get_counters(synack_host *h, struct synack_counters *out);
  *            error after some were queued returns that count
  *   recv     until at least one byte, EOF (0) or an error    (SO_RCVTIMEO)
  *   poll     until an entry is ready or timeout_ms passes (-1: forever)
- * close and shutdown never wait (SO_LINGER's timeout is not waited for).
+ * shutdown never waits; close waits only with SO_LINGER {1, t} on a blocking
+ * socket: until all sent data and the FIN are acknowledged, at most t s.
  */
 int synack_host_socket(synack_host *h);
 int synack_host_bind(synack_host *h, int sd, const struct synack_endpoint *local);

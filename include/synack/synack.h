@@ -254,6 +254,9 @@ int synack_getinfo(synack_stack *stack, int sd, struct synack_tcp_info *out);
 #define SYNACK_POLLERR 0x008
 #define SYNACK_POLLHUP 0x010
 #define SYNACK_POLLNVAL 0x020
+/* synack's own: everything queued has been sent and acknowledged, and after
+ * shutdown(SHUT_WR) our FIN too (what a lingering close waits for). */
+#define SYNACK_POLLDRAINED 0x100
 
 struct synack_pollfd {
     int sd;

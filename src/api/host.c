@@ -282,6 +282,20 @@ int synack_host_shutdown(synack_host *h, int sd, int how)
 int synack_host_close(synack_host *h, int sd)
 {
     bool t = lock(h);
+    /* SO_LINGER {1, t > 0} on a blocking socket: send our FIN and wait, at
+     * most t seconds, until everything we sent is acknowledged (Linux's
+     * lingering close); then close as usual. {1, 0} aborts in synack_close. */
+    struct synack_linger lg = {0, 0};
+    size_t lglen = sizeof lg;
+    struct host_sd *o = sd_get(h, sd);
+    enum synack_tcp_state st;
+    if (o && !o->nonblock &&
+        synack_getsockopt(h->stack, sd, SYNACK_SOL_SOCKET, SYNACK_SO_LINGER, &lg, &lglen) == 0 && lg.onoff &&
+        lg.linger_s > 0 && synack_getstate(h->stack, sd, &st) == 0 &&
+        (st == SYNACK_ESTABLISHED || st == SYNACK_CLOSE_WAIT) && synack_shutdown(h->stack, sd, SYNACK_SHUT_WR) == 0) {
+        kick(h);
+        wait_sd(h, sd, SYNACK_POLLDRAINED, deadline_after(h, (uint64_t)lg.linger_s * 1000000u));
+    }
     int r = synack_close(h->stack, sd);
     if (r == 0) {
         struct host_sd *e = sd_get(h, sd);

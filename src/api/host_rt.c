@@ -19,7 +19,7 @@
  * the loop runs at once.
  *
  * Map: clock; kick and wait for host.c; the loop; create/destroy; the
- * socketpair link.
+ * socketpair link; the TUN link.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "api/host_internal.h"
+#include "synack/tun.h"
 
 #define RT_MAX_PACKET 65536
 #define RT_READ_BATCH 64   /* packets read per wake-up before polling the stack */
@@ -222,5 +223,51 @@ int synack_link_socketpair(struct synack_link *a, struct synack_link *b)
     }
     *a = (struct synack_link){&sp_ops, (void *)(intptr_t)sv[0], sv[0]};
     *b = (struct synack_link){&sp_ops, (void *)(intptr_t)sv[1], sv[1]};
+    return 0;
+}
+
+/* ---- TUN link ---------------------------------------------------------------
+ * The interface's descriptor is non-blocking (synack_tun_open), and each
+ * read or write moves exactly one packet, which is what a link is. */
+
+static ssize_t tun_read(void *ctx, uint8_t *buf, size_t cap)
+{
+    struct synack_tun *tun = ctx;
+    for (;;) {
+        ssize_t n = read(tun->fd, buf, cap);
+        if (n >= 0) return n;
+        if (errno == EINTR) continue;
+        return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+    }
+}
+
+static int tun_write(void *ctx, const uint8_t *pkt, size_t len)
+{
+    struct synack_tun *tun = ctx;
+    const uint8_t *const pkts[1] = {pkt};
+    const size_t lens[1] = {len};
+    int n = synack_tun_write_batch(tun, pkts, lens, 1); /* a full queue drops, as a wire */
+    return n < 0 ? n : 0;
+}
+
+static void tun_close(void *ctx)
+{
+    struct synack_tun *tun = ctx;
+    synack_tun_close(tun);
+    free(tun);
+}
+
+static const struct synack_link_ops tun_ops = {tun_read, tun_write, tun_close};
+
+int synack_link_tun(struct synack_link *out, struct synack_tun *tun)
+{
+    if (!out || !tun || tun->fd < 0) return -EINVAL;
+    int err = set_nonblock(tun->fd); /* already, when synack_tun_open opened it */
+    if (err) return err;
+    struct synack_tun *own = malloc(sizeof *own);
+    if (!own) return -ENOMEM;
+    *own = *tun;
+    tun->fd = -1;
+    *out = (struct synack_link){&tun_ops, own, own->fd};
     return 0;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "stack/stack.h"
+#include "tcp/seq.h"
 
 /* Marks that we are inside a socket call (packets are deferred). */
 #define APP_ENTER(s) ((s)->in_app_call = true)
@@ -526,6 +527,9 @@ static short sock_revents(synack_stack *s, int sd)
         break;
     }
     if (c->peer_fin && c->fin_queued) ev |= SYNACK_POLLHUP;
+    if (c->state == SYNACK_CLOSED || (c->sndbuf.len == 0 && c->snd_una == c->snd_max &&
+                                      (!c->fin_queued || seq_gt(c->snd_una, c->fin_seq))))
+        ev |= SYNACK_POLLDRAINED;
     return ev;
 }
 
