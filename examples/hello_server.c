@@ -4,13 +4,18 @@
  *
  * Each BSD call of the tutorial is the same call prefixed synack_host_ on a
  * synack_host (see include/synack/host.h): socket, setsockopt, bind,
- * listen, accept, send, close. hello_server() runs on any host — a
+ * listen, accept, send, close. hello_server() runs on any host: a
  * simulated one (examples/hello_sim.c runs it against hello_client.c on a
- * two-host simulated network) or, once the TUN link lands, a real one.
+ * two-host simulated network) or a real one, as main() below does, on a
+ * Linux TUN interface:
  *
- * Built alone, the program explains where to run it; hello_sim.c includes
- * this file with HELLO_NO_MAIN defined.
+ *     hello_server --tun tun0 --addr 10.7.0.2/24 [--port 8080] [--create]
+ *
+ * kernel_hello_server.c is the same program on the kernel's own sockets;
+ * any pairing of the two servers and the two clients talks.
+ * hello_sim.c includes this file with HELLO_NO_MAIN defined.
  */
+#define _GNU_SOURCE /* getifaddrs, in hello_tun.h */
 #include <stdio.h>
 #include <string.h>
 
@@ -41,6 +46,7 @@ int hello_server(synack_host *h, uint16_t port)
         synack_host_close(h, server_fd);
         return err;
     }
+    fprintf(stderr, "server: listening on port %u\n", (unsigned)port);
 
     struct synack_endpoint peer;
     int new_socket = synack_host_accept(h, server_fd, &peer);
@@ -58,14 +64,54 @@ int hello_server(synack_host *h, uint16_t port)
 }
 
 #ifndef HELLO_NO_MAIN
-int main(void)
+#include "hello_tun.h"
+
+static void usage(FILE *f)
 {
-    /* A server needs a link to listen on. The only link today is the
-     * simulated network, where hello_sim runs this code against the client;
-     * over TUN this main will create a real-time host with
-     * synack_host_create(&h, &cfg, &tun_link) and call hello_server(h, 8080). */
-    fprintf(stderr, "hello_server: no TUN link in this build; run hello_sim, which runs this\n"
-                    "server and hello_client on a simulated network.\n");
-    return 0;
+    fprintf(f,
+            "usage: hello_server --tun IF --addr A/PREFIX [--port N] [--create]\n\n"
+            "Accepts one client on port N (8080), writes \"Hello, Client!\" and closes:\n"
+            "the tutorial's server, on a synack stack attached to a TUN interface.\n\n"
+            "%s"
+            "  --port N          the port to listen on (8080)\n",
+            hello_tun_help);
+}
+
+int main(int argc, char **argv)
+{
+    const char *prog = "hello_server";
+    struct hello_tun o = {0};
+    uint16_t port = HELLO_PORT;
+    for (int i = 1; i < argc;) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 0;
+        }
+        int r = hello_tun_option(&o, argc, argv, &i, prog);
+        if (r < 0) return 2;
+        if (r > 0) continue;
+        if (!strcmp(a, "--port") && i + 1 < argc) {
+            char *end;
+            errno = 0;
+            unsigned long v = strtoul(argv[i + 1], &end, 10);
+            if (!argv[i + 1][0] || *end || errno || argv[i + 1][0] == '-' || v == 0 || v > 65535) {
+                fprintf(stderr, "%s: --port '%s': a port is a number from 1 to 65535\n", prog, argv[i + 1]);
+                return 2;
+            }
+            port = (uint16_t)v;
+            i += 2;
+            continue;
+        }
+        fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", prog, a);
+        return 2;
+    }
+    if (hello_tun_check(&o, prog) != 0) return 2;
+
+    synack_host *h;
+    if (hello_tun_start(&o, &h, prog) != 0) return 1;
+    int err = hello_server(h, port);
+    hello_tun_stop(h, 5000);
+    return err ? 1 : 0;
 }
 #endif

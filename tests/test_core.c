@@ -284,6 +284,33 @@ static void isns_and_ports_are_keyed(void)
     cfg.output = ignore_output;
 }
 
+/* IP_TTL reaches the wire: byte 8 of the IPv4 header of our SYN. */
+static void ip_ttl_on_the_wire(void)
+{
+    struct synack_config cfg;
+    synack_config_init(&cfg);
+    cfg.addr = 0x0a000001u;
+    cfg.output = keep_output;
+    synack_stack *st;
+    REQUIRE(synack_stack_create(&st, &cfg) == 0);
+    int sd = synack_socket(st);
+    int ttl = 7;
+    CHECK_EQ(synack_setsockopt(st, sd, SYNACK_SOL_IP, SYNACK_IP_TTL, &ttl, sizeof ttl), 0);
+    last_pkt = NULL;
+    synack_connect(st, sd, &(struct synack_endpoint){0x0a000002u, 80});
+    synack_stack_poll(st, 1000);
+    REQUIRE(last_pkt != NULL);
+    CHECK_EQ(last_pkt[8], 7);
+    /* and the default, 64, on another socket */
+    int sd2 = synack_socket(st);
+    last_pkt = NULL;
+    synack_connect(st, sd2, &(struct synack_endpoint){0x0a000002u, 81});
+    synack_stack_poll(st, 2000);
+    REQUIRE(last_pkt != NULL);
+    CHECK_EQ(last_pkt[8], 64);
+    synack_stack_destroy(st);
+}
+
 static void bad_config_is_rejected(void)
 {
     struct synack_config cfg;
@@ -311,4 +338,4 @@ static void bad_config_is_rejected(void)
 
 TEST_MAIN(TEST(timer_fires_at_deadline_not_before), TEST(timer_far_future_and_cancel), TEST(timer_matches_reference),
           TEST(assembler_merges_and_bounds), TEST(ring_wraps), TEST(seq_wraps), TEST(checksum_matches_reference), TEST(siphash_reference_vector),
-          TEST(isns_and_ports_are_keyed), TEST(bad_config_is_rejected))
+          TEST(isns_and_ports_are_keyed), TEST(ip_ttl_on_the_wire), TEST(bad_config_is_rejected))

@@ -325,6 +325,54 @@ static void time_wait_is_bounded(void)
     world_destroy(&w);
 }
 
-TEST_MAIN(TEST(time_wait_is_bounded), TEST(default_scenario_states), TEST(lossy_transfer_completes), TEST(impairment_sweep),
+/* SPEC 2: listen's backlog bounds the accept queue. With backlog 1 and one
+ * connection waiting, a second client's SYN is dropped without a reply and
+ * counted (as Linux does); the client retransmits, and once the server
+ * accepts the first, the second gets through. */
+static void backlog_full_drops_syn(void)
+{
+    struct world w;
+    REQUIRE(world_init(&w, 21) == 0);
+    int c = world_add_host(&w, 0x0a000001u, NULL);
+    int s = world_add_host(&w, 0x0a000002u, NULL);
+    struct synack_sim_link_params p = {.delay_us = 5000};
+    REQUIRE(world_link(&w, c, s, &p, &p) >= 0);
+    synack_stack *cs = world_stack(&w, c), *ss = world_stack(&w, s);
+    int l = synack_socket(ss);
+    CHECK_EQ(synack_bind(ss, l, &(struct synack_endpoint){0, 80}), 0);
+    CHECK_EQ(synack_listen(ss, l, 1), 0);
+    int a = synack_socket(cs), b = synack_socket(cs);
+    synack_connect(cs, a, &(struct synack_endpoint){0x0a000002u, 80});
+    world_settle(&w, 100000);                    /* a completes and waits in the queue */
+    synack_connect(cs, b, &(struct synack_endpoint){0x0a000002u, 80});
+    world_settle(&w, 500000);                    /* b's SYN: dropped, no reply */
+    enum synack_tcp_state st;
+    synack_getstate(cs, a, &st);
+    CHECK_EQ(st, SYNACK_ESTABLISHED);
+    synack_getstate(cs, b, &st);
+    CHECK_EQ(st, SYNACK_SYN_SENT);
+    struct synack_counters k;
+    synack_stack_get_counters(ss, &k);
+    CHECK_EQ(k.listen_overflows, 1);
+    CHECK_EQ(k.listen_drops, 1);
+    CHECK_EQ(k.out_rsts, 0);
+    int a2 = synack_accept(ss, l, NULL);
+    CHECK(a2 >= 0);
+    CHECK_EQ(synack_accept(ss, l, NULL), -EAGAIN);
+    /* b's SYN retransmission (1 s after it was sent) now finds room. */
+    world_settle(&w, 1200000);
+    synack_getstate(cs, b, &st);
+    CHECK_EQ(st, SYNACK_ESTABLISHED);
+    int b2 = synack_accept(ss, l, NULL);
+    CHECK(b2 >= 0);
+    synack_close(cs, a);
+    synack_close(cs, b);
+    synack_close(ss, a2);
+    synack_close(ss, b2);
+    synack_close(ss, l);
+    world_destroy(&w);
+}
+
+TEST_MAIN(TEST(backlog_full_drops_syn), TEST(time_wait_is_bounded), TEST(default_scenario_states), TEST(lossy_transfer_completes), TEST(impairment_sweep),
           TEST(seeded_runs_are_identical), TEST(syn_to_closed_port_is_refused), TEST(time_wait_lasts_two_msl),
           TEST(state_hook_order))

@@ -1,30 +1,33 @@
 /*
- * lab.c — `synack lab`: the default scenario and its ladder (see lab.h).
+ * lab.c — `synack lab`: the runner of the scenarios and their ladder (see
+ * lab.h; the scenarios themselves and their applications are in
+ * scenarios.c).
  *
  * Map: options and usage; the ladder printer (fed by the simulator's tap and
- * the stacks' state hook, in the order things happen); the two
- * applications (client, server) as small state machines driven by
- * world_run; lab_run and lab_main.
+ * the stacks' state hook, in the order things happen), which tells the
+ * connections of a run apart; TCP_INFO samples for the pictures; the
+ * counters and TCP_INFO summary; lab_run and lab_main.
  */
 #include "lab.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "synack/pcap.h"
 #include "synack/sim.h"
 #include "render.h"
+#include "scenarios.h"
 #include "tunables.h"
 #include "wire/wire.h"
 #include "world.h"
 
-#define CLIENT_ADDR 0x0a000001u /* 10.0.0.1 */
-#define SERVER_ADDR 0x0a000002u /* 10.0.0.2 */
-#define SERVER_PORT 80
-#define DEFAULT_REQUEST "GET / HTTP/1.0\r\n\r\n"
-#define DEFAULT_ANSWER "Hello, Client!"
+#define CLIENT_ADDR SCEN_CLIENT_ADDR
+#define SERVER_PORT SCEN_SERVER_PORT
+#define DEFAULT_REQUEST SCEN_REQUEST
+#define DEFAULT_ANSWER SCEN_ANSWER
 
 void lab_options_default(struct lab_options *o)
 {
@@ -34,17 +37,6 @@ void lab_options_default(struct lab_options *o)
     o->bytes = sizeof DEFAULT_ANSWER - 1;
     o->msl_ms = 30000;
     o->limit_s = 3600;
-}
-
-/* Byte i of the server's answer: the tutorial's greeting, then a pattern
- * that differs at every position of a 2^24 period (so a shifted or repeated
- * block is caught). */
-static uint8_t answer_byte(uint64_t i)
-{
-    static const char hello[] = DEFAULT_ANSWER;
-    if (i < sizeof hello - 1) return (uint8_t)hello[i];
-    uint64_t x = i * 0x9e3779b97f4a7c15ull;
-    return (uint8_t)((x >> 56) ^ (i & 0xff));
 }
 
 /* ---- the ladder ----------------------------------------------------------- */
@@ -57,23 +49,31 @@ struct side_seq {
     bool sent_any;
 };
 
+/* One connection of the run, as the ladder follows it (a run may have
+ * several, one after the other on the same ports, or side by side). */
+#define LAB_MAX_CONNS 8
+struct lab_conn {
+    uint16_t cport;                 /* the client's port */
+    struct side_seq seq[2];         /* 0: client, 1: server */
+    int phase[2];                   /* per side: 0 not begun, 1 alive, 2 CLOSED */
+    enum synack_tcp_state state[2];
+};
+
 struct lab {
     const struct lab_options *opt;
+    const struct scenario *sc;
     FILE *out;
     struct lab_result *res;
     struct world w;
     int client_host, server_host;
     struct synack_pcap *pcap;
     int pcap_err;
-    struct side_seq seq[2]; /* 0: client, 1: server */
-
-    /* applications */
-    int lsd, csd, ssd;
-    int client_phase, server_phase;
-    uint64_t req_sent, req_recv, ans_sent, ans_recv;
-    uint8_t req_buf[64];
-    bool client_conn_closed, server_conn_closed;
-    bool client_seen, server_seen;
+    struct lab_conn conns[LAB_MAX_CONNS];
+    int nconns;
+    bool multi;                     /* label lines with their connection */
+    struct scen_run run;            /* the applications (scenarios.c) */
+    bool have_sample[2];
+    struct render_sample last_sample[2];
 };
 
 #define MID_WIDTH 62
@@ -83,15 +83,58 @@ static void print_time(struct lab *L, uint64_t t) { fprintf(L->out, "%10.3f  ", 
 /* --svg/--html: the picture recorder, set by lab_main for the run (render.h). */
 static struct render_ladder *lab_render;
 
-static void state_line(struct lab *L, int side, const char *from, const char *to, uint64_t now)
+static void state_line(struct lab *L, int side, const char *from, const char *to, uint64_t now, int conn)
 {
     if (lab_render) render_record_state(lab_render, side, now, from, to);
     if (!L->out) return;
     char text[64];
-    snprintf(text, sizeof text, "%s -> %s", from, to);
+    if (L->multi && conn >= 0) snprintf(text, sizeof text, "%s -> %s  [conn %d]", from, to, conn + 1);
+    else snprintf(text, sizeof text, "%s -> %s", from, to);
     print_time(L, now);
     if (side == 0) fprintf(L->out, "%s\n", text);
     else fprintf(L->out, "%-24s %*s%s\n", "", MID_WIDTH - 20, "", text);
+}
+
+static void listen_line(void *ctx, uint64_t now)
+{
+    state_line(ctx, 1, "CLOSED", "LISTEN", now, -1);
+}
+
+static int conn_new(struct lab *L, uint16_t cport)
+{
+    if (L->nconns == LAB_MAX_CONNS) return L->nconns - 1; /* share the last one */
+    struct lab_conn *c = &L->conns[L->nconns];
+    memset(c, 0, sizeof *c);
+    c->cport = cport;
+    c->seq[0].wscale = c->seq[1].wscale = -1;
+    return L->nconns++;
+}
+
+/* The connection a state change belongs to: the newest one on these ports
+ * that is in state from at that side (or has not begun, for from CLOSED). */
+static int conn_for_state(struct lab *L, int side, uint16_t cport, enum synack_tcp_state from)
+{
+    for (int i = L->nconns - 1; i >= 0; i--) {
+        struct lab_conn *c = &L->conns[i];
+        if (c->cport != cport) continue;
+        if (from == SYNACK_CLOSED ? c->phase[side] == 0 : c->phase[side] == 1 && c->state[side] == from) return i;
+    }
+    return conn_new(L, cport);
+}
+
+/* The connection a segment belongs to: the newest one on these ports,
+ * unless it is a SYN with another ISN than that connection's (a new one). */
+static int conn_for_segment(struct lab *L, int side, const struct tcp_repr *t)
+{
+    uint16_t cport = side == 0 ? t->src_port : t->dst_port;
+    bool syn_only = (t->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
+    for (int i = L->nconns - 1; i >= 0; i--) {
+        struct lab_conn *c = &L->conns[i];
+        if (c->cport != cport) continue;
+        if (syn_only && c->seq[side].have_isn && c->seq[side].isn != t->seq) continue;
+        return i;
+    }
+    return conn_new(L, cport);
 }
 
 static void on_state(void *ctx, const struct synack_conn_id *id, enum synack_tcp_state from,
@@ -106,12 +149,14 @@ static void on_state(void *ctx, const struct synack_conn_id *id, enum synack_tcp
     if (side == 1 && from == SYNACK_CLOSED && to == SYNACK_SYN_RCVD) from_name = "LISTEN";
     if (side == 0) {
         if (r->nclient_states < LAB_MAX_STATES) r->client_states[r->nclient_states++] = to;
-        if (to == SYNACK_CLOSED) L->client_conn_closed = true;
     } else {
         if (r->nserver_states < LAB_MAX_STATES) r->server_states[r->nserver_states++] = to;
-        if (to == SYNACK_CLOSED) L->server_conn_closed = true;
     }
-    state_line(L, side, from_name, synack_state_name(to), now);
+    scen_on_state(&L->run, side, from, to);
+    int ci = conn_for_state(L, side, side == 0 ? id->lport : id->rport, from);
+    L->conns[ci].phase[side] = to == SYNACK_CLOSED ? 2 : 1;
+    L->conns[ci].state[side] = to;
+    state_line(L, side, from_name, synack_state_name(to), now, ci);
 }
 
 /* Options worth a reader's eye: all of a SYN's, and SACK blocks (relative
@@ -144,12 +189,14 @@ static void on_packet(void *ctx, int from_host, int to_host, const uint8_t *pkt,
     if (ipv4_parse(&ip, pkt, len) != 0 || ip.protocol != IPV4_PROTO_TCP) return;
     if (tcp_parse_nocsum(&tcp, pkt + ip.header_len, ip.payload_len) != 0) return;
     int side = from_host == L->w.hosts[L->client_host].sim_id ? 0 : 1;
+    uint64_t held = L->run.held_us;
     if (lab_render) {
         bool lost = fate == SYNACK_SIM_LOST || fate == SYNACK_SIM_QUEUE_DROP;
-        uint64_t arrive = L->opt->reorder > 0 ? RENDER_UNKNOWN : now + (uint64_t)L->opt->delay_ms * 1000u;
+        uint64_t arrive = L->opt->reorder > 0 ? RENDER_UNKNOWN : now + (uint64_t)L->opt->delay_ms * 1000u + held;
         render_record_ipv4(lab_render, side, now, arrive, pkt, len, lost, fate == SYNACK_SIM_CORRUPTED);
     }
-    struct side_seq *me = &L->seq[side], *peer = &L->seq[1 - side];
+    int ci = conn_for_segment(L, side, &tcp);
+    struct side_seq *me = &L->conns[ci].seq[side], *peer = &L->conns[ci].seq[1 - side];
     if ((tcp.flags & TCP_SYN) && !me->have_isn) {
         me->have_isn = true;
         me->isn = tcp.seq;
@@ -166,6 +213,28 @@ static void on_packet(void *ctx, int from_host, int to_host, const uint8_t *pkt,
     L->res->segments++;
     if (fate == SYNACK_SIM_LOST || fate == SYNACK_SIM_QUEUE_DROP) L->res->lost++;
     if (retrans) L->res->retransmissions++;
+    uint32_t win = tcp.window;
+    bool syn = tcp.flags & TCP_SYN;
+    /* The window as the receiver reads it: scaled once both SYNs offered
+     * scaling (Wireshark's "calculated window size"); SYNs never are. */
+    if (!syn && me->wscale >= 0 && peer->wscale >= 0) win <<= me->wscale;
+    if (L->res->nsegs < LAB_MAX_SEGS) {
+        struct lab_seg *g = &L->res->segs[L->res->nsegs++];
+        g->t_us = now;
+        g->side = side;
+        g->conn = ci;
+        g->cport = L->conns[ci].cport;
+        g->flags = tcp.flags;
+        g->seq = me->have_isn ? tcp.seq - me->isn : tcp.seq;
+        g->ack = (tcp.flags & TCP_ACK) ? (peer->have_isn ? tcp.ack - peer->isn : tcp.ack) : 0;
+        g->len = (uint32_t)tcp.payload_len;
+        g->win = win;
+        g->nsack = tcp.opt.sack_count;
+        g->lost = fate == SYNACK_SIM_LOST || fate == SYNACK_SIM_QUEUE_DROP;
+        g->retrans = retrans;
+        g->injected = L->run.injecting;
+        g->held_us = (uint32_t)held;
+    }
     if (!L->out) return;
 
     uint32_t seq = tcp.seq, ack = tcp.ack;
@@ -174,12 +243,7 @@ static void on_packet(void *ctx, int from_host, int to_host, const uint8_t *pkt,
         ack = (tcp.flags & TCP_ACK) ? (peer->have_isn ? ack - peer->isn : ack) : 0;
     }
     char opts[128], body[200];
-    bool syn = tcp.flags & TCP_SYN;
     describe_options(&tcp.opt, syn, L->opt->absolute || !peer->have_isn ? 0 : peer->isn, opts, sizeof opts);
-    /* The window as the receiver reads it: scaled once both SYNs offered
-     * scaling (Wireshark's "calculated window size"); SYNs never are. */
-    uint32_t win = tcp.window;
-    if (!syn && me->wscale >= 0 && peer->wscale >= 0) win <<= me->wscale;
     snprintf(body, sizeof body, "%s seq=%" PRIu32 " ack=%" PRIu32 " len=%zu win=%" PRIu32 "%s",
              tcp_flags_str(tcp.flags), seq, ack, tcp.payload_len, win, opts);
     const char *note = fate == SYNACK_SIM_LOST         ? "  (lost)"
@@ -199,183 +263,35 @@ static void on_packet(void *ctx, int from_host, int to_host, const uint8_t *pkt,
         fprintf(L->out, "       --- %s %s%s", body, dashes, gone ? "-X" : "->");
     else
         fprintf(L->out, "       %s%s %s ---", gone ? "X-" : "<-", dashes, body);
-    fprintf(L->out, "%s%s\n", retrans ? "  (retransmission)" : "", note);
+    fprintf(L->out, "%s%s", retrans ? "  (retransmission)" : "", note);
+    /* What only a scenario does: forged segments, targeted hold-backs,
+     * several connections. */
+    if (L->run.injecting) fputs("  (forged by an attacker)", L->out);
+    if (held) fprintf(L->out, "  (held back %.3f ms)", (double)held / 1000.0);
+    if (L->multi) fprintf(L->out, "  [conn %d]", ci + 1);
+    fputc('\n', L->out);
 }
 
-/* ---- the applications ------------------------------------------------------ */
+/* ---- the applications' turn and the pictures' samples ------------------------ */
 
-static void fail(struct lab *L, const char *what, int err)
+/* cwnd, ssthresh, SRTT and RTO of each side's connection, for the --html
+ * graphs: recorded whenever one of them changed. */
+static void record_samples(struct lab *L)
 {
-    if (L->res->failure[0] == '\0')
-        snprintf(L->res->failure, sizeof L->res->failure, "%s: %s", what, synack_strerror(err));
-}
-
-/* Client: connect, send the request, read the whole answer, close first. */
-static bool client_turn(struct lab *L)
-{
-    synack_stack *st = world_stack(&L->w, L->client_host);
-    static const char request[] = DEFAULT_REQUEST;
-    switch (L->client_phase) {
-    case 0: {
-        L->csd = synack_socket(st);
-        struct synack_endpoint srv = {SERVER_ADDR, SERVER_PORT};
-        int rc = synack_connect(st, L->csd, &srv);
-        if (rc != -EINPROGRESS && rc != 0) {
-            fail(L, "client connect", rc);
-            L->res->client_error = rc;
-            return true;
+    for (int side = 0; side < 2; side++) {
+        int sd = scen_socket(&L->run, side);
+        if (sd < 0) continue;
+        struct synack_tcp_info ti;
+        if (synack_getinfo(world_stack(&L->w, side == 0 ? L->client_host : L->server_host), sd, &ti) != 0) continue;
+        struct render_sample smp = {world_now(&L->w), side, ti.cwnd, ti.ssthresh, ti.rtt_us, ti.rto_us};
+        struct render_sample *last = &L->last_sample[side];
+        if (L->have_sample[side] && last->cwnd == smp.cwnd && last->ssthresh == smp.ssthresh &&
+            last->srtt_us == smp.srtt_us && last->rto_us == smp.rto_us)
+            continue;
+        if (render_record_sample(lab_render, &smp) == 0) {
+            *last = smp;
+            L->have_sample[side] = true;
         }
-        L->client_phase = 1;
-        return false;
-    }
-    case 1: {
-        struct synack_pollfd p = {L->csd, SYNACK_POLLOUT, 0};
-        synack_poll(st, &p, 1);
-        if (p.revents & (SYNACK_POLLERR | SYNACK_POLLHUP)) {
-            int e = 0;
-            size_t el = sizeof e;
-            synack_getsockopt(st, L->csd, SYNACK_SOL_SOCKET, SYNACK_SO_ERROR, &e, &el);
-            fail(L, "client connect", -e);
-            L->res->client_error = -e;
-            synack_close(st, L->csd);
-            L->client_phase = 9;
-            return true;
-        }
-        if (!(p.revents & SYNACK_POLLOUT)) return false;
-        L->client_phase = 2;
-    }
-    /* fall through */
-    case 2:
-        while (L->req_sent < sizeof request - 1) {
-            ssize_t n = synack_send(st, L->csd, request + L->req_sent, sizeof request - 1 - L->req_sent);
-            if (n == -EAGAIN) return false;
-            if (n < 0) {
-                fail(L, "client send", (int)n);
-                L->res->client_error = (int)n;
-                return true;
-            }
-            L->req_sent += (uint64_t)n;
-        }
-        L->client_phase = 3;
-    /* fall through */
-    case 3: {
-        uint8_t buf[4096];
-        for (;;) {
-            ssize_t n = synack_recv(st, L->csd, buf, sizeof buf);
-            if (n == -EAGAIN) return false;
-            if (n < 0) {
-                fail(L, "client recv", (int)n);
-                L->res->client_error = (int)n;
-                synack_close(st, L->csd);
-                L->client_phase = 9;
-                return true;
-            }
-            if (n == 0) break; /* early EOF: the server closed first */
-            for (ssize_t i = 0; i < n; i++) {
-                if (L->ans_recv + (uint64_t)i >= L->opt->bytes || buf[i] != answer_byte(L->ans_recv + (uint64_t)i))
-                    L->res->data_ok = false;
-            }
-            L->ans_recv += (uint64_t)n;
-            if (L->ans_recv >= L->opt->bytes) break;
-        }
-        /* The whole answer is in: the client closes first. */
-        synack_close(st, L->csd);
-        L->client_phase = 9;
-        return true;
-    }
-    default:
-        return true;
-    }
-}
-
-/* Server: listen, accept, read the request, answer, wait for EOF, close. */
-static bool server_turn(struct lab *L)
-{
-    synack_stack *st = world_stack(&L->w, L->server_host);
-    static const char request[] = DEFAULT_REQUEST;
-    switch (L->server_phase) {
-    case 0: {
-        L->lsd = synack_socket(st);
-        struct synack_endpoint any = {0, SERVER_PORT};
-        int rc = synack_bind(st, L->lsd, &any);
-        if (rc == 0) rc = synack_listen(st, L->lsd, 8);
-        if (rc != 0) {
-            fail(L, "server listen", rc);
-            L->res->server_error = rc;
-            return true;
-        }
-        state_line(L, 1, "CLOSED", "LISTEN", world_now(&L->w));
-        L->server_phase = 1;
-    }
-    /* fall through */
-    case 1: {
-        struct synack_endpoint peer;
-        int sd = synack_accept(st, L->lsd, &peer);
-        if (sd == -EAGAIN) return false;
-        if (sd < 0) {
-            fail(L, "server accept", sd);
-            L->res->server_error = sd;
-            return true;
-        }
-        L->ssd = sd;
-        L->server_phase = 2;
-    }
-    /* fall through */
-    case 2:
-        while (L->req_recv < sizeof request - 1) {
-            ssize_t n = synack_recv(st, L->ssd, L->req_buf + L->req_recv, sizeof request - 1 - L->req_recv);
-            if (n == -EAGAIN) return false;
-            if (n <= 0) {
-                fail(L, "server recv (request)", n == 0 ? -ENOTCONN : (int)n);
-                L->res->server_error = n == 0 ? -ENOTCONN : (int)n;
-                synack_close(st, L->ssd);
-                L->server_phase = 9;
-                return true;
-            }
-            L->req_recv += (uint64_t)n;
-        }
-        if (memcmp(L->req_buf, request, sizeof request - 1) != 0) L->res->data_ok = false;
-        L->server_phase = 3;
-    /* fall through */
-    case 3: {
-        uint8_t buf[4096];
-        while (L->ans_sent < L->opt->bytes) {
-            uint64_t left = L->opt->bytes - L->ans_sent;
-            size_t chunk = left < sizeof buf ? (size_t)left : sizeof buf;
-            for (size_t i = 0; i < chunk; i++) buf[i] = answer_byte(L->ans_sent + i);
-            ssize_t n = synack_send(st, L->ssd, buf, chunk);
-            if (n == -EAGAIN) return false;
-            if (n < 0) {
-                fail(L, "server send", (int)n);
-                L->res->server_error = (int)n;
-                synack_close(st, L->ssd);
-                L->server_phase = 9;
-                return true;
-            }
-            L->ans_sent += (uint64_t)n;
-        }
-        L->server_phase = 4;
-    }
-    /* fall through */
-    case 4: {
-        uint8_t buf[256];
-        for (;;) {
-            ssize_t n = synack_recv(st, L->ssd, buf, sizeof buf);
-            if (n == -EAGAIN) return false;
-            if (n > 0) continue; /* nothing more is expected; discard */
-            if (n < 0) {
-                fail(L, "server recv (EOF)", (int)n);
-                L->res->server_error = (int)n;
-            }
-            break;
-        }
-        synack_close(st, L->ssd);
-        synack_close(st, L->lsd);
-        L->server_phase = 9;
-        return true;
-    }
-    default:
-        return true;
     }
 }
 
@@ -383,28 +299,56 @@ static bool lab_turn(void *ctx, struct world *w)
 {
     (void)w;
     struct lab *L = ctx;
-    bool s = server_turn(L);
-    bool c = client_turn(L);
-    /* Done when both applications finished and both connections are gone
-     * (the client's only after TIME_WAIT). */
-    bool client_gone = L->client_conn_closed || L->res->nclient_states == 0;
-    bool server_gone = L->server_conn_closed || L->res->nserver_states == 0;
-    return c && s && client_gone && server_gone;
+    /* Done when both applications finished and every connection is gone
+     * (the active closer's only after TIME_WAIT). */
+    bool done = scen_turn(&L->run);
+    if (lab_render) record_samples(L);
+    return done;
 }
 
 /* ---- run ------------------------------------------------------------------ */
 
+static void print_header(struct lab *L, const struct lab_options *o)
+{
+    FILE *out = L->out;
+    if (!o->scenario) {
+        fprintf(out, "synack lab: client 10.0.0.1 connects to server 10.0.0.2:%d, sends a %zu-byte request,\n"
+                     "the server answers %" PRIu64 " bytes, the client closes first, then the server.\n"
+                     "one-way delay %u ms, loss %g, reorder %g, duplicate %g, corrupt %g (each way), seed %" PRIu64 ",\n"
+                     "2*MSL %u ms; %s sequence numbers\n\n",
+                SERVER_PORT, sizeof DEFAULT_REQUEST - 1, o->bytes, o->delay_ms, o->loss, o->reorder,
+                o->duplicate, o->corrupt, o->seed,
+                2 * o->msl_ms, o->absolute ? "absolute" : "relative");
+    } else {
+        fprintf(out, "synack lab --scenario %s: %s\n\n", L->sc->name, L->sc->title);
+        scenario_explain(L->sc, out, 100);
+        fprintf(out, "\nclient 10.0.0.1, server 10.0.0.2:%d; request %zu bytes, answer %" PRIu64 " bytes.\n"
+                     "one-way delay %u ms, loss %g, reorder %g, duplicate %g, corrupt %g (each way), seed %" PRIu64 ",\n"
+                     "2*MSL %u ms; %s sequence numbers",
+                SERVER_PORT, sizeof DEFAULT_REQUEST - 1, o->bytes, o->delay_ms, o->loss, o->reorder, o->duplicate,
+                o->corrupt, o->seed, 2 * o->msl_ms, o->absolute ? "absolute" : "relative");
+        for (int i = 0; i < o->nset; i++) fprintf(out, "%s%s", i ? " " : "\ntunables: ", o->set[i]);
+        fputs("\n\n", out);
+    }
+    fprintf(out, "%10s  %-24s %*s%s\n", "time (ms)", "client 10.0.0.1", MID_WIDTH - 20, "", "server 10.0.0.2:80");
+}
+
 int lab_run(const struct lab_options *o, FILE *out, struct lab_result *res)
 {
-    struct lab *L = calloc(1, sizeof *L);
-    if (!L) return -ENOMEM;
+    const struct scenario *sc = o->scenario ? scenario_find(o->scenario) : scenario_default();
     memset(res, 0, sizeof *res);
     res->data_ok = true;
+    if (!sc) {
+        snprintf(res->failure, sizeof res->failure, "no scenario named '%s'", o->scenario);
+        return -ENOENT;
+    }
+    struct lab *L = calloc(1, sizeof *L);
+    if (!L) return -ENOMEM;
     L->opt = o;
+    L->sc = sc;
     L->out = out;
     L->res = res;
-    L->lsd = L->csd = L->ssd = -1;
-    L->seq[0].wscale = L->seq[1].wscale = -1;
+    L->multi = sc->client.nconns > 1;
     int rc = world_init(&L->w, o->seed);
     if (rc) {
         free(L);
@@ -420,7 +364,7 @@ int lab_run(const struct lab_options *o, FILE *out, struct lab_result *res)
     cfg.on_state = on_state;
     cfg.state_ctx = L;
     L->client_host = world_add_host(&L->w, CLIENT_ADDR, &cfg);
-    L->server_host = world_add_host(&L->w, SERVER_ADDR, &cfg);
+    L->server_host = world_add_host(&L->w, SCEN_SERVER_ADDR, &cfg);
     if (L->client_host < 0 || L->server_host < 0) {
         rc = L->client_host < 0 ? L->client_host : L->server_host;
         goto done;
@@ -434,40 +378,46 @@ int lab_run(const struct lab_options *o, FILE *out, struct lab_result *res)
     p.corrupt = o->corrupt;
     rc = world_link(&L->w, L->client_host, L->server_host, &p, &p);
     if (rc < 0) goto done;
+    rc = scen_setup(&L->run, sc, o, res, &L->w, L->client_host, L->server_host);
+    if (rc < 0) goto done;
+    L->run.listen_line = listen_line;
+    L->run.line_ctx = L;
     if (o->pcap) {
         L->pcap = synack_pcap_open(o->pcap, &rc);
         if (!L->pcap) goto done;
     }
     synack_sim_set_tap(L->w.sim, on_packet, L);
 
-    if (out) {
-        fprintf(out, "synack lab: client 10.0.0.1 connects to server 10.0.0.2:%d, sends a %zu-byte request,\n"
-                     "the server answers %" PRIu64 " bytes, the client closes first, then the server.\n"
-                     "one-way delay %u ms, loss %g, reorder %g, duplicate %g, corrupt %g (each way), seed %" PRIu64 ",\n"
-                     "2*MSL %u ms; %s sequence numbers\n\n",
-                SERVER_PORT, sizeof DEFAULT_REQUEST - 1, o->bytes, o->delay_ms, o->loss, o->reorder,
-                o->duplicate, o->corrupt, o->seed,
-                2 * o->msl_ms, o->absolute ? "absolute" : "relative");
-        fprintf(out, "%10s  %-24s %*s%s\n", "time (ms)", "client 10.0.0.1", MID_WIDTH - 20, "",
-                "server 10.0.0.2:80");
-    }
+    if (out) print_header(L, o);
     int run = world_run(&L->w, o->limit_s * 1000000ull, lab_turn, L);
+    struct scen_run *R = &L->run;
     res->end_time_us = world_now(&L->w);
-    res->request_bytes = L->req_recv;
-    res->response_bytes = o->bytes;
-    res->response_received = L->ans_recv;
-    res->data_complete = L->ans_recv == o->bytes && L->req_recv == sizeof DEFAULT_REQUEST - 1;
+    res->nconns = R->nconns;
+    res->response_bytes = o->bytes * (uint64_t)R->nconns;
+    res->data_complete = res->response_received == res->response_bytes &&
+                         res->request_bytes == (sizeof DEFAULT_REQUEST - 1) * (uint64_t)R->nconns;
+    synack_stack_get_counters(world_stack(&L->w, L->client_host), &res->counters[0]);
+    synack_stack_get_counters(world_stack(&L->w, L->server_host), &res->counters[1]);
+    int sphase = R->naccepted > 0 ? R->s[0].phase : R->server_phase;
     if (run == -ETIMEDOUT && !res->failure[0])
         snprintf(res->failure, sizeof res->failure,
                  "did not complete within %" PRIu64 " s of virtual time (client phase %d, server phase %d, "
                  "%" PRIu64 "/%" PRIu64 " answer bytes received)",
-                 o->limit_s, L->client_phase, L->server_phase, L->ans_recv, o->bytes);
+                 o->limit_s, R->c[0].phase, sphase, res->response_received, res->response_bytes);
     else if (run == -EDEADLK && !res->failure[0])
         snprintf(res->failure, sizeof res->failure,
                  "stalled: nothing left to happen (client phase %d, server phase %d, %" PRIu64 "/%" PRIu64
                  " answer bytes received)",
-                 L->client_phase, L->server_phase, L->ans_recv, o->bytes);
-    res->completed = run == 0 && res->data_ok && res->data_complete && res->client_error == 0 && res->server_error == 0 &&
+                 R->c[0].phase, sphase, res->response_received, res->response_bytes);
+    /* An error the scenario expects that did not happen is a failure too. */
+    if (!res->failure[0] && res->client_error != sc->expect.client_error)
+        snprintf(res->failure, sizeof res->failure, "the client expected '%s' and saw '%s'",
+                 synack_strerror(sc->expect.client_error), synack_strerror(res->client_error));
+    if (!res->failure[0] && res->server_error != sc->expect.server_error)
+        snprintf(res->failure, sizeof res->failure, "the server expected '%s' and saw '%s'",
+                 synack_strerror(sc->expect.server_error), synack_strerror(res->server_error));
+    res->completed = run == 0 && res->data_ok && (res->data_complete || sc->expect.no_data) &&
+                     res->client_error == sc->expect.client_error && res->server_error == sc->expect.server_error &&
                      !res->failure[0];
     rc = res->completed ? 0 : 1;
     if (L->pcap) {
@@ -487,13 +437,93 @@ done:
     return rc;
 }
 
+/* ---- the counters and TCP_INFO ---------------------------------------------- */
+
+struct ctr_name {
+    const char *group, *name;
+    size_t off;
+};
+#define CTR(g, n, f) {g, n, offsetof(struct synack_counters, f)}
+static const struct ctr_name ctr_names[] = {
+    CTR("Ip", "InReceives", in_packets),       CTR("Ip", "InHdrErrors", in_ip_errors),
+    CTR("Ip", "InAddrErrors", in_not_ours),    CTR("Ip", "FragsDropped", in_fragments),
+    CTR("Ip", "InUnknownProtos", in_other_proto),
+    CTR("Icmp", "InMsgs", icmp_in),            CTR("Icmp", "InErrors", icmp_in_errors),
+    CTR("Icmp", "OutEchoReps", icmp_out_echo_replies),
+    CTR("Tcp", "ActiveOpens", active_opens),   CTR("Tcp", "PassiveOpens", passive_opens),
+    CTR("Tcp", "AttemptFails", attempt_fails), CTR("Tcp", "EstabResets", estab_resets),
+    CTR("Tcp", "CurrEstab", curr_estab),       CTR("Tcp", "InSegs", in_segs),
+    CTR("Tcp", "OutSegs", out_segs),           CTR("Tcp", "RetransSegs", retrans_segs),
+    CTR("Tcp", "InErrs", in_tcp_errors),       CTR("Tcp", "InCsumErrors", in_csum_errors),
+    CTR("Tcp", "OutRsts", out_rsts),
+    CTR("TcpExt", "ListenOverflows", listen_overflows), CTR("TcpExt", "ListenDrops", listen_drops),
+    CTR("TcpExt", "TCPChallengeACK", challenge_acks),   CTR("TcpExt", "TCPOFODrop", ooo_dropped),
+    CTR("TcpExt", "TCPAbortOnData", abort_on_data),     CTR("TcpExt", "TCPAbortOnClose", abort_on_close),
+    CTR("TcpExt", "TCPTimeWaitOverflow", tw_overflows), CTR("TcpExt", "CurrTimeWait", curr_time_wait),
+    CTR("TcpExt", "SyncookiesSent", syncookies_sent),   CTR("TcpExt", "SyncookiesRecv", syncookies_recv),
+};
+
+/* A compact `netstat -s`: the nonzero counters of one host, by group. */
+static void print_counters(FILE *out, const char *who, const struct synack_counters *k)
+{
+    fprintf(out, "  %s\n", who);
+    const char *group = NULL;
+    int col = 0;
+    for (size_t i = 0; i < sizeof ctr_names / sizeof ctr_names[0]; i++) {
+        uint64_t v;
+        memcpy(&v, (const char *)k + ctr_names[i].off, sizeof v);
+        if (v == 0) continue;
+        char item[64];
+        int n = snprintf(item, sizeof item, "%s %" PRIu64, ctr_names[i].name, v);
+        if (!group || strcmp(group, ctr_names[i].group) != 0) {
+            group = ctr_names[i].group;
+            col = fprintf(out, "%s    %-8s", col ? "\n" : "", group);
+            col += fprintf(out, "%s", item);
+        } else if (col + 2 + n > 100) {
+            fprintf(out, ",\n    %-8s%s", "", item);
+            col = 12 + n;
+        } else {
+            col += fprintf(out, ", %s", item);
+        }
+    }
+    fputs(col ? "\n" : "    (all zero)\n", out);
+}
+
+static void print_info(FILE *out, const struct lab_result *r)
+{
+    if (!r->have_client_info) {
+        fputs("client TCP_INFO: none (the connection was never established)\n", out);
+        return;
+    }
+    const struct synack_tcp_info *t = &r->client_info;
+    char ss[24];
+    if (t->ssthresh >= 0x7fffffffu) snprintf(ss, sizeof ss, "infinite");
+    else snprintf(ss, sizeof ss, "%" PRIu32, t->ssthresh);
+    fprintf(out,
+            "client TCP_INFO, just before close():\n"
+            "    state %s, srtt %.3f ms, rttvar %.3f ms, rto %.3f ms, backoff %" PRIu32 "\n"
+            "    snd_mss %" PRIu32 ", adv_mss %" PRIu32 ", cwnd %" PRIu32 " bytes, ssthresh %s, snd_wnd %" PRIu32
+            ", rcv_wnd %" PRIu32 "\n"
+            "    unacked %" PRIu32 ", unsent %" PRIu32 ", readable %" PRIu32 ", total_retrans %" PRIu32
+            ", bytes_acked %" PRIu64 ", bytes_received %" PRIu64 "\n"
+            "    options:%s%s%s%s\n",
+            synack_state_name(t->state), t->rtt_us / 1000.0, t->rttvar_us / 1000.0, t->rto_us / 1000.0, t->backoff,
+            t->snd_mss, t->adv_mss, t->cwnd, ss, t->snd_wnd, t->rcv_wnd, t->unacked, t->unsent, t->readable,
+            t->total_retrans, t->bytes_acked, t->bytes_received, t->wscale_ok ? " wscale" : "",
+            t->timestamps_ok ? " timestamps" : "", t->sack_ok ? " sack" : "", t->in_recovery ? " in-recovery" : "");
+    if (t->wscale_ok) fprintf(out, "    window scale: sends <<%u, receives <<%u\n", t->snd_wscale, t->rcv_wscale);
+}
+
 /* ---- command line ------------------------------------------------------------ */
 
 static void lab_usage(FILE *f)
 {
     fprintf(f,
-            "usage: synack lab [options]\n"
+            "usage: synack lab [--scenario NAME] [options]\n"
             "Plays a TCP connection in the simulated network and prints its ladder.\n\n"
+            "  --list           list the scenarios\n"
+            "  --scenario NAME  play one: what happens and why, the ladder, the counters\n"
+            "                   (the options below override the scenario's own)\n"
             "  --seed N         seed of the simulated network (default 1)\n"
             "  --loss P         probability 0..1 that a packet is lost, each way (default 0)\n"
             "  --reorder P      probability that a packet is held back (up to 2*delay + 1 ms)\n"
@@ -528,6 +558,23 @@ int lab_main(int argc, char **argv)
     struct lab_options o;
     lab_options_default(&o);
     const char *pic_svg = NULL, *pic_html = NULL; /* --svg FILE, --html FILE */
+    /* The scenario first: its defaults go under the other options. */
+    const struct scenario *sc = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--scenario") != 0) continue;
+        if (i + 1 >= argc) {
+            fprintf(stderr, "synack lab: option --scenario needs a scenario name (synack lab --list shows them)\n");
+            return 2;
+        }
+        sc = scenario_find(argv[i + 1]);
+        if (!sc) {
+            fprintf(stderr, "synack lab: unknown scenario '%s'; these exist:\n", argv[i + 1]);
+            scenario_list(stderr);
+            return 2;
+        }
+        o.scenario = sc->name;
+    }
+    if (sc) scenario_apply_defaults(sc, &o);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -535,6 +582,12 @@ int lab_main(int argc, char **argv)
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             lab_usage(stdout);
             return 0;
+        } else if (!strcmp(a, "--list")) {
+            printf("synack lab --scenario NAME plays one of these:\n");
+            scenario_list(stdout);
+            return 0;
+        } else if (!strcmp(a, "--scenario")) {
+            i++; /* read above */
         } else if (!strcmp(a, "--absolute")) {
             o.absolute = true;
         } else if (!strcmp(a, "--quiet")) {
@@ -602,7 +655,12 @@ int lab_main(int argc, char **argv)
     }
     struct lab_result res;
     struct render_ladder *pic = NULL;
-    if (pic_svg || pic_html) pic = render_new("synack lab", "client 10.0.0.1", "server 10.0.0.2:80");
+    char title[96];
+    snprintf(title, sizeof title, "synack lab%s%s", sc ? " --scenario " : "", sc ? sc->name : "");
+    if (pic_svg || pic_html) {
+        pic = render_new(title, "client 10.0.0.1", "server 10.0.0.2:80");
+        if (pic && sc) render_set_intro(pic, sc->explanation);
+    }
     lab_render = pic;
     int rc = lab_run(&o, o.quiet ? NULL : stdout, &res);
     lab_render = NULL;
@@ -619,14 +677,26 @@ int lab_main(int argc, char **argv)
     printf("\n%" PRIu64 " segments (%" PRIu64 " lost in the network, %" PRIu64 " retransmissions), "
            "finished at %.3f s of virtual time\n",
            res.segments, res.lost, res.retransmissions, (double)res.end_time_us / 1e6);
-    printf("request: %" PRIu64 "/%zu bytes to the server; answer: %" PRIu64 "/%" PRIu64 " bytes to the client; %s\n",
-           res.request_bytes, sizeof DEFAULT_REQUEST - 1, res.response_received, res.response_bytes,
-           !res.data_ok ? "DATA MISMATCH" : res.data_complete ? "byte-exact" : "incomplete");
+    printf("request: %" PRIu64 "/%" PRIu64 " bytes to the server; answer: %" PRIu64 "/%" PRIu64
+           " bytes to the client; %s\n",
+           res.request_bytes, (uint64_t)(sizeof DEFAULT_REQUEST - 1) * (uint64_t)res.nconns, res.response_received,
+           res.response_bytes, !res.data_ok ? "DATA MISMATCH" : res.data_complete ? "byte-exact" : "incomplete");
     if (o.pcap && res.failure[0] == '\0') printf("capture written to %s\n", o.pcap);
+    if (sc) {
+        if (res.client_error && res.client_error == res.expected_client_error)
+            printf("the client's application saw: %s (as this scenario expects)\n", synack_strerror(res.client_error));
+        if (res.server_error && res.server_error == res.expected_server_error)
+            printf("the server's application saw: %s (as this scenario expects)\n", synack_strerror(res.server_error));
+        printf("\ncounters (nonzero), as netstat -s shows them:\n");
+        print_counters(stdout, "client 10.0.0.1", &res.counters[0]);
+        print_counters(stdout, "server 10.0.0.2", &res.counters[1]);
+        print_info(stdout, &res);
+        putchar('\n');
+    }
     if (!res.completed) {
         printf("FAILED: %s\n", res.failure[0] ? res.failure : "the scenario did not complete");
         return 1;
     }
-    printf("completed: both sides reached CLOSED\n");
+    printf("completed: %s\n", sc ? "every connection reached CLOSED" : "both sides reached CLOSED");
     return 0;
 }

@@ -31,12 +31,32 @@ struct lab_options {
     bool quiet;            /* --quiet: no ladder, summary only */
     const char *set[16];   /* --set name=value: stack tunables (both hosts) */
     int nset;
+    const char *scenario;  /* --scenario NAME (scenarios.h); NULL: the default, told
+                            * without the explanation and the counters */
 };
 
 void lab_options_default(struct lab_options *o);
 
 /* What a run observed, for the caller (and the tests) to check. */
-#define LAB_MAX_STATES 16
+#define LAB_MAX_STATES 32
+#define LAB_MAX_SEGS 512
+
+/* One segment as the ladder showed it (the first LAB_MAX_SEGS of a run). */
+struct lab_seg {
+    uint64_t t_us;      /* sent */
+    int side;           /* sender: 0 client, 1 server */
+    int conn;           /* 0 for the first connection of the run, 1 for the next, ... */
+    uint16_t cport;     /* the client's port */
+    uint8_t flags;      /* TCP_SYN | TCP_ACK | ... (wire.h) */
+    uint32_t seq, ack;  /* relative to the connection's ISNs */
+    uint32_t len, win;  /* payload bytes; window in bytes (scaled) */
+    uint8_t nsack;      /* SACK blocks carried */
+    bool lost;          /* dropped by the network (random loss, queue or the scenario) */
+    bool retrans;       /* repeats sequence space already sent */
+    bool injected;      /* forged by the scenario's attacker */
+    uint32_t held_us;   /* held back by the scenario (delivered this much later) */
+};
+
 struct lab_result {
     bool completed;                 /* both sides reached CLOSED, data verified */
     bool data_ok;                   /* every byte that arrived is the right byte, in order */
@@ -48,9 +68,18 @@ struct lab_result {
     int nclient_states, nserver_states;
     uint64_t segments, lost, retransmissions;
     char failure[256];              /* what did not complete, when !completed */
+    /* Added by the scenarios: */
+    struct lab_seg segs[LAB_MAX_SEGS];
+    int nsegs;
+    struct synack_counters counters[2];   /* client, server: at the end of the run */
+    struct synack_tcp_info client_info;   /* the client's, just before it closed */
+    bool have_client_info;
+    int expected_client_error, expected_server_error; /* what the scenario expects */
+    int nconns;                           /* client connections made (each asks and is answered) */
 };
 
-/* Plays the default scenario; writes the ladder to out (NULL: nothing).
+/* Plays o->scenario (NULL: the default, handshake); writes the ladder to
+ * out (NULL: nothing). -ENOENT for an unknown scenario.
  * Returns 0 when it completed byte-exact, 1 otherwise, negative errno for
  * a setup error (e.g. the pcap file cannot be created). */
 int lab_run(const struct lab_options *o, FILE *out, struct lab_result *res);

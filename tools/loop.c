@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "synack/pcap.h"
+#include "tunables.h"
 
 const char loop_options_help[] =
     "  --tun IF           the TUN interface to attach to (it must exist, unless --create)\n"
@@ -32,12 +33,18 @@ const char loop_options_help[] =
     "  --stats            print the stack's counters on stderr at exit\n"
     "  --user NAME        drop root privileges to NAME once the TUN is open\n"
     "  --impair SPEC      faults inside synack's link, both ways, for kernels without\n"
-    "                     netem: loss=PCT,dup=PCT,delay=MS,reorder=MS,seed=N\n";
+    "                     netem: loss=PCT,dup=PCT,delay=MS,reorder=MS,seed=N\n"
+    "  --set NAME=VALUE   set a stack tunable (repeatable), e.g. --set syn_retries=3;\n"
+    "                     Linux's names work too (net.ipv4.tcp_syn_retries)\n"
+    "  --list-tunables    list the tunables, their values and meaning, and exit\n";
 
 void loop_options_default(struct loop_options *o)
 {
     memset(o, 0, sizeof *o);
     o->seed = 1;
+    struct synack_config cfg;
+    synack_config_init(&cfg);
+    o->tunables = cfg.tunables;
 }
 
 static int parse_u64(const char *s, uint64_t max, uint64_t *out)
@@ -114,11 +121,15 @@ int loop_parse_option(struct loop_options *o, int argc, char **argv, int *i, con
     const char *a = argv[*i];
     const char *v = *i + 1 < argc ? argv[*i + 1] : NULL;
     bool takes = !strcmp(a, "--tun") || !strcmp(a, "--addr") || !strcmp(a, "--gateway") ||
-                 !strcmp(a, "--pcap") || !strcmp(a, "--user") || !strcmp(a, "--impair");
+                 !strcmp(a, "--pcap") || !strcmp(a, "--user") || !strcmp(a, "--impair") ||
+                 !strcmp(a, "--set");
     if (!takes) {
         if (!strcmp(a, "--stats")) o->stats = true;
         else if (!strcmp(a, "--create")) o->create = true;
-        else return 0;
+        else if (!strcmp(a, "--list-tunables")) {
+            tunables_list(&o->tunables, stdout);
+            exit(fflush(stdout) == 0 ? 0 : 1);
+        } else return 0;
         (*i)++;
         return 1;
     }
@@ -157,6 +168,13 @@ int loop_parse_option(struct loop_options *o, int argc, char **argv, int *i, con
         o->user = v;
     } else if (!strcmp(a, "--impair")) {
         if (parse_impair(o, v, prog) != 0) return -1;
+    } else if (!strcmp(a, "--set")) {
+        if (tunables_set(&o->tunables, v, NULL) != 0) {
+            struct synack_tunables scratch = o->tunables;
+            fprintf(stderr, "%s: --set %s: ", prog, v); /* tunables_set says why */
+            tunables_set(&scratch, v, stderr);
+            return -1;
+        }
     }
     return 1;
 bad_addr:
@@ -167,8 +185,28 @@ bad_addr:
 
 static uint32_t prefix_mask(unsigned prefix) { return prefix ? ~0u << (32 - prefix) : 0; }
 
+static void discard_output(void *ctx, const uint8_t *pkt, size_t len)
+{
+    (void)ctx, (void)pkt, (void)len;
+}
+
 int loop_check_options(const struct loop_options *o, const char *prog)
 {
+    /* Each --set was checked alone; the stack checks how they fit together
+     * (rto_min <= rto_initial <= rto_max, ephemeral_lo <= ephemeral_hi...). */
+    struct synack_config cfg;
+    synack_config_init(&cfg);
+    cfg.tunables = o->tunables;
+    cfg.output = discard_output;
+    synack_stack *probe;
+    int rc = synack_stack_create(&probe, &cfg);
+    if (rc == -EINVAL) {
+        fprintf(stderr, "%s: --set: the tunables do not fit together (rto_min_ms <= rto_initial_ms <= "
+                        "rto_max_ms, ephemeral_lo <= ephemeral_hi, nonzero limits; see --list-tunables)\n",
+                prog);
+        return -1;
+    }
+    if (rc == 0) synack_stack_destroy(probe); /* else loop_open will say what failed */
     if (!o->tun) {
         fprintf(stderr, "%s: --tun IF is required (the TUN interface synack lives on)\n", prog);
         return -1;
@@ -455,6 +493,7 @@ int loop_open(struct loop *L, const struct loop_options *o, const char *prog)
     synack_config_init(&cfg);
     cfg.addr = o->addr;
     cfg.mtu = (uint16_t)L->tun.mtu;
+    cfg.tunables = o->tunables; /* --set (checked by loop_check_options) */
     fill_secret(cfg.secret, sizeof cfg.secret);
     cfg.output = on_output;
     cfg.output_ctx = L;

@@ -5,7 +5,7 @@
  * timerfd, signalfd, the application's own descriptors), the batch of
  * packets the stack emits in one turn, the pcap capture, privilege dropping,
  * the options every TUN subcommand shares (--tun, --addr, --gateway, --pcap,
- * --stats, --user, --create). Must not touch: what the application does with
+ * --stats, --user, --create, --impair, --set, --list-tunables). Must not touch: what the application does with
  * its sockets (serve.c, client.c), the core.
  *
  * One turn of the loop:
@@ -52,6 +52,8 @@ struct loop_options {
     double loss_pct, dup_pct;
     uint32_t delay_ms, reorder_ms;
     uint64_t seed;
+    /* --set NAME=VALUE (tunables.h): the stack's tunables, defaults first */
+    struct synack_tunables tunables;
 };
 
 /* The text describing the options above, for each subcommand's --help. */
@@ -60,9 +62,12 @@ extern const char loop_options_help[];
 void loop_options_default(struct loop_options *o);
 /* If argv[*i] is one of the shared options, consumes it (and its value),
  * advancing *i, and returns 1; returns 0 when it is not one of them; prints
- * a message naming the option and returns -1 when its value is wrong. */
+ * a message naming the option and returns -1 when its value is wrong.
+ * --list-tunables prints the tunables (with the --set before it) on stdout
+ * and exits the process with status 0, as --help would. */
 int loop_parse_option(struct loop_options *o, int argc, char **argv, int *i, const char *prog);
-/* Checks that the required options are there; prints and returns -1 if not. */
+/* Checks that the required options are there and that the tunables fit
+ * together; prints and returns -1 if not. */
 int loop_check_options(const struct loop_options *o, const char *prog);
 
 /* Parses "PORT" (1..65535) or prints "prog: WHAT 'text': ..." and returns -1. */

@@ -859,29 +859,51 @@ static int call_connect(struct runner *r, struct sc_event *e, struct call_out *c
     return CALL_DONE;
 }
 
-static int call_read(struct runner *r, struct sc_event *e, struct call_out *c)
+/* The arguments read/recv/recvfrom and write/send/sendto share: the fd, the
+ * count, MSG_DONTWAIT in the flags (when the call is not the plain one),
+ * and the I/O buffer. Returns false when the call cannot go on. */
+struct io_args {
+    int sd;
+    int64_t n;
+    bool block;
+    uint8_t *buf;
+};
+
+static bool io_prologue(struct runner *r, struct sc_event *e, const char *plain, const char *flags_skip,
+                        struct io_args *io)
 {
     const struct sc_syscall *s = &e->sys;
-    int sd;
-    struct fdmap *m = fd_of(r, e->line, arg(s, 0), &sd);
-    if (r->done) return CALL_STOP;
-    int64_t n = count_arg(r, e->line, arg(s, 2));
-    if (n < 0) return CALL_STOP;
-    bool block = is_blocking(m);
-    if (strcmp(s->name, "read") && arg(s, 3)) {
+    struct fdmap *m = fd_of(r, e->line, arg(s, 0), &io->sd);
+    if (r->done) return false;
+    io->n = count_arg(r, e->line, arg(s, 2));
+    if (io->n < 0) return false;
+    io->block = is_blocking(m);
+    if (strcmp(s->name, plain) && arg(s, 3)) {
         int64_t flags;
-        if (eval_int(r, e->line, arg(s, 3), &flags)) return CALL_STOP;
+        if (eval_int(r, e->line, arg(s, 3), &flags)) return false;
         if (flags & ~(int64_t)0x40) {
-            skip_run(r, e->line, "recv flags other than MSG_DONTWAIT: synack has no MSG_PEEK/MSG_OOB/...");
-            return CALL_STOP;
+            skip_run(r, e->line, flags_skip);
+            return false;
         }
-        if (flags & 0x40) block = false;
+        if (flags & 0x40) io->block = false;
     }
-    uint8_t *buf = iobuf(r);
-    if (!buf) {
+    io->buf = iobuf(r);
+    if (!io->buf) {
         fail(r, e->line, "out of memory");
-        return CALL_STOP;
+        return false;
     }
+    return true;
+}
+
+static int call_read(struct runner *r, struct sc_event *e, struct call_out *c)
+{
+    struct io_args io;
+    if (!io_prologue(r, e, "read", "recv flags other than MSG_DONTWAIT: synack has no MSG_PEEK/MSG_OOB/...", &io))
+        return CALL_STOP;
+    int sd = io.sd;
+    int64_t n = io.n;
+    bool block = io.block;
+    uint8_t *buf = io.buf;
     ssize_t rc = synack_recv(r->st, sd, buf, (size_t)n);
     if (rc == -EAGAIN && block) return CALL_BLOCK;
     set_rc(c, rc);
@@ -891,26 +913,13 @@ static int call_read(struct runner *r, struct sc_event *e, struct call_out *c)
 static int call_write(struct runner *r, struct sc_event *e, struct call_out *c)
 {
     const struct sc_syscall *s = &e->sys;
-    int sd;
-    struct fdmap *m = fd_of(r, e->line, arg(s, 0), &sd);
-    if (r->done) return CALL_STOP;
-    int64_t n = count_arg(r, e->line, arg(s, 2));
-    if (n < 0) return CALL_STOP;
-    bool block = is_blocking(m);
-    if (strcmp(s->name, "write") && arg(s, 3)) {
-        int64_t flags;
-        if (eval_int(r, e->line, arg(s, 3), &flags)) return CALL_STOP;
-        if (flags & ~(int64_t)0x40) {
-            skip_run(r, e->line, "send flags other than MSG_DONTWAIT: synack has no MSG_MORE/MSG_OOB/...");
-            return CALL_STOP;
-        }
-        if (flags & 0x40) block = false;
-    }
-    uint8_t *buf = iobuf(r);
-    if (!buf) {
-        fail(r, e->line, "out of memory");
+    struct io_args io;
+    if (!io_prologue(r, e, "write", "send flags other than MSG_DONTWAIT: synack has no MSG_MORE/MSG_OOB/...", &io))
         return CALL_STOP;
-    }
+    int sd = io.sd;
+    int64_t n = io.n;
+    bool block = io.block;
+    uint8_t *buf = io.buf;
     const struct sx *data = arg(s, 1);
     memset(buf, 'x', (size_t)n);
     if (data && data->kind == SX_STRING) {

@@ -88,6 +88,22 @@ int synack_sim_send(struct synack_sim *sim, int from_host, const uint8_t *pkt, s
 
 void synack_sim_set_tap(struct synack_sim *sim, synack_sim_tap_fn tap, void *ctx);
 
+/* A packet filter for deterministic, targeted impairments ("drop the
+ * client's first SYN", "hold back the second data segment"). It is consulted
+ * for every packet synack_sim_send routes to a link, before the random
+ * draws (which are made all the same, so a filter never shifts the random
+ * stream of later packets). It returns SYNACK_SIM_PASS or SYNACK_SIM_DROP,
+ * and may add *extra_delay_us (0 on entry) to a passed packet's arrival. A
+ * dropped packet is lost on the wire like a random loss: it uses its
+ * transmit slot, the tap sees SYNACK_SIM_LOST, and it counts in lost and
+ * filtered. The random impairments still apply to a passed packet. The
+ * filter must not call back into the simulator. NULL removes it. */
+enum synack_sim_verdict { SYNACK_SIM_PASS = 0, SYNACK_SIM_DROP = 1 };
+typedef enum synack_sim_verdict (*synack_sim_filter_fn)(void *ctx, int from_host, int to_host,
+                                                        const uint8_t *pkt, size_t len, uint64_t now,
+                                                        uint64_t *extra_delay_us);
+void synack_sim_set_filter(struct synack_sim *sim, synack_sim_filter_fn filter, void *ctx);
+
 /* Polls every host once at the current time (do this after changing a
  * host's state from outside, e.g. after an application call). */
 void synack_sim_poll_hosts(struct synack_sim *sim);
@@ -104,6 +120,7 @@ uint64_t synack_sim_step(struct synack_sim *sim, uint64_t limit);
 /* Counters over the whole run. */
 struct synack_sim_stats {
     uint64_t sent, delivered, lost, queue_drops, corrupted, duplicated, reordered, no_route;
+    uint64_t filtered; /* dropped by the filter (also counted in lost) */
 };
 void synack_sim_get_stats(const struct synack_sim *sim, struct synack_sim_stats *out);
 

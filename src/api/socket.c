@@ -132,7 +132,7 @@ int synack_connect(synack_stack *s, int sd, const struct synack_endpoint *remote
     struct sock *k = sock_get(s, sd);
     if (!k) return -EBADF;
     if (!remote) return -EINVAL;
-    if (k->kind == SOCK_LISTENER) return -EINVAL;
+    if (k->kind == SOCK_LISTENER) return -EISCONN; /* as Linux: no LISTEN -> SYN_SENT */
     if (k->kind == SOCK_CONN) {
         if (k->conn->state == SYNACK_SYN_SENT || k->conn->state == SYNACK_SYN_RCVD) return -EALREADY;
         if (k->conn->state == SYNACK_CLOSED) return -EINVAL;

@@ -18,6 +18,8 @@
  * The life of a packet in synack_sim_send():
  *   1. route: the IPv4 destination selects a link out of the sender
  *      (none: tap NO_ROUTE, count, drop).
+ *   1b. filter: the optional filter callback gives its verdict (pass, drop,
+ *      hold back by some extra delay), acted on below.
  *   2. draw: exactly PRNG_DRAWS_PER_PACKET numbers, always, in a fixed order
  *      (loss, reorder?, reorder amount, duplicate?, corrupt?, which bit), so
  *      one packet's fate never shifts the random stream of the next one.
@@ -152,6 +154,8 @@ struct synack_sim {
 
     synack_sim_tap_fn tap;
     void *tap_ctx;
+    synack_sim_filter_fn filter;
+    void *filter_ctx;
 
     struct synack_sim_stats stats;
 };
@@ -377,6 +381,12 @@ void synack_sim_set_tap(struct synack_sim *sim, synack_sim_tap_fn tap, void *ctx
     sim->tap_ctx = ctx;
 }
 
+void synack_sim_set_filter(struct synack_sim *sim, synack_sim_filter_fn filter, void *ctx)
+{
+    sim->filter = filter;
+    sim->filter_ctx = ctx;
+}
+
 static void tap(struct synack_sim *sim, int from, int to, const uint8_t *pkt, size_t len,
                 enum synack_sim_fate fate, int dup)
 {
@@ -418,6 +428,11 @@ int synack_sim_send(struct synack_sim *sim, int from_host, const uint8_t *pkt, s
         return 0;
     }
 
+    /* 1b. the filter, if any: its verdict is acted on at step 5 */
+    enum synack_sim_verdict verdict = SYNACK_SIM_PASS;
+    uint64_t filter_delay = 0;
+    if (sim->filter) verdict = sim->filter(sim->filter_ctx, from_host, to, pkt, len, sim->now, &filter_delay);
+
     /* 2. draw, always all of them and always in this order */
     double u_loss = prng_double(&sim->rng);
     double u_reorder = prng_double(&sim->rng);
@@ -441,20 +456,23 @@ int synack_sim_send(struct synack_sim *sim, int from_host, const uint8_t *pkt, s
     d->busy_until = start + tx_time_us(len, p->bandwidth_bps);
 
     /* 5. loss, after the packet used its transmit slot */
-    if (u_loss < p->loss) {
+    if (verdict == SYNACK_SIM_DROP || u_loss < p->loss) {
         sim->stats.lost++;
+        if (verdict == SYNACK_SIM_DROP) sim->stats.filtered++;
         tap(sim, from_host, to, pkt, len, SYNACK_SIM_LOST, 0);
         return 0;
     }
 
     /* 6. arrival time, perhaps held back */
-    uint64_t arrival = d->busy_until + p->delay_us;
+    uint64_t arrival = d->busy_until + p->delay_us + filter_delay;
+    int held = filter_delay != 0;
     if (p->reorder_us > 0 && u_reorder < p->reorder) {
         uint64_t extra = 1 + (uint64_t)(u_reorder_amount * (double)p->reorder_us);
         if (extra > p->reorder_us) extra = p->reorder_us; /* double rounding near 2^53 */
         arrival += extra;
-        sim->stats.reordered++;
+        held = 1;
     }
+    if (held) sim->stats.reordered++;
 
     struct sim_pkt *first = pool_get(sim, pkt, len);
     if (!first) return -ENOMEM;

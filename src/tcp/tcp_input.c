@@ -148,6 +148,19 @@ static enum step step_check_sequence(struct tcp_env *env, struct tcp_conn *c, st
         v->syn = v->fin = false;
         return STEP_CONTINUE;
     }
+    /* Simultaneous open (RFC 9293 figure 7): in SYN_RCVD the peer's SYN|ACK
+     * repeats its SYN (below RCV.NXT) and acknowledges ours. Take its ACK:
+     * the SYN is trimmed off and the segment goes on to the ACK step. */
+    if (!ok && c->state == SYNACK_SYN_RCVD && !c->passive && (s->flags & (TCP_SYN | TCP_ACK | TCP_RST)) ==
+                                                                    (TCP_SYN | TCP_ACK) &&
+        s->seq == c->irs && seq_gt(s->ack, c->snd_una) && seq_leq(s->ack, c->snd_max)) {
+        v->seq = s->seq + 1;
+        v->data = s->payload;
+        v->len = 0;
+        v->syn = v->fin = false;
+        c->ack_now = true; /* and confirm, as figure 7 and Linux do */
+        return STEP_CONTINUE;
+    }
     if (!ok) {
         if (s->flags & TCP_RST) return STEP_DONE;
         /* TIME_WAIT: a retransmitted FIN is ACKed again and restarts 2*MSL. */

@@ -44,7 +44,9 @@ grep -q 'SYN|ACK seq=0 ack=1' "$dir/lab.svg"
 grep -q 'retransmission' "$dir/lossy.svg"
 grep -q 'stroke="#c62828" stroke-width="3"' "$dir/lossy.svg" || { echo "FAIL: no lost segment drawn in the lossy ladder"; exit 1; }
 grep -q 'Time-sequence graph' "$dir/lossy.html"
-grep -q 'not recorded' "$dir/lab.html"
+# The lab records cwnd/ssthresh/SRTT/RTO from synack_getinfo: the graphs have data.
+grep -q 'cwnd and ssthresh (bytes) of the client' "$dir/lab.html"
+if grep -q 'not recorded' "$dir/lab.html"; then echo "FAIL: the lab page's cwnd/RTT graphs are empty"; exit 1; fi
 grep -q 'dup ack #3' "$dir/loss.svg"
 grep -q 'connection 4' "$dir/trace.html"
 
