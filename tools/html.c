@@ -10,6 +10,7 @@
  * form captured through open_memstream; render_write_html.
  */
 #include "render.h"
+#include "scenarios.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -140,15 +141,25 @@ int render_write_html(struct render_ladder *const *rls, size_t n, const char *pa
 int render_lab_pictures(struct render_ladder *rl, const struct lab_options *o, const struct lab_result *res,
                         const char *svg, const char *html)
 {
-    char intro[1200];
+    /* The scenario's own explanation when one is played; the default
+     * scenario's story otherwise. */
+    const struct scenario *sc = o->scenario ? scenario_find(o->scenario) : NULL;
+    char story[2400];
+    if (sc)
+        snprintf(story, sizeof story, "Scenario %s: %s. %s", sc->name, sc->title, sc->explanation);
+    else
+        snprintf(story, sizeof story,
+                 "The client (10.0.0.1) connects to the server (10.0.0.2:80) and sends an 18-byte request; the "
+                 "server answers %" PRIu64 " bytes; the client closes first, then the server.",
+                 o->bytes);
+    char intro[3600];
     snprintf(intro, sizeof intro,
-             "synack lab: two synack stacks in the simulated network. The client (10.0.0.1) connects to the "
-             "server (10.0.0.2:80) and sends an 18-byte request; the server answers %" PRIu64 " bytes; the "
-             "client closes first, then the server. One-way delay %u ms; loss %g, reorder %g, duplicate %g, "
-             "corrupt %g (each way); seed %" PRIu64 "; 2\xc3\x97MSL %u ms. Times are virtual milliseconds. "
-             "A segment's arrow starts when it is sent and ends one delay later, when it arrives.\n\n"
+             "synack lab: two synack stacks in the simulated network. %s\n\nOne-way delay %u ms; loss %g, "
+             "reorder %g, duplicate %g, corrupt %g (each way); seed %" PRIu64 "; 2\xc3\x97MSL %u ms. Times are "
+             "virtual milliseconds. A segment's arrow starts when it is sent and ends one delay later, when it "
+             "arrives.\n\n"
              "Result: %" PRIu64 " segments, %" PRIu64 " lost in the network, %" PRIu64 " retransmissions; %s.",
-             o->bytes, o->delay_ms, o->loss, o->reorder, o->duplicate, o->corrupt, o->seed, 2 * o->msl_ms,
+             story, o->delay_ms, o->loss, o->reorder, o->duplicate, o->corrupt, o->seed, 2 * o->msl_ms,
              res->segments, res->lost, res->retransmissions,
              res->completed ? "completed byte-exact, both sides reached CLOSED"
                             : (res->failure[0] ? res->failure : "did not complete"));

@@ -2,10 +2,12 @@
  * lab.h — `synack lab`: connections played in the simulated network, shown
  * as a ladder of segments and state changes.
  *
- * Owns: lab options, the default scenario (a client connects, sends a short
- * request, the server answers, the client closes first, then the server),
- * the event log the ladder is drawn from, and the byte-exact check of what
- * was delivered. Must not touch: stack internals (public API only).
+ * Owns: lab options, running a scenario (the default one: a client
+ * connects, sends a short request, the server answers, the client closes
+ * first, then the server; the others are in scenarios.h), the ladder and
+ * the segment log it is drawn from, the byte-exact check of what was
+ * delivered, the counters and TCP_INFO summary. Must not touch: stack
+ * internals (public API only).
  */
 #ifndef SYNACK_TOOLS_LAB_H
 #define SYNACK_TOOLS_LAB_H

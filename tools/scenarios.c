@@ -1051,7 +1051,7 @@ const struct scenario scenarios[] = {
         .explanation =
             "Both ends do an active open at the same instant, each to the other's known port (the client "
             "binds port 5000). Their SYNs cross in the network. Each side, in SYN_SENT, receives a SYN "
-            "without ACK, moves to SYN_RCVD and answers SYN|ACK (RFC 9293 3.5, figure 8). Each SYN|ACK "
+            "without ACK, moves to SYN_RCVD and answers SYN|ACK (RFC 9293 3.5). Each SYN|ACK "
             "then completes the other side's open: four segments instead of three, and no listener.",
         .client = {.lport = 5000},
         .server = {.active_open = true},
@@ -1197,7 +1197,7 @@ const struct scenario scenarios[] = {
         .name = "half-close",
         .title = "the client shuts down its sending side and still receives",
         .explanation =
-            "A FIN closes one direction only (RFC 9293 3.6). The client sends its request, then at once "
+            "A FIN closes one direction only (RFC 9293 3.6.1). The client sends its request, then at once "
             "shutdown(SHUT_WR): its FIN rides on the request and says \"no more from me\". The server reads "
             "the request and the end-of-file, works for 100 ms and only then answers (as a sort filter "
             "must), and closes 100 ms later. The client, in FIN_WAIT_2, still receives and acknowledges "
@@ -1213,7 +1213,7 @@ const struct scenario scenarios[] = {
         .explanation =
             "Both applications close at 200 ms, so the two FINs cross in the network. Each side, in "
             "FIN_WAIT_1, receives a FIN that does not acknowledge its own: it acknowledges it and moves to "
-            "CLOSING (RFC 9293 3.6, figure 13). When the ACK of its own FIN arrives it goes to TIME_WAIT. "
+            "CLOSING (RFC 9293 3.6). When the ACK of its own FIN arrives it goes to TIME_WAIT. "
             "Both ends did an active close, so both wait 2*MSL.",
         .client = {.close_at_ms = 200},
         .server = {.close = SCEN_SCLOSE_AFTER_ANSWER, .close_at_ms = 200},
@@ -1270,7 +1270,7 @@ const struct scenario scenarios[] = {
             "client connects again from the same port (it binds port 40000), so the new SYN finds the old "
             "connection. The server accepts it because the SYN is newer than anything of the old "
             "connection: its timestamp is higher (RFC 6191; without timestamps, its sequence number is "
-            "above the old one, RFC 9293 3.6.1). The TIME_WAIT ends early and a new connection starts.",
+            "above the old one, RFC 1122 4.2.2.13). The TIME_WAIT ends early and a new connection starts.",
         .client = {.nconns = 2, .sequential = true, .conn_gap_ms = 1000, .lport = 40000,
                    .close = SCEN_CLOSE_AFTER_EOF},
         .server = {.close = SCEN_SCLOSE_AFTER_ANSWER},
@@ -1301,7 +1301,7 @@ const struct scenario scenarios[] = {
         .explanation =
             "The client closes without reading the answer that arrived. Its application can no longer read "
             "it, and the server believes it was delivered, so the stack tells the peer with a RST instead "
-            "of a FIN (RFC 2525 2.17, RFC 9293 3.10.4; Linux counts it as TCPAbortOnClose). The server's "
+            "of a FIN (RFC 2525 2.17; Linux counts it as TCPAbortOnClose). The server's "
             "recv fails with ECONNRESET.",
         .client = {.no_read = true},
         .expect = {CSTATES(ST(SYN_SENT), ST(ESTABLISHED), ST(CLOSED)),
@@ -1316,8 +1316,8 @@ const struct scenario scenarios[] = {
             "Both ends enable SO_KEEPALIVE (here: first probe after 10 s idle, then every 5 s, give up "
             "after 3 unanswered; Linux's defaults are 7200 s, 75 s and 9). After the answer the network "
             "between them fails at 1 s. An idle connection sends nothing, so without keepalive neither end "
-            "would ever notice. A probe is an ACK one byte below SND.UNA that the peer must answer (RFC "
-            "1122 4.2.3.6). No answer comes; after the last probe each end drops the connection and its "
+            "would ever notice. A probe is an ACK with SEQ = SND.NXT-1, a byte already "
+            "acknowledged, which the peer must answer (RFC 1122 4.2.3.6, RFC 9293 3.8.4). No answer comes; after the last probe each end drops the connection and its "
             "application gets ETIMEDOUT.",
         .set = {"keepalive_time_s=10", "keepalive_intvl_s=5", "keepalive_probes=3"},
         .client = {.keepalive = true, .close = SCEN_CLOSE_NEVER},

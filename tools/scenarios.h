@@ -90,9 +90,8 @@ enum scen_match {
 };
 
 struct scen_rule {
-    int side;            /* sender: 0 client, 1 server, -1 either; a rule with match 0 and
-                          * side 0 and no action is the end of the list (see active) */
-    bool active;
+    int side;            /* sender: 0 client, 1 server, -1 either */
+    bool active;         /* false: an unused slot */
     enum scen_match match;
     unsigned nth;        /* act on the nth match (1-based); 0: on every match */
     uint32_t hold_ms;    /* 0: drop it; otherwise deliver it this much later (reordering) */
@@ -158,7 +157,6 @@ struct scen_capp {                /* one client connection */
     int sd, phase;
     uint64_t start_us, wait_us;   /* wait_us: a timer of the current phase (0 none) */
     uint64_t req_sent, ans_recv;
-    bool closed_seen;             /* its connection reached CLOSED at the client */
 };
 
 struct scen_sapp {                /* one server connection */
