@@ -20,6 +20,7 @@
 #include "synack/sim.h"
 #include "render.h"
 #include "scenarios.h"
+#include "counters.h"
 #include "tunables.h"
 #include "wire/wire.h"
 #include "world.h"
@@ -439,56 +440,6 @@ done:
 
 /* ---- the counters and TCP_INFO ---------------------------------------------- */
 
-struct ctr_name {
-    const char *group, *name;
-    size_t off;
-};
-#define CTR(g, n, f) {g, n, offsetof(struct synack_counters, f)}
-static const struct ctr_name ctr_names[] = {
-    CTR("Ip", "InReceives", in_packets),       CTR("Ip", "InHdrErrors", in_ip_errors),
-    CTR("Ip", "InAddrErrors", in_not_ours),    CTR("Ip", "FragsDropped", in_fragments),
-    CTR("Ip", "InUnknownProtos", in_other_proto),
-    CTR("Icmp", "InMsgs", icmp_in),            CTR("Icmp", "InErrors", icmp_in_errors),
-    CTR("Icmp", "OutEchoReps", icmp_out_echo_replies),
-    CTR("Tcp", "ActiveOpens", active_opens),   CTR("Tcp", "PassiveOpens", passive_opens),
-    CTR("Tcp", "AttemptFails", attempt_fails), CTR("Tcp", "EstabResets", estab_resets),
-    CTR("Tcp", "CurrEstab", curr_estab),       CTR("Tcp", "InSegs", in_segs),
-    CTR("Tcp", "OutSegs", out_segs),           CTR("Tcp", "RetransSegs", retrans_segs),
-    CTR("Tcp", "InErrs", in_tcp_errors),       CTR("Tcp", "InCsumErrors", in_csum_errors),
-    CTR("Tcp", "OutRsts", out_rsts),
-    CTR("TcpExt", "ListenOverflows", listen_overflows), CTR("TcpExt", "ListenDrops", listen_drops),
-    CTR("TcpExt", "TCPChallengeACK", challenge_acks),   CTR("TcpExt", "TCPOFODrop", ooo_dropped),
-    CTR("TcpExt", "TCPAbortOnData", abort_on_data),     CTR("TcpExt", "TCPAbortOnClose", abort_on_close),
-    CTR("TcpExt", "TCPTimeWaitOverflow", tw_overflows), CTR("TcpExt", "CurrTimeWait", curr_time_wait),
-    CTR("TcpExt", "SyncookiesSent", syncookies_sent),   CTR("TcpExt", "SyncookiesRecv", syncookies_recv),
-};
-
-/* A compact `netstat -s`: the nonzero counters of one host, by group. */
-static void print_counters(FILE *out, const char *who, const struct synack_counters *k)
-{
-    fprintf(out, "  %s\n", who);
-    const char *group = NULL;
-    int col = 0;
-    for (size_t i = 0; i < sizeof ctr_names / sizeof ctr_names[0]; i++) {
-        uint64_t v;
-        memcpy(&v, (const char *)k + ctr_names[i].off, sizeof v);
-        if (v == 0) continue;
-        char item[64];
-        int n = snprintf(item, sizeof item, "%s %" PRIu64, ctr_names[i].name, v);
-        if (!group || strcmp(group, ctr_names[i].group) != 0) {
-            group = ctr_names[i].group;
-            col = fprintf(out, "%s    %-8s", col ? "\n" : "", group);
-            col += fprintf(out, "%s", item);
-        } else if (col + 2 + n > 100) {
-            fprintf(out, ",\n    %-8s%s", "", item);
-            col = 12 + n;
-        } else {
-            col += fprintf(out, ", %s", item);
-        }
-    }
-    fputs(col ? "\n" : "    (all zero)\n", out);
-}
-
 static void print_info(FILE *out, const struct lab_result *r)
 {
     if (!r->have_client_info) {
@@ -688,8 +639,8 @@ int lab_main(int argc, char **argv)
         if (res.server_error && res.server_error == res.expected_server_error)
             printf("the server's application saw: %s (as this scenario expects)\n", synack_strerror(res.server_error));
         printf("\ncounters (nonzero), as netstat -s shows them:\n");
-        print_counters(stdout, "client 10.0.0.1", &res.counters[0]);
-        print_counters(stdout, "server 10.0.0.2", &res.counters[1]);
+        counters_print(stdout, "client 10.0.0.1", &res.counters[0]);
+        counters_print(stdout, "server 10.0.0.2", &res.counters[1]);
         print_info(stdout, &res);
         putchar('\n');
     }

@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include "loop.h"
+#include "counters.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -30,7 +31,7 @@ const char loop_options_help[] =
     "  --gateway G        where packets outside A/PREFIX go (a TUN hands every packet\n"
     "                     to the kernel; without G, only A/PREFIX is reachable)\n"
     "  --pcap FILE        write every packet, both ways, to FILE (LINKTYPE_RAW)\n"
-    "  --stats            print the stack's counters on stderr at exit\n"
+    "  --stats            print the stack's counters on stderr at exit (and on SIGUSR1 at any time)\n"
     "  --user NAME        drop root privileges to NAME once the TUN is open\n"
     "  --impair SPEC      faults inside synack's link, both ways, for kernels without\n"
     "                     netem: loss=PCT,dup=PCT,delay=MS,reorder=MS,seed=N\n"
@@ -509,6 +510,7 @@ int loop_open(struct loop *L, const struct loop_options *o, const char *prog)
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR1); /* print the counters now */
     sigprocmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     L->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -605,6 +607,13 @@ int loop_run(struct loop *L, const struct loop_app *app)
             } else if (fd == L->sfd) {
                 struct signalfd_siginfo si;
                 while (read(L->sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+                    if (si.ssi_signo == SIGUSR1) {
+                        struct synack_counters c;
+                        synack_stack_get_counters(L->stack, &c);
+                        fputs("stats: counters now (nonzero), as netstat -s:\n", stderr);
+                        counters_print(stderr, "synack", &c);
+                        continue;
+                    }
                     L->signals++;
                     if (app->on_signal) app->on_signal(app->ctx, L, L->signals);
                     else loop_stop(L, 130);
@@ -622,24 +631,8 @@ void loop_close(struct loop *L)
     if (L->stack && L->opt.stats) {
         struct synack_counters c;
         synack_stack_get_counters(L->stack, &c);
-        fprintf(stderr,
-                "stats: in_packets=%llu in_segs=%llu out_segs=%llu retrans_segs=%llu out_rsts=%llu\n"
-                "stats: active_opens=%llu passive_opens=%llu attempt_fails=%llu estab_resets=%llu\n"
-                "stats: in_ip_errors=%llu in_tcp_errors=%llu in_csum_errors=%llu in_not_ours=%llu "
-                "in_fragments=%llu in_other_proto=%llu\n"
-                "stats: listen_drops=%llu listen_overflows=%llu challenge_acks=%llu ooo_dropped=%llu "
-                "icmp_in=%llu icmp_echo_replies=%llu\n",
-                (unsigned long long)c.in_packets, (unsigned long long)c.in_segs,
-                (unsigned long long)c.out_segs, (unsigned long long)c.retrans_segs,
-                (unsigned long long)c.out_rsts, (unsigned long long)c.active_opens,
-                (unsigned long long)c.passive_opens, (unsigned long long)c.attempt_fails,
-                (unsigned long long)c.estab_resets, (unsigned long long)c.in_ip_errors,
-                (unsigned long long)c.in_tcp_errors, (unsigned long long)c.in_csum_errors,
-                (unsigned long long)c.in_not_ours, (unsigned long long)c.in_fragments,
-                (unsigned long long)c.in_other_proto, (unsigned long long)c.listen_drops,
-                (unsigned long long)c.listen_overflows, (unsigned long long)c.challenge_acks,
-                (unsigned long long)c.ooo_dropped, (unsigned long long)c.icmp_in,
-                (unsigned long long)c.icmp_out_echo_replies);
+        fputs("stats: counters at exit (nonzero), as netstat -s:\n", stderr);
+        counters_print(stderr, "synack", &c);
         if (impairing(L))
             fprintf(stderr, "stats: impair dropped=%llu duplicated=%llu held=%llu\n",
                     (unsigned long long)L->imp_dropped, (unsigned long long)L->imp_duplicated,

@@ -64,10 +64,18 @@ echo "parallel: $ok200 responses 200 over $conns connections in $((t1 - t0)) ms"
 check "100 parallel clients x 3 keep-alive requests: 300 x 200" [ "$ok200" = 300 ]
 check "keep-alive: 100 connections for 300 requests" [ "$conns" = 100 ]
 
+# counters on demand: SIGUSR1 to synack serve (the child of the timeout wrapper)
+spid=$(ps -o pid= --ppid "$IA_SERVE" | tr -d ' ' | head -1)
+[ -n "$spid" ] || spid=$IA_SERVE
+kill -USR1 "$spid"
+check "SIGUSR1 prints the counters, serve keeps running" ia_wait_log "$IA_TMP/serve.log" "stats: counters now" 5
+check "  ... as netstat -s names them" grep -q "PassiveOpens" "$IA_TMP/serve.log"
+check "  ... and serve still answers" nsx timeout 10 curl -sf -o /dev/null "http://$SADDR/"
+
 # graceful exit on SIGTERM
 kill -TERM "$IA_SERVE"
 ia_reap "$IA_SERVE"
 rc=$?
 check "serve exits 0 on SIGTERM" [ "$rc" = 0 ]
-grep '^stats:' "$IA_TMP/serve.log"
+sed -n '/^stats: counters at exit/,$p' "$IA_TMP/serve.log"
 ia_done
