@@ -91,6 +91,21 @@ static void finish(struct client *C, bool graceful)
     loop_wake_at(&C->L, loop_now());
 }
 
+/* One synack_recv for the three clients: > 0 bytes read; 0 when nothing is
+ * there now (EAGAIN); -1 at the peer's EOF; -2 after an error, which has
+ * been reported and the connection aborted (the caller returns). */
+static ssize_t recv_step(struct client *C, uint8_t *buf, size_t cap)
+{
+    ssize_t n = synack_recv(C->L.stack, C->sd, buf, cap);
+    if (n == -EAGAIN) return 0;
+    if (n < 0) {
+        fail(C, "receive", (int)n);
+        finish(C, false);
+        return -2;
+    }
+    return n == 0 ? -1 : n;
+}
+
 /* Returns true once connected; reports a failed handshake. */
 static bool wait_connected(struct client *C)
 {
@@ -159,14 +174,10 @@ static void connect_step(struct client *C)
     }
     /* connection -> stdout */
     while (!C->peer_eof) {
-        ssize_t n = synack_recv(st, C->sd, rxbuf, sizeof rxbuf);
-        if (n == -EAGAIN) break;
-        if (n < 0) {
-            fail(C, "receive", (int)n);
-            finish(C, false);
-            return;
-        }
-        if (n == 0) {
+        ssize_t n = recv_step(C, rxbuf, sizeof rxbuf);
+        if (n == 0) break;
+        if (n == -2) return;
+        if (n == -1) {
             C->peer_eof = true;
             break;
         }
@@ -281,14 +292,10 @@ static void get_step(struct client *C)
         C->request_sent = true;
     }
     for (;;) {
-        ssize_t n = synack_recv(st, C->sd, rxbuf, sizeof rxbuf);
-        if (n == -EAGAIN) break;
-        if (n < 0) {
-            fail(C, "receive", (int)n);
-            finish(C, false);
-            return;
-        }
-        if (n == 0) { /* the server closed */
+        ssize_t n = recv_step(C, rxbuf, sizeof rxbuf);
+        if (n == 0) break;
+        if (n == -2) return;
+        if (n == -1) { /* the server closed */
             C->t_done = loop_now();
             if (!C->have_head) fail(C, "the server closed before sending a response", 0);
             else if (!body_done(C) && (C->resp.has_length || C->resp.chunked)) {
@@ -362,14 +369,10 @@ static void bulk_step(struct client *C)
         loop_progress_show(&C->progress, C->tx, C->bytes, false);
     }
     for (;;) {
-        ssize_t n = synack_recv(st, C->sd, rxbuf, sizeof rxbuf);
-        if (n == -EAGAIN) break;
-        if (n < 0) {
-            fail(C, "receive", (int)n);
-            finish(C, false);
-            return;
-        }
-        if (n == 0) {
+        ssize_t n = recv_step(C, rxbuf, sizeof rxbuf);
+        if (n == 0) break;
+        if (n == -2) return;
+        if (n == -1) {
             C->peer_eof = true;
             break;
         }

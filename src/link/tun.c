@@ -244,28 +244,6 @@ int synack_tun_write_batch(struct synack_tun *tun, const uint8_t *const *pkts,
 
 #else /* !__linux__ */
 
-/* Attaching gives the interface its carrier, but the kernel activates the
- * transmit queue (dev_activate, from the "linkwatch" work) only later, up to
- * a second later: until then what the kernel sends to the TUN is dropped by
- * the noop qdisc, so our first SYN's SYN+ACK would be lost and cost a 1 s
- * retransmission. The same work sets operstate to "up": wait for it
- * (bounded; a down interface never gets there). */
-static void wait_operstate_up(const char *name, unsigned max_ms)
-{
-    char path[96];
-    snprintf(path, sizeof path, "/sys/class/net/%s/operstate", name);
-    for (unsigned waited = 0; waited < max_ms; waited += 5) {
-        FILE *f = fopen(path, "r");
-        if (!f) return;
-        char state[32] = "";
-        int n = fscanf(f, "%31s", state);
-        fclose(f);
-        if (n != 1 || !strcmp(state, "up") || !strcmp(state, "unknown")) return;
-        struct timespec ts = {0, 5 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-}
-
 int synack_tun_open(struct synack_tun *tun, const char *name, enum synack_tun_mode mode,
                     char *why, size_t whylen)
 {
