@@ -134,7 +134,8 @@ RC=$IA_LAST
 ia_wait_log "$IA_TMP/rcli.log" paused 5
 sleep 0.3
 kill -TERM "$IA_SERVE"
-sleep 0.3
+# the second signal only once the first has been taken (graceful close begun)
+ia_wait_log "$IA_TMP/serve.log" "closing .* gracefully" 10
 kill -TERM "$IA_SERVE"
 ia_reap "$IA_SERVE"
 rc=$?
