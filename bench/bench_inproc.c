@@ -12,7 +12,8 @@
  * Run it inside a fresh network namespace (bench/run.sh does: unshare -n),
  * so the kernel sockets touch nothing outside.
  *
- * usage: bench_inproc [--bytes N] [--conns N] [--repeat N]
+ * usage: bench_inproc [--bytes N] [--conns N] [--repeat N] [--mtu N] [--offload 0|1]
+ * (--mtu 65535 matches the kernel's loopback, whose MTU is 65536)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -41,12 +42,12 @@ static double now_s(void) { return (double)now_us() / 1e6; }
 
 /* ---- synack: two stacks on a direct link ----------------------------------- */
 
-#define FIFO_SLOTS 4096
-#define SLOT_BYTES 1600
+#define FIFO_SLOTS 1024
+static unsigned slot_bytes = 1600; /* MTU + slack, set by --mtu */
 
 struct fifo {
-    uint8_t data[FIFO_SLOTS][SLOT_BYTES];
-    uint16_t len[FIFO_SLOTS];
+    uint8_t *data;                 /* FIFO_SLOTS * slot_bytes */
+    uint32_t len[FIFO_SLOTS];
     unsigned head, count;
 };
 
@@ -57,10 +58,10 @@ struct pair {
 
 static void push(struct fifo *f, const uint8_t *pkt, size_t len)
 {
-    if (f->count == FIFO_SLOTS || len > SLOT_BYTES) return; /* a full link drops, as a real one */
+    if (f->count == FIFO_SLOTS || len > slot_bytes) return; /* a full link drops, as a real one */
     unsigned i = (f->head + f->count) % FIFO_SLOTS;
-    memcpy(f->data[i], pkt, len);
-    f->len[i] = (uint16_t)len;
+    memcpy(f->data + (size_t)i * slot_bytes, pkt, len);
+    f->len[i] = (uint32_t)len;
     f->count++;
 }
 
@@ -73,7 +74,7 @@ static void deliver(synack_stack *st, struct fifo *f, uint64_t t)
         unsigned i = f->head;
         f->head = (f->head + 1) % FIFO_SLOTS;
         f->count--;
-        synack_stack_input(st, f->data[i], f->len[i], t);
+        synack_stack_input(st, f->data + (size_t)i * slot_bytes, f->len[i], t);
     }
 }
 
@@ -90,12 +91,19 @@ static void pump(struct pair *p)
     }
 }
 
+static uint16_t bench_mtu = 1500;
+static bool bench_offload; /* --offload: TCP checksums left to the (trusted) link, as on lo */
+
 static struct pair *pair_new(void)
 {
     struct pair *p = calloc(1, sizeof *p);
+    p->to_a.data = malloc((size_t)FIFO_SLOTS * slot_bytes);
+    p->to_b.data = malloc((size_t)FIFO_SLOTS * slot_bytes);
+    if (!p->to_a.data || !p->to_b.data) abort();
     struct synack_config cfg;
     synack_config_init(&cfg);
-    cfg.mtu = 1500;
+    cfg.mtu = bench_mtu;
+    cfg.checksum_offload = bench_offload;
     cfg.tunables.rcvbuf = 256 * 1024;
     cfg.tunables.sndbuf = 256 * 1024;
     cfg.tunables.msl_ms = 1; /* connection-rate runs recycle ports quickly */
@@ -114,6 +122,8 @@ static void pair_free(struct pair *p)
 {
     synack_stack_destroy(p->a);
     synack_stack_destroy(p->b);
+    free(p->to_a.data);
+    free(p->to_b.data);
     free(p);
 }
 
@@ -288,10 +298,15 @@ int main(int argc, char **argv)
         if (!strcmp(argv[i], "--bytes")) bytes = strtoull(argv[i + 1], NULL, 10);
         else if (!strcmp(argv[i], "--conns")) conns = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--repeat")) repeat = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--mtu")) bench_mtu = (uint16_t)atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--offload")) bench_offload = atoi(argv[i + 1]) != 0;
     }
+    if (bench_mtu < 576) bench_mtu = 576;
+    slot_bytes = (unsigned)bench_mtu + 100u;
     double sb = best(synack_bulk, bytes, repeat), kb = best(kernel_bulk, bytes, repeat);
     printf("bulk %llu bytes, one thread, best of %d:\n", (unsigned long long)bytes, repeat);
-    printf("  synack <-> synack (in-memory link)   %8.0f MB/s\n", sb / 1e6);
+    printf("  synack <-> synack (in-memory link, MTU %u%s) %8.0f MB/s\n", bench_mtu,
+           bench_offload ? ", checksum offload" : "", sb / 1e6);
     printf("  kernel <-> kernel (loopback, poll)   %8.0f MB/s\n", kb / 1e6);
     printf("  ratio synack/kernel                   %8.2f\n", sb / kb);
     double sc = best_rate(synack_conn_rate, conns, repeat), kc = best_rate(kernel_conn_rate, conns, repeat);

@@ -373,6 +373,49 @@ static void backlog_full_drops_syn(void)
     world_destroy(&w);
 }
 
-TEST_MAIN(TEST(backlog_full_drops_syn), TEST(time_wait_is_bounded), TEST(default_scenario_states), TEST(lossy_transfer_completes), TEST(impairment_sweep),
+/* checksum_offload: the link is trusted to check integrity. Two offloading
+ * stacks talk; a normal stack drops the offloader's (checksum-less) SYN and
+ * counts it as a checksum error. */
+static void checksum_offload(void)
+{
+    for (int normal_server = 0; normal_server < 2; normal_server++) {
+        struct world w;
+        REQUIRE(world_init(&w, 31) == 0);
+        struct synack_config off, srv;
+        synack_config_init(&off);
+        off.checksum_offload = true;
+        srv = off;
+        if (normal_server) srv.checksum_offload = false;
+        int c = world_add_host(&w, 0x0a000001u, &off);
+        int s = world_add_host(&w, 0x0a000002u, &srv);
+        struct synack_sim_link_params p = {.delay_us = 1000};
+        REQUIRE(world_link(&w, c, s, &p, &p) >= 0);
+        synack_stack *cs = world_stack(&w, c), *ss = world_stack(&w, s);
+        int l = synack_socket(ss);
+        synack_bind(ss, l, &(struct synack_endpoint){0, 80});
+        synack_listen(ss, l, 4);
+        int sd = synack_socket(cs);
+        synack_connect(cs, sd, &(struct synack_endpoint){0x0a000002u, 80});
+        world_settle(&w, 500000);
+        enum synack_tcp_state st;
+        synack_getstate(cs, sd, &st);
+        struct synack_counters k;
+        synack_stack_get_counters(ss, &k);
+        if (normal_server) {
+            CHECK_EQ(st, SYNACK_SYN_SENT);
+            CHECK(k.in_csum_errors >= 1);
+            CHECK_EQ(k.passive_opens, 0);
+        } else {
+            CHECK_EQ(st, SYNACK_ESTABLISHED);
+            CHECK_EQ(k.in_csum_errors, 0);
+            CHECK_EQ(k.passive_opens, 1);
+        }
+        synack_close(cs, sd);
+        synack_close(ss, l);
+        world_destroy(&w);
+    }
+}
+
+TEST_MAIN(TEST(checksum_offload), TEST(backlog_full_drops_syn), TEST(time_wait_is_bounded), TEST(default_scenario_states), TEST(lossy_transfer_completes), TEST(impairment_sweep),
           TEST(seeded_runs_are_identical), TEST(syn_to_closed_port_is_refused), TEST(time_wait_lasts_two_msl),
           TEST(state_hook_order))

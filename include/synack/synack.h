@@ -121,6 +121,11 @@ struct synack_config {
     void *isn_ctx;
     synack_state_fn on_state;   /* NULL: none */
     void *state_ctx;
+    /* TCP checksum offload: the link guarantees integrity both ways (an
+     * in-process or shared-memory link, as the kernel's loopback does), so
+     * synack neither fills in nor checks TCP checksums. Never set it for a
+     * link that can corrupt packets (TUN, a real network, the simulator). */
+    bool checksum_offload;
 };
 
 /* Fills cfg with the defaults above (address 0, no output). */

@@ -51,7 +51,8 @@ void ip_output_tcp(synack_stack *s, uint32_t src, uint32_t dst, uint8_t ttl, con
     if (IPV4_HDR_MIN + tlen > s->cfg.mtu) return; /* never: segments are sized by the MSS */
     size_t hl = build_ipv4(s, src, dst, IPV4_PROTO_TCP, ttl, tlen);
     if (hl == 0) return;
-    int n = tcp_emit(seg, s->out_buf + hl, s->cfg.mtu - hl, src, dst);
+    int n = s->cfg.checksum_offload ? tcp_emit_nocsum(seg, s->out_buf + hl, s->cfg.mtu - hl)
+                                    : tcp_emit(seg, s->out_buf + hl, s->cfg.mtu - hl, src, dst);
     if (n < 0) return;
     send_packet(s, s->out_buf, hl + (size_t)n);
 }
@@ -125,7 +126,8 @@ void ip_input(synack_stack *s, const uint8_t *pkt, size_t len)
     switch (ip.protocol) {
     case IPV4_PROTO_TCP: {
         struct tcp_repr seg;
-        int err = tcp_parse(&seg, payload, ip.payload_len, ip.src, ip.dst);
+        int err = s->cfg.checksum_offload ? tcp_parse_nocsum(&seg, payload, ip.payload_len)
+                                          : tcp_parse(&seg, payload, ip.payload_len, ip.src, ip.dst);
         if (err != 0) {
             if (err == WIRE_E_TCP_CHECKSUM) s->ctr.in_csum_errors++;
             s->ctr.in_tcp_errors++;

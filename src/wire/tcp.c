@@ -1,7 +1,8 @@
 /*
  * tcp.c — TCP header and options codec (RFC 9293 3.1, RFC 7323, RFC 2018).
  *
- * Owns: tcp_parse, tcp_parse_nocsum, tcp_header_len, tcp_repr_len, tcp_emit.
+ * Owns: tcp_parse, tcp_parse_nocsum, tcp_header_len, tcp_repr_len, tcp_emit,
+ * tcp_emit_nocsum.
  * Reads and writes through byte accessors only.
  *
  * tcp_parse checks, in this order (the first failing check decides):
@@ -183,8 +184,8 @@ static void write_options(uint8_t *p, size_t optlen, const struct tcp_options *o
     memset(p + i, TCP_OPT_EOL, optlen - i);
 }
 
-int tcp_emit(const struct tcp_repr *r, uint8_t *buf, size_t cap,
-             uint32_t src, uint32_t dst)
+static int emit_common(const struct tcp_repr *r, uint8_t *buf, size_t cap, uint32_t src, uint32_t dst,
+                       bool checksum)
 {
     const struct tcp_options *o = &r->opt;
 
@@ -214,10 +215,22 @@ int tcp_emit(const struct tcp_repr *r, uint8_t *buf, size_t cap,
     wire_put16(buf + 18, r->urgent);
     write_options(buf + TCP_HDR_MIN, hlen - TCP_HDR_MIN, o);
 
-    uint32_t sum = wire_csum_pseudo(src, dst, IPV4_PROTO_TCP, (uint16_t)total);
-    sum = wire_csum_add(sum, buf, total);
-    wire_put16(buf + 16, wire_csum_finish(sum));
+    if (checksum) {
+        uint32_t sum = wire_csum_pseudo(src, dst, IPV4_PROTO_TCP, (uint16_t)total);
+        sum = wire_csum_add(sum, buf, total);
+        wire_put16(buf + 16, wire_csum_finish(sum));
+    }
     return (int)total;
+}
+
+int tcp_emit(const struct tcp_repr *r, uint8_t *buf, size_t cap, uint32_t src, uint32_t dst)
+{
+    return emit_common(r, buf, cap, src, dst, true);
+}
+
+int tcp_emit_nocsum(const struct tcp_repr *r, uint8_t *buf, size_t cap)
+{
+    return emit_common(r, buf, cap, 0, 0, false);
 }
 
 /* Parse the options area opt[0 .. len) into *o (already zeroed). */

@@ -168,6 +168,9 @@ size_t tcp_repr_len(const struct tcp_repr *r); /* header + payload_len */
 /* Emit header and copy the payload; computes the checksum for src/dst. */
 int tcp_emit(const struct tcp_repr *r, uint8_t *buf, size_t cap,
              uint32_t src, uint32_t dst);
+/* Like tcp_emit but leaves the checksum field 0, for links that compute
+ * and check checksums themselves (checksum offload). */
+int tcp_emit_nocsum(const struct tcp_repr *r, uint8_t *buf, size_t cap);
 
 /* Short human-readable flag string, e.g. "SYN|ACK", "PSH|ACK", "FIN|ACK",
  * "RST", "ACK", "none". Returns a pointer to static storage per flag byte. */
