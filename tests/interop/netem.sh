@@ -5,8 +5,10 @@
 # The faults come from tc netem on the kernel side of the TUN interfaces
 # (they hit what the kernel sends: data of `synack get`, ACKs of the others).
 # When the kernel has no netem (CONFIG_NET_SCH_NETEM unset, as in some CI
-# VMs) the same faults are injected by synack's own link, `--impair`, which
-# hits both directions; the test says which it used.
+# VMs), loss is still made on the kernel side, by an nftables rule that
+# drops a random share of what the kernel sends to tun0/tun1; delay,
+# reordering and duplication are then injected by synack's own link,
+# `--impair`, which hits both directions. The test says which it used.
 . "$(dirname "$0")/lib.sh"
 ia_require curl socat ss sha256sum tc
 ia_netns 4
@@ -26,8 +28,22 @@ if nsx tc qdisc add dev tun0 root netem delay 1ms 2>/dev/null; then
     echo "impairment: tc netem on the kernel side of tun0 and tun1"
 else
     MODE=impair
-    echo "impairment: this kernel has no netem qdisc; using synack --impair (both directions)"
+    echo "impairment: this kernel has no netem qdisc; loss by nftables on the kernel side when possible," \
+         "the rest by synack --impair (both directions)"
 fi
+HAVE_NFT=no
+if command -v nft >/dev/null 2>&1 && nsx nft add table inet synack_imp 2>/dev/null; then
+    nsx nft delete table inet synack_imp
+    HAVE_NFT=yes
+fi
+[ $MODE = netem ] || [ $HAVE_NFT = yes ] || [ "${CI:-}" != true ] || \
+    bad "neither tc netem nor nftables works here: loss cannot be made on the kernel side"
+# nft_loss PERCENT: drop that share of what the kernel sends into the TUNs.
+nft_loss() {
+    nsx nft add table inet synack_imp
+    nsx nft add chain inet synack_imp out '{ type filter hook output priority 0; }'
+    nsx nft add rule inet synack_imp out oifname '{ "tun0", "tun1" }' numgen random mod 100 '<' "$1" counter drop
+}
 
 #        name     netem arguments                              --impair spec
 PROFILES=(
@@ -46,6 +62,9 @@ for p in "${PROFILES[@]}"; do
     if [ $MODE = netem ]; then
         nsx tc qdisc replace dev tun0 root netem $nargs limit 10000
         nsx tc qdisc replace dev tun1 root netem $nargs limit 10000
+    elif [ $HAVE_NFT = yes ] && [ "${ispec%%=*}" = loss ]; then
+        nft_loss "${ispec#loss=}"
+        echo "  $name: ${ispec#loss=}% loss by nftables on the kernel side"
     else
         IMP=(--impair "$ispec,seed=$seed")
     fi
@@ -83,6 +102,10 @@ for p in "${PROFILES[@]}"; do
     if [ $MODE = netem ]; then
         nsx tc qdisc del dev tun0 root
         nsx tc qdisc del dev tun1 root
+    fi
+    if nsx nft list table inet synack_imp >/dev/null 2>&1; then
+        echo "    $name kernel-side drops: $(nsx nft list table inet synack_imp | grep -o 'packets [0-9]*' | head -1)"
+        nsx nft delete table inet synack_imp
     fi
 done
 ia_done
