@@ -223,10 +223,8 @@ int synack_stack_create(synack_stack **out, const struct synack_config *cfg)
     s->tun = cfg->tunables;
     s->conn_nbuckets = 64;
     s->conn_buckets = calloc(s->conn_nbuckets, sizeof *s->conn_buckets);
-    s->dirty_cap = 16;
-    s->dirty = malloc(s->dirty_cap * sizeof *s->dirty);
     s->out_buf = malloc((size_t)cfg->mtu + TCP_HDR_MAX);
-    if (!s->conn_buckets || !s->dirty || !s->out_buf) {
+    if (!s->conn_buckets || !s->out_buf) {
         synack_stack_destroy(s);
         return -ENOMEM;
     }
@@ -283,7 +281,6 @@ void synack_stack_destroy(synack_stack *s)
     }
     free(s->conn_buckets);
     free(s->socks);
-    free(s->dirty);
     free(s->out_buf);
     free(s);
 }
@@ -366,15 +363,14 @@ struct tcp_conn *stack_conn_lookup(synack_stack *s, uint32_t laddr, uint16_t lpo
 
 void stack_mark_dirty(synack_stack *s, struct tcp_conn *c)
 {
-    for (uint32_t i = 0; i < s->ndirty; i++)
-        if (s->dirty[i] == c) return;
-    if (s->ndirty == s->dirty_cap) {
-        struct tcp_conn **nd = realloc(s->dirty, 2 * s->dirty_cap * sizeof *nd);
-        if (!nd) return; /* the connection's own timers still drive it */
-        s->dirty = nd;
-        s->dirty_cap *= 2;
+    /* An intrusive FIFO: O(1), no allocation, each connection at most once. */
+    if (!c->dirty) {
+        c->dirty = true;
+        c->dirty_next = NULL;
+        if (s->dirty_tail) s->dirty_tail->dirty_next = c;
+        else s->dirty_head = c;
+        s->dirty_tail = c;
     }
-    s->dirty[s->ndirty++] = c;
     s->next_deadline = s->now;
 }
 
@@ -391,14 +387,17 @@ void stack_conn_bury(synack_stack *s, struct tcp_conn *c)
  * freed connection. */
 static void flush_and_reap(synack_stack *s)
 {
-    for (uint32_t i = 0; i < s->ndirty; i++) {
-        struct tcp_conn *c = s->dirty[i];
+    while (s->dirty_head) {
+        struct tcp_conn *c = s->dirty_head;
+        s->dirty_head = c->dirty_next;
+        c->dirty = false;
+        c->dirty_next = NULL;
         if (c->state != SYNACK_CLOSED) {
             tcp_output(&s->env, c);
             env_timer_changed(&s->env, c);
         }
     }
-    s->ndirty = 0;
+    s->dirty_tail = NULL;
     while (s->graveyard) {
         struct tcp_conn *next = s->graveyard->hash_next;
         stack_conn_free(s, s->graveyard);

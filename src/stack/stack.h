@@ -81,8 +81,7 @@ struct synack_stack {
     struct timer_wheel wheel;
 
     /* connections whose output must be flushed at the next poll */
-    struct tcp_conn **dirty;
-    uint32_t ndirty, dirty_cap;
+    struct tcp_conn *dirty_head, *dirty_tail; /* via tcp_conn.dirty_next */
     /* CLOSED connections with nobody holding them: freed after processing */
     struct tcp_conn *graveyard;
 
