@@ -108,7 +108,9 @@ static uint8_t *env_payload_at(struct tcp_env *env, size_t tcp_header_len)
 static void env_timer_changed(struct tcp_env *env, struct tcp_conn *c)
 {
     synack_stack *s = stack_of(env);
-    uint64_t t = tcp_next_deadline(c);
+    /* A CLOSED connection is out of the wheel for good: it may be freed
+     * once the current input or poll returns. */
+    uint64_t t = c->state == SYNACK_CLOSED ? TIMER_NEVER : tcp_next_deadline(c);
     if (t != c->timer.deadline || !timer_pending(&c->timer)) timer_set(&s->wheel, &c->timer, t);
     if (t < s->next_deadline) s->next_deadline = t;
 }
