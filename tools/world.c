@@ -42,13 +42,6 @@ void world_destroy(struct world *w)
     memset(w, 0, sizeof *w);
 }
 
-static uint64_t splitmix(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
 
 int world_add_host(struct world *w, uint32_t addr, const struct synack_config *base)
 {
@@ -60,10 +53,7 @@ int world_add_host(struct world *w, uint32_t addr, const struct synack_config *b
     cfg.addr = addr;
     cfg.output = host_output;
     cfg.output_ctx = h;
-    uint64_t x = w->seed ^ ((uint64_t)addr << 20);
-    uint64_t k0 = splitmix(&x), k1 = splitmix(&x);
-    memcpy(cfg.secret, &k0, 8);
-    memcpy(cfg.secret + 8, &k1, 8);
+    synack_sim_derive_secret(w->seed, addr, cfg.secret);
     h->world = w;
     h->addr = addr;
     int err = synack_stack_create(&h->stack, &cfg);

@@ -117,6 +117,10 @@ uint64_t synack_sim_next_event(const struct synack_sim *sim);
  * then stays where it was). */
 uint64_t synack_sim_step(struct synack_sim *sim, uint64_t limit);
 
+/* A stack secret (ISN and port key) derived from a simulation seed and a
+ * host address: reproducible runs, different keys per host. */
+void synack_sim_derive_secret(uint64_t seed, uint32_t addr, uint8_t secret[16]);
+
 /* Counters over the whole run. */
 struct synack_sim_stats {
     uint64_t sent, delivered, lost, queue_drops, corrupted, duplicated, reordered, no_route;

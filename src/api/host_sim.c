@@ -284,13 +284,6 @@ void synack_simnet_destroy(synack_simnet *net)
     free(net);
 }
 
-static uint64_t splitmix(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
 
 int synack_simnet_add_host(synack_simnet *net, uint32_t addr, const struct synack_config *base,
                            synack_host **out)
@@ -304,10 +297,7 @@ int synack_simnet_add_host(synack_simnet *net, uint32_t addr, const struct synac
     cfg.addr = addr;
     cfg.output = stack_output;
     cfg.output_ctx = h;
-    uint64_t x = net->seed ^ ((uint64_t)addr << 20);
-    uint64_t k0 = splitmix(&x), k1 = splitmix(&x);
-    memcpy(cfg.secret, &k0, 8);
-    memcpy(cfg.secret + 8, &k1, 8);
+    synack_sim_derive_secret(net->seed, addr, cfg.secret);
     h->net = net;
     h->mu = &net->mu;
     h->addr = addr;

@@ -561,3 +561,11 @@ void synack_sim_get_stats(const struct synack_sim *sim, struct synack_sim_stats 
 {
     *out = sim->stats;
 }
+
+void synack_sim_derive_secret(uint64_t seed, uint32_t addr, uint8_t secret[16])
+{
+    uint64_t x = seed ^ ((uint64_t)addr << 20);
+    uint64_t k0 = splitmix64_next(&x), k1 = splitmix64_next(&x);
+    memcpy(secret, &k0, 8);
+    memcpy(secret + 8, &k1, 8);
+}
