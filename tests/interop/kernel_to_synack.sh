@@ -78,4 +78,16 @@ ia_reap "$IA_SERVE"
 rc=$?
 check "serve exits 0 on SIGTERM" [ "$rc" = 0 ]
 sed -n '/^stats: counters at exit/,$p' "$IA_TMP/serve.log"
+
+# --user: privileges dropped once the TUN is open, and serving goes on
+: >"$IA_TMP/serve.log"
+ia_serve --echo 7 --user nobody
+spid=$(ps -o pid= --ppid "$IA_SERVE" | tr -d ' ' | head -1)
+uid=$(awk '/^Uid:/ {print $2 "," $3 "," $4}' "/proc/${spid:-$IA_SERVE}/status" 2>/dev/null)
+nobody=$(id -u nobody)
+check "--user nobody: serve runs as nobody (uid $uid)" [ "$uid" = "$nobody,$nobody,$nobody" ]
+got=$(echo hello-as-nobody | nsx timeout 10 socat -t 2 - "TCP:$SADDR:7")
+check "--user nobody: echo still answers" [ "$got" = hello-as-nobody ]
+kill -TERM "$IA_SERVE"
+ia_reap "$IA_SERVE"
 ia_done
