@@ -16,16 +16,23 @@ ia_serve -v --echo 7 --source 5011:1000000000 --source 5012:1000
 
 # --- half-close: the kernel shuts down first and keeps reading
 out=$(nsx timeout 20 "$PY" - "$SADDR" <<'PYEOF'
-import socket, sys, hashlib, os
+import socket, sys, hashlib, os, threading
 data = os.urandom(1000000)
 s = socket.create_connection((sys.argv[1], 7))
-s.sendall(data)
-s.shutdown(socket.SHUT_WR)
+# Send (then shut down) from a thread while this one reads: an echo peer
+# stops reading when its answers are not read, and a client that only
+# reads after sending everything would deadlock on full windows.
+def send():
+    s.sendall(data)
+    s.shutdown(socket.SHUT_WR)
+t = threading.Thread(target=send)
+t.start()
 got = bytearray()
 while True:
     b = s.recv(65536)
     if not b: break
     got += b
+t.join()
 print("equal" if bytes(got) == data else "differ %d" % len(got))
 PYEOF
 )
