@@ -83,7 +83,7 @@ int render_record_segment(struct render_ladder *rl, const struct render_seg *seg
     return (int)(rl->nev - 1);
 }
 
-static void describe_options(const struct tcp_options *o, char *buf, size_t cap)
+void render_options_text(const struct tcp_options *o, char *buf, size_t cap)
 {
     size_t n = 0;
     buf[0] = '\0';
@@ -123,7 +123,7 @@ int render_record_ipv4(struct render_ladder *rl, int side, uint64_t t_us, uint64
     s.win = tcp.window;
     if (!(tcp.flags & TCP_SYN) && rl->syn_seen[0] && rl->syn_seen[1] && rl->wscale[0] >= 0 && rl->wscale[1] >= 0)
         s.win = (uint32_t)tcp.window << rl->wscale[side];
-    describe_options(&tcp.opt, s.opts, sizeof s.opts);
+    render_options_text(&tcp.opt, s.opts, sizeof s.opts);
     uint32_t end = tcp.seq + s.len + ((tcp.flags & TCP_SYN) ? 1u : 0u) + ((tcp.flags & TCP_FIN) ? 1u : 0u);
     bool consumes = end != tcp.seq;
     if (consumes && rl->sent_any[side] && (int32_t)(tcp.seq - rl->high[side]) < 0) s.marks |= RENDER_M_RETRANS;

@@ -24,6 +24,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "wire/wire.h"
+
 #define RENDER_UNKNOWN UINT64_MAX
 
 /* Analysis marks on a segment (Wireshark's TCP analysis names, plus what
@@ -161,5 +163,9 @@ int render_lab_pictures(struct render_ladder *rl, const struct lab_options *o, c
                         const char *svg, const char *html);
 /* Writes s with &, <, >, " escaped. */
 void render_xml_escape(FILE *out, const char *s);
+
+/* A segment's options as short text (" mss=1460 ws=7 sackOK ts=N sack=2"),
+ * the labels of the pictures and of `synack trace`. */
+void render_options_text(const struct tcp_options *o, char *buf, size_t cap);
 
 #endif

@@ -318,16 +318,6 @@ static void receiver_states(struct trace_conn *c, int s, const struct tcp_repr *
 
 /* ---- one packet ---------------------------------------------------------------------- */
 
-static void tcp_options_text(const struct tcp_options *o, char *buf, size_t cap)
-{
-    size_t n = 0;
-    buf[0] = '\0';
-    if (o->has_mss) n += (size_t)snprintf(buf + n, cap - n, " mss=%u", o->mss);
-    if (n < cap && o->has_wscale) n += (size_t)snprintf(buf + n, cap - n, " ws=%u", o->wscale);
-    if (n < cap && o->sack_permitted) n += (size_t)snprintf(buf + n, cap - n, " sackOK");
-    if (n < cap && o->has_timestamp) n += (size_t)snprintf(buf + n, cap - n, " ts=%" PRIu32, o->ts_val);
-    if (n < cap && o->sack_count) n += (size_t)snprintf(buf + n, cap - n, " sack=%u", o->sack_count);
-}
 
 static int trace_packet(struct trace *t, const struct ipv4_repr *ip, const struct tcp_repr *tcp, uint64_t now_ns)
 {
@@ -389,7 +379,7 @@ static int trace_packet(struct trace *t, const struct ipv4_repr *ip, const struc
     seg.win = win;
     seg.marks = marks;
     seg.dup_num = dup_num;
-    tcp_options_text(&tcp->opt, seg.opts, sizeof seg.opts);
+    render_options_text(&tcp->opt, seg.opts, sizeof seg.opts);
     if (render_record_segment(c->rl, &seg) < 0) return -ENOMEM;
     receiver_states(c, s, tcp, t_us);
     c->segments++;
