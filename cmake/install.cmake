@@ -5,8 +5,10 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
+# wire.h (the codecs, for the synack command's tools) is not part of the
+# library's interface: its functions are internal, hidden in libsynack.so.
 install(DIRECTORY include/synack DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
-        FILES_MATCHING PATTERN "*.h")
+        FILES_MATCHING PATTERN "*.h" PATTERN "wire.h" EXCLUDE)
 install(TARGETS synack_shared synack_archive EXPORT synackTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
