@@ -57,6 +57,18 @@ const char *wire_strerror(int err);
 /* One's-complement sum of data, added to an initial partial sum; returns a
  * partial (unfolded) sum that can be fed back in. */
 uint32_t wire_csum_add(uint32_t sum, const void *data, size_t len);
+/* The same, and copies the len bytes from src to dst (not overlapping) in
+ * the same pass: the checksum of data on its way into a buffer. */
+uint32_t wire_csum_copy(uint32_t sum, void *dst, const void *src, size_t len);
+/* The plain C versions, the reference the vector ones are tested against. */
+uint32_t wire_csum_add_scalar(uint32_t sum, const void *data, size_t len);
+uint32_t wire_csum_copy_scalar(uint32_t sum, void *dst, const void *src, size_t len);
+/* Which version wire_csum_add/copy use: "scalar", "sse2" or "avx2" (the
+ * fastest the CPU offers; SYNACK_CSUM=NAME in the environment forces one).
+ * wire_csum_set_impl switches (tests, benchmarks): 0, or -1 when unknown or
+ * not offered by this CPU. Not to be switched while other threads sum. */
+const char *wire_csum_impl_name(void);
+int wire_csum_set_impl(const char *name);
 /* Fold a partial sum to 16 bits and complement it. */
 uint16_t wire_csum_finish(uint32_t sum);
 /* Partial sum of the TCP/UDP pseudo-header. */
@@ -149,6 +161,11 @@ struct tcp_repr {
     struct tcp_options opt;
     const uint8_t *payload;       /* parse: points into the input bytes */
     size_t payload_len;
+    /* emit: the payload's partial sum (wire_csum_add from 0) is already
+     * known, computed while it was copied into place: only the header is
+     * summed. */
+    bool payload_sum_known;
+    uint32_t payload_sum;
 };
 
 /* Parse a TCP segment (header + payload, exactly the IPv4 payload). The

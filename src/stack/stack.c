@@ -240,6 +240,7 @@ int synack_stack_create(synack_stack **out, const struct synack_config *cfg)
     s->env.timer_changed = env_timer_changed;
     s->env.established = env_established;
     s->env.payload_at = env_payload_at;
+    s->env.checksum_offload = s->cfg.checksum_offload;
     s->ip_ident = (uint32_t)siphash24(s->cfg.secret, "ident", 5);
     *out = s;
     return 0;

@@ -217,7 +217,14 @@ static int emit_common(const struct tcp_repr *r, uint8_t *buf, size_t cap, uint3
 
     if (checksum) {
         uint32_t sum = wire_csum_pseudo(src, dst, IPV4_PROTO_TCP, (uint16_t)total);
-        sum = wire_csum_add(sum, buf, total);
+        if (r->payload_sum_known && r->payload == buf + hlen) {
+            /* hlen is a multiple of 4: the payload's sum chains on. */
+            sum = wire_csum_add(sum, buf, hlen);
+            uint64_t t = (uint64_t)sum + r->payload_sum;
+            sum = (uint32_t)((t & 0xFFFFFFFFu) + (t >> 32));
+        } else {
+            sum = wire_csum_add(sum, buf, total);
+        }
         wire_put16(buf + 16, wire_csum_finish(sum));
     }
     return (int)total;
