@@ -161,11 +161,6 @@ struct tcp_repr {
     struct tcp_options opt;
     const uint8_t *payload;       /* parse: points into the input bytes */
     size_t payload_len;
-    /* emit: the payload's partial sum (wire_csum_add from 0) is already
-     * known, computed while it was copied into place: only the header is
-     * summed. */
-    bool payload_sum_known;
-    uint32_t payload_sum;
 };
 
 /* Parse a TCP segment (header + payload, exactly the IPv4 payload). The
@@ -188,6 +183,11 @@ int tcp_emit(const struct tcp_repr *r, uint8_t *buf, size_t cap,
 /* Like tcp_emit but leaves the checksum field 0, for links that compute
  * and check checksums themselves (checksum offload). */
 int tcp_emit_nocsum(const struct tcp_repr *r, uint8_t *buf, size_t cap);
+/* tcp_emit for a payload already in place at buf + header length whose
+ * partial sum (wire_csum_add from 0, e.g. from wire_csum_copy while it was
+ * copied there) is payload_sum: only the header is summed. */
+int tcp_emit_summed(const struct tcp_repr *r, uint8_t *buf, size_t cap, uint32_t src, uint32_t dst,
+                    uint32_t payload_sum);
 
 /* Short human-readable flag string, e.g. "SYN|ACK", "PSH|ACK", "FIN|ACK",
  * "RST", "ACK", "none". Returns a pointer to static storage per flag byte. */

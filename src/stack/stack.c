@@ -97,7 +97,7 @@ static synack_stack *stack_of(struct tcp_env *env)
 static void env_emit(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *seg)
 {
     synack_stack *s = stack_of(env);
-    ip_output_tcp(s, c->id.laddr, c->id.raddr, c->ttl, seg);
+    ip_output_tcp_summed(s, c->id.laddr, c->id.raddr, c->ttl, seg, env->payload_summed, env->payload_sum);
 }
 
 static uint8_t *env_payload_at(struct tcp_env *env, size_t tcp_header_len)

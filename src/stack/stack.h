@@ -128,6 +128,9 @@ void ip_input(synack_stack *s, const uint8_t *pkt, size_t len);
 /* Wraps a TCP segment in IPv4 and sends it (or defers it inside an app call). */
 void ip_output_tcp(synack_stack *s, uint32_t src, uint32_t dst, uint8_t ttl,
                    const struct tcp_repr *seg);
+/* The same for a payload already in place whose partial sum is known. */
+void ip_output_tcp_summed(synack_stack *s, uint32_t src, uint32_t dst, uint8_t ttl,
+                          const struct tcp_repr *seg, bool summed, uint32_t payload_sum);
 void stack_tcp_input(synack_stack *s, const struct ipv4_repr *ip, const struct tcp_repr *seg);
 
 #endif

@@ -58,6 +58,10 @@ struct tcp_env {
     /* The link checks integrity (synack_config.checksum_offload): payload
      * is copied plainly, not summed on the way. */
     bool checksum_offload;
+    /* Set by the caller of emit for the segment being emitted: its payload,
+     * already in place at payload_at(), sums to payload_sum. */
+    bool payload_summed;
+    uint32_t payload_sum;
 };
 
 enum tcp_timer_kind {
