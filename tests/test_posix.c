@@ -5,7 +5,8 @@
  * Checks the Linux meanings: -1 with errno, sockaddr_in in and out (with
  * the kernel's truncation rule), blocking and O_NONBLOCK, EINPROGRESS then
  * POLLOUT and SO_ERROR, ECONNREFUSED, EAGAIN, option numbers (TCP_NODELAY,
- * SO_TYPE, TCP_INFO's state), shutdown and EOF, MSG_WAITALL, and that
+ * SO_TYPE, TCP_INFO's state), shutdown and EOF, MSG_WAITALL, epoll (a
+ * blocking edge-triggered wait, EPERM for a kernel descriptor), and that
  * descriptors that are not synack's go to the kernel (read, close, poll).
  */
 #define _DEFAULT_SOURCE
@@ -146,6 +147,24 @@ static void *app_thread(void *arg)
     memset(buf, 0, sizeof buf);
     CHECK_EQ(synack_recv(fd, buf, 6, MSG_WAITALL), 6);
     CHECK_STR(buf, "abcdef");
+    /* epoll over the host: a blocking edge-triggered wait wakes on the echo. */
+    int ep = synack_epoll_create1(0);
+    CHECK(ep > 2);
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.fd = fd}, evs[4];
+    CHECK_EQ(synack_epoll_ctl(ep, EPOLL_CTL_ADD, 0, &ev), -1); /* stdin: not a synack socket */
+    CHECK_EQ(errno, EPERM);
+    CHECK_EQ(synack_epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev), 0);
+    CHECK_EQ(synack_epoll_wait(ep, evs, 4, 0), 0);
+    CHECK_EQ(synack_write(fd, "xyz", 3), 3);
+    CHECK_EQ(synack_epoll_wait(ep, evs, 4, 5000), 1);
+    CHECK_EQ(evs[0].events, EPOLLIN);
+    CHECK_EQ(evs[0].data.fd, fd);
+    CHECK_EQ(synack_epoll_wait(ep, evs, 4, 50), 0); /* edge: nothing new */
+    CHECK_EQ(synack_recv(fd, buf, 3, MSG_WAITALL), 3);
+    CHECK_EQ(synack_close(ep), 0);
+    CHECK_EQ(synack_epoll_wait(ep, evs, 4, 0), -1);
+    CHECK_EQ(errno, EBADF);
+
     /* Half-close: the peer sees EOF, closes, and we read EOF. */
     CHECK_EQ(synack_shutdown(fd, SHUT_WR), 0);
     CHECK_EQ(synack_read(fd, buf, sizeof buf), 0);

@@ -25,11 +25,13 @@
  * closes the sockets still open and lets connections finish their FIN
  * exchange (at most SYNACK_EXIT_WAIT_MS, default 3000 ms).
  *
- * Same-named calls of synack.h: synack_socket, bind, listen, accept,
- * connect, send, recv, shutdown, close, getsockname, getpeername,
- * setsockopt, getsockopt and poll exist in both shapes. Including this
+ * Same-named calls of synack.h and epoll.h: synack_socket, bind, listen,
+ * accept, connect, send, recv, shutdown, close, getsockname, getpeername,
+ * setsockopt, getsockopt, poll and epoll_create/ctl/wait exist in both
+ * shapes. Including this
  * header makes each name choose by its first argument (C11 _Generic): a
- * synack_stack pointer calls synack.h's, anything else the POSIX one. The
+ * synack_stack (or synack_epoll) pointer calls the core's, anything else
+ * the POSIX one. The
  * POSIX functions themselves are synack_posix_*.
  *
  * Differences from Linux, all reported rather than silent: IPv4 TCP only
@@ -42,9 +44,11 @@
 
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "synack/epoll.h"
 #include "synack/export.h"
 #include "synack/host.h"
 #include "synack/synack.h"
@@ -90,6 +94,14 @@ SYNACK_API int synack_posix_getsockopt(int fd, int level, int name, void *val, s
  * with EINVAL on a synack socket and go to fcntl() otherwise. */
 SYNACK_API int synack_fcntl(int fd, int cmd, ...);
 SYNACK_API int synack_posix_poll(struct pollfd *fds, nfds_t n, int timeout_ms);
+/* epoll(7) over synack sockets (synack/epoll.h): level and edge triggered,
+ * EPOLLONESHOT, EPOLLRDHUP. Only synack sockets can join (a kernel
+ * descriptor: EPERM, as Linux answers for a file that epoll cannot watch).
+ * synack_close() on the epoll descriptor frees the instance. */
+SYNACK_API int synack_posix_epoll_create(int size);
+SYNACK_API int synack_epoll_create1(int flags);
+SYNACK_API int synack_posix_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
+SYNACK_API int synack_posix_epoll_wait(int epfd, struct epoll_event *events, int max, int timeout_ms);
 
 /* The dispatch on the first argument (see the header comment). */
 #define SYNACK__FIRST(a, ...) a
@@ -109,6 +121,11 @@ SYNACK_API int synack_posix_poll(struct pollfd *fds, nfds_t n, int timeout_ms);
 #define synack_setsockopt(...) SYNACK__PICK(synack_setsockopt, synack_posix_setsockopt, __VA_ARGS__)
 #define synack_getsockopt(...) SYNACK__PICK(synack_getsockopt, synack_posix_getsockopt, __VA_ARGS__)
 #define synack_poll(...) SYNACK__PICK(synack_poll, synack_posix_poll, __VA_ARGS__)
+#define synack_epoll_create(...) SYNACK__PICK(synack_epoll_create, synack_posix_epoll_create, __VA_ARGS__)
+#define SYNACK__PICK_EP(core, posix, ...) \
+    _Generic(SYNACK__FIRST(__VA_ARGS__, 0), synack_epoll *: core, default: posix)(__VA_ARGS__)
+#define synack_epoll_ctl(...) SYNACK__PICK_EP(synack_epoll_ctl, synack_posix_epoll_ctl, __VA_ARGS__)
+#define synack_epoll_wait(...) SYNACK__PICK_EP(synack_epoll_wait, synack_posix_epoll_wait, __VA_ARGS__)
 
 #ifdef __cplusplus
 }

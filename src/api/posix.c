@@ -33,7 +33,13 @@ static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static synack_host *g_host;
 static bool g_tried;         /* the environment was read (once) */
 static bool g_from_env;      /* g_host was made here (the exit wait applies) */
-static int *g_sd_of;         /* kernel fd -> synack sd + 1 (0: not synack) */
+/* Kernel descriptor number -> what it stands for: a synack socket
+ * (sd + 1; 0 when none) or an epoll instance. */
+struct fdent {
+    int sd1;
+    synack_epoll *ep;
+};
+static struct fdent *g_fds;
 static int g_cap;
 /* Connections between SYN and the end of their FIN exchange. */
 static atomic_int g_active;
@@ -176,38 +182,54 @@ int synack_posix_use_host(synack_host *h)
 int synack_posix_sd(int fd)
 {
     pthread_mutex_lock(&g_mu);
-    int sd = fd >= 0 && fd < g_cap ? g_sd_of[fd] - 1 : -1;
+    int sd = fd >= 0 && fd < g_cap ? g_fds[fd].sd1 - 1 : -1;
     pthread_mutex_unlock(&g_mu);
     return sd;
+}
+
+/* A kernel descriptor number for synack socket sd or epoll instance ep:
+ * the number, or -1 with errno. */
+static int fd_reserve(int sd, synack_epoll *ep)
+{
+    int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (fd < 0) return -1;
+    pthread_mutex_lock(&g_mu);
+    if (fd >= g_cap) {
+        int n = g_cap ? g_cap : 64;
+        while (n <= fd) n *= 2;
+        struct fdent *grown = realloc(g_fds, (size_t)n * sizeof *grown);
+        if (!grown) {
+            pthread_mutex_unlock(&g_mu);
+            close(fd);
+            return fail(-ENOMEM);
+        }
+        memset(grown + g_cap, 0, (size_t)(n - g_cap) * sizeof *grown);
+        g_fds = grown, g_cap = n;
+    }
+    g_fds[fd] = (struct fdent){sd + 1, ep};
+    pthread_mutex_unlock(&g_mu);
+    return fd;
 }
 
 /* Gives synack descriptor sd a kernel number. On failure closes sd. */
 static int fd_open(synack_host *h, int sd)
 {
-    int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    int fd = fd_reserve(sd, NULL);
     if (fd < 0) {
         int e = errno;
         synack_host_close(h, sd);
         errno = e;
-        return -1;
     }
-    pthread_mutex_lock(&g_mu);
-    if (fd >= g_cap) {
-        int n = g_cap ? g_cap : 64;
-        while (n <= fd) n *= 2;
-        int *grown = realloc(g_sd_of, (size_t)n * sizeof *grown);
-        if (!grown) {
-            pthread_mutex_unlock(&g_mu);
-            close(fd);
-            synack_host_close(h, sd);
-            return fail(-ENOMEM);
-        }
-        memset(grown + g_cap, 0, (size_t)(n - g_cap) * sizeof *grown);
-        g_sd_of = grown, g_cap = n;
-    }
-    g_sd_of[fd] = sd + 1;
-    pthread_mutex_unlock(&g_mu);
     return fd;
+}
+
+/* The epoll instance behind fd, or NULL. */
+static synack_epoll *epoll_of(int fd)
+{
+    pthread_mutex_lock(&g_mu);
+    synack_epoll *ep = fd >= 0 && fd < g_cap ? g_fds[fd].ep : NULL;
+    pthread_mutex_unlock(&g_mu);
+    return ep;
 }
 
 /* The host and synack descriptor of fd: 0, or -ENOTSOCK when fd is not a
@@ -387,9 +409,18 @@ int synack_posix_close(int fd)
 {
     synack_host *h;
     int sd;
+    synack_epoll *ep = epoll_of(fd);
+    if (ep) {
+        pthread_mutex_lock(&g_mu);
+        g_fds[fd].ep = NULL;
+        h = g_host;
+        pthread_mutex_unlock(&g_mu);
+        synack_host_epoll_destroy(h, ep);
+        return close(fd);
+    }
     if (lookup(fd, &h, &sd) < 0) return close(fd);
     pthread_mutex_lock(&g_mu);
-    g_sd_of[fd] = 0;
+    g_fds[fd].sd1 = 0;
     pthread_mutex_unlock(&g_mu);
     int r = synack_host_close(h, sd);
     close(fd);
@@ -687,6 +718,70 @@ int synack_posix_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
     }
     if (sp != local) free(sp);
     return ready;
+}
+
+/* ---- epoll ------------------------------------------------------------- */
+
+int synack_epoll_create1(int flags)
+{
+    if (flags & ~EPOLL_CLOEXEC) return fail(-EINVAL);
+    synack_host *h = synack_posix_host();
+    if (!h) return -1;
+    synack_epoll *ep;
+    int r = synack_host_epoll_create(h, &ep);
+    if (r < 0) return fail(r);
+    int fd = fd_reserve(-1, ep);
+    if (fd < 0) {
+        int e = errno;
+        synack_host_epoll_destroy(h, ep);
+        errno = e;
+    }
+    return fd;
+}
+
+int synack_posix_epoll_create(int size)
+{
+    return size <= 0 ? fail(-EINVAL) : synack_epoll_create1(0);
+}
+
+int synack_posix_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+    synack_epoll *ep = epoll_of(epfd);
+    if (!ep) return fail(fcntl(epfd, F_GETFD) < 0 ? -EBADF : -EINVAL);
+    if (fd == epfd) return fail(-EINVAL);
+    synack_host *h;
+    int sd;
+    if (lookup(fd, &h, &sd) < 0) return fail(fcntl(fd, F_GETFD) < 0 ? -EBADF : -EPERM);
+    struct synack_epoll_event sev = {0, 0};
+    if (op != EPOLL_CTL_DEL) {
+        if (!ev) return fail(-EFAULT);
+        uint32_t e = ev->events;
+        if (e & EPOLLRDNORM) e |= EPOLLIN;
+        if (e & EPOLLWRNORM) e |= EPOLLOUT;
+        /* Hints synack has no use for (no priority data, no suspend). */
+        e &= ~(uint32_t)(EPOLLRDNORM | EPOLLWRNORM | EPOLLPRI | EPOLLWAKEUP | EPOLLEXCLUSIVE);
+        sev = (struct synack_epoll_event){e, ev->data.u64};
+    }
+    int r = synack_host_epoll_ctl(h, ep, op, sd, &sev);
+    return r < 0 ? fail(r) : 0;
+}
+
+int synack_posix_epoll_wait(int epfd, struct epoll_event *events, int max, int timeout_ms)
+{
+    synack_epoll *ep = epoll_of(epfd);
+    if (!ep) return fail(fcntl(epfd, F_GETFD) < 0 ? -EBADF : -EINVAL);
+    if (max < 1) return fail(-EINVAL);
+    synack_host *h = synack_posix_host();
+    if (!h) return -1;
+    struct synack_epoll_event local[64];
+    int n = max < 64 ? max : 64;
+    int r = synack_host_epoll_wait(h, ep, local, n, timeout_ms);
+    if (r < 0) return fail(r);
+    for (int i = 0; i < r; i++) {
+        events[i].events = local[i].events;
+        events[i].data.u64 = local[i].data;
+    }
+    return r;
 }
 
 /* ---- exit ---------------------------------------------------------------- */
