@@ -1589,6 +1589,8 @@ int sc_run(struct sc_script *s, const struct script_options *o, FILE *out)
     free(r.iobuf);
     /* Close what the script left open first: synack_stack_destroy reads a
      * socket's connection after freeing the table's (a stack bug). */
+    for (int fd = 0; fd < SC_MAX_FDS; fd++)
+        if (r.fds[fd].used && r.fds[fd].ep) synack_epoll_destroy(r.fds[fd].ep);
     for (int sd = 0; sd < 1024; sd++) synack_close(r.st, sd);
     synack_stack_destroy(r.st);
     return r.result;
