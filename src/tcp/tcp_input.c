@@ -203,7 +203,7 @@ static enum step step_check_sequence(struct tcp_env *env, struct tcp_conn *c, st
     return STEP_CONTINUE;
 }
 
-/* ---- PAWS (RFC 7323 5.3), before the sequence check ------------------- */
+/* ---- PAWS (RFC 7323 5.3) R1, before the sequence check ---------------- */
 static enum step step_paws(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *s)
 {
     if (!c->ts_ok || !s->opt.has_timestamp) return STEP_CONTINUE;
@@ -213,10 +213,17 @@ static enum step step_paws(struct tcp_env *env, struct tcp_conn *c, const struct
         challenge_ack(env, c);
         return STEP_DONE;
     }
-    /* R3: remember the newest TSval of a segment that starts at or before
-     * the ACK we last sent. */
-    if (seq_leq(s->seq, c->rcv_wup) && seq_geq(s->opt.ts_val, c->ts_recent)) c->ts_recent = s->opt.ts_val;
     return STEP_CONTINUE;
+}
+
+/* R3 (RFC 7323 5.3), only after the sequence check: remember the newest
+ * TSval of an acceptable segment that starts at or before the ACK we last
+ * sent. Before that check a blind segment far outside the window could set
+ * TS.Recent to a huge value, and PAWS would then drop the real peer. */
+static void paws_remember(struct tcp_conn *c, const struct tcp_repr *s)
+{
+    if (!c->ts_ok || !s->opt.has_timestamp) return;
+    if (seq_leq(s->seq, c->rcv_wup) && seq_geq(s->opt.ts_val, c->ts_recent)) c->ts_recent = s->opt.ts_val;
 }
 
 /* ---- Step 2: RST (RFC 9293 + RFC 5961 3, RFC 1337) -------------------- */
@@ -555,6 +562,7 @@ void tcp_input(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *s
         struct seg_view v = {.hdr = seg};
         if (step_paws(env, c, seg) == STEP_DONE) break;
         if (step_check_sequence(env, c, &v) == STEP_DONE) break;
+        paws_remember(c, seg);
         if (step_rst(env, c, seg) == STEP_DONE) break;
         if (step_syn(env, c, &v) == STEP_DONE) break;
         if (step_ack(env, c, &v) == STEP_DONE) break;
