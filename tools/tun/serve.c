@@ -568,6 +568,7 @@ int serve_main(int argc, char **argv)
         if (add_service(&S, (enum svc)kind, argv[i + 1]) != 0) return 2;
         i += 2;
     }
+    if (o.list_tunables) return loop_list_tunables(&o);
     if (loop_check_options(&o, PROG) != 0) return 2;
     if (S.nsvc == 0) {
         fprintf(stderr, "%s: no service: give at least one of --echo, --discard, --chargen, --source, --http\n",
