@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "harness.h"
-#include "stack/siphash.h"
+#include "util/siphash.h"
 #include "stack/timer.h"
 #include "tcp/assembler.h"
 #include "tcp/ring.h"
