@@ -23,7 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "stack/timer.h"
+#include "util/timer_wheel.h"
 #include "synack/synack.h"
 #include "tcp/assembler.h"
 #include "tcp/ring.h"
