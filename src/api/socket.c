@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/epoll_internal.h"
 #include "stack/stack.h"
 #include "tcp/seq.h"
 
@@ -267,6 +268,7 @@ int synack_close(synack_stack *s, int sd)
     APP_LEAVE(s);
     memset(k, 0, sizeof *k);
     k->kind = SOCK_FREE;
+    epoll_forget_sd(s, sd);
     return 0;
 }
 

@@ -95,6 +95,7 @@ struct synack_stack {
     uint32_t port_counter;         /* RFC 6056 algorithms 3 and 5 */
     struct tcp_conn *tw_head, *tw_tail; /* TIME_WAIT connections, oldest first */
     uint8_t *out_buf;              /* MTU (+ slack) bytes: the packet being emitted */
+    struct synack_epoll *epolls;   /* epoll instances (api/epoll.c), told of closed sockets */
 };
 
 /* ---- used by the socket layer ---- */
