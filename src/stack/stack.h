@@ -60,7 +60,7 @@ struct sock {
 
 struct synack_stack {
     struct synack_config cfg;
-    struct synack_tunables tun;
+    struct synack_tunables tunables;
     struct synack_counters ctr;
     struct tcp_env env;
     uint64_t now;                  /* latest time seen from the embedder */
