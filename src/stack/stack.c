@@ -49,7 +49,7 @@ void synack_config_init(struct synack_config *cfg)
     t->window_scaling = true;
     t->timestamps = true;
     t->sack = true;
-    t->wscale = 7;
+    t->rcvbuf_max = 6291456;
     t->keepalive_time_s = 7200;
     t->keepalive_intvl_s = 75;
     t->keepalive_probes = 9;
@@ -68,7 +68,7 @@ static int check_tunables(const struct synack_tunables *t)
     if (t->initial_cwnd == 0 || t->initial_cwnd > 1000) return -EINVAL;
     if (t->max_backlog == 0 || t->max_syn_backlog == 0 || t->max_connections == 0) return -EINVAL;
     if (t->ephemeral_lo == 0 || t->ephemeral_lo > t->ephemeral_hi) return -EINVAL;
-    if (t->ttl == 0 || t->wscale > 14) return -EINVAL;
+    if (t->ttl == 0 || t->rcvbuf_max < t->rcvbuf || t->rcvbuf_max > (1u << 30)) return -EINVAL;
     if (t->keepalive_time_s == 0 || t->keepalive_intvl_s == 0 || t->keepalive_probes == 0 ||
         t->keepalive_time_s > 32767 || t->keepalive_intvl_s > 32767 || t->keepalive_probes > 127)
         return -EINVAL;
