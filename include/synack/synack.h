@@ -157,6 +157,7 @@ struct synack_counters {
     uint64_t listen_drops, listen_overflows, challenge_acks, ooo_dropped;
     uint64_t abort_on_data, abort_on_close, tw_overflows, curr_time_wait;
     uint64_t syncookies_sent, syncookies_recv;
+    uint64_t rcv_q_drops;       /* in-order data dropped: no buffer memory (TCPRcvQDrop) */
     uint64_t icmp_in, icmp_in_errors, icmp_out_echo_replies;
 };
 void synack_stack_get_counters(const synack_stack *stack, struct synack_counters *out);

@@ -26,7 +26,7 @@
 #include "stack/timer.h"
 #include "synack/synack.h"
 #include "tcp/assembler.h"
-#include "tcp/ring.h"
+#include "tcp/bytebuf.h"
 #include "wire/wire.h"
 
 #define TCP_DEFAULT_MSS 536   /* RFC 9293 3.7.1: when the peer sends none */
@@ -39,6 +39,7 @@ struct tcp_conn;
 struct tcp_env {
     const struct synack_tunables *tun;
     struct synack_counters *ctr;
+    struct chunk_pool *pool;        /* where send and receive bytes are kept */
     /* Sends one segment from this connection (adds the IPv4 header). */
     void (*emit)(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *seg);
     /* Every state change, after it happened. */
@@ -154,18 +155,20 @@ struct tcp_conn {
     uint64_t bytes_acked, bytes_received; /* over the whole connection (TCP_INFO) */
 
     /* ---- buffers ---- */
-    struct ring sndbuf;                /* bytes from snd_buf_seq: unacked then unsent */
-    struct ring rcvbuf;                /* readable bytes, then out-of-order parking */
+    struct bytebuf sndbuf;             /* bytes from snd_buf_seq: unacked then unsent */
+    struct bytebuf rcvbuf;             /* readable bytes, then out-of-order parking */
     struct assembler ooo;              /* ranges parked past RCV.NXT */
 
     uint64_t deadline[TCP_T_COUNT];    /* absolute, TIMER_NEVER when off */
 };
 
 /* ---- lifecycle (tcp_conn.c) ---- */
-/* Sets up a fresh connection (buffers of the given sizes). 0 or -ENOMEM. */
-int tcp_conn_init(struct tcp_conn *c, const struct synack_conn_id *id,
+/* Sets up a fresh connection whose buffers may grow to the given sizes;
+ * no storage is taken until bytes arrive or are sent. */
+void tcp_conn_init(struct tcp_conn *c, const struct synack_conn_id *id,
                   uint32_t rcvbuf, uint32_t sndbuf, uint16_t mtu, uint8_t ttl);
-void tcp_conn_fini(struct tcp_conn *c);
+/* Gives the connection's storage back to the pool. */
+void tcp_conn_fini(struct tcp_env *env, struct tcp_conn *c);
 /* Every state change goes through here (counters, trace hook, timers). */
 void tcp_set_state(struct tcp_env *env, struct tcp_conn *c, enum synack_tcp_state to);
 
@@ -192,7 +195,7 @@ void tcp_app_orphan(struct tcp_env *env, struct tcp_conn *c);
 /* Readable bytes; whether the peer's FIN has been reached (EOF). */
 static inline uint32_t tcp_readable(const struct tcp_conn *c) { return c->rcvbuf.len; }
 static inline bool tcp_eof(const struct tcp_conn *c) { return c->peer_fin && c->rcvbuf.len == 0; }
-static inline uint32_t tcp_send_space(const struct tcp_conn *c) { return ring_space(&c->sndbuf); }
+static inline uint32_t tcp_send_space(const struct tcp_conn *c) { return bytebuf_space(&c->sndbuf); }
 
 /* ---- events (tcp_input.c, tcp_output.c, tcp_timer.c) ---- */
 /* A segment for this connection arrived (already demultiplexed). */

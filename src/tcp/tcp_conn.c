@@ -12,7 +12,7 @@
 #include "tcp/seq.h"
 #include "tcp/tcp.h"
 
-int tcp_conn_init(struct tcp_conn *c, const struct synack_conn_id *id,
+void tcp_conn_init(struct tcp_conn *c, const struct synack_conn_id *id,
                   uint32_t rcvbuf, uint32_t sndbuf, uint16_t mtu, uint8_t ttl)
 {
     memset(c, 0, sizeof *c);
@@ -25,18 +25,14 @@ int tcp_conn_init(struct tcp_conn *c, const struct synack_conn_id *id,
     uint32_t mss = mtu > 40 + TCP_MIN_MSS ? (uint32_t)mtu - 40 : TCP_MIN_MSS;
     c->adv_mss = (uint16_t)(mss > 65535 ? 65535 : mss);
     c->snd_mss = TCP_DEFAULT_MSS;
-    if (ring_init(&c->rcvbuf, rcvbuf) != 0) return -ENOMEM;
-    if (ring_init(&c->sndbuf, sndbuf) != 0) {
-        ring_free(&c->rcvbuf);
-        return -ENOMEM;
-    }
-    return 0;
+    bytebuf_init(&c->rcvbuf, rcvbuf);
+    bytebuf_init(&c->sndbuf, sndbuf);
 }
 
-void tcp_conn_fini(struct tcp_conn *c)
+void tcp_conn_fini(struct tcp_env *env, struct tcp_conn *c)
 {
-    ring_free(&c->rcvbuf);
-    ring_free(&c->sndbuf);
+    bytebuf_release(&c->rcvbuf, env->pool);
+    bytebuf_release(&c->sndbuf, env->pool);
 }
 
 static bool is_established_like(enum synack_tcp_state s)
@@ -159,24 +155,22 @@ void tcp_open_from_cookie(struct tcp_env *env, struct tcp_conn *c, uint32_t iss,
 
 uint32_t tcp_app_send(struct tcp_env *env, struct tcp_conn *c, const void *buf, uint32_t len)
 {
-    (void)env;
     if (c->fin_queued) return 0;
-    return ring_push(&c->sndbuf, buf, len);
+    return bytebuf_push(&c->sndbuf, env->pool, buf, len);
 }
 
 uint32_t tcp_rcv_window_avail(const struct tcp_conn *c)
 {
-    uint32_t w = ring_space(&c->rcvbuf);
+    uint32_t w = bytebuf_space(&c->rcvbuf);
     uint32_t max = c->ws_ok ? TCP_MAX_WINDOW << c->rcv_wscale : TCP_MAX_WINDOW;
     return w > max ? max : w;
 }
 
 uint32_t tcp_app_recv(struct tcp_env *env, struct tcp_conn *c, void *buf, uint32_t len)
 {
-    (void)env;
     uint32_t n = c->rcvbuf.len < len ? c->rcvbuf.len : len;
-    ring_read_at(&c->rcvbuf, 0, buf, n);
-    ring_drop(&c->rcvbuf, n);
+    bytebuf_read_at(&c->rcvbuf, 0, buf, n);
+    bytebuf_drop(&c->rcvbuf, env->pool, n);
     /* Window update (receiver-side SWS avoidance, RFC 9293 3.8.6.2.2): tell
      * the peer only when the window opens by a full MSS-or-half-buffer step
      * beyond what it already knows. */

@@ -156,7 +156,7 @@ void tcp_send_data(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32
         /* Copy the bytes once, from the send buffer to where the packet's
          * payload goes; emit then finds them in place. */
         uint8_t *dst = env->payload_at(env, tcp_header_len(&seg.opt));
-        ring_read_at(&c->sndbuf, seq - c->snd_buf_seq, dst, len);
+        bytebuf_read_at(&c->sndbuf, seq - c->snd_buf_seq, dst, len);
         seg.payload = dst;
     }
     seg.payload_len = len;
