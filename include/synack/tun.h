@@ -4,7 +4,7 @@
  * Owns: the /dev/net/tun file descriptor of one interface (IFF_TUN |
  * IFF_NO_PI: every read and write is one bare IPv4 packet), the interface's
  * name, MTU and up/down flag, and batched reads and writes. Must not touch:
- * packet contents, any clock, the stack (tools/loop.c puts a stack on it).
+ * packet contents, any clock, the stack (tools/tun/loop.c puts a stack on it).
  *
  * Errors are negative errno values. synack_tun_open() also fills a sentence
  * for a human (what failed and what to do), because "EPERM" alone does not

@@ -26,8 +26,8 @@
 #include "stack/timer.h"
 #include "synack/synack.h"
 #include "tcp/assembler.h"
+#include "synack/wire.h"
 #include "tcp/bytebuf.h"
-#include "wire/wire.h"
 
 #define TCP_DEFAULT_MSS 536   /* RFC 9293 3.7.1: when the peer sends none */
 #define TCP_MIN_MSS 48        /* Linux TCP_MIN_SND_MSS: floor on the peer's MSS */
