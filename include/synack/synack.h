@@ -89,6 +89,13 @@ struct synack_tunables {
     uint32_t keepalive_time_s;  /* idle time before the first probe (7200) */
     uint32_t keepalive_intvl_s; /* between probes (75) */
     unsigned keepalive_probes;  /* unanswered probes before ETIMEDOUT (9) */
+    bool moderate_rcvbuf;       /* receive-buffer autotuning (true, Linux's
+                                 * tcp_moderate_rcvbuf): a connection's receive
+                                 * buffer grows from rcvbuf toward rcvbuf_max as
+                                 * the application reads more per round trip;
+                                 * SO_RCVBUF turns it off for that socket */
+    uint32_t rcvbuf_max;        /* autotuning's ceiling, bytes (6291456, as
+                                 * Linux's tcp_rmem[2]) */
 };
 
 /* Where outgoing IPv4 packets go. The bytes are valid only during the call. */

@@ -56,6 +56,8 @@ void synack_config_init(struct synack_config *cfg)
     t->keepalive_time_s = 7200;
     t->keepalive_intvl_s = 75;
     t->keepalive_probes = 9;
+    t->moderate_rcvbuf = true;
+    t->rcvbuf_max = 6u << 20;
 }
 
 static int check_tunables(const struct synack_tunables *t)
@@ -68,6 +70,7 @@ static int check_tunables(const struct synack_tunables *t)
     if (t->rto_max_ms > 3600000 || t->delack_ms > 500) return -EINVAL;
     if (t->rcvbuf < 256 || t->sndbuf < 256 || t->rcvbuf > (1u << 30) || t->sndbuf > (1u << 30))
         return -EINVAL;
+    if (t->rcvbuf_max < 256 || t->rcvbuf_max > (1u << 30)) return -EINVAL;
     if (t->initial_cwnd == 0 || t->initial_cwnd > 1000) return -EINVAL;
     if (t->max_backlog == 0 || t->max_syn_backlog == 0 || t->max_connections == 0) return -EINVAL;
     if (t->ephemeral_lo == 0 || t->ephemeral_lo > t->ephemeral_hi) return -EINVAL;
@@ -334,6 +337,7 @@ struct tcp_conn *stack_conn_new(synack_stack *s, const struct synack_conn_id *id
     uint8_t ttl = opt && opt->ttl ? opt->ttl : s->tun.ttl;
     tcp_conn_init(c, id, rcv, snd, s->cfg.mtu, ttl);
     if (opt) {
+        c->rcvbuf_locked = opt->rcvbuf != 0;
         c->nodelay = opt->nodelay;
         c->user_mss = opt->user_mss;
         c->keepalive = opt->keepalive;

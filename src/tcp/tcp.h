@@ -151,6 +151,15 @@ struct tcp_conn {
     uint8_t ttl;
     int err;                           /* pending error for the app (positive errno), 0 none */
     int soft_err;                      /* last ICMP soft error, reported if we time out */
+    /* ---- receive-buffer autotuning (Linux tcp_rcv_space_adjust) ---- */
+    bool rcvbuf_locked;                /* SO_RCVBUF was set: no autotuning */
+    uint32_t rcv_rtt_us;               /* receiver's RTT estimate: the least time one
+                                        * window took to arrive; 0 = none yet */
+    uint32_t rcv_rtt_seq;              /* measuring until RCV.NXT passes this */
+    uint64_t rcv_rtt_time;             /* ... since then; 0 = not measuring */
+    uint32_t rcvq_seq;                 /* bytes read count at the last adjustment */
+    uint32_t rcvq_space;               /* most the application read in one RTT */
+    uint64_t rcvq_time;                /* when the last adjustment was made */
     uint32_t total_retrans;            /* segments retransmitted, ever */
     uint64_t bytes_acked, bytes_received; /* over the whole connection (TCP_INFO) */
 
@@ -238,6 +247,10 @@ static inline uint32_t tcp_ts_now(const struct tcp_env *env, const struct tcp_co
 uint16_t tcp_effective_mss(const struct tcp_conn *c, const struct tcp_options *opt);
 /* Free receive space we could advertise now, clamped to 16 bits. */
 uint32_t tcp_rcv_window_avail(const struct tcp_conn *c);
+/* Receive autotuning (tcp_conn.c): the receiver's RTT from in-order data
+ * arriving, and the buffer grown from what the application read. */
+void tcp_rcv_rtt_measure(struct tcp_env *env, struct tcp_conn *c);
+void tcp_rcv_space_adjust(struct tcp_env *env, struct tcp_conn *c);
 /* Sends one data segment [seq, seq+len) from the send buffer (FIN added when
  * it ends at fin_seq); used by output and by retransmissions. */
 void tcp_send_data(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32_t len);

@@ -511,6 +511,7 @@ static enum step step_text(struct tcp_env *env, struct tcp_conn *c, const struct
     bytebuf_commit(&c->rcvbuf, nxt - c->rcv_nxt);
     c->bytes_received += nxt - c->rcv_nxt;
     c->rcv_nxt = nxt;
+    tcp_rcv_rtt_measure(env, c);
     if (c->fin_pending && c->peer_fin_seq == c->rcv_nxt) fin_reached(env, c);
     /* ACK policy (RFC 9293 3.8.6.3, RFC 1122 4.2.3.2): at least every
      * second full-sized segment, at once when a hole was filled, otherwise

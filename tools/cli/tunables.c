@@ -47,6 +47,8 @@ static const struct entry table[] = {
     {"keepalive_time_s", K_U32, F(keepalive_time_s), 32767, "idle seconds before the first keepalive probe"},
     {"keepalive_intvl_s", K_U32, F(keepalive_intvl_s), 32767, "seconds between keepalive probes"},
     {"keepalive_probes", K_UNSIGNED, F(keepalive_probes), 127, "unanswered keepalive probes before ETIMEDOUT"},
+    {"moderate_rcvbuf", K_BOOL, F(moderate_rcvbuf), 1, "receive-buffer autotuning: grow toward rcvbuf_max as the application reads (tcp_moderate_rcvbuf)"},
+    {"rcvbuf_max", K_U32, F(rcvbuf_max), 1u << 30, "ceiling of receive-buffer autotuning, bytes (tcp_rmem[2])"},
 };
 #undef F
 

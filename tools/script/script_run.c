@@ -1283,11 +1283,18 @@ static void apply_sysctl(struct runner *r, int line, const char *name, const cha
     else if (!strcmp(n, "tcp_keepalive_intvl")) t.keepalive_intvl_s = (uint32_t)v;
     else if (!strcmp(n, "tcp_keepalive_probes")) t.keepalive_probes = (unsigned)v;
     else if (!strcmp(n, "tcp_rmem") || !strcmp(n, "tcp_wmem")) {
-        /* "min default max": synack has one default size. */
+        /* "min default max": the default is the starting size; the
+         * receive side's max is autotuning's ceiling. */
         unsigned long def = strtoul(end, &end, 10);
+        unsigned long max = strtoul(end, &end, 10);
         if (!def) applied = false;
-        else if (n[4] == 'r') t.rcvbuf = (uint32_t)def;
+        else if (n[4] == 'r') {
+            t.rcvbuf = (uint32_t)def;
+            if (max) t.rcvbuf_max = (uint32_t)max;
+        }
         else t.sndbuf = (uint32_t)def;
+    } else if (!strcmp(n, "tcp_moderate_rcvbuf")) {
+        t.moderate_rcvbuf = v != 0;
     } else if (!strcmp(n, "ip_local_port_range")) {
         unsigned long hi = strtoul(end, &end, 10);
         t.ephemeral_lo = (uint16_t)v;
