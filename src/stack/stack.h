@@ -15,7 +15,7 @@
 #ifndef SYNACK_STACK_STACK_H
 #define SYNACK_STACK_STACK_H
 
-#include "stack/timer.h"
+#include "util/timer_wheel.h"
 #include "synack/synack.h"
 #include "tcp/tcp.h"
 

@@ -23,7 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "stack/timer.h"
+#include "util/timer_wheel.h"
 #include "synack/synack.h"
 #include "tcp/assembler.h"
 #include "synack/wire.h"
@@ -199,6 +199,10 @@ uint32_t tcp_app_recv(struct tcp_env *env, struct tcp_conn *c, void *buf, uint32
 void tcp_app_close_write(struct tcp_env *env, struct tcp_conn *c);
 /* Abort: RST to the peer (when synchronized) and straight to CLOSED. */
 void tcp_app_abort(struct tcp_env *env, struct tcp_conn *c);
+/* The one way a connection ends abnormally (reset, refused, timed out):
+ * err (positive errno, 0 none) is left for the application, the
+ * EstabResets / AttemptFails counters are kept, and c goes to CLOSED. */
+void tcp_abort(struct tcp_env *env, struct tcp_conn *c, int err);
 /* The application let go of the connection (close()). */
 void tcp_app_orphan(struct tcp_env *env, struct tcp_conn *c);
 /* Readable bytes; whether the peer's FIN has been reached (EOF). */
@@ -219,6 +223,9 @@ void tcp_timer_set(struct tcp_env *env, struct tcp_conn *c, enum tcp_timer_kind 
 /* Fills a RST|ACK / RST answering seg for which no connection exists
  * (RFC 9293 3.10.7.1). Returns false when no RST may be sent (seg is RST). */
 bool tcp_rst_for(const struct tcp_repr *seg, struct tcp_repr *rst);
+/* Sends a RST from c and counts it: answering seg (as tcp_rst_for) when seg
+ * is not NULL, else c's own abort RST <SEQ=SND.NXT><ACK=RCV.NXT><RST,ACK>. */
+void tcp_send_rst(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *seg);
 
 /* Sends a bare ACK now (used for challenge ACKs and out-of-window answers). */
 void tcp_send_ack(struct tcp_env *env, struct tcp_conn *c);

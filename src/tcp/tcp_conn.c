@@ -264,18 +264,17 @@ void tcp_app_close_write(struct tcp_env *env, struct tcp_conn *c)
 void tcp_app_abort(struct tcp_env *env, struct tcp_conn *c)
 {
     if (c->state == SYNACK_CLOSED) return;
-    if (c->state >= SYNACK_SYN_RCVD && c->state != SYNACK_TIME_WAIT) {
-        struct tcp_repr rst;
-        memset(&rst, 0, sizeof rst);
-        rst.src_port = c->id.lport;
-        rst.dst_port = c->id.rport;
-        rst.seq = c->snd_nxt;
-        rst.ack = c->rcv_nxt;
-        rst.flags = TCP_RST | TCP_ACK;
-        env->emit(env, c, &rst);
-        env->ctr->out_rsts++;
-    }
+    if (c->state >= SYNACK_SYN_RCVD && c->state != SYNACK_TIME_WAIT) tcp_send_rst(env, c, NULL);
+    /* The application asked for it: not a failed attempt. */
     if (c->state == SYNACK_ESTABLISHED || c->state == SYNACK_CLOSE_WAIT) env->ctr->estab_resets++;
+    tcp_set_state(env, c, SYNACK_CLOSED);
+}
+
+void tcp_abort(struct tcp_env *env, struct tcp_conn *c, int err)
+{
+    c->err = err;
+    if (c->state == SYNACK_ESTABLISHED || c->state == SYNACK_CLOSE_WAIT) env->ctr->estab_resets++;
+    if (c->state == SYNACK_SYN_SENT || c->state == SYNACK_SYN_RCVD) env->ctr->attempt_fails++;
     tcp_set_state(env, c, SYNACK_CLOSED);
 }
 
@@ -329,9 +328,7 @@ void tcp_icmp_error(struct tcp_env *env, struct tcp_conn *c, uint8_t type, uint8
         else if (code == ICMP_UNREACH_PORT || code == ICMP_UNREACH_PROTOCOL) err = ECONNREFUSED;
     }
     if (c->state == SYNACK_SYN_SENT && err == ECONNREFUSED) {
-        c->err = err;
-        env->ctr->attempt_fails++;
-        tcp_set_state(env, c, SYNACK_CLOSED);
+        tcp_abort(env, c, err);
         return;
     }
     c->soft_err = err;

@@ -263,24 +263,43 @@ void tcp_output(struct tcp_env *env, struct tcp_conn *c)
     }
 }
 
+/* Every RST synack sends is filled here. */
+static void rst_fill(struct tcp_repr *rst, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
+                     uint8_t flags)
+{
+    memset(rst, 0, sizeof *rst);
+    rst->src_port = sport;
+    rst->dst_port = dport;
+    rst->seq = seq;
+    rst->ack = ack;
+    rst->flags = flags;
+}
+
 bool tcp_rst_for(const struct tcp_repr *seg, struct tcp_repr *rst)
 {
     if (seg->flags & TCP_RST) return false;
-    memset(rst, 0, sizeof *rst);
-    rst->src_port = seg->dst_port;
-    rst->dst_port = seg->src_port;
     if (seg->flags & TCP_ACK) {
         /* <SEQ=SEG.ACK><CTL=RST> */
-        rst->seq = seg->ack;
-        rst->flags = TCP_RST;
+        rst_fill(rst, seg->dst_port, seg->src_port, seg->ack, 0, TCP_RST);
     } else {
         /* <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> */
         uint32_t len = (uint32_t)seg->payload_len;
         if (seg->flags & TCP_SYN) len++;
         if (seg->flags & TCP_FIN) len++;
-        rst->seq = 0;
-        rst->ack = seg->seq + len;
-        rst->flags = TCP_RST | TCP_ACK;
+        rst_fill(rst, seg->dst_port, seg->src_port, 0, seg->seq + len, TCP_RST | TCP_ACK);
     }
     return true;
+}
+
+void tcp_send_rst(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *seg)
+{
+    struct tcp_repr rst;
+    if (seg) {
+        if (!tcp_rst_for(seg, &rst)) return;
+    } else {
+        rst_fill(&rst, c->id.lport, c->id.rport, c->snd_nxt, c->rcv_nxt, TCP_RST | TCP_ACK);
+    }
+    env->emit(env, c, &rst);
+    env->ctr->out_rsts++;
+    env->ctr->out_segs++;
 }

@@ -47,14 +47,9 @@ void tcp_rtt_sample(struct tcp_env *env, struct tcp_conn *c, uint32_t rtt)
     c->rto = (uint32_t)rto;
 }
 
-static void give_up(struct tcp_env *env, struct tcp_conn *c)
-{
-    /* An ICMP error seen meanwhile is the better reason (RFC 1122 4.2.3.9). */
-    c->err = c->soft_err ? c->soft_err : ETIMEDOUT;
-    if (c->state == SYNACK_SYN_SENT || c->state == SYNACK_SYN_RCVD) env->ctr->attempt_fails++;
-    if (c->state == SYNACK_ESTABLISHED || c->state == SYNACK_CLOSE_WAIT) env->ctr->estab_resets++;
-    tcp_set_state(env, c, SYNACK_CLOSED);
-}
+/* Why a connection that timed out failed: an ICMP error seen meanwhile is
+ * the better reason (RFC 1122 4.2.3.9). */
+static int timeout_error(const struct tcp_conn *c) { return c->soft_err ? c->soft_err : ETIMEDOUT; }
 
 /* A probe — zero-window (persist) or keepalive — is an ACK with an old
  * sequence number (SND.UNA - 1, tcp_send_probe): the peer must answer it
@@ -71,7 +66,7 @@ static void persist_probe(struct tcp_env *env, struct tcp_conn *c)
     if (c->probes_out >= env->tun->retries2 ||
         (c->sd < 0 && c->backoff >= env->tun->orphan_retries)) {
         if (c->sd < 0) tcp_app_abort(env, c);
-        else give_up(env, c);
+        else tcp_abort(env, c, timeout_error(c));
         return;
     }
     c->probes_out++;
@@ -94,7 +89,7 @@ static void on_retransmit_timer(struct tcp_env *env, struct tcp_conn *c)
     case SYNACK_SYN_SENT:
     case SYNACK_SYN_RCVD:
         if (c->backoff >= c->syn_retries_left) {
-            give_up(env, c);
+            tcp_abort(env, c, timeout_error(c));
             return;
         }
         c->backoff++;
@@ -107,7 +102,7 @@ static void on_retransmit_timer(struct tcp_env *env, struct tcp_conn *c)
     unsigned limit = env->tun->retries2;
     if (c->sd < 0 && env->tun->orphan_retries < limit) limit = env->tun->orphan_retries;
     if (c->backoff >= limit) {
-        give_up(env, c);
+        tcp_abort(env, c, timeout_error(c));
         return;
     }
     c->backoff++;
