@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stack/siphash.h"
+#include "util/siphash.h"
 #include "tcp/seq.h"
 
 /* ---- configuration ------------------------------------------------------ */
@@ -81,13 +81,13 @@ static int check_tunables(const struct synack_tunables *t)
     return 0;
 }
 
-void synack_stack_get_tunables(const synack_stack *s, struct synack_tunables *out) { *out = s->tun; }
+void synack_stack_get_tunables(const synack_stack *s, struct synack_tunables *out) { *out = s->tunables; }
 
 int synack_stack_set_tunables(synack_stack *s, const struct synack_tunables *t)
 {
     int err = check_tunables(t);
     if (err) return err;
-    s->tun = *t;
+    s->tunables = *t;
     return 0;
 }
 
@@ -228,7 +228,7 @@ int synack_stack_create(synack_stack **out, const struct synack_config *cfg)
     synack_stack *s = calloc(1, sizeof *s);
     if (!s) return -ENOMEM;
     s->cfg = *cfg;
-    s->tun = cfg->tunables;
+    s->tunables = cfg->tunables;
     s->conn_nbuckets = 64;
     s->conn_buckets = calloc(s->conn_nbuckets, sizeof *s->conn_buckets);
     s->out_buf = malloc((size_t)cfg->mtu + TCP_HDR_MAX);
@@ -239,7 +239,7 @@ int synack_stack_create(synack_stack **out, const struct synack_config *cfg)
     s->free_sock = -1;
     s->next_deadline = SYNACK_NEVER;
     timer_wheel_init(&s->wheel, 0);
-    s->env.tun = &s->tun;
+    s->env.tunables = &s->tunables;
     s->env.ctr = &s->ctr;
     chunk_pool_init(&s->pool);
     s->env.pool = &s->pool;
@@ -322,8 +322,8 @@ struct tcp_conn *stack_conn_new(synack_stack *s, const struct synack_conn_id *id
 {
     /* Full: the oldest TIME_WAIT connection makes room (as lwIP's
      * tcp_alloc does; HOSTILE-INPUTS H-62) — it has done its job longest. */
-    if (s->conn_count >= s->tun.max_connections && s->tw_head) tcp_set_state(&s->env, s->tw_head, SYNACK_CLOSED);
-    if (s->conn_count >= s->tun.max_connections) {
+    if (s->conn_count >= s->tunables.max_connections && s->tw_head) tcp_set_state(&s->env, s->tw_head, SYNACK_CLOSED);
+    if (s->conn_count >= s->tunables.max_connections) {
         *err = -ENOBUFS;
         return NULL;
     }
@@ -332,9 +332,9 @@ struct tcp_conn *stack_conn_new(synack_stack *s, const struct synack_conn_id *id
         *err = -ENOMEM;
         return NULL;
     }
-    uint32_t rcv = opt && opt->rcvbuf ? opt->rcvbuf : s->tun.rcvbuf;
-    uint32_t snd = opt && opt->sndbuf ? opt->sndbuf : s->tun.sndbuf;
-    uint8_t ttl = opt && opt->ttl ? opt->ttl : s->tun.ttl;
+    uint32_t rcv = opt && opt->rcvbuf ? opt->rcvbuf : s->tunables.rcvbuf;
+    uint32_t snd = opt && opt->sndbuf ? opt->sndbuf : s->tunables.sndbuf;
+    uint8_t ttl = opt && opt->ttl ? opt->ttl : s->tunables.ttl;
     tcp_conn_init(c, id, rcv, snd, s->cfg.mtu, ttl);
     if (opt) {
         c->rcvbuf_locked = opt->rcvbuf != 0;
@@ -525,7 +525,7 @@ uint16_t stack_ephemeral_port(synack_stack *s, uint32_t laddr, uint32_t raddr, u
     memcpy(key + 8, &rport, 2);
     key[10] = 'p';
     uint32_t offset = (uint32_t)siphash24(s->cfg.secret, key, sizeof key);
-    uint32_t num = (uint32_t)s->tun.ephemeral_hi - s->tun.ephemeral_lo + 1;
+    uint32_t num = (uint32_t)s->tunables.ephemeral_hi - s->tunables.ephemeral_lo + 1;
     /* RFC 6056 algorithm 5 on top of 3: the counter advances by a keyed
      * random step of 1..500, so successive ports are not predictable from
      * each other (H-PORT; CVE-2024-10603). */
@@ -534,7 +534,7 @@ uint16_t stack_ephemeral_port(synack_stack *s, uint32_t laddr, uint32_t raddr, u
     nonce[4] = 'r';
     s->port_counter += 1 + (uint32_t)(siphash24(s->cfg.secret, nonce, sizeof nonce) % 500u);
     for (uint32_t i = 0; i < num; i++) {
-        uint16_t port = (uint16_t)(s->tun.ephemeral_lo + (offset + s->port_counter + i) % num);
+        uint16_t port = (uint16_t)(s->tunables.ephemeral_lo + (offset + s->port_counter + i) % num);
         if (stack_conn_lookup(s, laddr, port, raddr, rport)) continue;
         if (listener_lookup(s, laddr, port)) continue;
         if (stack_port_bound(s, laddr, port, -1, true)) continue;
@@ -550,7 +550,7 @@ static void send_rst_for(synack_stack *s, const struct ipv4_repr *ip, const stru
 {
     struct tcp_repr rst;
     if (!tcp_rst_for(seg, &rst)) return;
-    ip_output_tcp(s, ip->dst, ip->src, s->tun.ttl, &rst);
+    ip_output_tcp(s, ip->dst, ip->src, s->tunables.ttl, &rst);
     s->ctr.out_rsts++;
     s->ctr.out_segs++;
 }
@@ -595,10 +595,10 @@ static void send_cookie_synack(synack_stack *s, const struct synack_conn_id *id,
     sa.seq = cookie_hash(s, id, syn->seq, count) | ((count & 0x1f) << 3) | idx;
     sa.ack = syn->seq + 1;
     sa.flags = TCP_SYN | TCP_ACK;
-    sa.window = (uint16_t)(s->tun.rcvbuf > 65535 ? 65535 : s->tun.rcvbuf);
+    sa.window = (uint16_t)(s->tunables.rcvbuf > 65535 ? 65535 : s->tunables.rcvbuf);
     sa.opt.has_mss = true;
     sa.opt.mss = (uint16_t)(s->cfg.mtu - 40);
-    ip_output_tcp(s, id->laddr, id->raddr, s->tun.ttl, &sa);
+    ip_output_tcp(s, id->laddr, id->raddr, s->tunables.ttl, &sa);
     s->ctr.syncookies_sent++;
     s->ctr.out_segs++;
 }
@@ -665,7 +665,7 @@ static void listen_input(synack_stack *s, struct tcp_listener *l, const struct i
         s->ctr.listen_drops++;
         return;
     }
-    if (l->syn_count >= s->tun.max_syn_backlog) {
+    if (l->syn_count >= s->tunables.max_syn_backlog) {
         l->last_overflow = s->now ? s->now : 1;
         s->ctr.listen_drops++;
         send_cookie_synack(s, &id, seg);

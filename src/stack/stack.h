@@ -60,7 +60,7 @@ struct sock {
 
 struct synack_stack {
     struct synack_config cfg;
-    struct synack_tunables tun;
+    struct synack_tunables tunables;
     struct synack_counters ctr;
     struct tcp_env env;
     uint64_t now;                  /* latest time seen from the embedder */
@@ -96,6 +96,7 @@ struct synack_stack {
     uint32_t port_counter;         /* RFC 6056 algorithms 3 and 5 */
     struct tcp_conn *tw_head, *tw_tail; /* TIME_WAIT connections, oldest first */
     uint8_t *out_buf;              /* MTU (+ slack) bytes: the packet being emitted */
+    struct synack_epoll *epolls;   /* epoll instances (api/epoll.c), told of closed sockets */
 };
 
 /* ---- used by the socket layer ---- */

@@ -34,10 +34,13 @@
 #define TCP_MAX_WINDOW 65535u /* without window scaling */
 
 struct tcp_conn;
+/* The stack's listener (stack.h). A connection only remembers which one
+ * owns it while it waits to be accepted; tcp never looks inside. */
+struct tcp_listener;
 
 /* What the stack provides to a connection. */
 struct tcp_env {
-    const struct synack_tunables *tun;
+    const struct synack_tunables *tunables; /* the stack's sysctl-like settings */
     struct synack_counters *ctr;
     struct chunk_pool *pool;        /* where send and receive bytes are kept */
     /* Sends one segment from this connection (adds the IPv4 header). */
@@ -75,7 +78,7 @@ struct tcp_conn {
     struct tcp_conn *tw_next, *tw_prev; /* the stack's TIME_WAIT list */
     struct tcp_conn *dirty_next;       /* the stack's list of output to flush */
     bool dirty;                        /* on that list */
-    void *listener;                    /* passive open: owning listener until accepted */
+    struct tcp_listener *listener;     /* passive open: owning listener until accepted (opaque here) */
     struct timer_node timer;           /* filed at tcp_next_deadline() */
     int sd;                            /* socket descriptor, -1 when orphaned */
 

@@ -50,7 +50,7 @@ void tcp_set_state(struct tcp_env *env, struct tcp_conn *c, enum synack_tcp_stat
     if (to == SYNACK_ESTABLISHED && c->keepalive) tcp_keepalive_arm(env, c);
     if (to == SYNACK_ESTABLISHED && (from == SYNACK_SYN_SENT || from == SYNACK_SYN_RCVD)) {
         /* Autotuning starts from the initial window's worth per RTT. */
-        uint32_t init = env->tun->initial_cwnd * c->adv_mss;
+        uint32_t init = env->tunables->initial_cwnd * c->adv_mss;
         c->rcvq_space = init < c->rcvbuf.cap ? init : c->rcvbuf.cap;
         c->rcvq_seq = c->rcv_nxt - c->rcvbuf.len;
         c->rcvq_time = env->now;
@@ -68,7 +68,7 @@ void tcp_set_state(struct tcp_env *env, struct tcp_conn *c, enum synack_tcp_stat
 /* Sequence state common to both opens. */
 static void init_send_side(struct tcp_env *env, struct tcp_conn *c, uint32_t iss)
 {
-    const struct synack_tunables *t = env->tun;
+    const struct synack_tunables *t = env->tunables;
     c->iss = iss;
     c->snd_una = iss;
     c->snd_nxt = iss;
@@ -100,13 +100,13 @@ void tcp_negotiate(struct tcp_env *env, struct tcp_conn *c, const struct tcp_rep
     /* Every segment will carry a 12-byte timestamp option: it comes out of
      * the payload, as Linux's mss_cache does (1460 -> 1448). */
     if (c->ts_ok && c->snd_mss >= TCP_MIN_MSS + 12) c->snd_mss = (uint16_t)(c->snd_mss - 12);
-    c->cwnd = env->tun->initial_cwnd * c->snd_mss;
+    c->cwnd = env->tunables->initial_cwnd * c->snd_mss;
 }
 
 void tcp_open_active(struct tcp_env *env, struct tcp_conn *c, uint32_t iss)
 {
     init_send_side(env, c, iss);
-    c->syn_retries_left = (uint8_t)(env->tun->syn_retries > 255 ? 255 : env->tun->syn_retries);
+    c->syn_retries_left = (uint8_t)(env->tunables->syn_retries > 255 ? 255 : env->tunables->syn_retries);
     env->ctr->active_opens++;
     tcp_set_state(env, c, SYNACK_SYN_SENT);
 }
@@ -132,7 +132,7 @@ void tcp_open_passive(struct tcp_env *env, struct tcp_conn *c, uint32_t iss,
     c->snd_wl1 = syn->seq;
     c->snd_wl2 = iss;
     tcp_negotiate(env, c, syn);
-    c->syn_retries_left = (uint8_t)(env->tun->synack_retries > 255 ? 255 : env->tun->synack_retries);
+    c->syn_retries_left = (uint8_t)(env->tunables->synack_retries > 255 ? 255 : env->tunables->synack_retries);
     env->ctr->passive_opens++;
     tcp_set_state(env, c, SYNACK_SYN_RCVD);
 }
@@ -153,7 +153,7 @@ void tcp_open_from_cookie(struct tcp_env *env, struct tcp_conn *c, uint32_t iss,
     c->snd_wl1 = ack->seq;
     c->snd_wl2 = ack->ack;
     c->snd_mss = mss < c->adv_mss ? mss : c->adv_mss;
-    c->cwnd = env->tun->initial_cwnd * c->snd_mss;
+    c->cwnd = env->tunables->initial_cwnd * c->snd_mss;
     env->ctr->passive_opens++;
     tcp_set_state(env, c, SYNACK_SYN_RCVD);
     tcp_set_state(env, c, SYNACK_ESTABLISHED);
@@ -221,11 +221,11 @@ void tcp_rcv_space_adjust(struct tcp_env *env, struct tcp_conn *c)
     uint32_t copied_seq = c->rcv_nxt - c->rcvbuf.len;
     uint32_t copied = copied_seq - c->rcvq_seq;
     if (copied > c->rcvq_space) {
-        if (env->tun->moderate_rcvbuf && !c->rcvbuf_locked && c->rcvq_space) {
+        if (env->tunables->moderate_rcvbuf && !c->rcvbuf_locked && c->rcvq_space) {
             uint64_t win = 2ull * copied + 16ull * c->adv_mss;
             uint64_t grow = win * (copied - c->rcvq_space) / c->rcvq_space;
             win += 2 * grow;
-            uint64_t max = env->tun->rcvbuf_max;
+            uint64_t max = env->tunables->rcvbuf_max;
             uint32_t limit = c->ws_ok ? TCP_MAX_WINDOW << c->rcv_wscale : TCP_MAX_WINDOW;
             if (max > limit) max = limit;   /* more could never be advertised */
             if (win > max) win = max;
@@ -283,7 +283,7 @@ void tcp_app_orphan(struct tcp_env *env, struct tcp_conn *c)
     c->sd = -1;
     /* An orphan in FIN_WAIT_2 waits for the peer's FIN at most fin_timeout. */
     if (c->state == SYNACK_FIN_WAIT_2)
-        tcp_timer_set(env, c, TCP_T_WAIT, env->now + (uint64_t)env->tun->fin_timeout_ms * 1000u);
+        tcp_timer_set(env, c, TCP_T_WAIT, env->now + (uint64_t)env->tunables->fin_timeout_ms * 1000u);
 }
 
 void tcp_app_quickack(struct tcp_env *env, struct tcp_conn *c, bool on)

@@ -65,7 +65,7 @@ static void trim_memory(struct tcp_env *env, struct tcp_conn *c)
 
 static void enter_time_wait(struct tcp_env *env, struct tcp_conn *c)
 {
-    if (env->ctr->curr_time_wait >= env->tun->max_tw) {
+    if (env->ctr->curr_time_wait >= env->tunables->max_tw) {
         /* Bounded TIME_WAIT memory: skip it, as Linux does on overflow. */
         env->ctr->tw_overflows++;
         tcp_set_state(env, c, SYNACK_CLOSED);
@@ -76,7 +76,7 @@ static void enter_time_wait(struct tcp_env *env, struct tcp_conn *c)
     tcp_timer_set(env, c, TCP_T_RTX, TIMER_NEVER);
     tcp_timer_set(env, c, TCP_T_DELACK, TIMER_NEVER);
     c->persist = false;
-    tcp_timer_set(env, c, TCP_T_WAIT, env->now + 2ull * env->tun->msl_ms * 1000u);
+    tcp_timer_set(env, c, TCP_T_WAIT, env->now + 2ull * env->tunables->msl_ms * 1000u);
 }
 
 /* ---- SYN-SENT (RFC 9293 3.10.7.3) ------------------------------------- */
@@ -170,7 +170,7 @@ static enum step step_check_sequence(struct tcp_env *env, struct tcp_conn *c, st
             paws_remember(c, s);
         /* TIME_WAIT: a retransmitted FIN is ACKed again and restarts 2*MSL. */
         if (c->state == SYNACK_TIME_WAIT && (s->flags & TCP_FIN) && s->seq + len == c->rcv_nxt)
-            tcp_timer_set(env, c, TCP_T_WAIT, env->now + 2ull * env->tun->msl_ms * 1000u);
+            tcp_timer_set(env, c, TCP_T_WAIT, env->now + 2ull * env->tunables->msl_ms * 1000u);
         /* SYN_RCVD: the peer's SYN again (our SYN|ACK was lost): repeat it. */
         if (c->state == SYNACK_SYN_RCVD && (s->flags & TCP_SYN) && !(s->flags & TCP_ACK) &&
             s->seq == c->irs) {
@@ -435,7 +435,7 @@ static enum step ack_fin_states(struct tcp_env *env, struct tcp_conn *c)
     case SYNACK_FIN_WAIT_1:
         tcp_set_state(env, c, SYNACK_FIN_WAIT_2);
         if (c->sd < 0)
-            tcp_timer_set(env, c, TCP_T_WAIT, env->now + (uint64_t)env->tun->fin_timeout_ms * 1000u);
+            tcp_timer_set(env, c, TCP_T_WAIT, env->now + (uint64_t)env->tunables->fin_timeout_ms * 1000u);
         return STEP_CONTINUE;
     case SYNACK_CLOSING:
         enter_time_wait(env, c);
@@ -551,7 +551,7 @@ static enum step step_text(struct tcp_env *env, struct tcp_conn *c, const struct
     if (quick) c->quick_acks--;
     if (filled || c->unacked_full >= 2 || quick) c->ack_now = true;
     else if (c->deadline[TCP_T_DELACK] == TIMER_NEVER)
-        tcp_timer_set(env, c, TCP_T_DELACK, env->now + (uint64_t)env->tun->delack_ms * 1000u);
+        tcp_timer_set(env, c, TCP_T_DELACK, env->now + (uint64_t)env->tunables->delack_ms * 1000u);
     return STEP_CONTINUE;
 }
 
@@ -564,7 +564,7 @@ static void step_fin(struct tcp_env *env, struct tcp_conn *c, const struct seg_v
         if (c->peer_fin) {
             c->ack_now = true;  /* a repeated FIN: ACK it again */
             if (c->state == SYNACK_TIME_WAIT)
-                tcp_timer_set(env, c, TCP_T_WAIT, env->now + 2ull * env->tun->msl_ms * 1000u);
+                tcp_timer_set(env, c, TCP_T_WAIT, env->now + 2ull * env->tunables->msl_ms * 1000u);
             return;
         }
         fin_reached(env, c);

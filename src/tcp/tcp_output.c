@@ -109,7 +109,7 @@ static void arm_rtx(struct tcp_env *env, struct tcp_conn *c)
     if (c->deadline[TCP_T_RTX] == TIMER_NEVER || c->persist) {
         c->persist = false;
         uint64_t rto = (uint64_t)c->rto << (c->backoff > 16 ? 16 : c->backoff);
-        uint64_t max = (uint64_t)env->tun->rto_max_ms * 1000u;
+        uint64_t max = (uint64_t)env->tunables->rto_max_ms * 1000u;
         tcp_timer_set(env, c, TCP_T_RTX, env->now + (rto > max ? max : rto));
     }
 }
@@ -165,7 +165,7 @@ void tcp_send_data(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32
     if (len < c->snd_mss) c->snd_sml = end;
     /* Answering data within the delayed-ACK time makes the connection
      * interactive: ACKs will ride on our data (Linux's pingpong mode). */
-    if (len && c->got_data && env->now - c->last_data_rcv < (uint64_t)env->tun->delack_ms * 1000u)
+    if (len && c->got_data && env->now - c->last_data_rcv < (uint64_t)env->tunables->delack_ms * 1000u)
         c->pingpong = true;
     note_sent(env, c, seq, end);
     if (seq_gt(end, c->snd_nxt)) c->snd_nxt = end;
@@ -257,7 +257,7 @@ void tcp_output(struct tcp_env *env, struct tcp_conn *c)
     bool waiting = seq_lt(c->snd_nxt, data_end) || (c->fin_queued && seq_leq(c->snd_nxt, c->fin_seq));
     if (waiting && c->snd_una == c->snd_max && c->deadline[TCP_T_RTX] == TIMER_NEVER) {
         uint64_t rto = (uint64_t)c->rto << (c->backoff > 16 ? 16 : c->backoff);
-        uint64_t max = (uint64_t)env->tun->rto_max_ms * 1000u;
+        uint64_t max = (uint64_t)env->tunables->rto_max_ms * 1000u;
         c->persist = true;
         tcp_timer_set(env, c, TCP_T_RTX, env->now + (rto > max ? max : rto));
     }

@@ -440,7 +440,7 @@ static int parse_expr(struct parser *p, struct sx **out)
 static const char *const supported_calls[] = {
     "socket", "bind", "listen", "accept", "connect", "read", "write", "send", "recv",
     "sendto", "recvfrom", "shutdown", "close", "setsockopt", "getsockopt", "fcntl",
-    "poll", "getsockname", "getpeername",
+    "poll", "getsockname", "getpeername", "epoll_create", "epoll_ctl", "epoll_wait",
 };
 
 static int parse_syscall(struct parser *p, struct sc_event *e)
