@@ -134,6 +134,35 @@ static void bytebuf_parks_past_len(void)
     chunk_pool_fini(&pool);
 }
 
+/* The checksum computed while copying out equals the checksum of the copy,
+ * for pieces that start at odd offsets and cross chunk boundaries. */
+static void bytebuf_csum_while_copying(void)
+{
+    struct chunk_pool pool;
+    chunk_pool_init(&pool);
+    struct bytebuf b;
+    bytebuf_init(&b, 3 * CHUNK_BYTES);
+    static uint8_t in[3 * CHUNK_BYTES], out[3 * CHUNK_BYTES];
+    for (uint32_t i = 0; i < sizeof in; i++) in[i] = pat(i * 31u);
+    CHECK_EQ(bytebuf_push(&b, &pool, in, sizeof in), sizeof in);
+    bytebuf_drop(&b, &pool, 1);   /* the head sits at an odd offset of its chunk */
+    static const uint32_t cases[][2] = {{0, 1448}, {CHUNK_BYTES - 3, 1448}, {CHUNK_BYTES - 4, 7},
+                                        {1, 2 * CHUNK_BYTES + 5}, {CHUNK_BYTES - 1, 1}};
+    int same = 0;
+    for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint32_t off = cases[i][0], n = cases[i][1];
+        memset(out, 0, n);
+        uint32_t sum = bytebuf_read_at_csum(&b, off, out, n);
+        uint32_t want = wire_csum_add(0, in + 1 + off, n);
+        if (memcmp(out, in + 1 + off, n) == 0 &&
+            wire_csum_finish(sum) == wire_csum_finish(want))
+            same++;
+    }
+    CHECK_EQ(same, (int)(sizeof cases / sizeof cases[0]));
+    bytebuf_release(&b, &pool);
+    chunk_pool_fini(&pool);
+}
+
 /* Random pushes, parked writes, reads and drops against a flat model. */
 static void bytebuf_matches_model(void)
 {
@@ -366,5 +395,5 @@ static void bad_config_is_rejected(void)
 }
 
 TEST_MAIN(TEST(assembler_merges_and_bounds), TEST(bytebuf_chains_and_gives_back), TEST(bytebuf_parks_past_len),
-          TEST(bytebuf_matches_model), TEST(seq_wraps), TEST(checksum_matches_reference), TEST(siphash_reference_vector),
+          TEST(bytebuf_matches_model), TEST(bytebuf_csum_while_copying), TEST(seq_wraps), TEST(checksum_matches_reference), TEST(siphash_reference_vector),
           TEST(isns_and_ports_are_keyed), TEST(ip_ttl_on_the_wire), TEST(bad_config_is_rejected))

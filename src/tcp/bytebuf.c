@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "synack/wire.h"
+
 /* ---- pool ------------------------------------------------------------------ */
 
 void chunk_pool_init(struct chunk_pool *p) { memset(p, 0, sizeof *p); }
@@ -169,4 +171,27 @@ void bytebuf_read_at(struct bytebuf *b, uint32_t off, void *dst, uint32_t n)
         off += k;
         n -= k;
     }
+}
+
+uint32_t bytebuf_read_at_csum(struct bytebuf *b, uint32_t off, void *dst, uint32_t n)
+{
+    uint8_t *d = dst;
+    uint64_t sum = 0;
+    uint32_t done = 0;
+    while (done < n) {
+        uint32_t room;
+        const uint8_t *src = bytebuf_peek(b, off + done, &room);
+        uint32_t k = n - done < room ? n - done : room;
+        uint32_t part = wire_csum_copy(0, d + done, src, k);
+        if (done & 1) {
+            /* This piece starts at an odd offset of the segment: its bytes
+             * sit in the other half of each 16-bit word (RFC 1071 2(B)). */
+            while (part >> 16) part = (part & 0xFFFFu) + (part >> 16);
+            part = ((part >> 8) | (part << 8)) & 0xFFFFu;
+        }
+        sum += part;
+        done += k;
+    }
+    while (sum >> 32) sum = (sum & 0xFFFFFFFFu) + (sum >> 32);
+    return (uint32_t)sum;
 }

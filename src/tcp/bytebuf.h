@@ -99,5 +99,8 @@ uint32_t bytebuf_write_at(struct bytebuf *b, struct chunk_pool *p, uint32_t off,
                           uint32_t n);
 /* Copies n bytes starting off (off + n <= end). */
 void bytebuf_read_at(struct bytebuf *b, uint32_t off, void *dst, uint32_t n);
+/* The same, computing the Internet checksum's partial sum of the n bytes in
+ * the same pass (wire_csum_copy): the one copy of outgoing data. */
+uint32_t bytebuf_read_at_csum(struct bytebuf *b, uint32_t off, void *dst, uint32_t n);
 
 #endif
