@@ -210,6 +210,28 @@ SYNACK_API int synack_connect(synack_stack *stack, int sd, const struct synack_e
 SYNACK_API ssize_t synack_send(synack_stack *stack, int sd, const void *buf, size_t len);
 /* Returns bytes read, 0 at the peer's FIN, -EAGAIN when nothing is there. */
 SYNACK_API ssize_t synack_recv(synack_stack *stack, int sd, void *buf, size_t len);
+
+/* Zero-copy: the application writes into the send buffer and reads the
+ * receive buffer in place. synack_send and synack_recv are the same with a
+ * copy in between.
+ *
+ * synack_send_reserve sets *buf to free space at the end of the send queue
+ * and returns how many contiguous bytes may be written there (at most want,
+ * > 0), or what synack_send would return instead (-EAGAIN when full,
+ * -EPIPE, ...). synack_send_commit(n) queues the first n of them (n = 0
+ * cancels). synack_recv_peek sets *buf to the received bytes at the head of
+ * the queue and returns how many are contiguous there (> 0), or what
+ * synack_recv would (0 at the peer's FIN, -EAGAIN). synack_recv_consume(n)
+ * drops the first n of them.
+ *
+ * A view is valid until its commit/consume or any other call into the stack
+ * (input, poll, any socket call): write or read it before that. Committing
+ * more than was reserved, consuming more than was peeked, or either with no
+ * view open (another call closed it) is -EINVAL and changes nothing. */
+SYNACK_API ssize_t synack_send_reserve(synack_stack *stack, int sd, void **buf, size_t want);
+SYNACK_API int synack_send_commit(synack_stack *stack, int sd, size_t n);
+SYNACK_API ssize_t synack_recv_peek(synack_stack *stack, int sd, const void **buf);
+SYNACK_API int synack_recv_consume(synack_stack *stack, int sd, size_t n);
 SYNACK_API int synack_shutdown(synack_stack *stack, int sd, int how);
 /* Graceful close (FIN after queued data); RST when unread data remains or
  * SO_LINGER is {1, 0}. The descriptor is invalid afterwards. */

@@ -54,6 +54,8 @@ struct sock {
     struct tcp_listener *listener;
     struct tcp_conn *conn;
     int err;                       /* positive errno reported once (SO_ERROR) */
+    uint32_t reserved;             /* zero-copy: bytes of the open send reservation */
+    uint32_t peeked;               /* zero-copy: bytes of the open receive view */
     int next_free;
 };
 

@@ -205,6 +205,15 @@ void tcp_open_from_cookie(struct tcp_env *env, struct tcp_conn *c, uint32_t iss,
 /* ---- application requests (change buffers and state only) ---- */
 uint32_t tcp_app_send(struct tcp_env *env, struct tcp_conn *c, const void *buf, uint32_t len);
 uint32_t tcp_app_recv(struct tcp_env *env, struct tcp_conn *c, void *buf, uint32_t len);
+/* The zero-copy halves: free send space at the end of the queue (*n: in,
+ * the most wanted; out, the contiguous bytes there; NULL when none), then
+ * n of them queued; received bytes in place at the head (*n: contiguous
+ * readable bytes; NULL when none), then n of them consumed (window update
+ * as tcp_app_recv). */
+uint8_t *tcp_app_send_reserve(struct tcp_env *env, struct tcp_conn *c, uint32_t *n);
+void tcp_app_send_commit(struct tcp_conn *c, uint32_t n); /* n = 0: cancel */
+const uint8_t *tcp_app_recv_peek(struct tcp_conn *c, uint32_t *n);
+void tcp_app_recv_consume(struct tcp_env *env, struct tcp_conn *c, uint32_t n);
 /* SHUT_WR / close: queue our FIN after the data. */
 void tcp_app_close_write(struct tcp_env *env, struct tcp_conn *c);
 /* Abort: RST to the peer (when synchronized) and straight to CLOSED. */

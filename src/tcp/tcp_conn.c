@@ -183,10 +183,44 @@ uint32_t tcp_rcv_window_avail(const struct tcp_conn *c)
     return w > max ? max : w;
 }
 
+uint8_t *tcp_app_send_reserve(struct tcp_env *env, struct tcp_conn *c, uint32_t *n)
+{
+    uint32_t space = bytebuf_space(&c->sndbuf);
+    if (c->fin_queued || space == 0 || *n == 0) return NULL;
+    uint32_t want = *n < space ? *n : space;
+    uint8_t *p = bytebuf_reserve(&c->sndbuf, env->pool, c->sndbuf.len, n);
+    if (!p) return NULL;
+    if (*n > want) *n = want;
+    /* Counted as written until the commit, so that ACKs draining the queue
+     * meanwhile do not hand its chunk back to the pool. */
+    bytebuf_wrote(&c->sndbuf, c->sndbuf.len, *n);
+    return p;
+}
+
+void tcp_app_send_commit(struct tcp_conn *c, uint32_t n)
+{
+    bytebuf_commit(&c->sndbuf, n);
+    c->sndbuf.end = c->sndbuf.len; /* what was reserved and not committed is gone */
+}
+
+const uint8_t *tcp_app_recv_peek(struct tcp_conn *c, uint32_t *n)
+{
+    if (c->rcvbuf.len == 0) return NULL;
+    const uint8_t *p = bytebuf_peek(&c->rcvbuf, 0, n);
+    if (*n > c->rcvbuf.len) *n = c->rcvbuf.len;
+    return p;
+}
+
 uint32_t tcp_app_recv(struct tcp_env *env, struct tcp_conn *c, void *buf, uint32_t len)
 {
     uint32_t n = c->rcvbuf.len < len ? c->rcvbuf.len : len;
     bytebuf_read_at(&c->rcvbuf, 0, buf, n);
+    tcp_app_recv_consume(env, c, n);
+    return n;
+}
+
+void tcp_app_recv_consume(struct tcp_env *env, struct tcp_conn *c, uint32_t n)
+{
     bytebuf_drop(&c->rcvbuf, env->pool, n);
     if (n) tcp_rcv_space_adjust(env, c);
     /* Window update (receiver-side SWS avoidance, RFC 9293 3.8.6.2.2): tell
@@ -200,7 +234,6 @@ uint32_t tcp_app_recv(struct tcp_env *env, struct tcp_conn *c, void *buf, uint32
             (known < step || edge - c->rcv_adv >= known))
             c->ack_now = true;
     }
-    return n;
 }
 
 /* As Linux's tcp_rcv_rtt_measure: the time from advertising a window until
