@@ -29,4 +29,4 @@ rest=()
 for o in "${objs[@]:1}"; do rest+=(-object "$o"); done
 echo "== src/ reached by all targets together, per file:"
 "$llvmcov" report "$first" "${rest[@]}" -instr-profile="$work/all.profdata" "$root/src" 2>/dev/null |
-  sed "s|$root/||" | awk 'NR<=2 || /^src|^TOTAL/ {print $1, $(NF-3)}' | column -t
+  awk 'BEGIN {print "file", "lines", "line-coverage"} NR > 2 && NF > 5 {print $1, $(NF-5), $(NF-3)}' | column -t
