@@ -136,7 +136,9 @@ struct synack_config {
     /* TCP checksum offload: the link guarantees integrity both ways (an
      * in-process or shared-memory link, as the kernel's loopback does), so
      * synack neither fills in nor checks TCP checksums. Never set it for a
-     * link that can corrupt packets (TUN, a real network, the simulator). */
+     * link that can corrupt packets (a real network, the simulator) unless
+     * the link itself checks and fills them, as a NIC with checksum offload
+     * or a TUN with a virtio-net header (tools/tun/loop.c) does. */
     bool checksum_offload;
 };
 
