@@ -1,6 +1,6 @@
 /*
  * test_hostile.c — the hostile-input suite: every case of
- * /work/shared/HOSTILE-INPUTS.md (H-01 ... H-62, H-ISN, H-PORT) as a packet
+ * docs/HOSTILE.md (H-01 ... H-62, H-ISN, H-PORT, H-MAT) as a packet
  * script against a stack under test, in every relevant TCP state, plus the
  * systematic mutation matrix (TCP and IPv4 field/value lists, single
  * mutations and a seeded sample of pairs).
@@ -1200,7 +1200,7 @@ static void h31_tcp_window_scale(void)
 
 /* ==== E. TCP options ============================================================= */
 
-/* Option areas that are malformed in the sense of SPEC section 1 (length 0
+/* Option areas that are malformed (length 0
  * or 1, past the header, kind with no length byte): dropped and counted. */
 static const struct {
     uint8_t b[40];

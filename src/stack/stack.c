@@ -331,7 +331,7 @@ struct tcp_conn *stack_conn_new(synack_stack *s, const struct synack_conn_id *id
                                 const struct sock_opts *opt, int *err)
 {
     /* Full: the oldest TIME_WAIT connection makes room (as lwIP's
-     * tcp_alloc does; HOSTILE-INPUTS H-62) — it has done its job longest. */
+     * tcp_alloc does; docs/HOSTILE.md H-62) — it has done its job longest. */
     if (s->conn_count >= s->tunables.max_connections && s->tw_head) tcp_set_state(&s->env, s->tw_head, SYNACK_CLOSED);
     if (s->conn_count >= s->tunables.max_connections) {
         *err = -ENOBUFS;

@@ -5,7 +5,7 @@
  * ranges beyond RCV.NXT. The bytes themselves live in the receive ring; this
  * only remembers which ones are there. Bounded by ASM_MAX_RANGES: a segment
  * that would need one more range is refused (the sender retransmits it), so
- * a peer cannot make it grow (HOSTILE-INPUTS H-60). Every operation is
+ * a peer cannot make it grow (docs/HOSTILE.md H-60). Every operation is
  * O(ASM_MAX_RANGES). Must not touch: the ring, the connection.
  */
 #ifndef SYNACK_TCP_ASSEMBLER_H

@@ -269,7 +269,7 @@ static inline uint32_t tcp_ts_now(const struct tcp_env *env, const struct tcp_co
 {
     return (uint32_t)(env->now / 1000u) + c->ts_offset;
 }
-/* The peer's MSS option, clamped (RFC 9293 3.7.1; HOSTILE-INPUTS H-37). */
+/* The peer's MSS option, clamped (RFC 9293 3.7.1; docs/HOSTILE.md H-37). */
 uint16_t tcp_effective_mss(const struct tcp_conn *c, const struct tcp_options *opt);
 /* The window scale Linux offers for a receive-buffer maximum of space bytes
  * (tcp_select_initial_window): the smallest shift that brings it under 64 KB. */
