@@ -38,11 +38,17 @@ struct synack_epoll {
     struct synack_pollfd *pfds;     /* epoll_waitset's storage (cap entries) */
 };
 
+static void destroy_all(synack_stack *stack)
+{
+    while (stack->epolls) synack_epoll_destroy(stack->epolls);
+}
+
 int synack_epoll_create(synack_stack *stack, synack_epoll **out)
 {
     synack_epoll *ep = calloc(1, sizeof *ep);
     if (!ep) return -ENOMEM;
     ep->stack = stack;
+    stack->epolls_fini = destroy_all;
     ep->next = stack->epolls;
     stack->epolls = ep;
     *out = ep;

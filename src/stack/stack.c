@@ -298,6 +298,7 @@ void synack_stack_destroy(synack_stack *s)
             l = next;
         }
     }
+    if (s->epolls_fini) s->epolls_fini(s);
     chunk_pool_fini(&s->pool);
     free(s->conn_buckets);
     free(s->socks);

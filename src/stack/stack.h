@@ -101,6 +101,9 @@ struct synack_stack {
     struct tcp_conn *tw_head, *tw_tail; /* TIME_WAIT connections, oldest first */
     uint8_t *out_buf;              /* MTU (+ slack) bytes: the packet being emitted */
     struct synack_epoll *epolls;   /* epoll instances (api/epoll.c), told of closed sockets */
+    /* Set by api/epoll.c: frees the instances still open when the stack is
+     * destroyed (the stack cannot call up into the api layer itself). */
+    void (*epolls_fini)(synack_stack *s);
 };
 
 /* ---- used by the socket layer ---- */

@@ -753,6 +753,9 @@ static bool map_fd(struct runner *r, int line, int64_t script_fd, int sd)
         fail(r, line, "script descriptor %" PRId64 " out of range 0..%d", script_fd, SC_MAX_FDS - 1);
         return false;
     }
+    /* A script that reuses a number it did not close: the old epoll
+     * instance is gone from the script's view, so free it now. */
+    if (r->fds[script_fd].used && r->fds[script_fd].ep) synack_epoll_destroy(r->fds[script_fd].ep);
     r->fds[script_fd] = (struct fdmap){true, sd, false, NULL};
     return true;
 }
