@@ -93,6 +93,7 @@ static void pump(struct pair *p)
 
 static uint16_t bench_mtu = 1500;
 static bool bench_offload; /* --offload: TCP checksums left to the (trusted) link, as on lo */
+static bool bench_zerocopy; /* --zerocopy: synack_send_reserve/commit and synack_recv_peek/consume */
 
 static struct pair *pair_new(void)
 {
@@ -145,13 +146,30 @@ static double synack_bulk(uint64_t bytes)
     while (rcvd < bytes) {
         while (sent < bytes) {
             size_t n = bytes - sent < sizeof buf ? (size_t)(bytes - sent) : sizeof buf;
-            ssize_t w = synack_send(p->a, c, buf, n);
+            ssize_t w;
+            if (bench_zerocopy) { /* the application writes its bytes in place */
+                void *v;
+                w = synack_send_reserve(p->a, c, &v, n);
+                if (w > 0) {
+                    memset(v, 'x', (size_t)w);
+                    synack_send_commit(p->a, c, (size_t)w);
+                }
+            } else {
+                w = synack_send(p->a, c, buf, n);
+            }
             if (w <= 0) break;
             sent += (uint64_t)w;
         }
         pump(p);
         for (;;) {
-            ssize_t r = synack_recv(p->b, s, buf, sizeof buf);
+            ssize_t r;
+            if (bench_zerocopy) { /* the bytes are used where they lie */
+                const void *v;
+                r = synack_recv_peek(p->b, s, &v);
+                if (r > 0) synack_recv_consume(p->b, s, (size_t)r);
+            } else {
+                r = synack_recv(p->b, s, buf, sizeof buf);
+            }
             if (r <= 0) break;
             rcvd += (uint64_t)r;
         }
@@ -294,15 +312,25 @@ int main(int argc, char **argv)
 {
     uint64_t bytes = 1ull << 30;
     int conns = 10000, repeat = 3;
+    bool bulk_only = false;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--bytes")) bytes = strtoull(argv[i + 1], NULL, 10);
         else if (!strcmp(argv[i], "--conns")) conns = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--repeat")) repeat = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--mtu")) bench_mtu = (uint16_t)atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--offload")) bench_offload = atoi(argv[i + 1]) != 0;
+        else if (!strcmp(argv[i], "--zerocopy")) bench_zerocopy = atoi(argv[i + 1]) != 0;
+        else if (!strcmp(argv[i], "--synack-bulk-only")) { /* one synack bulk figure, MB/s, for scripts */
+            bytes = strtoull(argv[i + 1], NULL, 10);
+            bulk_only = true;
+        }
     }
     if (bench_mtu < 576) bench_mtu = 576;
     slot_bytes = (unsigned)bench_mtu + 100u;
+    if (bulk_only) {
+        printf("%.0f\n", synack_bulk(bytes) / 1e6);
+        return 0;
+    }
     double sb = best(synack_bulk, bytes, repeat), kb = best(kernel_bulk, bytes, repeat);
     printf("bulk %llu bytes, one thread, best of %d:\n", (unsigned long long)bytes, repeat);
     printf("  synack <-> synack (in-memory link, MTU %u%s) %8.0f MB/s\n", bench_mtu,

@@ -281,7 +281,7 @@ static void state_hook_order(void)
     world_destroy(&w);
 }
 
-/* SPEC 7: many TIME_WAIT connections must not stop new ones, and their
+/* Many TIME_WAIT connections must not stop new ones, and their
  * memory is bounded: beyond max_tw a closing connection skips TIME_WAIT. */
 static void time_wait_is_bounded(void)
 {
@@ -325,7 +325,7 @@ static void time_wait_is_bounded(void)
     world_destroy(&w);
 }
 
-/* SPEC 2: listen's backlog bounds the accept queue. With backlog 1 and one
+/* Listen's backlog bounds the accept queue. With backlog 1 and one
  * connection waiting, a second client's SYN is dropped without a reply and
  * counted (as Linux does); the client retransmits, and once the server
  * accepts the first, the second gets through. */

@@ -5,7 +5,7 @@
  * Owns: golden bytes both ways (packets captured from the Linux kernel are
  * parsed, checked field by field, and re-emitted byte for byte into buffers
  * pre-filled with 0xA5), round trips of synthetic reprs, every malformed
- * input of SPEC section 1 and HOSTILE-INPUTS A/C/D/E that reaches a parser
+ * input of docs/HOSTILE.md A/C/D/E that reaches a parser
  * (each with its own error code), every truncation of valid packets (copied
  * into exactly-sized heap buffers so ASan sees any overread), and emit's
  * no-space behaviour.
@@ -671,7 +671,7 @@ static void test_roundtrip_icmp(void)
     CHECK_EQ(icmp_emit(&bad, buf, sizeof buf), WIRE_E_INVALID);
 }
 
-/* ---- malformed IPv4 (HOSTILE-INPUTS A) ---------------------------------- */
+/* ---- malformed IPv4 (docs/HOSTILE.md A) ---------------------------------- */
 
 static void test_ipv4_malformed(void)
 {
@@ -802,7 +802,7 @@ static void test_ipv4_malformed(void)
         CHECK_EQ(parse_ip_exact(&r, p, n), WIRE_E_TRUNCATED);
 }
 
-/* ---- malformed TCP (HOSTILE-INPUTS D, E) -------------------------------- */
+/* ---- malformed TCP (docs/HOSTILE.md D, E) -------------------------------- */
 
 static void test_tcp_header_malformed(void)
 {
@@ -1069,7 +1069,7 @@ static void test_tcp_options_valid(void)
     CHECK_EQ(r.opt.ts_ecr, 0x05060708);
 }
 
-/* ---- malformed ICMP (HOSTILE-INPUTS C) ---------------------------------- */
+/* ---- malformed ICMP (docs/HOSTILE.md C) ---------------------------------- */
 
 static void test_icmp_malformed(void)
 {

@@ -88,13 +88,19 @@ struct synack_tunables {
     bool timestamps;            /* offer RFC 7323 timestamps (true) */
     bool sack;                  /* offer RFC 2018 SACK-permitted (true) */
     uint32_t rcvbuf_max;        /* receive-buffer maximum, bytes (6291456: Linux's
-                                 * tcp_rmem[2]); the window scale offered is the
+                                 * tcp_rmem[2]): autotuning's ceiling; the window
+                                 * scale offered is the
                                  * smallest shift that brings it under 64 KB, as
                                  * Linux's tcp_select_initial_window: 7 for 6 MB,
                                  * 8 for 15 MB */
     uint32_t keepalive_time_s;  /* idle time before the first probe (7200) */
     uint32_t keepalive_intvl_s; /* between probes (75) */
     unsigned keepalive_probes;  /* unanswered probes before ETIMEDOUT (9) */
+    bool moderate_rcvbuf;       /* receive-buffer autotuning (true, Linux's
+                                 * tcp_moderate_rcvbuf): a connection's receive
+                                 * buffer grows from rcvbuf toward rcvbuf_max as
+                                 * the application reads more per round trip;
+                                 * SO_RCVBUF turns it off for that socket */
 };
 
 /* Where outgoing IPv4 packets go. The bytes are valid only during the call. */
@@ -130,7 +136,9 @@ struct synack_config {
     /* TCP checksum offload: the link guarantees integrity both ways (an
      * in-process or shared-memory link, as the kernel's loopback does), so
      * synack neither fills in nor checks TCP checksums. Never set it for a
-     * link that can corrupt packets (TUN, a real network, the simulator). */
+     * link that can corrupt packets (a real network, the simulator) unless
+     * the link itself checks and fills them, as a NIC with checksum offload
+     * or a TUN with a virtio-net header (tools/tun/loop.c) does. */
     bool checksum_offload;
 };
 
@@ -163,6 +171,7 @@ struct synack_counters {
     uint64_t listen_drops, listen_overflows, challenge_acks, ooo_dropped;
     uint64_t abort_on_data, abort_on_close, tw_overflows, curr_time_wait;
     uint64_t syncookies_sent, syncookies_recv;
+    uint64_t rcv_q_drops;       /* in-order data dropped: no buffer memory (TCPRcvQDrop) */
     uint64_t icmp_in, icmp_in_errors, icmp_out_echo_replies;
 };
 SYNACK_API void synack_stack_get_counters(const synack_stack *stack, struct synack_counters *out);
@@ -201,6 +210,28 @@ SYNACK_API int synack_connect(synack_stack *stack, int sd, const struct synack_e
 SYNACK_API ssize_t synack_send(synack_stack *stack, int sd, const void *buf, size_t len);
 /* Returns bytes read, 0 at the peer's FIN, -EAGAIN when nothing is there. */
 SYNACK_API ssize_t synack_recv(synack_stack *stack, int sd, void *buf, size_t len);
+
+/* Zero-copy: the application writes into the send buffer and reads the
+ * receive buffer in place. synack_send and synack_recv are the same with a
+ * copy in between.
+ *
+ * synack_send_reserve sets *buf to free space at the end of the send queue
+ * and returns how many contiguous bytes may be written there (at most want,
+ * > 0), or what synack_send would return instead (-EAGAIN when full,
+ * -EPIPE, ...). synack_send_commit(n) queues the first n of them (n = 0
+ * cancels). synack_recv_peek sets *buf to the received bytes at the head of
+ * the queue and returns how many are contiguous there (> 0), or what
+ * synack_recv would (0 at the peer's FIN, -EAGAIN). synack_recv_consume(n)
+ * drops the first n of them.
+ *
+ * A view is valid until its commit/consume or any other call into the stack
+ * (input, poll, any socket call): write or read it before that. Committing
+ * more than was reserved, consuming more than was peeked, or either with no
+ * view open (another call closed it) is -EINVAL and changes nothing. */
+SYNACK_API ssize_t synack_send_reserve(synack_stack *stack, int sd, void **buf, size_t want);
+SYNACK_API int synack_send_commit(synack_stack *stack, int sd, size_t n);
+SYNACK_API ssize_t synack_recv_peek(synack_stack *stack, int sd, const void **buf);
+SYNACK_API int synack_recv_consume(synack_stack *stack, int sd, size_t n);
 SYNACK_API int synack_shutdown(synack_stack *stack, int sd, int how);
 /* Graceful close (FIN after queued data); RST when unread data remains or
  * SO_LINGER is {1, 0}. The descriptor is invalid afterwards. */

@@ -34,12 +34,37 @@ struct synack_tun {
     unsigned mtu;                    /* from the interface (SIOCGIFMTU) */
     bool created;                    /* we created it: it disappears at close */
     bool up;                         /* IFF_UP (false: down and we could not change that) */
+    /* With SYNACK_TUN_OFFLOAD: every read and write starts with a 10-byte
+     * virtio-net header (struct synack_vnet_hdr), and, when offload is set,
+     * the kernel accepted TUNSETOFFLOAD (checksum, TSO4): it may hand over
+     * TCP super-packets of up to 64 KB with a partial checksum, and takes
+     * them from us (gso_type TCPV4, gso_size = MSS). */
+    bool vnet;
+    bool offload;
 };
+
+/* The virtio-net header (little-endian on x86; host order as the TUN uses
+ * it without TUNSETVNETBE/LE). */
+struct synack_vnet_hdr {
+    uint8_t flags;          /* SYNACK_VNET_F_* */
+    uint8_t gso_type;       /* SYNACK_VNET_GSO_* */
+    uint16_t hdr_len;       /* IP + TCP header bytes of a super-packet */
+    uint16_t gso_size;      /* payload bytes per segment (the MSS) */
+    uint16_t csum_start;    /* where the checksummed part starts (the TCP header) */
+    uint16_t csum_offset;   /* where the checksum goes, from csum_start (16 for TCP) */
+};
+#define SYNACK_VNET_F_NEEDS_CSUM 1 /* the checksum holds only the pseudo-header's sum */
+#define SYNACK_VNET_F_DATA_VALID 2 /* the kernel already checked the checksum */
+#define SYNACK_VNET_GSO_NONE 0
+#define SYNACK_VNET_GSO_TCPV4 1
 
 /* How synack_tun_open() treats a name that does not exist yet. */
 enum synack_tun_mode {
     SYNACK_TUN_ATTACH = 0,  /* the interface must exist (ip tuntap add ... mode tun) */
     SYNACK_TUN_CREATE = 1,  /* attach if it exists, otherwise create it */
+    /* A flag to OR in: IFF_VNET_HDR and TUNSETOFFLOAD (see vnet, offload
+     * above). A kernel refusing either leaves the flag false: plain packets. */
+    SYNACK_TUN_OFFLOAD = 2,
 };
 
 /* Opens /dev/net/tun and attaches it to interface `name` (or creates it, by

@@ -175,13 +175,16 @@ static int take_error(struct tcp_conn *c)
     return -e;
 }
 
-ssize_t synack_send(synack_stack *s, int sd, const void *buf, size_t len)
+/* Can the application queue data on k now? 0, or the error synack_send
+ * returns. Closes any open reservation (a view is valid for one call). */
+static int send_check(struct sock *k)
 {
-    struct sock *k = sock_get(s, sd);
-    if (!k) return -EBADF;
     if (k->kind != SOCK_CONN) return -ENOTCONN;
-    if (!buf && len) return -EFAULT;
     struct tcp_conn *c = k->conn;
+    if (k->reserved) {
+        tcp_app_send_commit(c, 0);
+        k->reserved = 0;
+    }
     if (c->err) return take_error(c);
     if (k->shut_wr || c->fin_queued) return -EPIPE;
     switch (c->state) {
@@ -190,16 +193,72 @@ ssize_t synack_send(synack_stack *s, int sd, const void *buf, size_t len)
         return -EAGAIN;   /* not yet connected: wait for POLLOUT */
     case SYNACK_ESTABLISHED:
     case SYNACK_CLOSE_WAIT:
-        break;
+        return 0;
     default:
         return -EPIPE;
     }
+}
+
+ssize_t synack_send(synack_stack *s, int sd, const void *buf, size_t len)
+{
+    struct sock *k = sock_get(s, sd);
+    if (!k) return -EBADF;
+    if (!buf && len) return -EFAULT;
+    int rc = send_check(k);
+    if (rc) return rc;
     if (len == 0) return 0;
     uint32_t chunk = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
-    uint32_t n = tcp_app_send(&s->env, c, buf, chunk);
+    uint32_t n = tcp_app_send(&s->env, k->conn, buf, chunk);
     if (n == 0) return -EAGAIN;
-    stack_mark_dirty(s, c);
+    stack_mark_dirty(s, k->conn);
     return (ssize_t)n;
+}
+
+ssize_t synack_send_reserve(synack_stack *s, int sd, void **buf, size_t want)
+{
+    struct sock *k = sock_get(s, sd);
+    if (!k) return -EBADF;
+    if (!buf || want == 0) return -EINVAL;
+    int rc = send_check(k);
+    if (rc) return rc;
+    uint32_t n = want > UINT32_MAX ? UINT32_MAX : (uint32_t)want;
+    uint8_t *p = tcp_app_send_reserve(&s->env, k->conn, &n);
+    if (!p) return -EAGAIN;
+    k->reserved = n;
+    *buf = p;
+    return (ssize_t)n;
+}
+
+int synack_send_commit(synack_stack *s, int sd, size_t n)
+{
+    struct sock *k = sock_get(s, sd);
+    if (!k) return -EBADF;
+    if (k->kind != SOCK_CONN || k->reserved == 0 || n > k->reserved) return -EINVAL;
+    struct tcp_conn *c = k->conn;
+    k->reserved = 0;
+    if (c->err || c->fin_queued || c->sndbuf.end < c->sndbuf.len + n ||
+        (c->state != SYNACK_ESTABLISHED && c->state != SYNACK_CLOSE_WAIT)) {
+        /* The connection failed since the reserve (its buffer is gone). */
+        if (c->sndbuf.end > c->sndbuf.len) c->sndbuf.end = c->sndbuf.len;
+        return c->err ? take_error(c) : -EPIPE;
+    }
+    tcp_app_send_commit(c, (uint32_t)n);
+    if (n) stack_mark_dirty(s, k->conn);
+    return 0;
+}
+
+/* What a receive call returns when no byte is readable. */
+static ssize_t recv_nothing(struct sock *k, struct tcp_conn *c)
+{
+    if (c->err) return take_error(c);
+    if (c->peer_fin || k->shut_rd || c->state == SYNACK_CLOSED) return 0;
+    return -EAGAIN;
+}
+
+/* Closes any open receive view (valid for one call). */
+static void recv_close_view(struct sock *k)
+{
+    k->peeked = 0;
 }
 
 ssize_t synack_recv(synack_stack *s, int sd, void *buf, size_t len)
@@ -208,6 +267,7 @@ ssize_t synack_recv(synack_stack *s, int sd, void *buf, size_t len)
     if (!k) return -EBADF;
     if (k->kind != SOCK_CONN) return -ENOTCONN;
     if (!buf && len) return -EFAULT;
+    recv_close_view(k);
     struct tcp_conn *c = k->conn;
     if (tcp_readable(c) > 0) {
         if (len == 0) return 0;
@@ -216,9 +276,40 @@ ssize_t synack_recv(synack_stack *s, int sd, void *buf, size_t len)
         if (c->ack_now) stack_mark_dirty(s, c); /* window update */
         return (ssize_t)n;
     }
-    if (c->err) return take_error(c);
-    if (c->peer_fin || k->shut_rd || c->state == SYNACK_CLOSED) return 0;
-    return -EAGAIN;
+    return recv_nothing(k, c);
+}
+
+ssize_t synack_recv_peek(synack_stack *s, int sd, const void **buf)
+{
+    struct sock *k = sock_get(s, sd);
+    if (!k) return -EBADF;
+    if (k->kind != SOCK_CONN) return -ENOTCONN;
+    if (!buf) return -EINVAL;
+    recv_close_view(k);
+    struct tcp_conn *c = k->conn;
+    if (tcp_readable(c) > 0) {
+        uint32_t n;
+        const uint8_t *p = tcp_app_recv_peek(c, &n);
+        if (p && n) {
+            k->peeked = n;
+            *buf = p;
+            return (ssize_t)n;
+        }
+    }
+    return recv_nothing(k, c);
+}
+
+int synack_recv_consume(synack_stack *s, int sd, size_t n)
+{
+    struct sock *k = sock_get(s, sd);
+    if (!k) return -EBADF;
+    if (k->kind != SOCK_CONN || k->peeked == 0 || n > k->peeked) return -EINVAL;
+    struct tcp_conn *c = k->conn;
+    k->peeked = 0;
+    if (n == 0) return 0;
+    tcp_app_recv_consume(&s->env, c, (uint32_t)n);
+    if (c->ack_now) stack_mark_dirty(s, c); /* window update */
+    return 0;
 }
 
 int synack_shutdown(synack_stack *s, int sd, int how)

@@ -3,7 +3,7 @@
  *
  * Owns: validating arriving packets (RFC 791, RFC 1122 3.2.1) and deciding
  * whether they are ours; dropping fragments (reassembly is not supported:
- * HOSTILE-INPUTS B recommends counting and dropping them), source addresses
+ * they are counted and dropped, docs/HOSTILE.md B), source addresses
  * that must never be answered (H-09) and protocols we do not speak; ICMP
  * echo replies (RFC 792); wrapping outgoing TCP segments in IPv4 (DF set,
  * RFC 1191) and handing them to the stack's send upcall (which defers them

@@ -132,7 +132,7 @@ int synack_tun_open(struct synack_tun *tun, const char *name, enum synack_tun_mo
         return -ENAMETOOLONG;
     }
     int kind = iface_kind(name);
-    if (kind == 0 && mode == SYNACK_TUN_ATTACH) {
+    if (kind == 0 && !(mode & SYNACK_TUN_CREATE)) {
         say(why, whylen,
             "--tun %s: no such interface (create it with 'ip tuntap add dev %s mode tun', "
             "or pass --create)", name, name);
@@ -163,9 +163,14 @@ int synack_tun_open(struct synack_tun *tun, const char *name, enum synack_tun_mo
     }
     struct ifreq ifr;
     memset(&ifr, 0, sizeof ifr);
-    ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+    ifr.ifr_flags = IFF_TUN | IFF_NO_PI | ((mode & SYNACK_TUN_OFFLOAD) ? IFF_VNET_HDR : 0);
     snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
-    if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+    int setiff = ioctl(fd, TUNSETIFF, &ifr);
+    if (setiff < 0 && errno == EINVAL && (mode & SYNACK_TUN_OFFLOAD)) { /* no virtio-net header here */
+        ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+        setiff = ioctl(fd, TUNSETIFF, &ifr);
+    }
+    if (setiff < 0) {
         int e = errno;
         close(fd);
         if (e == EPERM || e == EACCES)
@@ -182,6 +187,19 @@ int synack_tun_open(struct synack_tun *tun, const char *name, enum synack_tun_mo
     }
     tun->fd = fd;
     tun->created = kind == 0;
+    tun->vnet = (ifr.ifr_flags & IFF_VNET_HDR) != 0;
+    if (tun->vnet) {
+        int hsz = (int)sizeof(struct synack_vnet_hdr);
+        if (ioctl(fd, TUNSETVNETHDRSZ, &hsz) < 0) {
+            int e = errno;
+            say(why, whylen, "--tun %s: TUNSETVNETHDRSZ failed: %s", name, strerror(e));
+            close(fd);
+            tun->fd = -1;
+            return -e;
+        }
+        /* Refused (an old kernel): the header stays, all zeros, no offload. */
+        tun->offload = ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4)) == 0;
+    }
     snprintf(tun->name, sizeof tun->name, "%s", ifr.ifr_name);
     int rc = iface_up(tun->name);
     tun->up = rc == 0;

@@ -54,6 +54,8 @@ struct sock {
     struct tcp_listener *listener;
     struct tcp_conn *conn;
     int err;                       /* positive errno reported once (SO_ERROR) */
+    uint32_t reserved;             /* zero-copy: bytes of the open send reservation */
+    uint32_t peeked;               /* zero-copy: bytes of the open receive view */
     int next_free;
 };
 
@@ -81,6 +83,7 @@ struct synack_stack {
     int nsocks, free_sock;
 
     struct timer_wheel wheel;
+    struct chunk_pool pool;        /* send and receive storage of every connection */
 
     /* connections whose output must be flushed at the next poll */
     struct tcp_conn *dirty_head, *dirty_tail; /* via tcp_conn.dirty_next */

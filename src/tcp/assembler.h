@@ -5,7 +5,7 @@
  * ranges beyond RCV.NXT. The bytes themselves live in the receive ring; this
  * only remembers which ones are there. Bounded by ASM_MAX_RANGES: a segment
  * that would need one more range is refused (the sender retransmits it), so
- * a peer cannot make it grow (HOSTILE-INPUTS H-60). Every operation is
+ * a peer cannot make it grow (docs/HOSTILE.md H-60). Every operation is
  * O(ASM_MAX_RANGES). Must not touch: the ring, the connection.
  */
 #ifndef SYNACK_TCP_ASSEMBLER_H
@@ -28,5 +28,7 @@ bool asm_add(struct assembler *a, uint32_t start, uint32_t end);
 /* If a range begins at or before rcv_nxt, removes it and returns its end
  * (the new RCV.NXT); otherwise returns rcv_nxt. */
 uint32_t asm_take(struct assembler *a, uint32_t rcv_nxt);
+/* Whether asm_add(a, start, end) would succeed (changes nothing). */
+bool asm_can_add(const struct assembler *a, uint32_t start, uint32_t end);
 
 #endif

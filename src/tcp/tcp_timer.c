@@ -59,7 +59,7 @@ static int timeout_error(const struct tcp_conn *c) { return c->soft_err ? c->sof
 /* A live connection probes a zero window as long as the peer answers (it
  * may read again some day); it gives up after retries2 unanswered probes.
  * An orphan — nobody will ever read our data's answer — gives up after
- * orphan_retries probes, answered or not (HOSTILE-INPUTS H-62: a peer
+ * orphan_retries probes, answered or not (docs/HOSTILE.md H-62: a peer
  * holding a zero window must not pin memory forever). */
 static void persist_probe(struct tcp_env *env, struct tcp_conn *c)
 {

@@ -17,7 +17,7 @@
  *        length past the header            WIRE_E_TCP_OPT_PAST_END
  *   A known option of the wrong fixed size (MSS != 4, WS != 3, SACK-perm
  *   != 2, TS != 10, SACK not 2 + 8n with n >= 1) is skipped by its length
- *   and ignored, not an error (HOSTILE-INPUTS H-37/38/40/41, as Linux): the
+ *   and ignored, not an error (docs/HOSTILE.md H-37/38/40/41, as Linux): the
  *   segment is processed as if the option were absent.
  * The checksum is verified before the options, so corrupted bytes are
  * reported as a checksum error and option errors are those of segments the

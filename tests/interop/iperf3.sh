@@ -7,12 +7,14 @@
 #     pattern, byte for byte (sha256);
 #   - -R -P 2 timed; kernel -> synack with -n and -k;
 #   - a second client during a test is told the server is busy; a UDP test
-#     is refused with iperf3's own error; the server serves again afterwards.
+#     is refused with iperf3's own error; the server serves again afterwards;
+#   - all of it with the TUN's offloads on (virtio-net header, TSO/GRO
+#     super-packets both ways, checksums by the link), checked in --stats.
 . "$(dirname "$0")/lib.sh"
 ia_require iperf3 sha256sum
 ia_netns 7
 IA_SERVE_TIMEOUT=200
-ia_serve --iperf3 5201 --set rcvbuf=1048576 --set sndbuf=1048576
+ia_serve --iperf3 5201 --set rcvbuf=1048576 --set sndbuf=1048576 --stats
 
 # ip3 NAME ARGS... : iperf3 -c synack ARGS, JSON in $IA_TMP/NAME.json
 ip3() {
@@ -73,4 +75,10 @@ udp=$(nsx timeout 10 iperf3 -c "$SADDR" -p 5201 -u -t 1 2>&1)
 check "a UDP test is refused with iperf3's error" grep -qi "protocol" <<<"$udp"
 check "serves again after a refusal" ip3 again -t 1
 ok "server log: $(grep -c 'done:' "$IA_TMP/serve.log") tests done"
+kill -TERM "$IA_SERVE"
+ia_reap "$IA_SERVE"
+link=$(grep "stats: link" "$IA_TMP/serve.log")
+echo "$link"
+check "the TUN's offloads were on, super-packets both ways" \
+    "$PY" -c 'import re,sys; m=re.search(r"offloads on: super-packets in=(\d+) out=(\d+)", sys.argv[1]); sys.exit(not (m and int(m[1]) > 0 and int(m[2]) > 0))' "$link"
 ia_done

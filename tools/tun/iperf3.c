@@ -268,8 +268,6 @@ struct iperf3_server {
     uint64_t tests;
 };
 
-static uint8_t sink[256 * 1024];
-
 /* ---- the control connection --------------------------------------------------------- */
 
 static void ctrl_put(struct iperf3_server *s, const void *data, size_t n)
@@ -490,9 +488,13 @@ static void run_streams(struct iperf3_server *s)
         struct stream *st = &s->streams[i];
         if (st->failed) continue;
         if (!st->sender) {
-            for (int k = 0; k < 64 && !st->eof; k++) {
-                ssize_t n = synack_recv(s->stack, st->sd, sink, sizeof sink);
+            /* The bytes are counted, not looked at: consumed in place
+             * (zero-copy), never copied out of the receive buffer. */
+            for (int k = 0; k < 256 && !st->eof; k++) {
+                const void *view;
+                ssize_t n = synack_recv_peek(s->stack, st->sd, &view);
                 if (n == -EAGAIN) break;
+                if (n > 0 && synack_recv_consume(s->stack, st->sd, (size_t)n) != 0) n = -EINVAL;
                 if (n < 0) st->failed = true;
                 else if (n == 0) st->eof = true;
                 else if (s->phase == PH_RUNNING) st->bytes += (uint64_t)n;

@@ -18,15 +18,20 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "synack/pcap.h"
+#include "synack/wire.h"
 #include "tunables.h"
 
 const char loop_options_help[] =
     "  --tun IF           the TUN interface to attach to (it must exist, unless --create)\n"
     "  --create           create IF when it does not exist (it vanishes at exit)\n"
+    "  --no-offload       plain packets: no virtio-net header, no TSO/GRO super-packets\n"
+    "                     and checksums computed by synack (the default uses the TUN's\n"
+    "                     offloads when the kernel grants them)\n"
     "  --addr A/PREFIX    synack's IPv4 address on the link, e.g. 10.7.0.2/24\n"
     "  --gateway G        where packets outside A/PREFIX go (a TUN hands every packet\n"
     "                     to the kernel; without G, only A/PREFIX is reachable)\n"
@@ -127,6 +132,7 @@ int loop_parse_option(struct loop_options *o, int argc, char **argv, int *i, con
     if (!takes) {
         if (!strcmp(a, "--stats")) o->stats = true;
         else if (!strcmp(a, "--create")) o->create = true;
+        else if (!strcmp(a, "--no-offload")) o->no_offload = true;
         else if (!strcmp(a, "--list-tunables")) o->list_tunables = true;
         else return 0;
         (*i)++;
@@ -384,12 +390,168 @@ static void release_held(struct loop *L, uint64_t now)
 
 /* ---- output: the stack's packets, batched --------------------------------- */
 
+/* ---- TUN offloads: the virtio-net header, super-packets, checksums ---------
+ *
+ * With tun.offload the TUN behaves as a NIC with checksum offload, TSO and
+ * GRO: the stack neither computes nor checks TCP checksums
+ * (checksum_offload), and the loop
+ *   - on input, trusts packets the kernel marks NEEDS_CSUM (built in this
+ *     machine's memory, the sum never computed: Linux's CHECKSUM_PARTIAL) or
+ *     DATA_VALID, and checks every other TCP checksum itself (dropping and
+ *     counting bad ones); GRO/GSO super-packets go to the stack whole;
+ *   - on output, merges runs of consecutive full-sized segments of one flow
+ *     (same headers but the sequence number; only the last may carry PSH or
+ *     FIN) into one super-packet of up to 64 KB with gso_type TCPV4 and
+ *     gso_size = the segment size, written with one writev() straight from
+ *     the batch (no copy); every TCP packet goes out NEEDS_CSUM with the
+ *     pseudo-header's sum in its checksum field. */
+
+struct tcp_view {
+    size_t ihl, thl, plen;
+    uint32_t seq;
+    uint8_t flags;
+};
+
+/* An IPv4 TCP packet with its lengths consistent: fills v. */
+static bool tcp_view(const uint8_t *p, size_t len, struct tcp_view *v)
+{
+    if (len < 40 || (p[0] >> 4) != 4 || p[9] != IPV4_PROTO_TCP) return false;
+    size_t ihl = (size_t)(p[0] & 15) * 4, tot = (size_t)p[2] << 8 | p[3];
+    if (ihl < 20 || tot > len || tot < ihl + 20) return false;
+    size_t thl = (size_t)(p[ihl + 12] >> 4) * 4;
+    if (thl < 20 || ihl + thl > tot) return false;
+    if (p[6] & 0x3F || p[7]) return false; /* a fragment: not ours to touch */
+    v->ihl = ihl;
+    v->thl = thl;
+    v->plen = tot - ihl - thl;
+    v->seq = wire_get32(p + ihl + 4);
+    v->flags = p[ihl + 13];
+    return true;
+}
+
+static uint16_t pseudo_partial(const uint8_t *ip, size_t tcp_len)
+{
+    uint32_t s = wire_csum_pseudo(wire_get32(ip + 12), wire_get32(ip + 16), IPV4_PROTO_TCP, (uint16_t)tcp_len);
+    while (s >> 16) s = (s & 0xFFFF) + (s >> 16);
+    return (uint16_t)s;
+}
+
+/* Strips the virtio-net header of an arriving packet and checks what the
+ * kernel did not. false: drop it. */
+static bool link_input(struct loop *L, uint8_t **pkt, size_t *len)
+{
+    struct synack_vnet_hdr h;
+    if (*len < sizeof h) return false;
+    memcpy(&h, *pkt, sizeof h);
+    *pkt += sizeof h;
+    *len -= sizeof h;
+    if (h.gso_type != SYNACK_VNET_GSO_NONE) L->gro_reads++;
+    if (!L->tun.offload || (h.flags & (SYNACK_VNET_F_NEEDS_CSUM | SYNACK_VNET_F_DATA_VALID))) return true;
+    struct tcp_view v;
+    if (!tcp_view(*pkt, *len, &v)) return true; /* not TCP: the stack checks the rest */
+    size_t tcp_len = v.thl + v.plen;
+    uint32_t s = wire_csum_pseudo(wire_get32(*pkt + 12), wire_get32(*pkt + 16), IPV4_PROTO_TCP, (uint16_t)tcp_len);
+    if (wire_csum_finish(wire_csum_add(s, *pkt + v.ihl, tcp_len)) == 0) return true;
+    L->csum_dropped++;
+    return false;
+}
+
+/* Can packet q (view w) follow the packet of view v in a super-packet whose
+ * first packet is f (view fv), bringing it to `total` payload bytes? */
+static bool can_merge(const uint8_t *f, const struct tcp_view *fv, const struct tcp_view *v, const uint8_t *q,
+                      const struct tcp_view *w, size_t total)
+{
+    if (v->flags != TCP_ACK || (w->flags & ~(TCP_ACK | TCP_PSH | TCP_FIN)) || !(w->flags & TCP_ACK)) return false;
+    if (v->plen != fv->plen || w->plen == 0 || w->plen > fv->plen) return false;
+    if (w->ihl != fv->ihl || w->thl != fv->thl || w->seq != v->seq + (uint32_t)v->plen) return false;
+    if (fv->ihl + fv->thl + total + w->plen > 65535) return false;
+    /* IP: version/IHL, TOS, TTL, protocol, addresses, options. */
+    if (f[0] != q[0] || f[1] != q[1] || f[8] != q[8] || memcmp(f + 12, q + 12, fv->ihl - 12)) return false;
+    const uint8_t *ft = f + fv->ihl, *qt = q + w->ihl;
+    /* TCP: ports, ACK, offset, window, urgent, options (not seq, flags, checksum). */
+    return !memcmp(ft, qt, 4) && !memcmp(ft + 8, qt + 8, 5) && !memcmp(ft + 14, qt + 14, 2) &&
+           !memcmp(ft + 18, qt + 18, fv->thl - 18);
+}
+
+/* Writes packets [i, j) of the batch as one (super-)packet. */
+static void write_group(struct loop *L, size_t i, size_t j, const struct tcp_view *fv)
+{
+    struct iovec iov[2 + LOOP_BATCH];
+    struct synack_vnet_hdr h;
+    uint8_t head[120];
+    memset(&h, 0, sizeof h);
+    const uint8_t *f = L->out_buf + i * L->tun.mtu;
+    int n = 0;
+    iov[n++] = (struct iovec){&h, sizeof h};
+    if (!fv) { /* not TCP, or no offload: as it is */
+        iov[n++] = (struct iovec){(void *)f, L->out_len[i]};
+    } else {
+        size_t hl = fv->ihl + fv->thl, total = 0;
+        memcpy(head, f, hl);
+        n = 2; /* iov[1]: the headers, filled below */
+        for (size_t k = i; k < j; k++) {
+            const uint8_t *p = L->out_buf + k * L->tun.mtu;
+            size_t plen = L->out_len[k] - hl;
+            iov[n++] = (struct iovec){(void *)(p + hl), plen};
+            total += plen;
+        }
+        const uint8_t *last = L->out_buf + (j - 1) * L->tun.mtu;
+        head[fv->ihl + 13] = (uint8_t)(f[fv->ihl + 13] | (last[fv->ihl + 13] & (TCP_PSH | TCP_FIN)));
+        wire_put16(head + 2, (uint16_t)(hl + total));
+        wire_put16(head + 10, 0);
+        wire_put16(head + 10, wire_csum_finish(wire_csum_add(0, head, fv->ihl)));
+        wire_put16(head + fv->ihl + 16, pseudo_partial(head, fv->thl + total));
+        h.flags = SYNACK_VNET_F_NEEDS_CSUM;
+        h.csum_start = (uint16_t)fv->ihl;
+        h.csum_offset = 16;
+        if (j - i > 1) {
+            h.gso_type = SYNACK_VNET_GSO_TCPV4;
+            h.gso_size = (uint16_t)fv->plen;
+            h.hdr_len = (uint16_t)hl;
+            L->gso_writes++;
+            L->gso_segments += j - i;
+        }
+        iov[1] = (struct iovec){head, hl};
+        /* iov[2..] already hold the payloads */
+    }
+    ssize_t w;
+    do w = writev(L->tun.fd, iov, n);
+    while (w < 0 && errno == EINTR);
+    /* EAGAIN / ENOBUFS: the kernel's queue is full; TCP repairs the loss. */
+}
+
 static void flush_out(struct loop *L)
 {
     if (!L->out_n) return;
-    const uint8_t *pkts[LOOP_BATCH];
-    for (size_t i = 0; i < L->out_n; i++) pkts[i] = L->out_buf + i * L->tun.mtu;
-    synack_tun_write_batch(&L->tun, pkts, L->out_len, L->out_n);
+    if (!L->tun.vnet) {
+        const uint8_t *pkts[LOOP_BATCH];
+        for (size_t i = 0; i < L->out_n; i++) pkts[i] = L->out_buf + i * L->tun.mtu;
+        synack_tun_write_batch(&L->tun, pkts, L->out_len, L->out_n);
+        L->out_n = 0;
+        return;
+    }
+    for (size_t i = 0; i < L->out_n;) {
+        const uint8_t *f = L->out_buf + i * L->tun.mtu;
+        struct tcp_view fv, v, w;
+        if (!L->tun.offload || !tcp_view(f, L->out_len[i], &fv)) {
+            write_group(L, i, i + 1, NULL);
+            i++;
+            continue;
+        }
+        size_t j = i + 1, total = fv.plen;
+        v = fv;
+        while (j < L->out_n) {
+            const uint8_t *q = L->out_buf + j * L->tun.mtu;
+            if (!tcp_view(q, L->out_len[j], &w) ||
+                !can_merge(f, &fv, &v, q, &w, total))
+                break;
+            total += w.plen;
+            v = w;
+            j++;
+        }
+        write_group(L, i, j, &fv);
+        i = j;
+    }
     L->out_n = 0;
 }
 
@@ -467,7 +629,8 @@ int loop_open(struct loop *L, const struct loop_options *o, const char *prog)
     L->wake_at = SYNACK_NEVER;
     L->rng = o->seed;
     char why[256];
-    int rc = synack_tun_open(&L->tun, o->tun, o->create ? SYNACK_TUN_CREATE : SYNACK_TUN_ATTACH, why,
+    int mode = (o->create ? SYNACK_TUN_CREATE : SYNACK_TUN_ATTACH) | (o->no_offload ? 0 : SYNACK_TUN_OFFLOAD);
+    int rc = synack_tun_open(&L->tun, o->tun, (enum synack_tun_mode)mode, why,
                              sizeof why);
     if (rc) {
         fprintf(stderr, "%s: %s\n", prog, why);
@@ -490,8 +653,9 @@ int loop_open(struct loop *L, const struct loop_options *o, const char *prog)
     }
     if (o->user && (rc = drop_privileges(o->user, prog)) != 0) return rc;
 
+    L->in_slot = L->tun.vnet ? sizeof(struct synack_vnet_hdr) + 65536 : L->tun.mtu;
     L->out_buf = malloc((size_t)LOOP_BATCH * L->tun.mtu);
-    L->in_buf = malloc((size_t)LOOP_BATCH * L->tun.mtu);
+    L->in_buf = malloc((size_t)LOOP_BATCH * L->in_slot);
     if (!L->out_buf || !L->in_buf) return -ENOMEM;
 
     struct synack_config cfg;
@@ -500,6 +664,8 @@ int loop_open(struct loop *L, const struct loop_options *o, const char *prog)
     cfg.mtu = (uint16_t)L->tun.mtu;
     cfg.tunables = o->tunables; /* --set (checked by loop_check_options) */
     fill_secret(cfg.secret, sizeof cfg.secret);
+    /* The link checks and fills TCP checksums (see flush_out, link_csum_ok). */
+    cfg.checksum_offload = L->tun.offload;
     cfg.output = on_output;
     cfg.output_ctx = L;
     cfg.on_state = on_state;
@@ -570,15 +736,18 @@ int loop_run(struct loop *L, const struct loop_app *app)
 {
     uint8_t *bufs[LOOP_BATCH];
     size_t lens[LOOP_BATCH];
-    for (size_t i = 0; i < LOOP_BATCH; i++) bufs[i] = L->in_buf + i * L->tun.mtu;
+    for (size_t i = 0; i < LOOP_BATCH; i++) bufs[i] = L->in_buf + i * L->in_slot;
     bool imp = impairing(L);
     for (;;) {
         uint64_t now = loop_now();
-        int n = synack_tun_read_batch(&L->tun, bufs, L->tun.mtu, lens, LOOP_BATCH);
+        int n = synack_tun_read_batch(&L->tun, bufs, L->in_slot, lens, LOOP_BATCH);
         for (int i = 0; i < n; i++) {
-            if (imp && !impair(L, true, bufs[i], lens[i], now)) continue;
-            if (L->pcap) synack_pcap_write(L->pcap, bufs[i], lens[i], wall_us());
-            synack_stack_input(L->stack, bufs[i], lens[i], now);
+            uint8_t *pkt = bufs[i];
+            size_t len = lens[i];
+            if (L->tun.vnet && !link_input(L, &pkt, &len)) continue;
+            if (imp && !impair(L, true, pkt, len, now)) continue;
+            if (L->pcap) synack_pcap_write(L->pcap, pkt, len, wall_us());
+            synack_stack_input(L->stack, pkt, len, now);
         }
         if (imp) release_held(L, now);
         synack_stack_poll(L->stack, now);
@@ -616,6 +785,10 @@ int loop_run(struct loop *L, const struct loop_app *app)
                         synack_stack_get_counters(L->stack, &c);
                         fputs("stats: counters now (nonzero), as netstat -s:\n", stderr);
                         counters_print(stderr, "synack", &c);
+        fprintf(stderr, "stats: link %s: super-packets in=%llu out=%llu (of %llu segments), bad checksums dropped=%llu\n",
+                L->tun.offload ? "offloads on" : L->tun.vnet ? "virtio-net header, offloads refused" : "plain",
+                (unsigned long long)L->gro_reads, (unsigned long long)L->gso_writes,
+                (unsigned long long)L->gso_segments, (unsigned long long)L->csum_dropped);
                         continue;
                     }
                     L->signals++;
@@ -637,6 +810,10 @@ void loop_close(struct loop *L)
         synack_stack_get_counters(L->stack, &c);
         fputs("stats: counters at exit (nonzero), as netstat -s:\n", stderr);
         counters_print(stderr, "synack", &c);
+        fprintf(stderr, "stats: link %s: super-packets in=%llu out=%llu (of %llu segments), bad checksums dropped=%llu\n",
+                L->tun.offload ? "offloads on" : L->tun.vnet ? "virtio-net header, offloads refused" : "plain",
+                (unsigned long long)L->gro_reads, (unsigned long long)L->gso_writes,
+                (unsigned long long)L->gso_segments, (unsigned long long)L->csum_dropped);
         if (impairing(L))
             fprintf(stderr, "stats: impair dropped=%llu duplicated=%llu held=%llu\n",
                     (unsigned long long)L->imp_dropped, (unsigned long long)L->imp_duplicated,

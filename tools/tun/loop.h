@@ -40,6 +40,7 @@ struct synack_pcap;
 struct loop_options {
     const char *tun;         /* --tun IF */
     bool create;             /* --create: create IF when it does not exist */
+    bool no_offload;         /* --no-offload: plain packets, no virtio-net header */
     uint32_t addr;           /* --addr A/PREFIX */
     unsigned prefix;
     bool have_addr;
@@ -107,7 +108,10 @@ struct loop {
     uint8_t *out_buf;       /* LOOP_BATCH * mtu bytes */
     size_t out_len[LOOP_BATCH];
     size_t out_n;
-    uint8_t *in_buf;        /* LOOP_BATCH * (mtu) bytes */
+    uint8_t *in_buf;        /* LOOP_BATCH * in_slot bytes */
+    size_t in_slot;         /* mtu, or a virtio-net header + 64 KB with offloads */
+    /* TUN offloads (tun.offload): super-packets in and out, checksums by the link */
+    uint64_t gso_writes, gso_segments, gro_reads, csum_dropped;
     /* --impair: packets held back (delay, reordering) */
     struct loop_held *held;
     size_t nheld, held_cap;

@@ -57,7 +57,7 @@ void render_set_intro(struct render_ladder *rl, const char *text)
 static struct render_event *grow(struct render_ladder *rl)
 {
     if (rl->nev == rl->cap) {
-        size_t ncap = rl->cap ? rl->cap * 2 : 64;
+        size_t ncap = rl->cap ? rl->cap * 2 : 4; /* small first: a capture may hold 100k short connections */
         struct render_event *n = realloc(rl->ev, ncap * sizeof *n);
         if (!n) return NULL;
         rl->ev = n;

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# p4_iperf3.sh — benchmark P4: synack over TUN against the Linux stack, measured by
+# iperf3 on both sides of the comparison, in the same run:
+#   kernel <-> kernel over a veth pair      (iperf3 -s  <-  iperf3 -c)
+#   kernel <-> synack over a TUN interface  (synack serve --iperf3  <-  iperf3 -c)
+# with the same client command line: -t T, then -R (the server sends), then
+# -P 2 and -P 4, each direction. Each figure is the median of RUNS runs (the
+# receiver's bits per second from iperf3's JSON), with the spread (min..max).
+#
+#   sudo bench/p4_iperf3.sh [path/to/synack] [SECONDS] [RUNS] [-- extra serve options]
+#
+# Everything runs in network namespaces created and deleted here; nothing
+# leaves the machine. The rows are interleaved (kernel, synack, kernel, ...)
+# so that load from elsewhere on the machine hits both alike.
+set -u
+SYNACK=$(readlink -f "${1:-build/synack}")
+T=${2:-5}
+RUNS=${3:-5}
+shift $(($# < 3 ? $# : 3))
+[ "${1:-}" = "--" ] && shift
+EXTRA=("$@")
+[ "$(id -u)" -eq 0 ] || { echo "p4_iperf3: needs root (network namespaces, TUN)" >&2; exit 1; }
+[ -x "$SYNACK" ] || { echo "p4_iperf3: no synack binary at $SYNACK" >&2; exit 1; }
+for p in iperf3 ip timeout python3; do command -v $p >/dev/null || { echo "p4_iperf3: needs $p" >&2; exit 1; }; done
+
+NS=synack-p4-$$
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    for n in tun a b; do ip netns del "$NS-$n" 2>/dev/null; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# veth: kernel a (10.98.0.1) <-> kernel b (10.98.0.2)
+ip netns add "$NS-a" && ip netns add "$NS-b" || exit 1
+ip link add p4a netns "$NS-a" type veth peer name p4b netns "$NS-b"
+ip -n "$NS-a" addr add 10.98.0.1/24 dev p4a && ip -n "$NS-a" link set p4a up && ip -n "$NS-a" link set lo up
+ip -n "$NS-b" addr add 10.98.0.2/24 dev p4b && ip -n "$NS-b" link set p4b up && ip -n "$NS-b" link set lo up
+ip netns exec "$NS-b" iperf3 -s -p 5201 >/dev/null 2>&1 &
+PIDS+=($!)
+
+# TUN: kernel (10.99.0.1) <-> synack (10.99.0.2)
+ip netns add "$NS-tun" || exit 1
+ip -n "$NS-tun" link set lo up
+ip -n "$NS-tun" tuntap add dev p4t mode tun
+ip -n "$NS-tun" addr add 10.99.0.1/24 dev p4t
+ip -n "$NS-tun" link set p4t up
+LOG=$(mktemp /tmp/synack-p4.XXXXXX)
+ip netns exec "$NS-tun" "$SYNACK" serve --tun p4t --addr 10.99.0.2/24 --iperf3 5201 \
+    --set rcvbuf=4194304 --set sndbuf=4194304 --stats "${EXTRA[@]}" >"$LOG" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 50); do grep -q "listening on" "$LOG" && break; sleep 0.1; done
+for _ in $(seq 50); do ip netns exec "$NS-b" ss -Hltn 'sport = :5201' | grep -q . && break; sleep 0.1; done
+
+# one NS HOST ARGS... : Gbit/s at the receiver, or "fail"
+one() {
+    local ns=$1 host=$2
+    shift 2
+    ip netns exec "$ns" timeout $((T + 20)) iperf3 -c "$host" -p 5201 -t "$T" -J "$@" 2>/dev/null |
+        python3 -c 'import json,sys
+try: print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))
+except Exception: print("fail")'
+}
+# stats V... : "median (min..max)"
+stats() {
+    printf '%s\n' "$@" | python3 -c 'import sys, statistics
+v = [float(x) for x in sys.stdin.read().split() if x != "fail"]
+print("%.2f (%.2f..%.2f)" % (statistics.median(v), min(v), max(v)) if v else "fail")'
+}
+
+echo "P4: iperf3 -t $T, median of $RUNS (min..max), Gbit/s at the receiver; $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)"
+printf '| %-22s | %-20s | %-20s | %-6s |\n' "iperf3 options" "kernel↔kernel, veth" "kernel↔synack, TUN" "ratio"
+printf '|%s|%s|%s|%s|\n' "------------------------" "----------------------" "----------------------" "--------"
+for opts in "" "-R" "-P 2" "-R -P 2" "-P 4" "-R -P 4"; do
+    k=() s=()
+    for _ in $(seq "$RUNS"); do
+        # shellcheck disable=SC2086
+        k+=("$(one "$NS-a" 10.98.0.2 $opts)")
+        # shellcheck disable=SC2086
+        s+=("$(one "$NS-tun" 10.99.0.2 $opts)")
+    done
+    ks=$(stats "${k[@]}")
+    ss_=$(stats "${s[@]}")
+    ratio=$(python3 -c 'import sys
+a, b = sys.argv[1].split()[0], sys.argv[2].split()[0]
+print("%.2f" % (float(b) / float(a)) if "fail" not in (a, b) else "-")' "$ks" "$ss_")
+    label=${opts:-"(none)"}
+    case "$opts" in *-R*) label="$label (server sends)";; *) label="$label (client sends)";; esac
+    printf '| %-22s | %-20s | %-20s | %-6s |\n' "$label" "$ks" "$ss_" "$ratio"
+done
+kill -TERM "${PIDS[1]}" 2>/dev/null
+wait "${PIDS[1]}" 2>/dev/null
+grep "stats: link" "$LOG"
+rm -f "$LOG"
