@@ -76,7 +76,8 @@ static void checks_discriminate(void)
     REQUIRE(run_scenario("handshake", NULL, 0, &plain) == 0);
     for (size_t i = 0; i < scenario_count; i++) {
         const struct scenario *sc = &scenarios[i];
-        bool same_story = !strcmp(sc->name, "handshake") || !strcmp(sc->name, "close-client-first");
+        bool same_story = !strcmp(sc->name, "handshake") || !strcmp(sc->name, "close-client-first") ||
+                          !strcmp(sc->name, "option-negotiation");
         char why[256] = "";
         bool ok = sc->check(&plain, why, sizeof why);
         harness_checks++;
@@ -94,7 +95,10 @@ static void list_names_them_all(void)
         "backlog-full", "fast-retransmit", "rto-retransmit", "out-of-order", "zero-window", "nagle",
         "delayed-ack", "close-client-first", "close-server-first", "half-close", "simultaneous-close",
         "lost-fin", "lost-fin-ack", "lost-last-ack", "time-wait-reuse", "linger-abort", "unread-data-rst",
-        "keepalive-timeout", "rst-in-window", "syn-timeout"};
+        "keepalive-timeout", "rst-in-window", "syn-timeout",
+        /* the seed topics */
+        "lost-server-fin", "synack-retries", "fin-retries", "fin-timeout", "slow-start", "option-negotiation",
+        "isn"};
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);

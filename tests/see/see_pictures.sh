@@ -48,6 +48,17 @@ grep -q 'Time-sequence graph' "$dir/lossy.html"
 grep -q 'cwnd and ssthresh (bytes) of the client' "$dir/lab.html"
 if grep -q 'not recorded' "$dir/lab.html"; then echo "FAIL: the lab page's cwnd/RTT graphs are empty"; exit 1; fi
 grep -q 'dup ack #3' "$dir/loss.svg"
+# Every seed-topic scenario plays, explains (its rule and RFC on the page) and draws.
+for sc in lost-server-fin synack-retries fin-retries fin-timeout slow-start option-negotiation isn; do
+    "$synack" lab --quiet --scenario "$sc" --svg "$dir/$sc.svg" --html "$dir/$sc.html" > "$dir/$sc.txt" ||
+        { echo "FAIL: synack lab --scenario $sc did not complete"; cat "$dir/$sc.txt"; exit 1; }
+    for f in "$sc.svg" "$sc.html"; do
+        xmllint --noout "$dir/$f" || { echo "FAIL: $f is not well-formed"; exit 1; }
+        self_contained "$dir/$f"
+    done
+    grep -q 'SYN_SENT' "$dir/$sc.svg" || { echo "FAIL: $sc.svg draws no ladder"; exit 1; }
+    grep -q 'RFC' "$dir/$sc.html" || { echo "FAIL: $sc.html does not explain the rule"; exit 1; }
+done
 grep -q 'connection 4' "$dir/trace.html"
 
 shoot() { # html png

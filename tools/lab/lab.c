@@ -235,6 +235,11 @@ static void on_packet(void *ctx, int from_host, int to_host, const uint8_t *pkt,
         g->retrans = retrans;
         g->injected = L->run.injecting;
         g->held_us = (uint32_t)held;
+        g->raw_seq = tcp.seq;
+        g->mss = tcp.opt.has_mss ? tcp.opt.mss : 0;
+        g->wscale = tcp.opt.has_wscale ? (int8_t)tcp.opt.wscale : -1;
+        g->ts = tcp.opt.has_timestamp;
+        g->sack_perm = tcp.opt.sack_permitted;
     }
     if (!L->out) return;
 

@@ -57,6 +57,10 @@ struct lab_seg {
     bool retrans;       /* repeats sequence space already sent */
     bool injected;      /* forged by the scenario's attacker */
     uint32_t held_us;   /* held back by the scenario (delivered this much later) */
+    uint32_t raw_seq;   /* the sequence number on the wire (a SYN's: the ISN) */
+    uint16_t mss;       /* MSS option, 0 when absent */
+    int8_t wscale;      /* window-scale option, -1 when absent */
+    bool ts, sack_perm; /* timestamps and SACK-permitted options present */
 };
 
 struct lab_result {

@@ -968,6 +968,106 @@ static bool check_syn_timeout(const struct lab_result *r, char *why, size_t cap)
     return true;
 }
 
+
+/* ---- the seed topics ---------------------------------------------------------------- */
+
+static bool check_lost_server_fin(const struct lab_result *r, char *why, size_t cap)
+{
+    int a = find(r, 0, 1, is_fin, 1), b = find(r, 0, 1, is_fin, 2);
+    if (a < 0 || b < 0) WHY("the server's FIN was not sent twice");
+    if (!r->segs[a].lost || r->segs[b].lost || !r->segs[b].retrans)
+        WHY("the first server FIN should be lost and the second a delivered retransmission");
+    if (r->segs[b].t_us - r->segs[a].t_us < 200 * MS) WHY("the FIN was resent before the RTO (200 ms at least)");
+    if (find(r, b, 0, is_pure_ack, 1) < 0) WHY("the client did not acknowledge the retransmitted FIN");
+    return true;
+}
+
+static bool check_synack_retries(const struct lab_result *r, char *why, size_t cap)
+{
+    /* The first half-open connection: the server's own timer resends its
+     * SYN|ACK synack_retries (2) times, 1 s then 2 s apart, and gives up. */
+    int n = count(r, 1, is_synack);
+    if (n < 3) WHY("%d SYN|ACKs, expected the first and synack_retries (2) retransmissions at least", n);
+    for (int i = 0; i < r->nsegs; i++)
+        if (is_synack(&r->segs[i]) && !r->segs[i].lost) WHY("a SYN|ACK was delivered");
+    if (count(r, 0, is_syn) != 7) WHY("%d client SYNs, expected 1 + syn_retries (6)", count(r, 0, is_syn));
+    if (r->counters[1].attempt_fails < 1) WHY("the server did not drop a half-open connection (AttemptFails 0)");
+    if (r->counters[1].curr_estab != 0) WHY("a connection was established at the server");
+    return true;
+}
+
+static bool check_fin_retries(const struct lab_result *r, char *why, size_t cap)
+{
+    int n = count(r, 0, is_fin);
+    if (n != 1 + 3) WHY("the client sent %d FINs, expected 1 + orphan_retries (3)", n);
+    for (int k = 1; k <= n; k++)
+        if (!r->segs[find(r, 0, 0, is_fin, k)].lost) WHY("FIN %d of the client was delivered", k);
+    uint64_t g1 = r->segs[find(r, 0, 0, is_fin, 2)].t_us - r->segs[find(r, 0, 0, is_fin, 1)].t_us;
+    uint64_t g2 = r->segs[find(r, 0, 0, is_fin, 3)].t_us - r->segs[find(r, 0, 0, is_fin, 2)].t_us;
+    if (g2 < 2 * g1 - 2 * MS) WHY("the FIN retransmissions do not back off (%" PRIu64 " then %" PRIu64 " us)", g1, g2);
+    int sf = find(r, 0, 1, is_fin, 1);
+    if (sf < 0 || find(r, sf, 0, is_rst, 1) < 0) WHY("the server's late FIN was not answered with RST");
+    return true;
+}
+
+static bool check_fin_timeout(const struct lab_result *r, char *why, size_t cap)
+{
+    int f = find(r, 0, 0, is_fin, 1), sf = find(r, 0, 1, is_fin, 1);
+    if (f < 0 || sf < 0) WHY("a FIN is missing");
+    uint64_t gap = r->segs[sf].t_us - r->segs[f].t_us;
+    if (gap < 60000 * MS) WHY("the server's FIN came %" PRIu64 " us after the client's, before fin_timeout", gap);
+    int rst = find(r, sf, 0, is_rst, 1);
+    if (rst < 0) WHY("the client, whose FIN_WAIT_2 timed out, did not answer the late FIN with RST");
+    return true;
+}
+
+static bool check_slow_start(const struct lab_result *r, char *why, size_t cap)
+{
+    /* Flights: the server's data segments grouped by round trip (20 ms). */
+    int first = find(r, 0, 1, has_data, 1);
+    if (first < 0) WHY("the server sent no data");
+    int flight[4] = {0};
+    for (int i = first; i < r->nsegs; i++) {
+        const struct lab_seg *s = &r->segs[i];
+        if (s->side != 1 || !s->len) continue;
+        uint64_t k = (s->t_us - r->segs[first].t_us + 5 * MS) / (20 * MS);
+        if (k < 4) flight[k]++;
+    }
+    if (flight[0] != 10) WHY("the first flight has %d segments, expected the initial window of 10 (RFC 6928)", flight[0]);
+    if (flight[1] < 15 || flight[2] < flight[1] + 5)
+        WHY("the flights do not grow as in slow start: %d, %d, %d", flight[0], flight[1], flight[2]);
+    return true;
+}
+
+static bool check_options(const struct lab_result *r, char *why, size_t cap)
+{
+    int a = find(r, 0, 0, is_syn, 1), b = find(r, 0, 1, is_synack, 1);
+    if (a < 0 || b < 0) WHY("no SYN and SYN|ACK");
+    const struct lab_seg *syn = &r->segs[a], *sa = &r->segs[b];
+    if (syn->mss != 1460 || sa->mss != 1460) WHY("MSS offered %u / %u, expected 1460 on a 1500-byte MTU", syn->mss, sa->mss);
+    if (syn->wscale < 0 || sa->wscale < 0 || !syn->ts || !sa->ts || !syn->sack_perm || !sa->sack_perm)
+        WHY("the SYN and the SYN|ACK do not both offer window scaling, timestamps and SACK");
+    if (!r->have_client_info) WHY("no TCP_INFO of the client");
+    const struct synack_tcp_info *t = &r->client_info;
+    if (!t->wscale_ok || !t->timestamps_ok || !t->sack_ok) WHY("the client did not agree every option");
+    if (t->snd_wscale != (uint8_t)sa->wscale || t->rcv_wscale != (uint8_t)syn->wscale)
+        WHY("the scales in use (%u, %u) are not the ones offered", t->snd_wscale, t->rcv_wscale);
+    return true;
+}
+
+static bool check_isn(const struct lab_result *r, char *why, size_t cap)
+{
+    int a = find(r, 0, 0, is_syn, 1), b = find(r, 0, 0, is_syn, 2);
+    int sa = find(r, 0, 1, is_synack, 1), sb = find(r, 0, 1, is_synack, 2);
+    if (a < 0 || b < 0 || sa < 0 || sb < 0) WHY("two handshakes expected");
+    if (r->segs[a].cport == r->segs[b].cport) WHY("the two connections use the same port");
+    uint32_t i1 = r->segs[a].raw_seq, i2 = r->segs[b].raw_seq;
+    if (i1 == i2 || r->segs[sa].raw_seq == r->segs[sb].raw_seq) WHY("two connections started from the same ISN");
+    if (i1 == r->segs[sa].raw_seq) WHY("client and server chose the same ISN");
+    if (r->segs[a].seq != 0 || r->segs[sa].seq != 0) WHY("relative sequence numbers do not start at 0");
+    return true;
+}
+
 /* ---- the table ------------------------------------------------------------------------ */
 
 #define ST(x) SYNACK_##x
@@ -1354,6 +1454,121 @@ const struct scenario scenarios[] = {
         .rules = {DROP(0, SCEN_M_SYN, 0)},
         .expect = {CSTATES(ST(SYN_SENT), ST(CLOSED)), .client_error = -ETIMEDOUT, .no_data = true},
         .check = check_syn_timeout,
+    },
+    {
+        .name = "lost-server-fin",
+        .title = "the server's FIN is lost and retransmitted; TIME_WAIT is where the client is",
+        .explanation =
+            "The client closed first and waits in FIN_WAIT_2. The server answers, closes, and its FIN is "
+            "lost. A FIN takes one sequence number and is retransmitted like data (RFC 9293 3.6, 3.10.7.4): "
+            "the server stays in LAST_ACK until its retransmission timer fires (the RTO, RFC 6298) and the "
+            "FIN goes out again. The client moves to TIME_WAIT only when a FIN arrives and acknowledges "
+            "it. Had the client's application gone (an orphan), Linux would not wait for ever in FIN_WAIT_2: "
+            "net.ipv4.tcp_fin_timeout (60 s, --set fin_timeout_ms) bounds it; see fin-timeout.",
+        .rules = {DROP(1, SCEN_M_FIN, 1)},
+        .expect = {CLIENT_DEFAULT, SERVER_DEFAULT},
+        .check = check_lost_server_fin,
+    },
+    {
+        .name = "synack-retries",
+        .title = "every SYN|ACK is lost: the server's half-open connection gives up",
+        .explanation =
+            "The server answers the SYN and keeps a half-open connection (SYN_RCVD) in its SYN queue, but "
+            "every SYN|ACK is lost. Its own timer resends the SYN|ACK with exponential backoff, 1 s, then "
+            "2 s (RFC 6298 5.5), synack_retries times (Linux: net.ipv4.tcp_synack_retries, 5 by default; "
+            "2 here, --set synack_retries=N), then drops the half-open connection silently. Each "
+            "retransmitted SYN from the client is a duplicate that the server answers too, or a new "
+            "half-open connection once the old one is gone. The client never hears anything and connect "
+            "fails with ETIMEDOUT after syn_retries (net.ipv4.tcp_syn_retries, 6): 127 s. Bounding the "
+            "retries bounds how long a SYN can hold memory at the server (RFC 4987 3.2).",
+        .set = {"synack_retries=2"},
+        .rules = {DROP(1, SCEN_M_SYNACK, 0)},
+        /* every half-open connection at the server: SYN_RCVD, then dropped */
+        .expect = {CSTATES(ST(SYN_SENT), ST(CLOSED)),
+                   SSTATES(ST(SYN_RCVD), ST(CLOSED), ST(SYN_RCVD), ST(CLOSED), ST(SYN_RCVD), ST(CLOSED),
+                           ST(SYN_RCVD), ST(CLOSED)),
+                   .client_error = -ETIMEDOUT, .no_data = true},
+        .check = check_synack_retries,
+    },
+    {
+        .name = "fin-retries",
+        .title = "every FIN of a closed socket is lost: retransmissions until orphan_retries",
+        .explanation =
+            "The client's application closes and goes away: its connection is an orphan. Its FIN is "
+            "lost every time. The FIN is retransmitted with exponential backoff like data (RFC 9293 3.6, "
+            "RFC 6298 5.5), but for an orphan Linux limits the retries with net.ipv4.tcp_orphan_retries "
+            "(here 3, --set orphan_retries=N; Linux's 0 means 8) instead of tcp_retries2, and then "
+            "forgets the connection without a segment. The server, which never saw the FIN, closes its "
+            "side later; its FIN reaches a client that no longer has the connection and is answered with "
+            "RST (RFC 9293 3.10.7.1).",
+        .set = {"orphan_retries=3"},
+        .server = {.close = SCEN_SCLOSE_AFTER_ANSWER, .close_at_ms = 20000},
+        .rules = {DROP(0, SCEN_M_FIN, 0)},
+        .expect = {CSTATES(ST(SYN_SENT), ST(ESTABLISHED), ST(FIN_WAIT_1), ST(CLOSED)),
+                   SSTATES(ST(SYN_RCVD), ST(ESTABLISHED), ST(FIN_WAIT_1), ST(CLOSED))},
+        .check = check_fin_retries,
+    },
+    {
+        .name = "fin-timeout",
+        .title = "an orphaned FIN_WAIT_2 ends after tcp_fin_timeout",
+        .explanation =
+            "The client closes and its FIN is acknowledged: it is in FIN_WAIT_2, waiting for the server's "
+            "FIN. RFC 9293 lets it wait for ever (the peer may still send data), but the client's "
+            "application has closed the socket, so nobody could read that data. Linux bounds the wait for "
+            "such an orphan with net.ipv4.tcp_fin_timeout (60 s; --set fin_timeout_ms=N): the connection "
+            "then disappears without a segment, instead of waiting in TIME_WAIT. The server closes only at "
+            "90 s; its FIN finds no connection and is answered with RST.",
+        .server = {.close_at_ms = 90000},
+        .expect = {CSTATES(ST(SYN_SENT), ST(ESTABLISHED), ST(FIN_WAIT_1), ST(FIN_WAIT_2), ST(CLOSED)),
+                   SERVER_DEFAULT},
+        .check = check_fin_timeout,
+    },
+    {
+        .name = "slow-start",
+        .title = "slow start: the server's flights grow from 10 segments each round trip",
+        .explanation =
+            "The server sends 200 kB. A new connection does not know how much the path holds, so it starts "
+            "with the initial window of 10 segments (RFC 6928; Linux's initcwnd, --set initial_cwnd=N) and "
+            "adds one segment to cwnd for every segment acknowledged (RFC 5681 3.1): the flights roughly "
+            "double each round trip (here 20 ms), less when delayed ACKs acknowledge two segments at "
+            "once, until a loss or ssthresh ends slow start. net.ipv4.tcp_slow_start_after_idle restarts "
+            "it after an idle period. The cwnd graph of the page shows the same growth.",
+        .bytes = 200000,
+        .expect = {CLIENT_DEFAULT, SERVER_DEFAULT},
+        .check = check_slow_start,
+    },
+    {
+        .name = "option-negotiation",
+        .title = "MSS, window scale, timestamps and SACK agreed in the SYNs",
+        .explanation =
+            "Options are offered only in the SYN and the SYN|ACK, and an option is in use only if both "
+            "offered it. MSS (RFC 9293 3.7.1): each side announces the largest segment it can receive, its "
+            "MTU minus 40 (1460 here); without it 536 is assumed. Window scale (RFC 7323 2): each side "
+            "announces the shift it applies to the windows it sends, so win=512 with a shift of 7 means "
+            "65536 bytes; Linux picks the shift from its receive buffer (net.ipv4.tcp_window_scaling). "
+            "Timestamps (RFC 7323 3-5, net.ipv4.tcp_timestamps): every segment carries TSval/TSecr, for RTT "
+            "measurement and PAWS. SACK-permitted (RFC 2018, net.ipv4.tcp_sack) allows SACK blocks later. "
+            "Try --set timestamps=0, --set sack=0 or --set wscale=0 to see a SYN without them.",
+        .expect = {CLIENT_DEFAULT, SERVER_DEFAULT},
+        .check = check_options,
+    },
+    {
+        .name = "isn",
+        .title = "initial sequence numbers: random-looking, per connection, shown relative",
+        .explanation =
+            "Each side picks its initial sequence number (ISN) for each connection. RFC 9293 3.4.1 and RFC "
+            "6528 ask for ISN = M + F(local address, local port, remote address, remote port, secret): M a "
+            "clock that ticks every 4 microseconds and F a keyed hash (SipHash here; Linux uses SipHash "
+            "too), so a new incarnation of the same connection starts above the old one while an off-path "
+            "attacker cannot guess it. The two connections here, from two ports, start at unrelated "
+            "numbers, and client and server differ too. The ladder shows sequence numbers relative to each "
+            "side's ISN (seq=0 is the SYN), as Wireshark does; --absolute shows the raw ones.",
+        .client = {.nconns = 2, .sequential = true, .conn_gap_ms = 100},
+        .expect = {CSTATES(ST(SYN_SENT), ST(ESTABLISHED), ST(FIN_WAIT_1), ST(FIN_WAIT_2), ST(TIME_WAIT), ST(CLOSED),
+                           ST(SYN_SENT), ST(ESTABLISHED), ST(FIN_WAIT_1), ST(FIN_WAIT_2), ST(TIME_WAIT), ST(CLOSED)),
+                   SSTATES(ST(SYN_RCVD), ST(ESTABLISHED), ST(CLOSE_WAIT), ST(LAST_ACK), ST(CLOSED),
+                           ST(SYN_RCVD), ST(ESTABLISHED), ST(CLOSE_WAIT), ST(LAST_ACK), ST(CLOSED))},
+        .check = check_isn,
     },
 };
 
