@@ -7,24 +7,40 @@
  * given, truncated only to the snap length) or any clock (the caller gives
  * every timestamp).
  *
- * Byte order: every header field is written little-endian, whatever the
- * host, so the same run gives byte-identical files on every machine (readers
- * detect the order from the magic number).
+ * Two writers, one format. With libpcap (found at build time:
+ * SYNACK_HAVE_LIBPCAP) files are written by pcap_dump_open/pcap_dump on a
+ * pcap_open_dead(DLT_RAW) handle; the hand-written writer below is the
+ * fallback for builds without libpcap, and SYNACK_PCAP_WRITER=builtin in the
+ * environment selects it at run time (tests compare the two byte for byte).
+ *
+ * Byte order: the hand-written writer puts every header field little-endian,
+ * whatever the host, so the same run gives byte-identical files on every
+ * machine; libpcap writes the host's order (identical on little-endian
+ * hosts). Readers detect the order from the magic number.
  */
+#define _DEFAULT_SOURCE /* libpcap's headers use u_int and u_char */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#ifdef SYNACK_HAVE_LIBPCAP
+#include <pcap/pcap.h>
+#endif
 
 #include "synack/pcap.h"
 
 #define PCAP_MAGIC 0xa1b2c3d4u
-#define PCAP_VERSION_MAJOR 2u
-#define PCAP_VERSION_MINOR 4u
+#define FILE_VERSION_MAJOR 2u
+#define FILE_VERSION_MINOR 4u
 #define PCAP_SNAPLEN 65535u
 #define PCAP_LINKTYPE_RAW 101u
 
 struct synack_pcap {
-    FILE *f;
+    FILE *f;                /* the hand-written writer's file (NULL with libpcap) */
+#ifdef SYNACK_HAVE_LIBPCAP
+    pcap_t *dead;
+    pcap_dumper_t *dumper;
+#endif
 };
 
 static void put16le(uint8_t *b, uint16_t v)
@@ -68,6 +84,28 @@ struct synack_pcap *synack_pcap_open(const char *path, int *err)
         e = -ENOMEM;
         goto fail;
     }
+#ifdef SYNACK_HAVE_LIBPCAP
+    const char *which = getenv("SYNACK_PCAP_WRITER");
+    if (!which || strcmp(which, "builtin") != 0) {
+        p->f = NULL;
+        p->dead = pcap_open_dead(DLT_RAW, (int)PCAP_SNAPLEN);
+        if (!p->dead) {
+            e = -ENOMEM;
+            goto fail;
+        }
+        errno = 0;
+        p->dumper = pcap_dump_open(p->dead, path);
+        if (!p->dumper) {
+            e = errno ? -errno : -EIO;
+            pcap_close(p->dead);
+            goto fail;
+        }
+        if (err) *err = 0;
+        return p;
+    }
+    p->dead = NULL;
+    p->dumper = NULL;
+#endif
     errno = 0;
     p->f = fopen(path, "wb");
     if (!p->f) {
@@ -76,8 +114,8 @@ struct synack_pcap *synack_pcap_open(const char *path, int *err)
     }
     uint8_t h[24];
     put32le(h + 0, PCAP_MAGIC);
-    put16le(h + 4, PCAP_VERSION_MAJOR);
-    put16le(h + 6, PCAP_VERSION_MINOR);
+    put16le(h + 4, FILE_VERSION_MAJOR);
+    put16le(h + 6, FILE_VERSION_MINOR);
     put32le(h + 8, 0);  /* thiszone: timestamps are UTC */
     put32le(h + 12, 0); /* sigfigs */
     put32le(h + 16, PCAP_SNAPLEN);
@@ -102,6 +140,18 @@ int synack_pcap_write(struct synack_pcap *p, const uint8_t *pkt, size_t len, uin
     uint64_t sec = t_us / 1000000u;
     if (sec > UINT32_MAX) return -ERANGE; /* classic pcap seconds are 32-bit */
     uint32_t incl = len > PCAP_SNAPLEN ? PCAP_SNAPLEN : (uint32_t)len;
+#ifdef SYNACK_HAVE_LIBPCAP
+    if (p->dumper) {
+        struct pcap_pkthdr h;
+        memset(&h, 0, sizeof h);
+        h.ts.tv_sec = (time_t)sec;
+        h.ts.tv_usec = (suseconds_t)(t_us % 1000000u);
+        h.caplen = incl;
+        h.len = (uint32_t)len;
+        pcap_dump((u_char *)p->dumper, &h, pkt);
+        return ferror(pcap_dump_file(p->dumper)) ? -EIO : 0;
+    }
+#endif
     uint8_t r[16];
     put32le(r + 0, (uint32_t)sec);
     put32le(r + 4, (uint32_t)(t_us % 1000000u));
@@ -116,6 +166,16 @@ int synack_pcap_close(struct synack_pcap *p)
 {
     if (!p) return -EINVAL;
     int e = 0;
+#ifdef SYNACK_HAVE_LIBPCAP
+    if (p->dumper) {
+        errno = 0;
+        if (pcap_dump_flush(p->dumper) != 0 || ferror(pcap_dump_file(p->dumper))) e = errno ? -errno : -EIO;
+        pcap_dump_close(p->dumper);
+        pcap_close(p->dead);
+        free(p);
+        return e;
+    }
+#endif
     errno = 0;
     if (fflush(p->f) != 0) e = stdio_error();
     errno = 0;

@@ -71,8 +71,8 @@ else
 fi
 # shellcheck disable=SC2046,SC2086
 if "$CC" -std=c11 -Wall -Wextra -Werror $EXTRA $(pkg-config --cflags synack) "$HERE/outside.c" \
-        -o "$TMP/outside_pcs" -Wl,-Bstatic $(pkg-config --libs-only-l synack | sed 's/-lm//') -Wl,-Bdynamic \
-        $(pkg-config --libs-only-L synack) $(pkg-config --static --libs-only-other synack) -lm 2>"$TMP/cc.log"; then
+        -o "$TMP/outside_pcs" -Wl,-Bstatic -lsynack -Wl,-Bdynamic \
+        $(pkg-config --static --libs synack | sed -E 's/(^| )-lsynack( |$)/ /') 2>"$TMP/cc.log"; then
     out=$("$TMP/outside_pcs")
     check "pkg-config --static: outside.c runs (printed '$out')" [ "$out" = "outside: pong" ]
 else
