@@ -96,6 +96,32 @@ static void bytebuf_chains_and_gives_back(void)
     chunk_pool_fini(&pool);
 }
 
+/* The stack-wide budget (mem_max_kb): a pool with a limit refuses chunks
+ * past it and counts them; buffers take fewer bytes instead of failing; a
+ * chunk given back makes room again. */
+static void pool_budget_bites_and_counts(void)
+{
+    struct chunk_pool pool;
+    chunk_pool_init(&pool);
+    pool.limit = 2;
+    struct bytebuf a, b;
+    bytebuf_init(&a, 4 * CHUNK_BYTES);
+    bytebuf_init(&b, 4 * CHUNK_BYTES);
+    static uint8_t in[4 * CHUNK_BYTES];
+    CHECK_EQ(bytebuf_push(&a, &pool, in, 3 * CHUNK_BYTES), 2 * CHUNK_BYTES); /* the third is refused */
+    CHECK_EQ(pool.in_use, 2);
+    CHECK(pool.refused >= 1);
+    uint64_t refused = pool.refused;
+    CHECK_EQ(bytebuf_write_at(&b, &pool, 0, in, 100), 0); /* another buffer: nothing left */
+    CHECK(pool.refused > refused);
+    bytebuf_drop(&a, &pool, CHUNK_BYTES);                  /* one chunk back */
+    CHECK_EQ(bytebuf_write_at(&b, &pool, 0, in, 100), 100);
+    bytebuf_release(&a, &pool);
+    bytebuf_release(&b, &pool);
+    CHECK_EQ(pool.in_use, 0);
+    chunk_pool_fini(&pool);
+}
+
 static void bytebuf_parks_past_len(void)
 {
     struct chunk_pool pool;
@@ -417,9 +443,12 @@ static void bad_config_is_rejected(void)
     CHECK_EQ(synack_stack_set_tunables(st, &t), -EINVAL);
     t.msl_ms = 1000;
     CHECK_EQ(synack_stack_set_tunables(st, &t), 0);
+    CHECK_EQ(t.mem_max_kb, 262144);             /* the budget's default: 256 MB */
+    t.mem_max_kb = 63;                          /* under 16 chunks */
+    CHECK_EQ(synack_stack_set_tunables(st, &t), -EINVAL);
     synack_stack_destroy(st);
 }
 
-TEST_MAIN(TEST(assembler_merges_and_bounds), TEST(bytebuf_chains_and_gives_back), TEST(bytebuf_parks_past_len),
+TEST_MAIN(TEST(assembler_merges_and_bounds), TEST(bytebuf_chains_and_gives_back), TEST(pool_budget_bites_and_counts), TEST(bytebuf_parks_past_len),
           TEST(bytebuf_matches_model), TEST(bytebuf_csum_while_copying), TEST(seq_wraps), TEST(checksum_matches_reference), TEST(siphash_reference_vector),
           TEST(isns_and_ports_are_keyed), TEST(ip_ttl_on_the_wire), TEST(epoll_freed_with_its_stack), TEST(bad_config_is_rejected))

@@ -101,6 +101,11 @@ struct synack_tunables {
                                  * buffer grows from rcvbuf toward rcvbuf_max as
                                  * the application reads more per round trip;
                                  * SO_RCVBUF turns it off for that socket */
+    uint32_t mem_max_kb;        /* all connections' send and receive data together,
+                                 * KB (262144 = 256 MB, as a share of Linux's
+                                 * tcp_mem): beyond it a send takes fewer bytes and
+                                 * arriving data is dropped for the peer to
+                                 * retransmit (counted in mem_refused) */
 };
 
 /* Where outgoing IPv4 packets go. The bytes are valid only during the call. */
@@ -172,6 +177,7 @@ struct synack_counters {
     uint64_t abort_on_data, abort_on_close, tw_overflows, curr_time_wait;
     uint64_t syncookies_sent, syncookies_recv;
     uint64_t rcv_q_drops;       /* in-order data dropped: no buffer memory (TCPRcvQDrop) */
+    uint64_t mem_refused;       /* 4 KB buffer chunks refused by the mem_max_kb budget */
     uint64_t icmp_in, icmp_in_errors, icmp_out_echo_replies;
 };
 SYNACK_API void synack_stack_get_counters(const synack_stack *stack, struct synack_counters *out);

@@ -57,6 +57,7 @@ void synack_config_init(struct synack_config *cfg)
     t->keepalive_intvl_s = 75;
     t->keepalive_probes = 9;
     t->moderate_rcvbuf = true;
+    t->mem_max_kb = 262144;
 }
 
 static int check_tunables(const struct synack_tunables *t)
@@ -73,6 +74,7 @@ static int check_tunables(const struct synack_tunables *t)
     if (t->max_backlog == 0 || t->max_syn_backlog == 0 || t->max_connections == 0) return -EINVAL;
     if (t->ephemeral_lo == 0 || t->ephemeral_lo > t->ephemeral_hi) return -EINVAL;
     if (t->ttl == 0 || t->rcvbuf_max < t->rcvbuf || t->rcvbuf_max > (1u << 30)) return -EINVAL;
+    if (t->mem_max_kb < 64) return -EINVAL; /* at least 16 chunks */
     if (t->keepalive_time_s == 0 || t->keepalive_intvl_s == 0 || t->keepalive_probes == 0 ||
         t->keepalive_time_s > 32767 || t->keepalive_intvl_s > 32767 || t->keepalive_probes > 127)
         return -EINVAL;
@@ -86,10 +88,15 @@ int synack_stack_set_tunables(synack_stack *s, const struct synack_tunables *t)
     int err = check_tunables(t);
     if (err) return err;
     s->tunables = *t;
+    s->pool.limit = (size_t)t->mem_max_kb * 1024u / CHUNK_BYTES;
     return 0;
 }
 
-void synack_stack_get_counters(const synack_stack *s, struct synack_counters *out) { *out = s->ctr; }
+void synack_stack_get_counters(const synack_stack *s, struct synack_counters *out)
+{
+    *out = s->ctr;
+    out->mem_refused = s->pool.refused;
+}
 
 /* ---- tcp_env callbacks --------------------------------------------------- */
 
@@ -246,6 +253,7 @@ int synack_stack_create(synack_stack **out, const struct synack_config *cfg)
     s->env.tunables = &s->tunables;
     s->env.ctr = &s->ctr;
     chunk_pool_init(&s->pool);
+    s->pool.limit = (size_t)s->tunables.mem_max_kb * 1024u / CHUNK_BYTES;
     s->env.pool = &s->pool;
     s->env.emit = env_emit;
     s->env.state_changed = env_state_changed;

@@ -24,6 +24,10 @@ void chunk_pool_fini(struct chunk_pool *p)
 
 static struct chunk *chunk_get(struct chunk_pool *p)
 {
+    if (p->limit && p->in_use >= p->limit) { /* over budget: the caller copes (takes fewer bytes) */
+        p->refused++;
+        return NULL;
+    }
     struct chunk *c = p->free_list;
     if (c) {
         p->free_list = c->next;

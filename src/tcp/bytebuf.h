@@ -41,6 +41,8 @@ struct chunk_pool {
     size_t nfree;                /* chunks on free_list */
     size_t in_use;               /* chunks held by buffers */
     size_t peak;                 /* highest in_use so far */
+    size_t limit;                /* the stack-wide budget: chunks in use at most (0: none) */
+    uint64_t refused;            /* chunks refused because of limit */
 };
 
 void chunk_pool_init(struct chunk_pool *p);

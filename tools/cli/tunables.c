@@ -48,6 +48,7 @@ static const struct entry table[] = {
     {"keepalive_intvl_s", K_U32, F(keepalive_intvl_s), 32767, "seconds between keepalive probes"},
     {"keepalive_probes", K_UNSIGNED, F(keepalive_probes), 127, "unanswered keepalive probes before ETIMEDOUT"},
     {"moderate_rcvbuf", K_BOOL, F(moderate_rcvbuf), 1, "receive-buffer autotuning: grow toward rcvbuf_max as the application reads (tcp_moderate_rcvbuf)"},
+    {"mem_max_kb", K_U32, F(mem_max_kb), 1u << 30, "all connections' buffered data together, KB (at least 64): beyond it data is refused (SynackMemRefused)"},
 };
 #undef F
 

@@ -30,6 +30,7 @@ static const struct ctr_name ctr_names[] = {
     CTR("TcpExt", "TCPTimeWaitOverflow", tw_overflows), CTR("TcpExt", "CurrTimeWait", curr_time_wait),
     CTR("TcpExt", "SyncookiesSent", syncookies_sent),   CTR("TcpExt", "SyncookiesRecv", syncookies_recv),
     CTR("TcpExt", "TCPRcvQDrop", rcv_q_drops),
+    CTR("TcpExt", "SynackMemRefused", mem_refused),
 };
 
 /* A compact `netstat -s`: the nonzero counters of one host, by group. */
