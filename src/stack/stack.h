@@ -16,6 +16,7 @@
 #define SYNACK_STACK_STACK_H
 
 #include "util/timer_wheel.h"
+#include "stack/tw_table.h"
 #include "synack/synack.h"
 #include "tcp/tcp.h"
 
@@ -94,6 +95,11 @@ struct synack_stack {
     uint32_t ip_ident;
     uint32_t port_counter;         /* RFC 6056 algorithms 3 and 5 */
     struct tcp_conn *tw_head, *tw_tail; /* TIME_WAIT connections, oldest first */
+    /* Orphaned TIME_WAITs are records in tw (the connection is freed); a
+     * TIME_WAIT still held by a socket stays a connection until close(). */
+    struct tw_table tw;
+    struct tcp_conn *compact_head;     /* TIME_WAITs to turn into records after processing */
+    struct tcp_conn tw_scratch;        /* a record's segment runs through tcp_input here */
     uint8_t *out_buf;              /* MTU (+ slack) bytes: the packet being emitted */
 };
 
