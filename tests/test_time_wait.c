@@ -5,8 +5,11 @@
  * hand-made segments: re-ACK of a retransmitted FIN with its 2*MSL restart,
  * RST ignored (RFC 1337), an old timestamp answered (PAWS), a new SYN
  * reopening the pair with an ISN above the old SND.NXT (as Linux), the
- * counters, and the end of 2*MSL to the microsecond.
+ * counters, and the end of 2*MSL to the microsecond. And ephemeral ports
+ * chosen per 4-tuple.
  */
+#include <errno.h>
+
 #include "harness.h"
 #include "stack/stack.h"
 #include "stack/tw_table.h"
@@ -239,4 +242,51 @@ static void syn_reopens_with_isn_above_old(void)
     }
 }
 
-TEST_MAIN(TEST(table_index_fifo_and_growth), TEST(record_keeps_time_wait_rules), TEST(syn_reopens_with_isn_above_old))
+/* Ephemeral ports per 4-tuple (RFC 6056, as Linux): with a range of 10
+ * ports, 10 connections toward each of 3 server ports (30 in all) fit; the
+ * 11th toward one server port finds none; a port taken by bind() is not
+ * handed out by connect(); bind(port 0) wants a port nobody uses. */
+static void ports_per_four_tuple(void)
+{
+    static struct out o;
+    struct synack_config cfg;
+    synack_config_init(&cfg);
+    cfg.addr = LADDR;
+    cfg.output = capture;
+    cfg.output_ctx = &o;
+    cfg.tunables.ephemeral_lo = 50000;
+    cfg.tunables.ephemeral_hi = 50009;
+    synack_stack *s;
+    REQUIRE(synack_stack_create(&s, &cfg) == 0);
+    int b = synack_socket(s);
+    CHECK_EQ(synack_bind(s, b, &(struct synack_endpoint){0, 50003}), 0);
+    int used[3][10] = {{0}}, ok = 0;
+    for (int dst = 0; dst < 3; dst++) {
+        for (int i = 0; i < 9; i++) {
+            o.n = 0;
+            int sd = synack_socket(s);
+            if (synack_connect(s, sd, &(struct synack_endpoint){RADDR, (uint16_t)(80 + dst)}) != -EINPROGRESS) continue;
+            struct synack_endpoint me;
+            synack_getsockname(s, sd, &me);
+            if (me.port >= 50000 && me.port <= 50009 && me.port != 50003 && !used[dst][me.port - 50000]++) ok++;
+        }
+        int sd = synack_socket(s); /* the range toward this endpoint is full (50003 is bound) */
+        CHECK_EQ(synack_connect(s, sd, &(struct synack_endpoint){RADDR, (uint16_t)(80 + dst)}), -EADDRNOTAVAIL);
+        synack_close(s, sd);
+    }
+    CHECK_EQ(ok, 27);
+    /* Every port is in use toward someone: bind(0) finds none... */
+    int n = synack_socket(s);
+    CHECK_EQ(synack_bind(s, n, &(struct synack_endpoint){0, 0}), -EADDRINUSE);
+    /* ... and a port in use by connections cannot be bound without SO_REUSEADDR. */
+    CHECK_EQ(synack_bind(s, n, &(struct synack_endpoint){0, 50001}), -EADDRINUSE);
+    /* Closing the bound socket frees 50003 for connect(). */
+    synack_close(s, b);
+    CHECK_EQ(synack_connect(s, n, &(struct synack_endpoint){RADDR, 80}), -EINPROGRESS);
+    struct synack_endpoint me;
+    synack_getsockname(s, n, &me);
+    CHECK_EQ(me.port, 50003);
+    synack_stack_destroy(s);
+}
+
+TEST_MAIN(TEST(ports_per_four_tuple), TEST(table_index_fifo_and_growth), TEST(record_keeps_time_wait_rules), TEST(syn_reopens_with_isn_above_old))

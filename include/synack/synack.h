@@ -87,6 +87,9 @@ struct synack_tunables {
     bool window_scaling;        /* offer RFC 7323 window scaling (true) */
     bool timestamps;            /* offer RFC 7323 timestamps (true) */
     bool sack;                  /* offer RFC 2018 SACK-permitted (true) */
+    bool tw_reuse;              /* connect() may take over an outgoing TIME_WAIT pair
+                                 * when timestamps make it safe and it is 1 s old
+                                 * (Linux tcp_tw_reuse = 1) (false) */
     uint8_t wscale;             /* the shift we offer, 0..14 (7, as Linux with 6 MB rmem) */
     uint32_t keepalive_time_s;  /* idle time before the first probe (7200) */
     uint32_t keepalive_intvl_s; /* between probes (75) */

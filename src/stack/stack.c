@@ -140,6 +140,7 @@ static void conn_table_remove(synack_stack *s, struct tcp_conn *c)
             *pp = c->hash_next;
             c->hash_next = NULL;
             s->conn_count--;
+            s->port_conns[c->id.lport]--;
             return;
         }
     }
@@ -237,7 +238,9 @@ int synack_stack_create(synack_stack **out, const struct synack_config *cfg)
     s->conn_nbuckets = 64;
     s->conn_buckets = calloc(s->conn_nbuckets, sizeof *s->conn_buckets);
     s->out_buf = malloc((size_t)cfg->mtu + TCP_HDR_MAX);
-    if (!s->conn_buckets || !s->out_buf) {
+    s->port_conns = calloc(2 * 65536, sizeof *s->port_conns);
+    s->port_binds = s->port_conns ? s->port_conns + 65536 : NULL;
+    if (!s->conn_buckets || !s->out_buf || !s->port_conns) {
         synack_stack_destroy(s);
         return -ENOMEM;
     }
@@ -297,6 +300,7 @@ void synack_stack_destroy(synack_stack *s)
         }
     }
     tw_table_fini(&s->tw);
+    free(s->port_conns);
     free(s->conn_buckets);
     free(s->socks);
     free(s->out_buf);
@@ -367,6 +371,7 @@ void stack_conn_insert(synack_stack *s, struct tcp_conn *c)
     c->hash_next = s->conn_buckets[b];
     s->conn_buckets[b] = c;
     s->conn_count++;
+    s->port_conns[c->id.lport]++;
 }
 
 struct tcp_conn *stack_conn_lookup(synack_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
@@ -416,6 +421,7 @@ static void tw_compact(synack_stack *s, struct tcp_conn *c)
 {
     uint32_t i = tw_insert(&s->tw, c->id.laddr, c->id.lport, c->id.raddr, c->id.rport, c->deadline[TCP_T_WAIT]);
     if (i == TW_NIL) return; /* no memory: it stays a connection */
+    s->port_conns[c->id.lport]++;
     struct tw_rec *r = tw_at(&s->tw, i);
     r->snd_nxt = c->snd_max;
     r->rcv_nxt = c->rcv_nxt;
@@ -476,6 +482,7 @@ static void tw_rehydrate(synack_stack *s, const struct tw_rec *r, struct tcp_con
 static void tw_ended(synack_stack *s, const struct tw_rec *r)
 {
     s->ctr.curr_time_wait--;
+    s->port_conns[r->lport]--;
     if (s->cfg.on_state) {
         struct synack_conn_id id = {.laddr = r->laddr, .raddr = r->raddr, .lport = r->lport, .rport = r->rport};
         s->cfg.on_state(s->cfg.state_ctx, &id, SYNACK_TIME_WAIT, SYNACK_CLOSED, s->now);
@@ -490,6 +497,7 @@ static void tw_input(synack_stack *s, uint32_t i, const struct tcp_repr *seg)
     tcp_input(&s->env, c, seg);
     struct tw_rec *r = tw_at(&s->tw, i);
     if (c->state != SYNACK_TIME_WAIT) { /* (not reached by today's rules) */
+        s->port_conns[r->lport]--;
         tw_remove(&s->tw, i);
         return; /* tcp_set_state counted and reported it */
     }
@@ -630,6 +638,9 @@ struct tcp_conn *stack_listener_take(synack_stack *s, struct tcp_listener *l)
 
 bool stack_port_bound(synack_stack *s, uint32_t addr, uint16_t port, int except_sd, bool reuse)
 {
+    /* Nobody on the port: no walk (the common case, and every ephemeral
+     * candidate). */
+    if (!s->port_binds[port] && !s->port_conns[port]) return false;
     for (int i = 0; i < s->nsocks; i++) {
         const struct sock *k = &s->socks[i];
         if (i == except_sd || k->kind == SOCK_FREE || !k->bound || k->local.port != port) continue;
@@ -640,10 +651,7 @@ bool stack_port_bound(synack_stack *s, uint32_t addr, uint16_t port, int except_
     if (reuse) return false;
     /* Without SO_REUSEADDR, orphaned connections (FIN_WAIT, TIME_WAIT, ...)
      * still own their port, as on Linux. */
-    for (uint32_t b = 0; b < s->conn_nbuckets; b++)
-        for (struct tcp_conn *c = s->conn_buckets[b]; c; c = c->hash_next)
-            if (c->id.lport == port && c->sd < 0 && !c->listener) return true;
-    return false;
+    return s->port_conns[port] != 0;
 }
 
 /* ---- ISNs and ports ---------------------------------------------------------- */
@@ -673,9 +681,13 @@ uint32_t stack_isn(synack_stack *s, const struct synack_conn_id *id)
     return (uint32_t)(s->now / 4) + (uint32_t)siphash24(s->cfg.secret, key, sizeof key);
 }
 
-uint16_t stack_ephemeral_port(synack_stack *s, uint32_t laddr, uint32_t raddr, uint16_t rport)
+/* RFC 6056 algorithm 3: a keyed offset per destination plus a counter;
+ * algorithm 5 on top: the counter advances by a keyed random step of
+ * 1..500, so successive ports are not predictable from each other (H-PORT;
+ * CVE-2024-10603). Calls ok(port) on candidates in that order. */
+static uint16_t search_ports(synack_stack *s, uint32_t laddr, uint32_t raddr, uint16_t rport,
+                             bool (*ok)(synack_stack *, uint16_t, void *), void *ctx)
 {
-    /* RFC 6056 algorithm 3: a keyed offset per destination plus a counter. */
     uint8_t key[11];
     memcpy(key, &laddr, 4);
     memcpy(key + 4, &raddr, 4);
@@ -683,22 +695,66 @@ uint16_t stack_ephemeral_port(synack_stack *s, uint32_t laddr, uint32_t raddr, u
     key[10] = 'p';
     uint32_t offset = (uint32_t)siphash24(s->cfg.secret, key, sizeof key);
     uint32_t num = (uint32_t)s->tun.ephemeral_hi - s->tun.ephemeral_lo + 1;
-    /* RFC 6056 algorithm 5 on top of 3: the counter advances by a keyed
-     * random step of 1..500, so successive ports are not predictable from
-     * each other (H-PORT; CVE-2024-10603). */
     uint8_t nonce[5];
     memcpy(nonce, &s->port_counter, 4);
     nonce[4] = 'r';
     s->port_counter += 1 + (uint32_t)(siphash24(s->cfg.secret, nonce, sizeof nonce) % 500u);
     for (uint32_t i = 0; i < num; i++) {
         uint16_t port = (uint16_t)(s->tun.ephemeral_lo + (offset + s->port_counter + i) % num);
-        if (stack_conn_lookup(s, laddr, port, raddr, rport)) continue;
-        if (listener_lookup(s, laddr, port)) continue;
-        if (stack_port_bound(s, laddr, port, -1, true)) continue;
+        if (!ok(s, port, ctx)) continue;
         s->port_counter += i;
         return port;
     }
     return 0;
+}
+
+static bool port_unused(synack_stack *s, uint16_t port, void *ctx)
+{
+    (void)ctx;
+    return !s->port_binds[port] && !s->port_conns[port];
+}
+
+uint16_t stack_ephemeral_port(synack_stack *s, uint32_t laddr, uint32_t raddr, uint16_t rport)
+{
+    return search_ports(s, laddr, raddr, rport, port_unused, NULL);
+}
+
+bool stack_pair_free(synack_stack *s, const struct synack_conn_id *id, uint32_t *isn)
+{
+    *isn = 0;
+    if (stack_conn_lookup(s, id->laddr, id->lport, id->raddr, id->rport)) return false;
+    uint32_t i = tw_lookup(&s->tw, id->laddr, id->lport, id->raddr, id->rport);
+    if (i == TW_NIL) return true;
+    /* tcp_tw_reuse: safe when timestamps were in use (PAWS rejects the old
+     * connection's duplicates) and the TIME_WAIT is at least 1 s old. */
+    struct tw_rec *r = tw_at(&s->tw, i);
+    uint64_t began = tw_expiry(r) - 2ull * s->tun.msl_ms * 1000u;
+    if (!s->tun.tw_reuse || !(r->flags & TW_F_TS) || s->now < began + 1000000u) return false;
+    *isn = tw_reopen_isn(r->snd_nxt);
+    tw_remove(&s->tw, i);
+    tw_ended(s, r);
+    return true;
+}
+
+struct pair_search {
+    struct synack_conn_id id;
+    uint32_t isn;
+};
+
+static bool pair_usable(synack_stack *s, uint16_t port, void *ctx)
+{
+    struct pair_search *p = ctx;
+    if (s->port_binds[port]) return false; /* bound by bind() or listening: not shared */
+    p->id.lport = port;
+    return stack_pair_free(s, &p->id, &p->isn);
+}
+
+uint16_t stack_connect_port(synack_stack *s, uint32_t laddr, uint32_t raddr, uint16_t rport, uint32_t *isn)
+{
+    struct pair_search p = {.id = {.laddr = laddr, .raddr = raddr, .rport = rport}};
+    uint16_t port = search_ports(s, laddr, raddr, rport, pair_usable, &p);
+    *isn = port ? p.isn : 0;
+    return port;
 }
 
 /* ---- input ---------------------------------------------------------------- */
