@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "harness.h"
-#include "stack/siphash.h"
+#include "util/siphash.h"
 #include "tcp/assembler.h"
 #include "tcp/ring.h"
 #include "tcp/seq.h"

@@ -94,7 +94,7 @@ static void icmp_input(synack_stack *s, const struct ipv4_repr *ip, const uint8_
     reply.type = ICMP_ECHO_REPLY;
     size_t ilen = icmp_repr_len(&reply);
     if (IPV4_HDR_MIN + ilen > s->cfg.mtu) return;
-    size_t hl = build_ipv4(s, ip->dst, ip->src, IPV4_PROTO_ICMP, s->tun.ttl, ilen);
+    size_t hl = build_ipv4(s, ip->dst, ip->src, IPV4_PROTO_ICMP, s->tunables.ttl, ilen);
     if (hl == 0) return;
     int n = icmp_emit(&reply, s->out_buf + hl, s->cfg.mtu - hl);
     if (n < 0) return;

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stack/siphash.h"
+#include "util/siphash.h"
 #include "tcp/seq.h"
 
 /* ---- configuration ------------------------------------------------------ */
@@ -75,13 +75,13 @@ static int check_tunables(const struct synack_tunables *t)
     return 0;
 }
 
-void synack_stack_get_tunables(const synack_stack *s, struct synack_tunables *out) { *out = s->tun; }
+void synack_stack_get_tunables(const synack_stack *s, struct synack_tunables *out) { *out = s->tunables; }
 
 int synack_stack_set_tunables(synack_stack *s, const struct synack_tunables *t)
 {
     int err = check_tunables(t);
     if (err) return err;
-    s->tun = *t;
+    s->tunables = *t;
     return 0;
 }
 
@@ -234,7 +234,7 @@ int synack_stack_create(synack_stack **out, const struct synack_config *cfg)
     synack_stack *s = calloc(1, sizeof *s);
     if (!s) return -ENOMEM;
     s->cfg = *cfg;
-    s->tun = cfg->tunables;
+    s->tunables = cfg->tunables;
     s->conn_nbuckets = 64;
     s->conn_buckets = calloc(s->conn_nbuckets, sizeof *s->conn_buckets);
     s->out_buf = malloc((size_t)cfg->mtu + TCP_HDR_MAX);
@@ -251,7 +251,7 @@ int synack_stack_create(synack_stack **out, const struct synack_config *cfg)
         synack_stack_destroy(s);
         return -ENOMEM;
     }
-    s->env.tun = &s->tun;
+    s->env.tunables = &s->tunables;
     s->env.ctr = &s->ctr;
     s->env.emit = env_emit;
     s->env.state_changed = env_state_changed;
@@ -334,8 +334,8 @@ struct tcp_conn *stack_conn_new(synack_stack *s, const struct synack_conn_id *id
 {
     /* Full: the oldest TIME_WAIT connection makes room (as lwIP's
      * tcp_alloc does; HOSTILE-INPUTS H-62) — it has done its job longest. */
-    if (s->conn_count >= s->tun.max_connections && s->tw_head) tcp_set_state(&s->env, s->tw_head, SYNACK_CLOSED);
-    if (s->conn_count >= s->tun.max_connections) {
+    if (s->conn_count >= s->tunables.max_connections && s->tw_head) tcp_set_state(&s->env, s->tw_head, SYNACK_CLOSED);
+    if (s->conn_count >= s->tunables.max_connections) {
         *err = -ENOBUFS;
         return NULL;
     }
@@ -344,9 +344,9 @@ struct tcp_conn *stack_conn_new(synack_stack *s, const struct synack_conn_id *id
         *err = -ENOMEM;
         return NULL;
     }
-    uint32_t rcv = opt && opt->rcvbuf ? opt->rcvbuf : s->tun.rcvbuf;
-    uint32_t snd = opt && opt->sndbuf ? opt->sndbuf : s->tun.sndbuf;
-    uint8_t ttl = opt && opt->ttl ? opt->ttl : s->tun.ttl;
+    uint32_t rcv = opt && opt->rcvbuf ? opt->rcvbuf : s->tunables.rcvbuf;
+    uint32_t snd = opt && opt->sndbuf ? opt->sndbuf : s->tunables.sndbuf;
+    uint8_t ttl = opt && opt->ttl ? opt->ttl : s->tunables.ttl;
     if (tcp_conn_init(c, id, rcv, snd, s->cfg.mtu, ttl) != 0) {
         free(c);
         *err = -ENOMEM;
@@ -469,7 +469,7 @@ static void tw_rehydrate(synack_stack *s, const struct tw_rec *r, struct tcp_con
     c->snd_mss = TCP_DEFAULT_MSS;
     uint32_t mss = s->cfg.mtu > 40 + TCP_MIN_MSS ? (uint32_t)s->cfg.mtu - 40 : TCP_MIN_MSS;
     c->adv_mss = (uint16_t)(mss > 65535 ? 65535 : mss);
-    c->rto = s->tun.rto_initial_ms * 1000u;
+    c->rto = s->tunables.rto_initial_ms * 1000u;
     if (r->last_oow_ms) { /* the latest such time, in microseconds, not later than it was */
         uint64_t now_ms = s->now / 1000;
         uint64_t ago = (uint32_t)((uint32_t)now_ms - r->last_oow_ms);
@@ -694,13 +694,13 @@ static uint16_t search_ports(synack_stack *s, uint32_t laddr, uint32_t raddr, ui
     memcpy(key + 8, &rport, 2);
     key[10] = 'p';
     uint32_t offset = (uint32_t)siphash24(s->cfg.secret, key, sizeof key);
-    uint32_t num = (uint32_t)s->tun.ephemeral_hi - s->tun.ephemeral_lo + 1;
+    uint32_t num = (uint32_t)s->tunables.ephemeral_hi - s->tunables.ephemeral_lo + 1;
     uint8_t nonce[5];
     memcpy(nonce, &s->port_counter, 4);
     nonce[4] = 'r';
     s->port_counter += 1 + (uint32_t)(siphash24(s->cfg.secret, nonce, sizeof nonce) % 500u);
     for (uint32_t i = 0; i < num; i++) {
-        uint16_t port = (uint16_t)(s->tun.ephemeral_lo + (offset + s->port_counter + i) % num);
+        uint16_t port = (uint16_t)(s->tunables.ephemeral_lo + (offset + s->port_counter + i) % num);
         if (!ok(s, port, ctx)) continue;
         s->port_counter += i;
         return port;
@@ -728,8 +728,8 @@ bool stack_pair_free(synack_stack *s, const struct synack_conn_id *id, uint32_t 
     /* tcp_tw_reuse: safe when timestamps were in use (PAWS rejects the old
      * connection's duplicates) and the TIME_WAIT is at least 1 s old. */
     struct tw_rec *r = tw_at(&s->tw, i);
-    uint64_t began = tw_expiry(r) - 2ull * s->tun.msl_ms * 1000u;
-    if (!s->tun.tw_reuse || !(r->flags & TW_F_TS) || s->now < began + 1000000u) return false;
+    uint64_t began = tw_expiry(r) - 2ull * s->tunables.msl_ms * 1000u;
+    if (!s->tunables.tw_reuse || !(r->flags & TW_F_TS) || s->now < began + 1000000u) return false;
     *isn = tw_reopen_isn(r->snd_nxt);
     tw_remove(&s->tw, i);
     tw_ended(s, r);
@@ -763,7 +763,7 @@ static void send_rst_for(synack_stack *s, const struct ipv4_repr *ip, const stru
 {
     struct tcp_repr rst;
     if (!tcp_rst_for(seg, &rst)) return;
-    ip_output_tcp(s, ip->dst, ip->src, s->tun.ttl, &rst);
+    ip_output_tcp(s, ip->dst, ip->src, s->tunables.ttl, &rst);
     s->ctr.out_rsts++;
     s->ctr.out_segs++;
 }
@@ -808,10 +808,10 @@ static void send_cookie_synack(synack_stack *s, const struct synack_conn_id *id,
     sa.seq = cookie_hash(s, id, syn->seq, count) | ((count & 0x1f) << 3) | idx;
     sa.ack = syn->seq + 1;
     sa.flags = TCP_SYN | TCP_ACK;
-    sa.window = (uint16_t)(s->tun.rcvbuf > 65535 ? 65535 : s->tun.rcvbuf);
+    sa.window = (uint16_t)(s->tunables.rcvbuf > 65535 ? 65535 : s->tunables.rcvbuf);
     sa.opt.has_mss = true;
     sa.opt.mss = (uint16_t)(s->cfg.mtu - 40);
-    ip_output_tcp(s, id->laddr, id->raddr, s->tun.ttl, &sa);
+    ip_output_tcp(s, id->laddr, id->raddr, s->tunables.ttl, &sa);
     s->ctr.syncookies_sent++;
     s->ctr.out_segs++;
 }
@@ -878,7 +878,7 @@ static void listen_input(synack_stack *s, struct tcp_listener *l, const struct i
         s->ctr.listen_drops++;
         return;
     }
-    if (l->syn_count >= s->tun.max_syn_backlog) {
+    if (l->syn_count >= s->tunables.max_syn_backlog) {
         l->last_overflow = s->now ? s->now : 1;
         s->ctr.listen_drops++;
         send_cookie_synack(s, &id, seg);

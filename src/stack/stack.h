@@ -62,7 +62,7 @@ struct sock {
 
 struct synack_stack {
     struct synack_config cfg;
-    struct synack_tunables tun;
+    struct synack_tunables tunables;
     struct synack_counters ctr;
     struct tcp_env env;
     uint64_t now;                  /* latest time seen from the embedder */
@@ -107,6 +107,7 @@ struct synack_stack {
     struct tcp_conn *compact_head;     /* TIME_WAITs to turn into records after processing */
     struct tcp_conn tw_scratch;        /* a record's segment runs through tcp_input here */
     uint8_t *out_buf;              /* MTU (+ slack) bytes: the packet being emitted */
+    struct synack_epoll *epolls;   /* epoll instances (api/epoll.c), told of closed sockets */
 };
 
 /* ---- used by the socket layer ---- */

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stack/siphash.h"
+#include "util/siphash.h"
 
 #define CHUNK (1u << TW_CHUNK_SHIFT)
 #define MIGRATE_PER_OP 4u

@@ -109,7 +109,7 @@ static void arm_rtx(struct tcp_env *env, struct tcp_conn *c)
     if (c->deadline[TCP_T_RTX] == TIMER_NEVER || c->persist) {
         c->persist = false;
         uint64_t rto = (uint64_t)c->rto << (c->backoff > 16 ? 16 : c->backoff);
-        uint64_t max = (uint64_t)env->tun->rto_max_ms * 1000u;
+        uint64_t max = (uint64_t)env->tunables->rto_max_ms * 1000u;
         tcp_timer_set(env, c, TCP_T_RTX, env->now + (rto > max ? max : rto));
     }
 }
@@ -165,7 +165,7 @@ void tcp_send_data(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32
     if (len < c->snd_mss) c->snd_sml = end;
     /* Answering data within the delayed-ACK time makes the connection
      * interactive: ACKs will ride on our data (Linux's pingpong mode). */
-    if (len && c->got_data && env->now - c->last_data_rcv < (uint64_t)env->tun->delack_ms * 1000u)
+    if (len && c->got_data && env->now - c->last_data_rcv < (uint64_t)env->tunables->delack_ms * 1000u)
         c->pingpong = true;
     note_sent(env, c, seq, end);
     if (seq_gt(end, c->snd_nxt)) c->snd_nxt = end;
@@ -257,30 +257,49 @@ void tcp_output(struct tcp_env *env, struct tcp_conn *c)
     bool waiting = seq_lt(c->snd_nxt, data_end) || (c->fin_queued && seq_leq(c->snd_nxt, c->fin_seq));
     if (waiting && c->snd_una == c->snd_max && c->deadline[TCP_T_RTX] == TIMER_NEVER) {
         uint64_t rto = (uint64_t)c->rto << (c->backoff > 16 ? 16 : c->backoff);
-        uint64_t max = (uint64_t)env->tun->rto_max_ms * 1000u;
+        uint64_t max = (uint64_t)env->tunables->rto_max_ms * 1000u;
         c->persist = true;
         tcp_timer_set(env, c, TCP_T_RTX, env->now + (rto > max ? max : rto));
     }
 }
 
+/* Every RST synack sends is filled here. */
+static void rst_fill(struct tcp_repr *rst, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
+                     uint8_t flags)
+{
+    memset(rst, 0, sizeof *rst);
+    rst->src_port = sport;
+    rst->dst_port = dport;
+    rst->seq = seq;
+    rst->ack = ack;
+    rst->flags = flags;
+}
+
 bool tcp_rst_for(const struct tcp_repr *seg, struct tcp_repr *rst)
 {
     if (seg->flags & TCP_RST) return false;
-    memset(rst, 0, sizeof *rst);
-    rst->src_port = seg->dst_port;
-    rst->dst_port = seg->src_port;
     if (seg->flags & TCP_ACK) {
         /* <SEQ=SEG.ACK><CTL=RST> */
-        rst->seq = seg->ack;
-        rst->flags = TCP_RST;
+        rst_fill(rst, seg->dst_port, seg->src_port, seg->ack, 0, TCP_RST);
     } else {
         /* <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> */
         uint32_t len = (uint32_t)seg->payload_len;
         if (seg->flags & TCP_SYN) len++;
         if (seg->flags & TCP_FIN) len++;
-        rst->seq = 0;
-        rst->ack = seg->seq + len;
-        rst->flags = TCP_RST | TCP_ACK;
+        rst_fill(rst, seg->dst_port, seg->src_port, 0, seg->seq + len, TCP_RST | TCP_ACK);
     }
     return true;
+}
+
+void tcp_send_rst(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *seg)
+{
+    struct tcp_repr rst;
+    if (seg) {
+        if (!tcp_rst_for(seg, &rst)) return;
+    } else {
+        rst_fill(&rst, c->id.lport, c->id.rport, c->snd_nxt, c->rcv_nxt, TCP_RST | TCP_ACK);
+    }
+    env->emit(env, c, &rst);
+    env->ctr->out_rsts++;
+    env->ctr->out_segs++;
 }

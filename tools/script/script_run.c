@@ -29,6 +29,7 @@
 #include "script.h"
 #include "script_ast.h"
 #include "synack/synack.h"
+#include "synack/epoll.h"
 #include "synack/wire.h"
 
 #define SC_T0 1000000000ull          /* script time 0 on the stack's clock (1000 s) */
@@ -51,6 +52,7 @@ struct fdmap {
     bool used;
     int sd;
     bool nonblock;
+    synack_epoll *ep;         /* an epoll_create descriptor (sd is -1) */
 };
 
 struct pending {
@@ -572,6 +574,10 @@ static const struct sym syms[] = {
     {"F_GETFL", 3}, {"F_SETFL", 4},
     {"POLLIN", SYNACK_POLLIN}, {"POLLOUT", SYNACK_POLLOUT}, {"POLLERR", SYNACK_POLLERR},
     {"POLLHUP", SYNACK_POLLHUP}, {"POLLNVAL", SYNACK_POLLNVAL},
+    {"EPOLLIN", SYNACK_EPOLLIN}, {"EPOLLOUT", SYNACK_EPOLLOUT}, {"EPOLLERR", SYNACK_EPOLLERR},
+    {"EPOLLHUP", SYNACK_EPOLLHUP}, {"EPOLLRDHUP", SYNACK_EPOLLRDHUP}, {"EPOLLET", SYNACK_EPOLLET},
+    {"EPOLLONESHOT", SYNACK_EPOLLONESHOT}, {"EPOLL_CTL_ADD", SYNACK_EPOLL_CTL_ADD},
+    {"EPOLL_CTL_DEL", SYNACK_EPOLL_CTL_DEL}, {"EPOLL_CTL_MOD", SYNACK_EPOLL_CTL_MOD},
     {"SHUT_RD", SYNACK_SHUT_RD}, {"SHUT_WR", SYNACK_SHUT_WR}, {"SHUT_RDWR", SYNACK_SHUT_RDWR},
     {"MSG_DONTWAIT", 0x40}, {"INADDR_ANY", 0},
     {"EAGAIN", EAGAIN}, {"EWOULDBLOCK", EWOULDBLOCK}, {"EINPROGRESS", EINPROGRESS},
@@ -581,13 +587,14 @@ static const struct sym syms[] = {
     {"EINVAL", EINVAL}, {"ENOMEM", ENOMEM}, {"ENOBUFS", ENOBUFS}, {"EMFILE", EMFILE},
     {"ENOPROTOOPT", ENOPROTOOPT}, {"EFAULT", EFAULT}, {"EOPNOTSUPP", EOPNOTSUPP},
     {"ENOTSOCK", ENOTSOCK}, {"EHOSTUNREACH", EHOSTUNREACH}, {"ENETUNREACH", ENETUNREACH},
+    {"EEXIST", EEXIST}, {"ENOENT", ENOENT}, {"EPERM", EPERM},
 };
 
 static const char *errno_name(int e)
 {
     if (e == EAGAIN) return "EAGAIN";
     for (size_t i = 0; i < sizeof syms / sizeof *syms; i++)
-        if (syms[i].name[0] == 'E' && syms[i].v == e) return syms[i].name;
+        if (syms[i].name[0] == 'E' && strncmp(syms[i].name, "EPOLL", 5) && syms[i].v == e) return syms[i].name;
     return "E?";
 }
 
@@ -694,7 +701,7 @@ static bool map_fd(struct runner *r, int line, int64_t script_fd, int sd)
         fail(r, line, "script descriptor %" PRId64 " out of range 0..%d", script_fd, SC_MAX_FDS - 1);
         return false;
     }
-    r->fds[script_fd] = (struct fdmap){true, sd, false};
+    r->fds[script_fd] = (struct fdmap){true, sd, false, NULL};
     return true;
 }
 
@@ -955,7 +962,13 @@ static int call_close(struct runner *r, struct sc_event *e, struct call_out *c)
     int sd;
     struct fdmap *m = fd_of(r, e->line, arg(&e->sys, 0), &sd);
     if (r->done) return CALL_STOP;
-    set_rc(c, synack_close(r->st, sd));
+    if (m && m->ep) {
+        synack_epoll_destroy(m->ep);
+        m->ep = NULL;
+        set_rc(c, 0);
+    } else {
+        set_rc(c, synack_close(r->st, sd));
+    }
     if (m && c->ret == 0) m->used = false;
     return CALL_DONE;
 }
@@ -1143,6 +1156,100 @@ static int call_poll(struct runner *r, struct sc_event *e, struct call_out *c, b
     return CALL_DONE;
 }
 
+/* epoll_create(size) = N: an epoll instance (synack/epoll.h) as script fd N. */
+static int call_epoll_create(struct runner *r, struct sc_event *e, struct call_out *c)
+{
+    int64_t size = 1;
+    if (arg(&e->sys, 0) && eval_int(r, e->line, arg(&e->sys, 0), &size)) return CALL_STOP;
+    if (size <= 0) {
+        set_rc(c, -EINVAL);
+        return CALL_DONE;
+    }
+    if (e->sys.result_any || e->sys.result < 0) {
+        fail(r, e->line, "epoll_create needs the descriptor it returns (= N)");
+        return CALL_STOP;
+    }
+    synack_epoll *ep;
+    int rc = synack_epoll_create(r->st, &ep);
+    if (rc < 0) {
+        set_rc(c, rc);
+        return CALL_DONE;
+    }
+    if (!map_fd(r, e->line, e->sys.result, -1)) {
+        synack_epoll_destroy(ep);
+        return CALL_STOP;
+    }
+    r->fds[e->sys.result].ep = ep;
+    c->ret = e->sys.result;
+    return CALL_DONE;
+}
+
+/* The epoll instance of script descriptor x, or NULL (EBADF/EINVAL set). */
+static synack_epoll *epoll_arg(struct runner *r, int line, const struct sx *x, struct call_out *c)
+{
+    int sd;
+    struct fdmap *m = fd_of(r, line, x, &sd);
+    if (!r->done && (!m || !m->ep)) set_rc(c, m ? -EINVAL : -EBADF);
+    return m && !r->done ? m->ep : NULL;
+}
+
+/* epoll_ctl(epfd, op, fd, {events=E, fd=N}): the event's data is N. */
+static int call_epoll_ctl(struct runner *r, struct sc_event *e, struct call_out *c)
+{
+    const struct sc_syscall *s = &e->sys;
+    synack_epoll *ep = epoll_arg(r, e->line, arg(s, 0), c);
+    if (r->done) return CALL_STOP;
+    if (!ep) return CALL_DONE;
+    int64_t op, events = 0, data = 0;
+    int sd;
+    if (!arg(s, 1) || eval_int(r, e->line, arg(s, 1), &op)) {
+        if (!r->done) fail(r, e->line, "epoll_ctl needs (epfd, op, fd, {events=E, fd=N})");
+        return CALL_STOP;
+    }
+    fd_of(r, e->line, arg(s, 2), &sd);
+    if (r->done) return CALL_STOP;
+    const struct sx *ev = arg(s, 3), *evx = field(ev, "events"), *dx = field(ev, "fd");
+    if (!dx) dx = field(ev, "ptr");
+    if (op != SYNACK_EPOLL_CTL_DEL && (!evx || eval_int(r, e->line, evx, &events) ||
+                                       (dx && eval_int(r, e->line, dx, &data)))) {
+        if (!r->done) fail(r, e->line, "epoll_ctl needs an event {events=E, fd=N}");
+        return CALL_STOP;
+    }
+    struct synack_epoll_event sev = {(uint32_t)events, (uint64_t)data};
+    set_rc(c, synack_epoll_ctl(ep, (int)op, sd, &sev));
+    return CALL_DONE;
+}
+
+/* epoll_wait(epfd, {events=E, fd=N}, max, timeout) = count: the first event
+ * is compared with the struct ({events=0, ptr=0} when none is expected). */
+static int call_epoll_wait(struct runner *r, struct sc_event *e, struct call_out *c, bool first)
+{
+    const struct sc_syscall *s = &e->sys;
+    synack_epoll *ep = epoll_arg(r, e->line, arg(s, 0), c);
+    if (r->done) return CALL_STOP;
+    if (!ep) return CALL_DONE;
+    int64_t max = 0, timeout = 0, want_ev = 0, want_data = 0;
+    const struct sx *ev = arg(s, 1), *evx = field(ev, "events"), *dx = field(ev, "fd");
+    if (!dx) dx = field(ev, "ptr");
+    if (!arg(s, 2) || !arg(s, 3) || eval_int(r, e->line, arg(s, 2), &max) ||
+        eval_int(r, e->line, arg(s, 3), &timeout) || (evx && eval_int(r, e->line, evx, &want_ev)) ||
+        (dx && eval_int(r, e->line, dx, &want_data))) {
+        if (!r->done) fail(r, e->line, "epoll_wait needs (epfd, {events=E, fd=N}, max, timeout)");
+        return CALL_STOP;
+    }
+    struct synack_epoll_event got[16];
+    int n = synack_epoll_wait(ep, got, max < 16 ? (int)max : 16);
+    if (n == 0 && timeout != 0) {
+        if (first) r->pend.deadline = timeout < 0 ? SYNACK_NEVER : r->now + (uint64_t)timeout * 1000u;
+        if (r->now < r->pend.deadline) return CALL_BLOCK;
+    }
+    set_rc(c, n);
+    if (n > 0 && evx && (got[0].events != (uint64_t)want_ev || (dx && got[0].data != (uint64_t)want_data)))
+        snprintf(c->detail, sizeof c->detail, "event {events=0x%x, fd=%" PRIu64 "}, expected {events=0x%" PRIx64
+                 ", fd=%" PRId64 "}", got[0].events, got[0].data, want_ev, want_data);
+    return CALL_DONE;
+}
+
 static int call_getname(struct runner *r, struct sc_event *e, struct call_out *c, bool peer)
 {
     int sd;
@@ -1180,6 +1287,9 @@ static int attempt(struct runner *r, struct sc_event *e, struct call_out *c, boo
     if (!strcmp(n, "getsockopt")) return call_sockopt(r, e, c, false);
     if (!strcmp(n, "fcntl")) return call_fcntl(r, e, c);
     if (!strcmp(n, "poll")) return call_poll(r, e, c, first);
+    if (!strcmp(n, "epoll_create")) return call_epoll_create(r, e, c);
+    if (!strcmp(n, "epoll_ctl")) return call_epoll_ctl(r, e, c);
+    if (!strcmp(n, "epoll_wait")) return call_epoll_wait(r, e, c, first);
     if (!strcmp(n, "getsockname")) return call_getname(r, e, c, false);
     if (!strcmp(n, "getpeername")) return call_getname(r, e, c, true);
     skip_run(r, e->line, "system call %s(): synack has no equivalent", n);
@@ -1479,6 +1589,8 @@ int sc_run(struct sc_script *s, const struct script_options *o, FILE *out)
     free(r.iobuf);
     /* Close what the script left open first: synack_stack_destroy reads a
      * socket's connection after freeing the table's (a stack bug). */
+    for (int fd = 0; fd < SC_MAX_FDS; fd++)
+        if (r.fds[fd].used && r.fds[fd].ep) synack_epoll_destroy(r.fds[fd].ep);
     for (int sd = 0; sd < 1024; sd++) synack_close(r.st, sd);
     synack_stack_destroy(r.st);
     return r.result;
