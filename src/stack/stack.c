@@ -49,7 +49,7 @@ void synack_config_init(struct synack_config *cfg)
     t->window_scaling = true;
     t->timestamps = true;
     t->sack = true;
-    t->wscale = 7;
+    t->rcvbuf_max = 6291456;
     t->keepalive_time_s = 7200;
     t->keepalive_intvl_s = 75;
     t->keepalive_probes = 9;
@@ -68,7 +68,7 @@ static int check_tunables(const struct synack_tunables *t)
     if (t->initial_cwnd == 0 || t->initial_cwnd > 1000) return -EINVAL;
     if (t->max_backlog == 0 || t->max_syn_backlog == 0 || t->max_connections == 0) return -EINVAL;
     if (t->ephemeral_lo == 0 || t->ephemeral_lo > t->ephemeral_hi) return -EINVAL;
-    if (t->ttl == 0 || t->wscale > 14) return -EINVAL;
+    if (t->ttl == 0 || t->rcvbuf_max < t->rcvbuf || t->rcvbuf_max > (1u << 30)) return -EINVAL;
     if (t->keepalive_time_s == 0 || t->keepalive_intvl_s == 0 || t->keepalive_probes == 0 ||
         t->keepalive_time_s > 32767 || t->keepalive_intvl_s > 32767 || t->keepalive_probes > 127)
         return -EINVAL;
@@ -97,12 +97,12 @@ static synack_stack *stack_of(struct tcp_env *env)
 static void env_emit(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *seg)
 {
     synack_stack *s = stack_of(env);
-    ip_output_tcp(s, c->id.laddr, c->id.raddr, c->ttl, seg);
+    ip_output_tcp(&s->ip, c->id.laddr, c->id.raddr, c->ttl, seg);
 }
 
 static uint8_t *env_payload_at(struct tcp_env *env, size_t tcp_header_len)
 {
-    return stack_of(env)->out_buf + IPV4_HDR_MIN + tcp_header_len;
+    return ip_payload_at(&stack_of(env)->ip, tcp_header_len);
 }
 
 static void env_timer_changed(struct tcp_env *env, struct tcp_conn *c)
@@ -225,6 +225,12 @@ static void env_established(struct tcp_env *env, struct tcp_conn *c)
 
 /* ---- creation -------------------------------------------------------------- */
 
+/* The IP layer's upcalls (defined beside the input path, below). */
+static void ip_up_tcp_input(void *ctx, const struct ipv4_repr *ip, const struct tcp_repr *seg);
+static bool ip_up_tcp_icmp_error(void *ctx, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
+                                 uint8_t type, uint8_t code, uint16_t next_hop_mtu, uint32_t seq);
+static void ip_up_send(void *ctx, const uint8_t *pkt, size_t len);
+
 int synack_stack_create(synack_stack **out, const struct synack_config *cfg)
 {
     *out = NULL;
@@ -258,7 +264,12 @@ int synack_stack_create(synack_stack **out, const struct synack_config *cfg)
     s->env.timer_changed = env_timer_changed;
     s->env.established = env_established;
     s->env.payload_at = env_payload_at;
-    s->ip_ident = (uint32_t)siphash24(s->cfg.secret, "ident", 5);
+    s->ip = (struct ip_layer){
+        .cfg = &s->cfg, .tunables = &s->tunables, .ctr = &s->ctr, .out_buf = s->out_buf,
+        .ident = (uint32_t)siphash24(s->cfg.secret, "ident", 5),
+        .up = {.ctx = s, .tcp_input = ip_up_tcp_input, .tcp_icmp_error = ip_up_tcp_icmp_error,
+               .send = ip_up_send},
+    };
     *out = s;
     return 0;
 }
@@ -763,7 +774,7 @@ static void send_rst_for(synack_stack *s, const struct ipv4_repr *ip, const stru
 {
     struct tcp_repr rst;
     if (!tcp_rst_for(seg, &rst)) return;
-    ip_output_tcp(s, ip->dst, ip->src, s->tunables.ttl, &rst);
+    ip_output_tcp(&s->ip, ip->dst, ip->src, s->tunables.ttl, &rst);
     s->ctr.out_rsts++;
     s->ctr.out_segs++;
 }
@@ -811,7 +822,7 @@ static void send_cookie_synack(synack_stack *s, const struct synack_conn_id *id,
     sa.window = (uint16_t)(s->tunables.rcvbuf > 65535 ? 65535 : s->tunables.rcvbuf);
     sa.opt.has_mss = true;
     sa.opt.mss = (uint16_t)(s->cfg.mtu - 40);
-    ip_output_tcp(s, id->laddr, id->raddr, s->tunables.ttl, &sa);
+    ip_output_tcp(&s->ip, id->laddr, id->raddr, s->tunables.ttl, &sa);
     s->ctr.syncookies_sent++;
     s->ctr.out_segs++;
 }
@@ -895,7 +906,7 @@ static void listen_input(synack_stack *s, struct tcp_listener *l, const struct i
     env_timer_changed(&s->env, c);
 }
 
-void stack_tcp_input(synack_stack *s, const struct ipv4_repr *ip, const struct tcp_repr *seg)
+static void stack_tcp_input(synack_stack *s, const struct ipv4_repr *ip, const struct tcp_repr *seg)
 {
     s->ctr.in_segs++;
     if (seg->src_port == 0 || seg->dst_port == 0) {   /* H-28: no RST for port 0 */
@@ -939,6 +950,39 @@ void stack_tcp_input(synack_stack *s, const struct ipv4_repr *ip, const struct t
     send_rst_for(s, ip, seg);
 }
 
+/* ---- upcalls of the IP layer (src/ip/ip.h) ------------------------------- */
+
+static void ip_up_tcp_input(void *ctx, const struct ipv4_repr *ip, const struct tcp_repr *seg)
+{
+    stack_tcp_input(ctx, ip, seg);
+}
+
+static bool ip_up_tcp_icmp_error(void *ctx, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
+                                 uint8_t type, uint8_t code, uint16_t next_hop_mtu, uint32_t seq)
+{
+    synack_stack *s = ctx;
+    struct tcp_conn *c = stack_conn_lookup(s, src, sport, dst, dport);
+    if (!c) return false;
+    tcp_icmp_error(&s->env, c, type, code, next_hop_mtu, seq);
+    return true;
+}
+
+/* Sends a packet, or inside a socket call defers it to the next poll (output
+ * never happens inside a socket call). */
+static void ip_up_send(void *ctx, const uint8_t *pkt, size_t len)
+{
+    synack_stack *s = ctx;
+    if (s->in_app_call) {
+        if (s->ndeferred < STACK_DEFERRED_MAX && len <= STACK_DEFERRED_BYTES) {
+            memcpy(s->deferred[s->ndeferred], pkt, len);
+            s->deferred_len[s->ndeferred++] = (uint8_t)len;
+        }
+        s->next_deadline = s->now;
+        return;
+    }
+    s->cfg.output(s->cfg.output_ctx, pkt, len);
+}
+
 static void flush_deferred(synack_stack *s)
 {
     for (unsigned i = 0; i < s->ndeferred; i++)
@@ -951,7 +995,7 @@ void synack_stack_input(synack_stack *s, const uint8_t *pkt, size_t len, uint64_
     if (now > s->now) s->now = now;
     s->env.now = s->now;
     flush_deferred(s);
-    ip_input(s, pkt, len);
+    ip_input(&s->ip, pkt, len);
     flush_and_reap(s);
 }
 

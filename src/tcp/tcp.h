@@ -245,6 +245,13 @@ static inline uint32_t tcp_ts_now(const struct tcp_env *env, const struct tcp_co
 }
 /* The peer's MSS option, clamped (RFC 9293 3.7.1; HOSTILE-INPUTS H-37). */
 uint16_t tcp_effective_mss(const struct tcp_conn *c, const struct tcp_options *opt);
+/* The window scale Linux offers for a receive-buffer maximum of space bytes
+ * (tcp_select_initial_window): the smallest shift that brings it under 64 KB. */
+uint8_t tcp_wscale_for_space(uint32_t space);
+/* RFC 1122 4.2.3.4's override: data held back by sender SWS avoidance goes
+ * out (as much as the peer's window allows, up to a segment) when the
+ * persist timer expires, as Linux's tcp_write_wakeup. True when it sent. */
+bool tcp_send_held(struct tcp_env *env, struct tcp_conn *c);
 /* Free receive space we could advertise now, clamped to 16 bits. */
 uint32_t tcp_rcv_window_avail(const struct tcp_conn *c);
 /* Sends one data segment [seq, seq+len) from the send buffer (FIN added when

@@ -62,6 +62,16 @@ void tcp_set_state(struct tcp_env *env, struct tcp_conn *c, enum synack_tcp_stat
     env->state_changed(env, c, from, to);
 }
 
+uint8_t tcp_wscale_for_space(uint32_t space)
+{
+    uint8_t shift = 0;
+    while (space > TCP_MAX_WINDOW && shift < 14) {
+        space >>= 1;
+        shift++;
+    }
+    return shift;
+}
+
 /* Sequence state common to both opens. */
 static void init_send_side(struct tcp_env *env, struct tcp_conn *c, uint32_t iss)
 {
@@ -79,7 +89,7 @@ static void init_send_side(struct tcp_env *env, struct tcp_conn *c, uint32_t iss
     c->offer_ws = t->window_scaling;
     c->offer_ts = t->timestamps;
     c->offer_sack = t->sack;
-    c->rcv_wscale = t->window_scaling ? t->wscale : 0;
+    c->rcv_wscale = t->window_scaling ? tcp_wscale_for_space(t->rcvbuf_max) : 0;
     c->last_rcv = env->now;
 }
 

@@ -199,31 +199,63 @@ static uint32_t usable_window(const struct tcp_conn *c)
     return seq_gt(edge, c->snd_nxt) ? edge - c->snd_nxt : 0;
 }
 
+/* The largest segment we send: the MSS, bounded by half the largest window
+ * the peer has offered when that window is small (Linux's
+ * tcp_bound_to_half_wnd), so a small window is filled by two segments
+ * instead of one segment and a held remainder. */
+static uint32_t send_mss(const struct tcp_conn *c)
+{
+    uint32_t cutoff = c->max_snd_wnd > TCP_DEFAULT_MSS ? c->max_snd_wnd / 2 : c->max_snd_wnd;
+    uint32_t floor = 68u - 20u - (c->ts_ok ? 12u : 0u);
+    if (cutoff && c->snd_mss > cutoff) return cutoff < floor ? floor : cutoff;
+    return c->snd_mss;
+}
+
+bool tcp_send_held(struct tcp_env *env, struct tcp_conn *c)
+{
+    uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
+    uint32_t unsent = seq_lt(c->snd_nxt, data_end) ? data_end - c->snd_nxt : 0;
+    uint32_t len = usable_window(c);
+    if (unsent == 0 || len == 0) return false;
+    if (len > unsent) len = unsent;
+    if (len > send_mss(c)) len = send_mss(c);
+    tcp_send_data(env, c, c->snd_nxt, len);
+    return true;
+}
+
 /* Sends new or rewound data and the FIN while windows allow. Returns true
  * when it sent anything. */
 static bool send_queued(struct tcp_env *env, struct tcp_conn *c)
 {
     bool sent = false;
+    uint32_t mss = send_mss(c);
     for (;;) {
         uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
         uint32_t unsent = seq_lt(c->snd_nxt, data_end) ? data_end - c->snd_nxt : 0;
         bool fin_due = c->fin_queued && seq_leq(c->snd_nxt, c->fin_seq);
         if (unsent == 0 && !fin_due) break;
         uint32_t usable = usable_window(c);
-        uint32_t len = unsent < c->snd_mss ? unsent : c->snd_mss;
+        uint32_t len = unsent < mss ? unsent : mss;
         if (len > usable) len = usable;
         if (unsent > 0 && len == 0) break;                  /* window closed: persist */
-        if (len < unsent && len < c->snd_mss) {
+        if (len < unsent && len < mss) {
             /* Sender SWS avoidance: a window-limited runt only when it is at
              * least half the largest window the peer ever offered. */
             if (len < c->max_snd_wnd / 2) break;
         }
         /* Nagle (RFC 896) in Minshall's form, as Linux: a runt waits only
          * while an earlier runt is still unacknowledged. */
-        if (len == unsent && len < c->snd_mss && len > 0 && !c->nodelay && !c->fin_queued &&
+        if (len == unsent && len < mss && len > 0 && !c->nodelay && !c->fin_queued &&
             seq_gt(c->snd_sml, c->snd_una) && seq_leq(c->snd_sml, c->snd_nxt))
             break;
-        if (len == 0 && usable == 0) break;                 /* a lone FIN needs window too */
+        /* A lone FIN is not held by the congestion window (as Linux's
+         * tcp_cwnd_test), only by the peer's. */
+        if (len == 0 && !seq_gt(c->snd_nxt + 1, c->snd_una + c->snd_wnd)) {
+            tcp_send_data(env, c, c->snd_nxt, 0);
+            sent = true;
+            break;
+        }
+        if (len == 0 && usable == 0) break;
         tcp_send_data(env, c, c->snd_nxt, len);
         sent = true;
     }

@@ -69,6 +69,7 @@ static void persist_probe(struct tcp_env *env, struct tcp_conn *c)
         else tcp_abort(env, c, timeout_error(c));
         return;
     }
+    if (tcp_send_held(env, c)) return;  /* a window is open: the override timer */
     c->probes_out++;
     tcp_send_probe(env, c);
     if (c->backoff < 16) c->backoff++;

@@ -582,8 +582,8 @@ int sc_parse(struct sc_script *s, const char *text, size_t len)
                 e->text = t->text;
             } else if (t->kind == TK_CODE) {
                 next(&p);
-                skip(&p, t->line, "Python %{ }% blocks: synack script does not run Python");
-                return 0;
+                e->kind = EV_CODE;
+                e->text = t->text;
             } else if (t->kind == TK_WORD || t->kind == TK_ELLIPSIS) {
                 e->kind = EV_SYSCALL;
                 rc = parse_syscall(&p, e);

@@ -28,6 +28,7 @@
 
 #include "script.h"
 #include "script_ast.h"
+#include "script_code.h"
 #include "synack/synack.h"
 #include "synack/epoll.h"
 #include "synack/wire.h"
@@ -86,6 +87,9 @@ struct runner {
     bool done;
     int last_line;
     uint8_t *iobuf;           /* scratch for read/write payloads */
+    struct sc_code_vars vars; /* variables of the %{ }% blocks */
+    char *collect;            /* while a shell file runs: its notes, reported once */
+    size_t collect_len;
 };
 
 /* ---- verdict ---------------------------------------------------------------- */
@@ -146,9 +150,19 @@ static void skip_run(struct runner *r, int line, const char *fmt, ...)
 
 static void note(struct runner *r, int line, const char *fmt, ...)
 {
-    fprintf(r->out, "  note %s:%d: ", r->s->path, line);
     va_list ap;
     va_start(ap, fmt);
+    if (r->collect) {
+        size_t n = strlen(r->collect);
+        if (n + 3 < r->collect_len) {
+            if (n) strcat(r->collect, "; ");
+            n = strlen(r->collect);
+            vsnprintf(r->collect + n, r->collect_len - n, fmt, ap);
+        }
+        va_end(ap);
+        return;
+    }
+    fprintf(r->out, "  note %s:%d: ", r->s->path, line);
     vfprintf(r->out, fmt, ap);
     va_end(ap);
     fprintf(r->out, "\n");
@@ -423,6 +437,35 @@ static void inject(struct runner *r, struct sc_event *e)
 
 /* ---- outbound --------------------------------------------------------------------- */
 
+/* Linux's scripts are written for a TUN device with GSO/TSO: one expected
+ * packet with more payload than the MSS stands for the run of MSS-sized
+ * segments sent back to back. When the first segment of such a run starts
+ * where the expected packet starts, the segments that follow it at the same
+ * instant, in sequence, are taken into *t (length summed, flags united: PSH
+ * and FIN ride on the last one, as after GSO). Returns how many were added. */
+static int merge_gso_run(struct runner *r, const struct sc_packet *k, struct tcp_repr *t, uint64_t at)
+{
+    int merged = 0;
+    if (!t->payload_len || t->payload_len >= k->len || (t->flags & (TCP_SYN | TCP_RST | TCP_FIN))) return 0;
+    while (t->payload_len < k->len && !queue_empty(r)) {
+        struct out_pkt *n = &r->q[r->qhead];
+        struct ipv4_repr ip;
+        struct tcp_repr nt;
+        if (n->t != at || ipv4_parse(&ip, n->bytes, n->len) || ip.protocol != IPV4_PROTO_TCP ||
+            tcp_parse(&nt, n->bytes + ip.header_len, ip.payload_len, ip.src, ip.dst))
+            break;
+        if (nt.seq != t->seq + (uint32_t)t->payload_len || !nt.payload_len || nt.ack != t->ack ||
+            (nt.flags & ~(TCP_PSH | TCP_FIN)) != (t->flags & ~TCP_PSH) || t->payload_len + nt.payload_len > k->len)
+            break;
+        t->payload_len += nt.payload_len;
+        t->flags |= nt.flags;
+        free(n->bytes);
+        r->qhead++;
+        merged++;
+    }
+    return merged;
+}
+
 static void expect_outbound(struct runner *r, struct sc_event *e)
 {
     const struct sc_packet *k = &e->pkt;
@@ -483,6 +526,15 @@ static void expect_outbound(struct runner *r, struct sc_event *e)
         r->script_isn = k->seq;
     }
     fmt_actual(r, &t, opts, optlen, got, sizeof got);
+    int merged = merge_gso_run(r, k, &t, p.t);
+    /* PSH in a merged run is not compared: Linux places it by its own skb
+     * boundaries (the end of a write, forced pushes), which synack has not. */
+    if (merged) t.flags = (uint8_t)((t.flags & ~TCP_PSH) | (k->flags & TCP_PSH));
+    if (merged) {
+        size_t gl = strlen(got);
+        snprintf(got + gl, sizeof got - gl, " and %d more segment%s back to back (%u bytes in all)", merged,
+                 merged == 1 ? "" : "s", (unsigned)t.payload_len);
+    }
 
     char diff[300] = "";
     struct strbuf d = {diff, sizeof diff, 0};
@@ -1297,6 +1349,17 @@ static int attempt(struct runner *r, struct sc_event *e, struct call_out *c, boo
 }
 
 /* Compares a finished call with the script's expectation. */
+/* When a call with an end time (T...END) must return. As in packetdrill,
+ * END is absolute for an absolute T and, for +T, relative to the same
+ * previous event as T; synack's own ...+END is relative to the call's start. */
+static uint64_t call_end(const struct sc_event *e, uint64_t start)
+{
+    const struct sc_syscall *s = &e->sys;
+    if (s->end_rel) return start + (uint64_t)s->end;
+    if (e->tk == ST_REL) return start - (uint64_t)e->t + (uint64_t)s->end;
+    return SC_T0 + (uint64_t)s->end;
+}
+
 static void finish_call(struct runner *r, struct sc_event *e, const struct call_out *c, uint64_t start)
 {
     const struct sc_syscall *s = &e->sys;
@@ -1323,7 +1386,7 @@ static void finish_call(struct runner *r, struct sc_event *e, const struct call_
         return;
     }
     if (s->has_end) {
-        uint64_t end = (s->end_rel ? start : SC_T0) + (uint64_t)s->end;
+        uint64_t end = call_end(e, start);
         uint64_t tol = (uint64_t)r->tol;
         if (r->now + tol < end || r->now > end + tol) {
             char w[32];
@@ -1393,11 +1456,20 @@ static void apply_sysctl(struct runner *r, int line, const char *name, const cha
     else if (!strcmp(n, "tcp_keepalive_intvl")) t.keepalive_intvl_s = (uint32_t)v;
     else if (!strcmp(n, "tcp_keepalive_probes")) t.keepalive_probes = (unsigned)v;
     else if (!strcmp(n, "tcp_rmem") || !strcmp(n, "tcp_wmem")) {
-        /* "min default max": synack has one default size. */
+        /* "min default max": synack has a default size, and for receiving a
+         * maximum, which sets the window scale offered. Linux counts buffer
+         * memory with overhead: half of it is window (the default
+         * tcp_adv_win_scale), so synack's usable sizes are half the values. */
         unsigned long def = strtoul(end, &end, 10);
+        unsigned long max = strtoul(end, &end, 10);
         if (!def) applied = false;
-        else if (n[4] == 'r') t.rcvbuf = (uint32_t)def;
-        else t.sndbuf = (uint32_t)def;
+        else if (n[4] == 'r') {
+            t.rcvbuf = (uint32_t)(def / 2 < 256 ? 256 : def / 2);
+            if (max) t.rcvbuf_max = (uint32_t)max;
+            if (t.rcvbuf_max < t.rcvbuf) t.rcvbuf_max = t.rcvbuf;
+        } else {
+            t.sndbuf = (uint32_t)(def / 2 < 256 ? 256 : def / 2);
+        }
     } else if (!strcmp(n, "ip_local_port_range")) {
         unsigned long hi = strtoul(end, &end, 10);
         t.ephemeral_lo = (uint16_t)v;
@@ -1429,6 +1501,34 @@ static void apply_sysctl(struct runner *r, int line, const char *name, const cha
     note(r, line, "sysctl %s=%s ignored: synack has no such tunable", name, value);
 }
 
+/* $((expr)) in a shell line, as bash expands it (integers only). */
+static void expand_arith(const char *s, size_t len, char *out, size_t out_len)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < len && k + 1 < out_len;) {
+        if (i + 3 < len && !strncmp(s + i, "$((", 3)) {
+            const char *close = NULL;
+            for (size_t j = i + 3; j + 1 < len; j++)
+                if (s[j] == ')' && s[j + 1] == ')') {
+                    close = s + j;
+                    break;
+                }
+            if (close) {
+                char code[160], msg[120];
+                snprintf(code, sizeof code, "v = %.*s", (int)(close - (s + i + 3)), s + i + 3);
+                struct sc_code_vars v = {0};
+                if (sc_code_run(&v, code, NULL, NULL, msg, sizeof msg) == SC_CODE_OK && v.n == 1)
+                    k += (size_t)snprintf(out + k, out_len - k, "%" PRId64, v.v[0].value);
+                if (k >= out_len) k = out_len - 1;
+                i = (size_t)(close - s) + 2;
+                continue;
+            }
+        }
+        out[k++] = s[i++];
+    }
+    out[k] = '\0';
+}
+
 /* Splits a command line into words, honouring '...' and "..." quotes. */
 static int shell_words(const char *s, size_t len, char words[][128], int max)
 {
@@ -1456,11 +1556,70 @@ static int shell_words(const char *s, size_t len, char words[][128], int max)
     return n;
 }
 
-static void run_command(struct runner *r, int line, const char *cmd, size_t len)
+static void run_shell_text(struct runner *r, int line, const char *s, size_t len);
+
+/* A shell file the script runs (Linux's scripts begin with
+ * `../common/defaults.sh`): read relative to the script, its sysctl lines
+ * applied, everything else reported once as ignored. */
+static bool run_shell_file(struct runner *r, int line, const char *name)
 {
+    char path[512];
+    const char *slash = strrchr(r->s->path, '/');
+    if (name[0] == '/' || !slash) snprintf(path, sizeof path, "%s", name);
+    else snprintf(path, sizeof path, "%.*s/%s", (int)(slash - r->s->path), r->s->path, name);
+    FILE *f = fopen(path, "r");
+    if (!f) return false;
+    char text[16384];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    char notes[2048] = "";
+    bool outer = r->collect == NULL;
+    if (outer) {
+        r->collect = notes;
+        r->collect_len = sizeof notes;
+    }
+    run_shell_text(r, line, text, n);
+    if (outer) {
+        r->collect = NULL;
+        if (notes[0]) note(r, line, "%s: %s", name, notes);
+    }
+    return true;
+}
+
+/* A command with no synack meaning, reported by its first words. */
+static void ignore_command(struct runner *r, int line, char w[][128], int n)
+{
+    if (r->collect) note(r, line, "'%s%s%s' ignored", w[0], n > 1 ? " " : "", n > 1 ? w[1] : "");
+}
+
+static void run_command(struct runner *r, int line, const char *raw, size_t raw_len)
+{
+    char cmd[1024];
+    expand_arith(raw, raw_len, cmd, sizeof cmd);
+    size_t len = strlen(cmd);
     char w[16][128];
     int n = shell_words(cmd, len, w, 16);
-    if (n == 0) return;
+    /* Redirections are dropped: "> /dev/null 2>&1". */
+    for (int i = 0; i < n; i++) {
+        bool to_proc = !strcmp(w[i], ">") && i + 1 < n && !strncmp(w[i + 1], "/proc/sys/", 10);
+        if (strchr(w[i], '>') && !to_proc) {
+            n = i;
+            break;
+        }
+    }
+    if (n == 0 || w[0][0] == '#') return;
+    size_t wl = strlen(w[0]);
+    if (wl > 3 && !strcmp(w[0] + wl - 3, ".sh")) {
+        if (run_shell_file(r, line, w[0])) return;
+        note(r, line, "shell file %s could not be read: ignored", w[0]);
+        return;
+    }
+    if (!strcmp(w[0], "tc") || !strcmp(w[0], "ip") || !strcmp(w[0], "ethtool")) {
+        if (r->collect) ignore_command(r, line, w, n);
+        else note(r, line, "shell command '%s' ignored (it has no meaning for synack)", cmd);
+        return;
+    }
     if (!strcmp(w[0], "sysctl")) {
         for (int i = 1; i < n; i++) {
             if (w[i][0] == '-') continue;
@@ -1491,15 +1650,35 @@ static void run_command(struct runner *r, int line, const char *cmd, size_t len)
     note(r, line, "shell command '%.*s' ignored (only sysctl settings are understood)", (int)len, cmd);
 }
 
-static void run_shell(struct runner *r, struct sc_event *e)
+static void run_shell_text(struct runner *r, int line, const char *s, size_t len)
 {
-    const char *s = e->text;
-    size_t i = 0, len = strlen(s);
+    size_t i = 0;
     while (i < len) {
         size_t j = i;
         while (j < len && s[j] != ';' && s[j] != '\n' && !(s[j] == '&' && j + 1 < len && s[j + 1] == '&')) j++;
-        run_command(r, e->line, s + i, j - i);
+        run_command(r, line, s + i, j - i);
         i = j + (j < len && s[j] == '&' ? 2 : 1);
+    }
+}
+
+static void run_shell(struct runner *r, struct sc_event *e) { run_shell_text(r, e->line, e->text, strlen(e->text)); }
+
+/* ---- %{ }% blocks ---------------------------------------------------------------------- */
+
+/* The block reads TCP_INFO of the socket under test: as packetdrill, the
+ * connection the script talks to; here the highest-numbered descriptor with
+ * a connection (the accepted or connected one). */
+static void run_code(struct runner *r, struct sc_event *e)
+{
+    struct synack_tcp_info info;
+    bool have = false;
+    for (int i = SC_MAX_FDS - 1; i >= 0 && !have; i--)
+        if (r->fds[i].used && synack_getinfo(r->st, r->fds[i].sd, &info) == 0) have = true;
+    char msg[300];
+    switch (sc_code_run(&r->vars, e->text, have ? &info : NULL, r->o->verbose ? r->out : NULL, msg, sizeof msg)) {
+    case SC_CODE_OK: break;
+    case SC_CODE_FAILED: fail(r, e->line, "assertion failed: %s", msg); break;
+    case SC_CODE_UNSUPPORTED: skip_run(r, e->line, "%%{ }%% block: %s", msg); break;
     }
 }
 
@@ -1532,7 +1711,7 @@ static void run_event(struct runner *r, struct sc_event *e)
         break;
     case EV_SYSCALL: do_syscall(r, e); break;
     case EV_SHELL: run_shell(r, e); break;
-    case EV_CODE: skip_run(r, e->line, "Python %%{ }%% blocks are not run"); break;
+    case EV_CODE: run_code(r, e); break;
     }
     if (!r->done) settle(r);
 }
@@ -1572,7 +1751,7 @@ int sc_run(struct sc_script *s, const struct script_options *o, FILE *out)
         /* Give a blocking call with an end time the chance to return. */
         const struct sc_syscall *c = &r.pend.e->sys;
         if (c->has_end) {
-            uint64_t end = (c->end_rel ? r.pend.start : SC_T0) + (uint64_t)c->end + (uint64_t)r.tol;
+            uint64_t end = call_end(r.pend.e, r.pend.start) + (uint64_t)r.tol;
             run_until(&r, end, false);
         }
         if (!r.done && r.pend.active) {
