@@ -1,6 +1,6 @@
 /*
  * test_core.c — the core's building blocks: out-of-order assembler, byte
- * ring, sequence arithmetic, SipHash, ISNs and ports (the timer wheel has
+ * storage, sequence arithmetic, SipHash, ISNs and ports (the timer wheel has
  * test_timer_wheel.c).
  */
 #include <errno.h>
@@ -9,7 +9,7 @@
 #include "harness.h"
 #include "util/siphash.h"
 #include "tcp/assembler.h"
-#include "tcp/ring.h"
+#include "tcp/bytebuf.h"
 #include "tcp/seq.h"
 #include "synack/synack.h"
 #include "synack/wire.h"
@@ -31,39 +31,193 @@ static void assembler_merges_and_bounds(void)
     CHECK_EQ(a.count, 0);
     /* H-60: every other byte: at most ASM_MAX_RANGES ranges, then refused */
     int refused = 0;
-    for (uint32_t i = 0; i < 100; i++)
-        if (!asm_add(&a, 1000 + 2 * i, 1001 + 2 * i)) refused++;
+    int predicted = 0;
+    for (uint32_t i = 0; i < 100; i++) {
+        bool can = asm_can_add(&a, 1000 + 2 * i, 1001 + 2 * i);
+        bool did = asm_add(&a, 1000 + 2 * i, 1001 + 2 * i);
+        if (can == did) predicted++;
+        if (!did) refused++;
+    }
     CHECK_EQ(a.count, ASM_MAX_RANGES);
     CHECK_EQ(refused, 100 - ASM_MAX_RANGES);
+    CHECK_EQ(predicted, 100);
+    /* full, yet a range touching a kept one still merges */
+    CHECK(asm_can_add(&a, 1001, 1002));
+    CHECK(asm_add(&a, 1001, 1002));
     /* across 2^32 */
     asm_clear(&a);
     CHECK(asm_add(&a, 0xfffffff0u, 0x10));
     CHECK_EQ(asm_take(&a, 0xfffffff0u), 0x10);
 }
 
-/* ---- ring ----------------------------------------------------------------- */
+/* ---- byte storage ---------------------------------------------------------- */
 
-static void ring_wraps(void)
+/* A pattern byte for stream offset i, so every misplaced byte shows. */
+static uint8_t pat(uint32_t i) { return (uint8_t)(i * 7u + (i >> 8)); }
+
+static void bytebuf_chains_and_gives_back(void)
 {
-    struct ring r;
-    REQUIRE(ring_init(&r, 10) == 0);
-    CHECK_EQ(ring_push(&r, "abcdefgh", 8), 8);
-    char out[16] = {0};
-    ring_read_at(&r, 0, out, 3);
-    CHECK_MEM(out, "abc", 3);
-    ring_drop(&r, 6);
-    CHECK_EQ(ring_push(&r, "123456789", 9), 8); /* only 8 fit */
-    ring_read_at(&r, 0, out, 10);
-    CHECK_MEM(out, "gh12345678", 10);
-    /* write past len (parking) keeps len */
-    ring_drop(&r, 10);
-    ring_write_at(&r, 4, "XY", 2);
-    CHECK_EQ(r.len, 0);
-    ring_drop(&r, 0);
-    r.len = 6;
-    ring_read_at(&r, 4, out, 2);
-    CHECK_MEM(out, "XY", 2);
-    ring_free(&r);
+    struct chunk_pool pool;
+    chunk_pool_init(&pool);
+    struct bytebuf b;
+    bytebuf_init(&b, 3 * CHUNK_BYTES + 100);
+    CHECK_EQ(bytebuf_chunks(&b), 0);          /* nothing taken before use */
+    static uint8_t in[4 * CHUNK_BYTES], out[4 * CHUNK_BYTES];
+    for (uint32_t i = 0; i < sizeof in; i++) in[i] = pat(i);
+    /* fill past cap: only cap fits, across four chunks */
+    CHECK_EQ(bytebuf_push(&b, &pool, in, sizeof in), 3 * CHUNK_BYTES + 100);
+    CHECK_EQ(bytebuf_chunks(&b), 4);
+    CHECK_EQ(pool.in_use, 4);
+    bytebuf_read_at(&b, CHUNK_BYTES - 10, out, 30);  /* across a boundary */
+    CHECK_MEM(out, in + CHUNK_BYTES - 10, 30);
+    /* dropping past the first chunk gives it back */
+    bytebuf_drop(&b, &pool, CHUNK_BYTES + 5);
+    CHECK_EQ(bytebuf_chunks(&b), 3);
+    CHECK_EQ(pool.in_use, 3);
+    bytebuf_read_at(&b, 0, out, b.len);
+    CHECK_MEM(out, in + CHUNK_BYTES + 5, b.len);
+    /* appending continues in the last chunk, then chains more */
+    uint32_t held = b.len;
+    CHECK_EQ(bytebuf_push(&b, &pool, in, 2 * CHUNK_BYTES), CHUNK_BYTES + 5);
+    bytebuf_read_at(&b, held, out, CHUNK_BYTES + 5);
+    CHECK_MEM(out, in, CHUNK_BYTES + 5);
+    /* empty: every chunk goes back to the pool */
+    bytebuf_drop(&b, &pool, b.len);
+    CHECK_EQ(b.len, 0);
+    CHECK_EQ(bytebuf_chunks(&b), 0);
+    CHECK_EQ(pool.in_use, 0);
+    CHECK(pool.nfree >= 4);                   /* kept for reuse: no malloc next time */
+    size_t before = pool.nfree;
+    CHECK_EQ(bytebuf_push(&b, &pool, "x", 1), 1);
+    CHECK_EQ(pool.nfree, before - 1);
+    bytebuf_release(&b, &pool);
+    CHECK_EQ(pool.in_use, 0);
+    chunk_pool_fini(&pool);
+}
+
+static void bytebuf_parks_past_len(void)
+{
+    struct chunk_pool pool;
+    chunk_pool_init(&pool);
+    struct bytebuf b;
+    bytebuf_init(&b, 4 * CHUNK_BYTES);
+    /* out of order: a block two chunks ahead, nothing held yet */
+    CHECK_EQ(bytebuf_write_at(&b, &pool, 2 * CHUNK_BYTES + 7, "XYZ", 3), 3);
+    CHECK_EQ(b.len, 0);
+    CHECK_EQ(b.end, 2 * CHUNK_BYTES + 10);
+    CHECK_EQ(bytebuf_chunks(&b), 3);
+    /* the hole filled in order, then the parked bytes become held */
+    static uint8_t in[3 * CHUNK_BYTES], out[3 * CHUNK_BYTES];
+    for (uint32_t i = 0; i < sizeof in; i++) in[i] = pat(i);
+    CHECK_EQ(bytebuf_write_at(&b, &pool, 0, in, 2 * CHUNK_BYTES + 7), 2 * CHUNK_BYTES + 7);
+    bytebuf_commit(&b, 2 * CHUNK_BYTES + 10);
+    bytebuf_read_at(&b, 2 * CHUNK_BYTES + 4, out, 6);
+    CHECK_MEM(out, in + 2 * CHUNK_BYTES + 4, 3);
+    CHECK_MEM(out + 3, "XYZ", 3);
+    /* reading all but parked bytes keeps the chunks that hold them */
+    bytebuf_drop(&b, &pool, 10);
+    CHECK_EQ(bytebuf_write_at(&b, &pool, b.len + 100, "P", 1), 1);
+    bytebuf_drop(&b, &pool, b.len);
+    CHECK(bytebuf_chunks(&b) > 0);            /* "P" is still parked */
+    CHECK_EQ(b.end, 101);
+    /* spans never cross a chunk boundary */
+    uint32_t n;
+    const uint8_t *p = bytebuf_peek(&b, 100, &n);
+    CHECK_EQ(*p, 'P');
+    CHECK_EQ(n, 1);
+    uint8_t *w = bytebuf_reserve(&b, &pool, 0, &n);
+    REQUIRE(w != NULL);
+    CHECK(n <= CHUNK_BYTES);
+    CHECK(n >= 1);
+    bytebuf_release(&b, &pool);
+    CHECK_EQ(pool.in_use, 0);
+    chunk_pool_fini(&pool);
+}
+
+/* The checksum computed while copying out equals the checksum of the copy,
+ * for pieces that start at odd offsets and cross chunk boundaries. */
+static void bytebuf_csum_while_copying(void)
+{
+    struct chunk_pool pool;
+    chunk_pool_init(&pool);
+    struct bytebuf b;
+    bytebuf_init(&b, 3 * CHUNK_BYTES);
+    static uint8_t in[3 * CHUNK_BYTES], out[3 * CHUNK_BYTES];
+    for (uint32_t i = 0; i < sizeof in; i++) in[i] = pat(i * 31u);
+    CHECK_EQ(bytebuf_push(&b, &pool, in, sizeof in), sizeof in);
+    bytebuf_drop(&b, &pool, 1);   /* the head sits at an odd offset of its chunk */
+    static const uint32_t cases[][2] = {{0, 1448}, {CHUNK_BYTES - 3, 1448}, {CHUNK_BYTES - 4, 7},
+                                        {1, 2 * CHUNK_BYTES + 5}, {CHUNK_BYTES - 1, 1}};
+    int same = 0;
+    for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint32_t off = cases[i][0], n = cases[i][1];
+        memset(out, 0, n);
+        uint32_t sum = bytebuf_read_at_csum(&b, off, out, n);
+        uint32_t want = wire_csum_add(0, in + 1 + off, n);
+        if (memcmp(out, in + 1 + off, n) == 0 &&
+            wire_csum_finish(sum) == wire_csum_finish(want))
+            same++;
+    }
+    CHECK_EQ(same, (int)(sizeof cases / sizeof cases[0]));
+    bytebuf_release(&b, &pool);
+    chunk_pool_fini(&pool);
+}
+
+/* Random pushes, parked writes, reads and drops against a flat model. */
+static void bytebuf_matches_model(void)
+{
+    struct chunk_pool pool;
+    chunk_pool_init(&pool);
+    enum { CAP = 5 * CHUNK_BYTES + 333 };
+    static uint8_t model[CAP], tmp[CAP];
+    struct bytebuf b;
+    bytebuf_init(&b, CAP);
+    uint32_t rng = 12345, base = 0; /* stream offset of the head */
+    int ok = 1;
+    for (int step = 0; step < 20000 && ok; step++) {
+        rng = rng * 1103515245u + 12345u;
+        uint32_t r = rng >> 8;
+        uint32_t space = CAP - b.len;
+        switch (r % 4) {
+        case 0: { /* append */
+            uint32_t n = r % (space + 1) % 3000;
+            for (uint32_t i = 0; i < n; i++) tmp[i] = pat(base + b.len + i);
+            if (bytebuf_push(&b, &pool, tmp, n) != n) ok = 0;
+            memcpy(model + b.len - n, tmp, n);
+            break;
+        }
+        case 1: { /* park within the space, then never commit past what was written */
+            if (space < 2) break;
+            uint32_t off = b.len + r % (space - 1);
+            uint32_t n = 1 + (r >> 4) % (CAP - off) % 2000;
+            for (uint32_t i = 0; i < n; i++) tmp[i] = pat(base + off + i);
+            if (bytebuf_write_at(&b, &pool, off, tmp, n) != n) ok = 0;
+            memcpy(model + off, tmp, n);
+            break;
+        }
+        case 2: { /* read a random held range */
+            if (!b.len) break;
+            uint32_t off = r % b.len, n = (r >> 3) % (b.len - off + 1);
+            bytebuf_read_at(&b, off, tmp, n);
+            if (memcmp(tmp, model + off, n)) ok = 0;
+            break;
+        }
+        default: { /* drop */
+            uint32_t n = b.len ? r % (b.len + 1) : 0;
+            bytebuf_drop(&b, &pool, n);
+            memmove(model, model + n, CAP - n);
+            base += n;
+            break;
+        }
+        }
+        if (b.end < b.len || b.end > CAP) ok = 0;
+        if (b.end == 0 && bytebuf_chunks(&b) != 0) ok = 0;
+        if (pool.in_use != bytebuf_chunks(&b)) ok = 0;
+    }
+    CHECK(ok);
+    bytebuf_release(&b, &pool);
+    CHECK_EQ(pool.in_use, 0);
+    chunk_pool_fini(&pool);
 }
 
 /* ---- sequence arithmetic --------------------------------------------------- */
@@ -240,5 +394,6 @@ static void bad_config_is_rejected(void)
     synack_stack_destroy(st);
 }
 
-TEST_MAIN(TEST(assembler_merges_and_bounds), TEST(ring_wraps), TEST(seq_wraps), TEST(checksum_matches_reference), TEST(siphash_reference_vector),
+TEST_MAIN(TEST(assembler_merges_and_bounds), TEST(bytebuf_chains_and_gives_back), TEST(bytebuf_parks_past_len),
+          TEST(bytebuf_matches_model), TEST(bytebuf_csum_while_copying), TEST(seq_wraps), TEST(checksum_matches_reference), TEST(siphash_reference_vector),
           TEST(isns_and_ports_are_keyed), TEST(ip_ttl_on_the_wire), TEST(bad_config_is_rejected))

@@ -91,13 +91,19 @@ struct synack_tunables {
                                  * when timestamps make it safe and it is 1 s old
                                  * (Linux tcp_tw_reuse = 1) (false) */
     uint32_t rcvbuf_max;        /* receive-buffer maximum, bytes (6291456: Linux's
-                                 * tcp_rmem[2]); the window scale offered is the
+                                 * tcp_rmem[2]): autotuning's ceiling; the window
+                                 * scale offered is the
                                  * smallest shift that brings it under 64 KB, as
                                  * Linux's tcp_select_initial_window: 7 for 6 MB,
                                  * 8 for 15 MB */
     uint32_t keepalive_time_s;  /* idle time before the first probe (7200) */
     uint32_t keepalive_intvl_s; /* between probes (75) */
     unsigned keepalive_probes;  /* unanswered probes before ETIMEDOUT (9) */
+    bool moderate_rcvbuf;       /* receive-buffer autotuning (true, Linux's
+                                 * tcp_moderate_rcvbuf): a connection's receive
+                                 * buffer grows from rcvbuf toward rcvbuf_max as
+                                 * the application reads more per round trip;
+                                 * SO_RCVBUF turns it off for that socket */
 };
 
 /* Where outgoing IPv4 packets go. The bytes are valid only during the call. */
@@ -166,6 +172,7 @@ struct synack_counters {
     uint64_t listen_drops, listen_overflows, challenge_acks, ooo_dropped;
     uint64_t abort_on_data, abort_on_close, tw_overflows, curr_time_wait;
     uint64_t syncookies_sent, syncookies_recv;
+    uint64_t rcv_q_drops;       /* in-order data dropped: no buffer memory (TCPRcvQDrop) */
     uint64_t icmp_in, icmp_in_errors, icmp_out_echo_replies;
 };
 SYNACK_API void synack_stack_get_counters(const synack_stack *stack, struct synack_counters *out);

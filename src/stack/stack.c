@@ -6,9 +6,12 @@
  * (src/ip/ip.c) and the socket calls (src/api/socket.c). Must not touch:
  * segment processing inside a connection (src/tcp).
  *
- * Memory: a connection (struct tcp_conn plus its two buffers) is allocated
- * when it is created — a connect() or an accepted SYN — and freed when it
- * reaches CLOSED and nobody holds it. Nothing is allocated per segment.
+ * Memory: a connection (struct tcp_conn) is allocated when it is created —
+ * a connect() or an accepted SYN — and freed when it reaches CLOSED and
+ * nobody holds it. Its send and receive bytes live in chunks from the
+ * stack's pool (src/tcp/bytebuf.h), taken when bytes are queued and given
+ * back when the buffer empties, so idle and half-open connections hold
+ * none. Nothing is malloc'd per segment in steady state.
  */
 #include "stack/stack.h"
 
@@ -53,6 +56,7 @@ void synack_config_init(struct synack_config *cfg)
     t->keepalive_time_s = 7200;
     t->keepalive_intvl_s = 75;
     t->keepalive_probes = 9;
+    t->moderate_rcvbuf = true;
 }
 
 static int check_tunables(const struct synack_tunables *t)
@@ -259,6 +263,8 @@ int synack_stack_create(synack_stack **out, const struct synack_config *cfg)
     }
     s->env.tunables = &s->tunables;
     s->env.ctr = &s->ctr;
+    chunk_pool_init(&s->pool);
+    s->env.pool = &s->pool;
     s->env.emit = env_emit;
     s->env.state_changed = env_state_changed;
     s->env.timer_changed = env_timer_changed;
@@ -277,8 +283,7 @@ int synack_stack_create(synack_stack **out, const struct synack_config *cfg)
 
 void stack_conn_free(synack_stack *s, struct tcp_conn *c)
 {
-    (void)s;
-    tcp_conn_fini(c);
+    tcp_conn_fini(&s->env, c);
     free(c);
 }
 
@@ -313,6 +318,7 @@ void synack_stack_destroy(synack_stack *s)
     }
     tw_table_fini(&s->tw);
     free(s->port_conns);
+    chunk_pool_fini(&s->pool);
     free(s->conn_buckets);
     free(s->socks);
     free(s->out_buf);
@@ -359,12 +365,9 @@ struct tcp_conn *stack_conn_new(synack_stack *s, const struct synack_conn_id *id
     uint32_t rcv = opt && opt->rcvbuf ? opt->rcvbuf : s->tunables.rcvbuf;
     uint32_t snd = opt && opt->sndbuf ? opt->sndbuf : s->tunables.sndbuf;
     uint8_t ttl = opt && opt->ttl ? opt->ttl : s->tunables.ttl;
-    if (tcp_conn_init(c, id, rcv, snd, s->cfg.mtu, ttl) != 0) {
-        free(c);
-        *err = -ENOMEM;
-        return NULL;
-    }
+    tcp_conn_init(c, id, rcv, snd, s->cfg.mtu, ttl);
     if (opt) {
+        c->rcvbuf_locked = opt->rcvbuf != 0;
         c->nodelay = opt->nodelay;
         c->user_mss = opt->user_mss;
         c->keepalive = opt->keepalive;

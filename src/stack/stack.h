@@ -83,6 +83,7 @@ struct synack_stack {
     int nsocks, free_sock;
 
     struct timer_wheel wheel;
+    struct chunk_pool pool;        /* send and receive storage of every connection */
 
     /* connections whose output must be flushed at the next poll */
     struct tcp_conn *dirty_head, *dirty_tail; /* via tcp_conn.dirty_next */

@@ -33,6 +33,14 @@ bool asm_add(struct assembler *a, uint32_t start, uint32_t end)
     return true;
 }
 
+bool asm_can_add(const struct assembler *a, uint32_t start, uint32_t end)
+{
+    if (a->count < ASM_MAX_RANGES || !seq_lt(start, end)) return true;
+    for (unsigned i = 0; i < a->count; i++) /* it must touch or overlap one */
+        if (seq_leq(a->r[i].start, end) && seq_leq(start, a->r[i].end)) return true;
+    return false;
+}
+
 uint32_t asm_take(struct assembler *a, uint32_t rcv_nxt)
 {
     if (a->count == 0 || seq_gt(a->r[0].start, rcv_nxt)) return rcv_nxt;

@@ -28,5 +28,7 @@ bool asm_add(struct assembler *a, uint32_t start, uint32_t end);
 /* If a range begins at or before rcv_nxt, removes it and returns its end
  * (the new RCV.NXT); otherwise returns rcv_nxt. */
 uint32_t asm_take(struct assembler *a, uint32_t rcv_nxt);
+/* Whether asm_add(a, start, end) would succeed (changes nothing). */
+bool asm_can_add(const struct assembler *a, uint32_t start, uint32_t end);
 
 #endif

@@ -26,8 +26,8 @@
 #include "util/timer_wheel.h"
 #include "synack/synack.h"
 #include "tcp/assembler.h"
-#include "tcp/ring.h"
 #include "synack/wire.h"
+#include "tcp/bytebuf.h"
 
 #define TCP_DEFAULT_MSS 536   /* RFC 9293 3.7.1: when the peer sends none */
 #define TCP_MIN_MSS 48        /* Linux TCP_MIN_SND_MSS: floor on the peer's MSS */
@@ -42,6 +42,7 @@ struct tcp_listener;
 struct tcp_env {
     const struct synack_tunables *tunables; /* the stack's sysctl-like settings */
     struct synack_counters *ctr;
+    struct chunk_pool *pool;        /* where send and receive bytes are kept */
     /* Sends one segment from this connection (adds the IPv4 header). */
     void (*emit)(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *seg);
     /* Every state change, after it happened. */
@@ -162,22 +163,33 @@ struct tcp_conn {
     uint8_t ttl;
     int err;                           /* pending error for the app (positive errno), 0 none */
     int soft_err;                      /* last ICMP soft error, reported if we time out */
+    /* ---- receive-buffer autotuning (Linux tcp_rcv_space_adjust) ---- */
+    bool rcvbuf_locked;                /* SO_RCVBUF was set: no autotuning */
+    uint32_t rcv_rtt_us;               /* receiver's RTT estimate: the least time one
+                                        * window took to arrive; 0 = none yet */
+    uint32_t rcv_rtt_seq;              /* measuring until RCV.NXT passes this */
+    uint64_t rcv_rtt_time;             /* ... since then; 0 = not measuring */
+    uint32_t rcvq_seq;                 /* bytes read count at the last adjustment */
+    uint32_t rcvq_space;               /* most the application read in one RTT */
+    uint64_t rcvq_time;                /* when the last adjustment was made */
     uint32_t total_retrans;            /* segments retransmitted, ever */
     uint64_t bytes_acked, bytes_received; /* over the whole connection (TCP_INFO) */
 
     /* ---- buffers ---- */
-    struct ring sndbuf;                /* bytes from snd_buf_seq: unacked then unsent */
-    struct ring rcvbuf;                /* readable bytes, then out-of-order parking */
+    struct bytebuf sndbuf;             /* bytes from snd_buf_seq: unacked then unsent */
+    struct bytebuf rcvbuf;             /* readable bytes, then out-of-order parking */
     struct assembler ooo;              /* ranges parked past RCV.NXT */
 
     uint64_t deadline[TCP_T_COUNT];    /* absolute, TIMER_NEVER when off */
 };
 
 /* ---- lifecycle (tcp_conn.c) ---- */
-/* Sets up a fresh connection (buffers of the given sizes). 0 or -ENOMEM. */
-int tcp_conn_init(struct tcp_conn *c, const struct synack_conn_id *id,
+/* Sets up a fresh connection whose buffers may grow to the given sizes;
+ * no storage is taken until bytes arrive or are sent. */
+void tcp_conn_init(struct tcp_conn *c, const struct synack_conn_id *id,
                   uint32_t rcvbuf, uint32_t sndbuf, uint16_t mtu, uint8_t ttl);
-void tcp_conn_fini(struct tcp_conn *c);
+/* Gives the connection's storage back to the pool. */
+void tcp_conn_fini(struct tcp_env *env, struct tcp_conn *c);
 /* Every state change goes through here (counters, trace hook, timers). */
 void tcp_set_state(struct tcp_env *env, struct tcp_conn *c, enum synack_tcp_state to);
 
@@ -208,7 +220,7 @@ void tcp_app_orphan(struct tcp_env *env, struct tcp_conn *c);
 /* Readable bytes; whether the peer's FIN has been reached (EOF). */
 static inline uint32_t tcp_readable(const struct tcp_conn *c) { return c->rcvbuf.len; }
 static inline bool tcp_eof(const struct tcp_conn *c) { return c->peer_fin && c->rcvbuf.len == 0; }
-static inline uint32_t tcp_send_space(const struct tcp_conn *c) { return ring_space(&c->sndbuf); }
+static inline uint32_t tcp_send_space(const struct tcp_conn *c) { return bytebuf_space(&c->sndbuf); }
 
 /* ---- events (tcp_input.c, tcp_output.c, tcp_timer.c) ---- */
 /* A segment for this connection arrived (already demultiplexed). */
@@ -261,6 +273,10 @@ uint8_t tcp_wscale_for_space(uint32_t space);
 bool tcp_send_held(struct tcp_env *env, struct tcp_conn *c);
 /* Free receive space we could advertise now, clamped to 16 bits. */
 uint32_t tcp_rcv_window_avail(const struct tcp_conn *c);
+/* Receive autotuning (tcp_conn.c): the receiver's RTT from in-order data
+ * arriving, and the buffer grown from what the application read. */
+void tcp_rcv_rtt_measure(struct tcp_env *env, struct tcp_conn *c);
+void tcp_rcv_space_adjust(struct tcp_env *env, struct tcp_conn *c);
 /* Sends one data segment [seq, seq+len) from the send buffer (FIN added when
  * it ends at fin_seq); used by output and by retransmissions. */
 void tcp_send_data(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32_t len);

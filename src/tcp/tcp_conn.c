@@ -12,7 +12,7 @@
 #include "tcp/seq.h"
 #include "tcp/tcp.h"
 
-int tcp_conn_init(struct tcp_conn *c, const struct synack_conn_id *id,
+void tcp_conn_init(struct tcp_conn *c, const struct synack_conn_id *id,
                   uint32_t rcvbuf, uint32_t sndbuf, uint16_t mtu, uint8_t ttl)
 {
     memset(c, 0, sizeof *c);
@@ -25,18 +25,14 @@ int tcp_conn_init(struct tcp_conn *c, const struct synack_conn_id *id,
     uint32_t mss = mtu > 40 + TCP_MIN_MSS ? (uint32_t)mtu - 40 : TCP_MIN_MSS;
     c->adv_mss = (uint16_t)(mss > 65535 ? 65535 : mss);
     c->snd_mss = TCP_DEFAULT_MSS;
-    if (ring_init(&c->rcvbuf, rcvbuf) != 0) return -ENOMEM;
-    if (ring_init(&c->sndbuf, sndbuf) != 0) {
-        ring_free(&c->rcvbuf);
-        return -ENOMEM;
-    }
-    return 0;
+    bytebuf_init(&c->rcvbuf, rcvbuf);
+    bytebuf_init(&c->sndbuf, sndbuf);
 }
 
-void tcp_conn_fini(struct tcp_conn *c)
+void tcp_conn_fini(struct tcp_env *env, struct tcp_conn *c)
 {
-    ring_free(&c->rcvbuf);
-    ring_free(&c->sndbuf);
+    bytebuf_release(&c->rcvbuf, env->pool);
+    bytebuf_release(&c->sndbuf, env->pool);
 }
 
 static bool is_established_like(enum synack_tcp_state s)
@@ -52,6 +48,13 @@ void tcp_set_state(struct tcp_env *env, struct tcp_conn *c, enum synack_tcp_stat
     /* CurrEstab counts ESTABLISHED and CLOSE_WAIT, as RFC 1213 (and Linux) do. */
     if (is_established_like(to) && !is_established_like(from)) env->ctr->curr_estab++;
     if (to == SYNACK_ESTABLISHED && c->keepalive) tcp_keepalive_arm(env, c);
+    if (to == SYNACK_ESTABLISHED && (from == SYNACK_SYN_SENT || from == SYNACK_SYN_RCVD)) {
+        /* Autotuning starts from the initial window's worth per RTT. */
+        uint32_t init = env->tunables->initial_cwnd * c->adv_mss;
+        c->rcvq_space = init < c->rcvbuf.cap ? init : c->rcvbuf.cap;
+        c->rcvq_seq = c->rcv_nxt - c->rcvbuf.len;
+        c->rcvq_time = env->now;
+    }
     if (to == SYNACK_TIME_WAIT) env->ctr->curr_time_wait++;
     if (from == SYNACK_TIME_WAIT) env->ctr->curr_time_wait--;
     if (!is_established_like(to) && is_established_like(from)) env->ctr->curr_estab--;
@@ -169,24 +172,23 @@ void tcp_open_from_cookie(struct tcp_env *env, struct tcp_conn *c, uint32_t iss,
 
 uint32_t tcp_app_send(struct tcp_env *env, struct tcp_conn *c, const void *buf, uint32_t len)
 {
-    (void)env;
     if (c->fin_queued) return 0;
-    return ring_push(&c->sndbuf, buf, len);
+    return bytebuf_push(&c->sndbuf, env->pool, buf, len);
 }
 
 uint32_t tcp_rcv_window_avail(const struct tcp_conn *c)
 {
-    uint32_t w = ring_space(&c->rcvbuf);
+    uint32_t w = bytebuf_space(&c->rcvbuf);
     uint32_t max = c->ws_ok ? TCP_MAX_WINDOW << c->rcv_wscale : TCP_MAX_WINDOW;
     return w > max ? max : w;
 }
 
 uint32_t tcp_app_recv(struct tcp_env *env, struct tcp_conn *c, void *buf, uint32_t len)
 {
-    (void)env;
     uint32_t n = c->rcvbuf.len < len ? c->rcvbuf.len : len;
-    ring_read_at(&c->rcvbuf, 0, buf, n);
-    ring_drop(&c->rcvbuf, n);
+    bytebuf_read_at(&c->rcvbuf, 0, buf, n);
+    bytebuf_drop(&c->rcvbuf, env->pool, n);
+    if (n) tcp_rcv_space_adjust(env, c);
     /* Window update (receiver-side SWS avoidance, RFC 9293 3.8.6.2.2): tell
      * the peer only when the window opens by a full MSS-or-half-buffer step
      * beyond what it already knows. */
@@ -199,6 +201,50 @@ uint32_t tcp_app_recv(struct tcp_env *env, struct tcp_conn *c, void *buf, uint32
             c->ack_now = true;
     }
     return n;
+}
+
+/* As Linux's tcp_rcv_rtt_measure: the time from advertising a window until
+ * that much data has arrived bounds the RTT from above when the sender is
+ * window-limited; the least such sample is kept. It needs no timestamps and
+ * has microsecond resolution. */
+void tcp_rcv_rtt_measure(struct tcp_env *env, struct tcp_conn *c)
+{
+    if (c->rcv_rtt_time && seq_lt(c->rcv_nxt, c->rcv_rtt_seq)) return;
+    if (c->rcv_rtt_time) {
+        uint64_t d = env->now - c->rcv_rtt_time;
+        uint32_t sample = d == 0 ? 1 : d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+        if (c->rcv_rtt_us == 0 || sample < c->rcv_rtt_us) c->rcv_rtt_us = sample;
+    }
+    c->rcv_rtt_seq = c->rcv_nxt + (c->rcv_adv - c->rcv_nxt);
+    if (seq_leq(c->rcv_rtt_seq, c->rcv_nxt)) c->rcv_rtt_seq = c->rcv_nxt + c->adv_mss;
+    c->rcv_rtt_time = env->now ? env->now : 1;
+}
+
+/* As Linux's tcp_rcv_space_adjust: once per receiver RTT, compare what the
+ * application read in that RTT with the most it read in one before. If it
+ * read more, the sender is being held back by our window: make room for
+ * twice that (plus 16 segments), more when the rate is still climbing, up
+ * to rcvbuf_max. The buffer never shrinks (a promised window stays). */
+void tcp_rcv_space_adjust(struct tcp_env *env, struct tcp_conn *c)
+{
+    if (c->rcv_rtt_us == 0 || env->now - c->rcvq_time < c->rcv_rtt_us) return;
+    uint32_t copied_seq = c->rcv_nxt - c->rcvbuf.len;
+    uint32_t copied = copied_seq - c->rcvq_seq;
+    if (copied > c->rcvq_space) {
+        if (env->tunables->moderate_rcvbuf && !c->rcvbuf_locked && c->rcvq_space) {
+            uint64_t win = 2ull * copied + 16ull * c->adv_mss;
+            uint64_t grow = win * (copied - c->rcvq_space) / c->rcvq_space;
+            win += 2 * grow;
+            uint64_t max = env->tunables->rcvbuf_max;
+            uint32_t limit = c->ws_ok ? TCP_MAX_WINDOW << c->rcv_wscale : TCP_MAX_WINDOW;
+            if (max > limit) max = limit;   /* more could never be advertised */
+            if (win > max) win = max;
+            if (win > c->rcvbuf.cap) c->rcvbuf.cap = (uint32_t)win;
+        }
+        c->rcvq_space = copied;
+    }
+    c->rcvq_seq = copied_seq;
+    c->rcvq_time = env->now;
 }
 
 void tcp_app_close_write(struct tcp_env *env, struct tcp_conn *c)

@@ -51,10 +51,16 @@ static void challenge_ack(struct tcp_env *env, struct tcp_conn *c)
 /* Memory an orphan no longer needs: once our FIN is acknowledged the send
  * buffer is empty for good, and nobody will read the receive buffer of a
  * closed socket. A TIME_WAIT connection keeps only its small struct. */
-static void trim_memory(struct tcp_conn *c)
+static void trim_memory(struct tcp_env *env, struct tcp_conn *c)
 {
-    if (c->sndbuf.len == 0 && c->fin_queued && seq_gt(c->snd_una, c->fin_seq)) ring_free(&c->sndbuf);
-    if (c->sd < 0 && c->rcvbuf.buf) ring_free(&c->rcvbuf);
+    if (c->sndbuf.len == 0 && c->fin_queued && seq_gt(c->snd_una, c->fin_seq)) {
+        bytebuf_release(&c->sndbuf, env->pool);
+        c->sndbuf.cap = 0;
+    }
+    if (c->sd < 0) {
+        bytebuf_release(&c->rcvbuf, env->pool);
+        c->rcvbuf.cap = 0;
+    }
 }
 
 static void enter_time_wait(struct tcp_env *env, struct tcp_conn *c)
@@ -66,7 +72,7 @@ static void enter_time_wait(struct tcp_env *env, struct tcp_conn *c)
         return;
     }
     tcp_set_state(env, c, SYNACK_TIME_WAIT);
-    trim_memory(c);
+    trim_memory(env, c);
     tcp_timer_set(env, c, TCP_T_RTX, TIMER_NEVER);
     tcp_timer_set(env, c, TCP_T_DELACK, TIMER_NEVER);
     c->persist = false;
@@ -305,7 +311,7 @@ static void ack_new_data(struct tcp_env *env, struct tcp_conn *c, uint32_t ack)
     uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
     uint32_t upto = seq_lt(ack, data_end) ? ack : data_end;
     if (seq_gt(upto, c->snd_buf_seq)) {
-        ring_drop(&c->sndbuf, upto - c->snd_buf_seq);
+        bytebuf_drop(&c->sndbuf, env->pool, upto - c->snd_buf_seq);
         c->snd_buf_seq = upto;
     }
     c->snd_una = ack;
@@ -497,29 +503,36 @@ static enum step step_text(struct tcp_env *env, struct tcp_conn *c, const struct
     }
     uint32_t off = v->seq - c->rcv_nxt;         /* >= 0 after trimming */
     uint32_t len = v->len;
-    uint32_t space = ring_space(&c->rcvbuf);
+    uint32_t space = bytebuf_space(&c->rcvbuf);
     if (off >= space) return STEP_CONTINUE;
     if (len > space - off) len = space - off;   /* never write outside the buffer */
     if (off > 0) {
         /* Out of order: park it and ACK at once so the sender sees the hole
          * (RFC 5681 4.2: duplicate ACKs are not delayed). */
-        if (asm_add(&c->ooo, v->seq, v->seq + len)) {
-            ring_write_at(&c->rcvbuf, c->rcvbuf.len + off, v->data, len);
+        /* Storage is taken only for a segment the assembler can record,
+         * and recorded only once its bytes are all stored. */
+        if (asm_can_add(&c->ooo, v->seq, v->seq + len) &&
+            bytebuf_write_at(&c->rcvbuf, env->pool, c->rcvbuf.len + off, v->data, len) == len &&
+            asm_add(&c->ooo, v->seq, v->seq + len))
             c->sack_latest = v->seq;
-        }
         else
             env->ctr->ooo_dropped++;
         c->ack_now = true;
         return STEP_CONTINUE;
     }
-    ring_write_at(&c->rcvbuf, c->rcvbuf.len, v->data, len);
+    len = bytebuf_write_at(&c->rcvbuf, env->pool, c->rcvbuf.len, v->data, len);
+    if (len == 0) { /* no memory for it: the sender will retransmit */
+        env->ctr->rcv_q_drops++;
+        return STEP_CONTINUE;
+    }
     uint32_t nxt = c->rcv_nxt + len;
     bool filled = c->ooo.count > 0;
     /* Parked ranges that now touch (or lie below) RCV.NXT become readable. */
     while (c->ooo.count && seq_leq(c->ooo.r[0].start, nxt)) nxt = asm_take(&c->ooo, nxt);
-    c->rcvbuf.len += nxt - c->rcv_nxt;
+    bytebuf_commit(&c->rcvbuf, nxt - c->rcv_nxt);
     c->bytes_received += nxt - c->rcv_nxt;
     c->rcv_nxt = nxt;
+    tcp_rcv_rtt_measure(env, c);
     if (c->fin_pending && c->peer_fin_seq == c->rcv_nxt) fin_reached(env, c);
     /* ACK policy (RFC 9293 3.8.6.3, RFC 1122 4.2.3.2): at least every
      * second full-sized segment, at once when a hole was filled, otherwise

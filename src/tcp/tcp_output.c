@@ -157,10 +157,10 @@ void tcp_send_data(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32
          * payload goes; emit then finds them in place. */
         uint8_t *dst = env->payload_at(env, tcp_header_len(&seg.opt));
         if (env->checksum_offload) {
-            ring_read_at(&c->sndbuf, seq - c->snd_buf_seq, dst, len);
+            bytebuf_read_at(&c->sndbuf, seq - c->snd_buf_seq, dst, len);
         } else {
             /* The checksum of the payload is computed in the same pass. */
-            env->payload_sum = ring_read_at_csum(&c->sndbuf, seq - c->snd_buf_seq, dst, len);
+            env->payload_sum = bytebuf_read_at_csum(&c->sndbuf, seq - c->snd_buf_seq, dst, len);
             env->payload_summed = true;
         }
         seg.payload = dst;

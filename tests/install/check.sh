@@ -2,7 +2,8 @@
 # check.sh BUILD_DIR CMAKE CC [EXTRA_FLAGS] — installs the build into a
 # temporary prefix and uses it as an outside project would:
 #   1. the tree: headers, libsynack.so with soname libsynack.so.0,
-#      libsynack.a, synack.pc, the CMake package, the synack command;
+#      libsynack.a, synack.pc, the CMake package, the synack command, its
+#      man pages and bash completion, libsynack-preload.so;
 #   2. exports: libsynack.so and libsynack.a define no global name outside
 #      synack_*, and every function the public headers declare is exported;
 #   3. outside.c built with `pkg-config --cflags --libs synack` (shared) and
@@ -32,7 +33,8 @@ LIB=$(dirname "$(find "$P" -name libsynack.a | head -1)")
 for f in "$P/include/synack/synack.h" "$P/include/synack/host.h" "$P/include/synack/export.h" \
          "$LIB/libsynack.a" "$LIB/libsynack.so" "$LIB/pkgconfig/synack.pc" \
          "$LIB/cmake/synack/synackConfig.cmake" "$LIB/cmake/synack/synackConfigVersion.cmake" \
-         "$P/bin/synack"; do
+         "$P/bin/synack" "$LIB/libsynack-preload.so" "$P/share/man/man1/synack.1" \
+         "$P/share/man/man1/synack-lab.1" "$P/share/bash-completion/completions/synack"; do
     check "installed ${f#$P/}" test -e "$f"
 done
 soname=$(readelf -d "$LIB/libsynack.so" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')

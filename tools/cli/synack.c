@@ -7,6 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#ifndef SYNACK_VERSION
+#error "SYNACK_VERSION comes from CMake (the project's version)"
+#endif
+
 #include "lab.h"
 #include "loop.h"
 #include "script.h"
@@ -24,7 +28,8 @@ static void usage(FILE *f)
             "  get      download an http:// URL over a TUN interface\n"
             "  bulk     send or receive N bytes over a TUN interface and report throughput\n"
             "  trace    read a pcap/pcapng capture: each TCP connection's ladder, states and analysis\n"
-            "  help     this text\n\n"
+            "  help     this text\n"
+            "  version  the version (also --version)\n\n"
             "'synack <command> --help' describes a command's options.\n");
 }
 
@@ -33,6 +38,10 @@ int main(int argc, char **argv)
     if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+        printf("synack %s\n", SYNACK_VERSION);
+        return 0;
     }
     if (!strcmp(argv[1], "lab")) return lab_main(argc - 1, argv + 1);
     if (!strcmp(argv[1], "trace")) return trace_main(argc - 1, argv + 1);

@@ -1470,6 +1470,8 @@ static void apply_sysctl(struct runner *r, int line, const char *name, const cha
         } else {
             t.sndbuf = (uint32_t)(def / 2 < 256 ? 256 : def / 2);
         }
+    } else if (!strcmp(n, "tcp_moderate_rcvbuf")) {
+        t.moderate_rcvbuf = v != 0;
     } else if (!strcmp(n, "ip_local_port_range")) {
         unsigned long hi = strtoul(end, &end, 10);
         t.ephemeral_lo = (uint16_t)v;

@@ -29,6 +29,7 @@ static const struct ctr_name ctr_names[] = {
     CTR("TcpExt", "TCPAbortOnData", abort_on_data),     CTR("TcpExt", "TCPAbortOnClose", abort_on_close),
     CTR("TcpExt", "TCPTimeWaitOverflow", tw_overflows), CTR("TcpExt", "CurrTimeWait", curr_time_wait),
     CTR("TcpExt", "SyncookiesSent", syncookies_sent),   CTR("TcpExt", "SyncookiesRecv", syncookies_recv),
+    CTR("TcpExt", "TCPRcvQDrop", rcv_q_drops),
 };
 
 /* A compact `netstat -s`: the nonzero counters of one host, by group. */

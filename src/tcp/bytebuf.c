@@ -1,0 +1,197 @@
+/*
+ * bytebuf.c — chunked send/receive storage and its pool (see bytebuf.h).
+ */
+#include "tcp/bytebuf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "synack/wire.h"
+
+/* ---- pool ------------------------------------------------------------------ */
+
+void chunk_pool_init(struct chunk_pool *p) { memset(p, 0, sizeof *p); }
+
+void chunk_pool_fini(struct chunk_pool *p)
+{
+    while (p->free_list) {
+        struct chunk *c = p->free_list;
+        p->free_list = c->next;
+        free(c);
+    }
+    p->nfree = 0;
+}
+
+static struct chunk *chunk_get(struct chunk_pool *p)
+{
+    struct chunk *c = p->free_list;
+    if (c) {
+        p->free_list = c->next;
+        p->nfree--;
+    }
+    else if (!(c = malloc(sizeof *c)))
+        return NULL;
+    c->next = NULL;
+    if (++p->in_use > p->peak) p->peak = p->in_use;
+    return c;
+}
+
+/* Free chunks are kept for reuse up to a quarter of those in use (plus a
+ * floor), so that steady traffic never calls malloc; beyond that they go
+ * back to the system, so a burst does not pin its memory for good. */
+static void chunk_put(struct chunk_pool *p, struct chunk *c)
+{
+    p->in_use--;
+    if (p->nfree < 64 + p->in_use / 4) {
+        c->next = p->free_list;
+        p->free_list = c;
+        p->nfree++;
+    }
+    else
+        free(c);
+}
+
+/* ---- buffers --------------------------------------------------------------- */
+
+void bytebuf_release(struct bytebuf *b, struct chunk_pool *p)
+{
+    while (b->head) {
+        struct chunk *c = b->head;
+        b->head = c->next;
+        chunk_put(p, c);
+    }
+    *b = (struct bytebuf){.cap = b->cap};
+}
+
+/* The chain's chunk number idx (it exists). Sequential reading (sending new
+ * data, reading from the head) costs O(1) through the cursor; a jump back
+ * (a retransmission) walks from the head. */
+static struct chunk *chunk_at(struct bytebuf *b, uint32_t idx)
+{
+    struct chunk *c = b->head;
+    uint32_t i = 0;
+    if (b->cur && b->cur_idx <= idx) {
+        c = b->cur;
+        i = b->cur_idx;
+    }
+    for (; i < idx; i++) c = c->next;
+    b->cur = c;
+    b->cur_idx = idx;
+    return c;
+}
+
+const uint8_t *bytebuf_peek(struct bytebuf *b, uint32_t off, uint32_t *n)
+{
+    uint32_t pos = b->head_off + off;
+    struct chunk *c = chunk_at(b, pos / CHUNK_BYTES);
+    uint32_t in = pos % CHUNK_BYTES;
+    uint32_t room = CHUNK_BYTES - in;
+    *n = b->end - off < room ? b->end - off : room;
+    return c->data + in;
+}
+
+uint8_t *bytebuf_reserve(struct bytebuf *b, struct chunk_pool *p, uint32_t off, uint32_t *n)
+{
+    uint32_t pos = b->head_off + off;
+    uint32_t idx = pos / CHUNK_BYTES;
+    while (b->nchunks <= idx) { /* chain up to the chunk holding off */
+        struct chunk *c = chunk_get(p);
+        if (!c) return NULL;
+        if (b->head) b->tail->next = c;
+        else b->head = c;
+        b->tail = c;
+        b->nchunks++;
+    }
+    /* Appending uses the tail and leaves the cursor to the reader. */
+    struct chunk *c = idx == b->nchunks - 1 ? b->tail : chunk_at(b, idx);
+    uint32_t in = pos % CHUNK_BYTES;
+    uint32_t room = CHUNK_BYTES - in;
+    *n = b->cap - off < room ? b->cap - off : room;
+    return c->data + in;
+}
+
+void bytebuf_drop(struct bytebuf *b, struct chunk_pool *p, uint32_t n)
+{
+    if (n > b->len) n = b->len;
+    b->len -= n;
+    b->end -= n;
+    if (b->end == 0) { /* nothing written any more: every chunk goes back */
+        bytebuf_release(b, p);
+        return;
+    }
+    uint32_t pos = b->head_off + n;
+    while (pos >= CHUNK_BYTES) { /* head chunks wholly passed */
+        struct chunk *c = b->head;
+        b->head = c->next;
+        chunk_put(p, c);
+        b->nchunks--;
+        pos -= CHUNK_BYTES;
+        if (b->cur) {
+            if (b->cur_idx == 0) b->cur = NULL;
+            else b->cur_idx--;
+        }
+    }
+    b->head_off = (uint16_t)pos;
+}
+
+uint32_t bytebuf_write_at(struct bytebuf *b, struct chunk_pool *p, uint32_t off, const void *src,
+                          uint32_t n)
+{
+    const uint8_t *s = src;
+    uint32_t done = 0;
+    while (done < n) {
+        uint32_t room;
+        uint8_t *dst = bytebuf_reserve(b, p, off + done, &room);
+        if (!dst) break;
+        uint32_t k = n - done < room ? n - done : room;
+        memcpy(dst, s + done, k);
+        bytebuf_wrote(b, off + done, k);
+        done += k;
+    }
+    return done;
+}
+
+uint32_t bytebuf_push(struct bytebuf *b, struct chunk_pool *p, const void *src, uint32_t n)
+{
+    if (n > bytebuf_space(b)) n = bytebuf_space(b);
+    uint32_t done = bytebuf_write_at(b, p, b->len, src, n);
+    bytebuf_commit(b, done);
+    return done;
+}
+
+void bytebuf_read_at(struct bytebuf *b, uint32_t off, void *dst, uint32_t n)
+{
+    uint8_t *d = dst;
+    while (n) {
+        uint32_t room;
+        const uint8_t *src = bytebuf_peek(b, off, &room);
+        uint32_t k = n < room ? n : room;
+        memcpy(d, src, k);
+        d += k;
+        off += k;
+        n -= k;
+    }
+}
+
+uint32_t bytebuf_read_at_csum(struct bytebuf *b, uint32_t off, void *dst, uint32_t n)
+{
+    uint8_t *d = dst;
+    uint64_t sum = 0;
+    uint32_t done = 0;
+    while (done < n) {
+        uint32_t room;
+        const uint8_t *src = bytebuf_peek(b, off + done, &room);
+        uint32_t k = n - done < room ? n - done : room;
+        uint32_t part = wire_csum_copy(0, d + done, src, k);
+        if (done & 1) {
+            /* This piece starts at an odd offset of the segment: its bytes
+             * sit in the other half of each 16-bit word (RFC 1071 2(B)). */
+            while (part >> 16) part = (part & 0xFFFFu) + (part >> 16);
+            part = ((part >> 8) | (part << 8)) & 0xFFFFu;
+        }
+        sum += part;
+        done += k;
+    }
+    while (sum >> 32) sum = (sum & 0xFFFFFFFFu) + (sum >> 32);
+    return (uint32_t)sum;
+}
