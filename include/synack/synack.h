@@ -87,6 +87,9 @@ struct synack_tunables {
     bool window_scaling;        /* offer RFC 7323 window scaling (true) */
     bool timestamps;            /* offer RFC 7323 timestamps (true) */
     bool sack;                  /* offer RFC 2018 SACK-permitted (true) */
+    bool tw_reuse;              /* connect() may take over an outgoing TIME_WAIT pair
+                                 * when timestamps make it safe and it is 1 s old
+                                 * (Linux tcp_tw_reuse = 1) (false) */
     uint32_t rcvbuf_max;        /* receive-buffer maximum, bytes (6291456: Linux's
                                  * tcp_rmem[2]): autotuning's ceiling; the window
                                  * scale offered is the

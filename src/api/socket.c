@@ -69,6 +69,8 @@ int synack_bind(synack_stack *s, int sd, const struct synack_endpoint *local)
     }
     k->local = ep;
     k->bound = true;
+    k->explicit_bind = true;
+    stack_port_bind(s, ep.port, +1);
     return 0;
 }
 
@@ -141,11 +143,12 @@ int synack_connect(synack_stack *s, int sd, const struct synack_endpoint *remote
     }
     if (remote->port == 0 || remote->addr == 0 || remote->addr == 0xffffffffu) return -EINVAL;
     uint32_t laddr = s->cfg.addr;
-    uint16_t lport = k->bound ? k->local.port : stack_ephemeral_port(s, laddr, remote->addr, remote->port);
+    uint32_t reuse_isn = 0;
+    uint16_t lport = k->bound ? k->local.port : stack_connect_port(s, laddr, remote->addr, remote->port, &reuse_isn);
     if (lport == 0) return -EADDRNOTAVAIL;
-    if (stack_conn_lookup(s, laddr, lport, remote->addr, remote->port)) return -EADDRINUSE;
     struct synack_conn_id id = {.laddr = laddr, .raddr = remote->addr, .lport = lport,
                                 .rport = remote->port};
+    if (k->bound && !stack_pair_free(s, &id, &reuse_isn)) return -EADDRINUSE;
     int err;
     struct tcp_conn *c = stack_conn_new(s, &id, &k->opt, &err);
     if (!c) return err;
@@ -159,7 +162,7 @@ int synack_connect(synack_stack *s, int sd, const struct synack_endpoint *remote
     c->ts_offset = stack_ts_offset(s, &id);
     APP_ENTER(s);
     s->env.now = s->now;
-    tcp_open_active(&s->env, c, stack_isn(s, &id));
+    tcp_open_active(&s->env, c, reuse_isn ? reuse_isn : stack_isn(s, &id));
     APP_LEAVE(s);
     stack_mark_dirty(s, c);
     return -EINPROGRESS;
@@ -357,6 +360,7 @@ int synack_close(synack_stack *s, int sd)
         }
     }
     APP_LEAVE(s);
+    if (k->explicit_bind) stack_port_bind(s, k->local.port, -1);
     memset(k, 0, sizeof *k);
     k->kind = SOCK_FREE;
     epoll_forget_sd(s, sd);

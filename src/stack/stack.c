@@ -119,6 +119,7 @@ static uint8_t *env_payload_at(struct tcp_env *env, size_t tcp_header_len)
 static void env_timer_changed(struct tcp_env *env, struct tcp_conn *c)
 {
     synack_stack *s = stack_of(env);
+    if (c == &s->tw_scratch) return; /* a record's deadline is read back by tw_input */
     /* A CLOSED connection is out of the wheel for good: it may be freed
      * once the current input or poll returns. */
     uint64_t t = c->state == SYNACK_CLOSED ? TIMER_NEVER : tcp_next_deadline(c);
@@ -150,6 +151,7 @@ static void conn_table_remove(synack_stack *s, struct tcp_conn *c)
             *pp = c->hash_next;
             c->hash_next = NULL;
             s->conn_count--;
+            s->port_conns[c->id.lport]--;
             return;
         }
     }
@@ -181,11 +183,20 @@ static void listener_unlink(struct tcp_listener *l, struct tcp_conn *c)
     }
 }
 
+static void tw_compact_queue(synack_stack *s, struct tcp_conn *c)
+{
+    if (c->compact_queued) return;
+    c->compact_queued = true;
+    c->compact_next = s->compact_head;
+    s->compact_head = c;
+}
+
 static void env_state_changed(struct tcp_env *env, struct tcp_conn *c, enum synack_tcp_state from,
                               enum synack_tcp_state to)
 {
     synack_stack *s = stack_of(env);
     if (s->cfg.on_state) s->cfg.on_state(s->cfg.state_ctx, &c->id, from, to, env->now);
+    if (c == &s->tw_scratch) return; /* a record's stand-in: in no table */
     if (from == SYNACK_TIME_WAIT) { /* the TIME_WAIT list, oldest first */
         if (c->tw_prev) c->tw_prev->tw_next = c->tw_next;
         else s->tw_head = c->tw_next;
@@ -194,6 +205,7 @@ static void env_state_changed(struct tcp_env *env, struct tcp_conn *c, enum syna
         c->tw_next = c->tw_prev = NULL;
     }
     if (to == SYNACK_TIME_WAIT) {
+        tw_compact_queue(s, c);
         c->tw_prev = s->tw_tail;
         c->tw_next = NULL;
         if (s->tw_tail) s->tw_tail->tw_next = c;
@@ -243,13 +255,19 @@ int synack_stack_create(synack_stack **out, const struct synack_config *cfg)
     s->conn_nbuckets = 64;
     s->conn_buckets = calloc(s->conn_nbuckets, sizeof *s->conn_buckets);
     s->out_buf = malloc((size_t)cfg->mtu + TCP_HDR_MAX);
-    if (!s->conn_buckets || !s->out_buf) {
+    s->port_conns = calloc(2 * 65536, sizeof *s->port_conns);
+    s->port_binds = s->port_conns ? s->port_conns + 65536 : NULL;
+    if (!s->conn_buckets || !s->out_buf || !s->port_conns) {
         synack_stack_destroy(s);
         return -ENOMEM;
     }
     s->free_sock = -1;
     s->next_deadline = SYNACK_NEVER;
     timer_wheel_init(&s->wheel, 0);
+    if (tw_table_init(&s->tw, s->cfg.secret) != 0) {
+        synack_stack_destroy(s);
+        return -ENOMEM;
+    }
     s->env.tunables = &s->tunables;
     s->env.ctr = &s->ctr;
     chunk_pool_init(&s->pool);
@@ -307,6 +325,8 @@ void synack_stack_destroy(synack_stack *s)
         }
     }
     if (s->epolls_fini) s->epolls_fini(s);
+    tw_table_fini(&s->tw);
+    free(s->port_conns);
     chunk_pool_fini(&s->pool);
     free(s->conn_buckets);
     free(s->socks);
@@ -375,6 +395,7 @@ void stack_conn_insert(synack_stack *s, struct tcp_conn *c)
     c->hash_next = s->conn_buckets[b];
     s->conn_buckets[b] = c;
     s->conn_count++;
+    s->port_conns[c->id.lport]++;
 }
 
 struct tcp_conn *stack_conn_lookup(synack_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
@@ -408,6 +429,146 @@ void stack_conn_bury(synack_stack *s, struct tcp_conn *c)
     s->graveyard = c;
 }
 
+/* ---- compact TIME_WAIT --------------------------------------------------------
+ * An orphaned connection that enters TIME_WAIT becomes a 56-byte record in
+ * s->tw (after the current input or poll, so its last ACK has gone out) and
+ * the connection and its buffers are freed. A segment for a record runs
+ * through the ordinary tcp_input on s->tw_scratch, a stand-in rebuilt from
+ * the record (no timer, no table), so every TIME_WAIT rule — re-ACK of a
+ * retransmitted FIN and its 2*MSL restart, RFC 1337, PAWS, challenge-ACK
+ * rate limits — is the one connections use; what it changed goes back into
+ * the record. */
+
+static uint32_t ms_ceil(uint64_t us) { return (uint32_t)((us + 999) / 1000); }
+
+static void tw_compact(synack_stack *s, struct tcp_conn *c)
+{
+    uint32_t i = tw_insert(&s->tw, c->id.laddr, c->id.lport, c->id.raddr, c->id.rport, c->deadline[TCP_T_WAIT]);
+    if (i == TW_NIL) return; /* no memory: it stays a connection */
+    s->port_conns[c->id.lport]++;
+    struct tw_rec *r = tw_at(&s->tw, i);
+    r->snd_nxt = c->snd_max;
+    r->rcv_nxt = c->rcv_nxt;
+    r->rcv_wnd = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+    r->ts_recent = c->ts_recent;
+    r->max_snd_wnd = c->max_snd_wnd;
+    r->last_oow_ms = c->last_challenge ? ms_ceil(c->last_challenge) : 0;
+    r->flags = (uint8_t)(r->flags | (c->ts_ok ? TW_F_TS : 0) | (c->ws_ok ? TW_F_WS : 0));
+    r->rcv_wscale = c->rcv_wscale;
+    r->ttl = c->ttl;
+    /* The connection goes without a state change: its TIME_WAIT goes on. */
+    if (c->tw_prev) c->tw_prev->tw_next = c->tw_next;
+    else s->tw_head = c->tw_next;
+    if (c->tw_next) c->tw_next->tw_prev = c->tw_prev;
+    else s->tw_tail = c->tw_prev;
+    conn_table_remove(s, c);
+    timer_cancel(&s->wheel, &c->timer);
+    stack_conn_free(s, c);
+}
+
+static void tw_rehydrate(synack_stack *s, const struct tw_rec *r, struct tcp_conn *c)
+{
+    memset(c, 0, sizeof *c);
+    c->id = (struct synack_conn_id){.laddr = r->laddr, .raddr = r->raddr, .lport = r->lport, .rport = r->rport};
+    c->sd = -1;
+    c->state = SYNACK_TIME_WAIT;
+    timer_node_init(&c->timer);
+    for (int k = 0; k < TCP_T_COUNT; k++) c->deadline[k] = TIMER_NEVER;
+    c->deadline[TCP_T_WAIT] = tw_expiry(r);
+    c->snd_una = c->snd_nxt = c->snd_max = c->snd_buf_seq = r->snd_nxt;
+    c->fin_queued = true;
+    c->fin_seq = r->snd_nxt - 1;
+    c->snd_wnd = c->max_snd_wnd = r->max_snd_wnd;
+    c->snd_wl1 = r->rcv_nxt;
+    c->snd_wl2 = r->snd_nxt;
+    c->rcv_nxt = c->rcv_wup = r->rcv_nxt;
+    c->rcv_adv = r->rcv_nxt + r->rcv_wnd;
+    c->peer_fin = true;
+    c->ts_ok = c->offer_ts = (r->flags & TW_F_TS) != 0;
+    c->ws_ok = c->offer_ws = (r->flags & TW_F_WS) != 0;
+    c->rcv_wscale = r->rcv_wscale;
+    c->ts_recent = r->ts_recent;
+    c->ts_offset = stack_ts_offset(s, &c->id);
+    c->ttl = r->ttl;
+    c->snd_mss = TCP_DEFAULT_MSS;
+    uint32_t mss = s->cfg.mtu > 40 + TCP_MIN_MSS ? (uint32_t)s->cfg.mtu - 40 : TCP_MIN_MSS;
+    c->adv_mss = (uint16_t)(mss > 65535 ? 65535 : mss);
+    c->rto = s->tunables.rto_initial_ms * 1000u;
+    if (r->last_oow_ms) { /* the latest such time, in microseconds, not later than it was */
+        uint64_t now_ms = s->now / 1000;
+        uint64_t ago = (uint32_t)((uint32_t)now_ms - r->last_oow_ms);
+        c->last_challenge = ago <= now_ms ? (now_ms - ago) * 1000u : 1;
+        if (!c->last_challenge) c->last_challenge = 1;
+    }
+}
+
+/* The record's TIME_WAIT ends (expiry or reuse): counted and reported. */
+static void tw_ended(synack_stack *s, const struct tw_rec *r)
+{
+    s->ctr.curr_time_wait--;
+    s->port_conns[r->lport]--;
+    if (s->cfg.on_state) {
+        struct synack_conn_id id = {.laddr = r->laddr, .raddr = r->raddr, .lport = r->lport, .rport = r->rport};
+        s->cfg.on_state(s->cfg.state_ctx, &id, SYNACK_TIME_WAIT, SYNACK_CLOSED, s->now);
+    }
+}
+
+static void tw_input(synack_stack *s, uint32_t i, const struct tcp_repr *seg)
+{
+    struct tcp_conn *c = &s->tw_scratch;
+    tw_rehydrate(s, tw_at(&s->tw, i), c);
+    s->env.now = s->now;
+    tcp_input(&s->env, c, seg);
+    struct tw_rec *r = tw_at(&s->tw, i);
+    if (c->state != SYNACK_TIME_WAIT) { /* (not reached by today's rules) */
+        s->port_conns[r->lport]--;
+        tw_remove(&s->tw, i);
+        return; /* tcp_set_state counted and reported it */
+    }
+    r->ts_recent = c->ts_recent;
+    r->rcv_wnd = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+    r->last_oow_ms = c->last_challenge ? ms_ceil(c->last_challenge) : 0;
+    if (c->deadline[TCP_T_WAIT] != tw_expiry(r)) tw_requeue(&s->tw, i, c->deadline[TCP_T_WAIT]);
+}
+
+/* Ends every record whose 2*MSL is over, oldest first. */
+static void tw_expire(synack_stack *s)
+{
+    for (;;) {
+        uint32_t i = tw_oldest(&s->tw);
+        if (i == TW_NIL || tw_expiry(tw_at(&s->tw, i)) > s->now) return;
+        struct tw_rec r;
+        tw_pop_oldest(&s->tw, &r);
+        tw_ended(s, &r);
+    }
+}
+
+static uint64_t tw_next_expiry(synack_stack *s)
+{
+    uint32_t i = tw_oldest(&s->tw);
+    return i == TW_NIL ? TIMER_NEVER : tw_expiry(tw_at(&s->tw, i));
+}
+
+/* RFC 6191 / Linux tcp_timewait_state_process: a SYN (no ACK, no RST) may
+ * reopen a TIME_WAIT pair when it is not an old duplicate by PAWS and is
+ * newer: a sequence number above RCV.NXT, or with timestamps a TSval above
+ * TS.Recent. */
+static bool tw_syn_reopens(bool ts_ok, uint32_t ts_recent, uint32_t rcv_nxt, const struct tcp_repr *seg)
+{
+    if ((seg->flags & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN) return false;
+    bool ts = ts_ok && seg->opt.has_timestamp;
+    if (ts && seq_lt(seg->opt.ts_val, ts_recent)) return false;
+    return seq_gt(seg->seq, rcv_nxt) || (ts && seq_gt(seg->opt.ts_val, ts_recent));
+}
+
+/* The new connection's ISN lies above all the old one sent, as Linux's
+ * tw_snd_nxt + 65535 + 2, so the peer cannot take old segments for new. */
+static uint32_t tw_reopen_isn(uint32_t snd_nxt)
+{
+    uint32_t isn = snd_nxt + 65535 + 2;
+    return isn ? isn : 1;
+}
+
 /* Flush output of connections touched by socket calls, then free the dead.
  * Runs at the end of every input and poll, so the dirty list never holds a
  * freed connection. */
@@ -421,9 +582,18 @@ static void flush_and_reap(synack_stack *s)
         if (c->state != SYNACK_CLOSED) {
             tcp_output(&s->env, c);
             env_timer_changed(&s->env, c);
+            /* close() of a socket in TIME_WAIT: now it can become a record. */
+            if (c->state == SYNACK_TIME_WAIT && c->sd < 0) tw_compact_queue(s, c);
         }
     }
     s->dirty_tail = NULL;
+    while (s->compact_head) {
+        struct tcp_conn *c = s->compact_head;
+        s->compact_head = c->compact_next;
+        c->compact_queued = false;
+        c->compact_next = NULL;
+        if (c->state == SYNACK_TIME_WAIT && c->sd < 0 && !c->listener) tw_compact(s, c);
+    }
     while (s->graveyard) {
         struct tcp_conn *next = s->graveyard->hash_next;
         stack_conn_free(s, s->graveyard);
@@ -492,6 +662,9 @@ struct tcp_conn *stack_listener_take(synack_stack *s, struct tcp_listener *l)
 
 bool stack_port_bound(synack_stack *s, uint32_t addr, uint16_t port, int except_sd, bool reuse)
 {
+    /* Nobody on the port: no walk (the common case, and every ephemeral
+     * candidate). */
+    if (!s->port_binds[port] && !s->port_conns[port]) return false;
     for (int i = 0; i < s->nsocks; i++) {
         const struct sock *k = &s->socks[i];
         if (i == except_sd || k->kind == SOCK_FREE || !k->bound || k->local.port != port) continue;
@@ -502,10 +675,7 @@ bool stack_port_bound(synack_stack *s, uint32_t addr, uint16_t port, int except_
     if (reuse) return false;
     /* Without SO_REUSEADDR, orphaned connections (FIN_WAIT, TIME_WAIT, ...)
      * still own their port, as on Linux. */
-    for (uint32_t b = 0; b < s->conn_nbuckets; b++)
-        for (struct tcp_conn *c = s->conn_buckets[b]; c; c = c->hash_next)
-            if (c->id.lport == port && c->sd < 0 && !c->listener) return true;
-    return false;
+    return s->port_conns[port] != 0;
 }
 
 /* ---- ISNs and ports ---------------------------------------------------------- */
@@ -535,9 +705,13 @@ uint32_t stack_isn(synack_stack *s, const struct synack_conn_id *id)
     return (uint32_t)(s->now / 4) + (uint32_t)siphash24(s->cfg.secret, key, sizeof key);
 }
 
-uint16_t stack_ephemeral_port(synack_stack *s, uint32_t laddr, uint32_t raddr, uint16_t rport)
+/* RFC 6056 algorithm 3: a keyed offset per destination plus a counter;
+ * algorithm 5 on top: the counter advances by a keyed random step of
+ * 1..500, so successive ports are not predictable from each other (H-PORT;
+ * CVE-2024-10603). Calls ok(port) on candidates in that order. */
+static uint16_t search_ports(synack_stack *s, uint32_t laddr, uint32_t raddr, uint16_t rport,
+                             bool (*ok)(synack_stack *, uint16_t, void *), void *ctx)
 {
-    /* RFC 6056 algorithm 3: a keyed offset per destination plus a counter. */
     uint8_t key[11];
     memcpy(key, &laddr, 4);
     memcpy(key + 4, &raddr, 4);
@@ -545,22 +719,66 @@ uint16_t stack_ephemeral_port(synack_stack *s, uint32_t laddr, uint32_t raddr, u
     key[10] = 'p';
     uint32_t offset = (uint32_t)siphash24(s->cfg.secret, key, sizeof key);
     uint32_t num = (uint32_t)s->tunables.ephemeral_hi - s->tunables.ephemeral_lo + 1;
-    /* RFC 6056 algorithm 5 on top of 3: the counter advances by a keyed
-     * random step of 1..500, so successive ports are not predictable from
-     * each other (H-PORT; CVE-2024-10603). */
     uint8_t nonce[5];
     memcpy(nonce, &s->port_counter, 4);
     nonce[4] = 'r';
     s->port_counter += 1 + (uint32_t)(siphash24(s->cfg.secret, nonce, sizeof nonce) % 500u);
     for (uint32_t i = 0; i < num; i++) {
         uint16_t port = (uint16_t)(s->tunables.ephemeral_lo + (offset + s->port_counter + i) % num);
-        if (stack_conn_lookup(s, laddr, port, raddr, rport)) continue;
-        if (listener_lookup(s, laddr, port)) continue;
-        if (stack_port_bound(s, laddr, port, -1, true)) continue;
+        if (!ok(s, port, ctx)) continue;
         s->port_counter += i;
         return port;
     }
     return 0;
+}
+
+static bool port_unused(synack_stack *s, uint16_t port, void *ctx)
+{
+    (void)ctx;
+    return !s->port_binds[port] && !s->port_conns[port];
+}
+
+uint16_t stack_ephemeral_port(synack_stack *s, uint32_t laddr, uint32_t raddr, uint16_t rport)
+{
+    return search_ports(s, laddr, raddr, rport, port_unused, NULL);
+}
+
+bool stack_pair_free(synack_stack *s, const struct synack_conn_id *id, uint32_t *isn)
+{
+    *isn = 0;
+    if (stack_conn_lookup(s, id->laddr, id->lport, id->raddr, id->rport)) return false;
+    uint32_t i = tw_lookup(&s->tw, id->laddr, id->lport, id->raddr, id->rport);
+    if (i == TW_NIL) return true;
+    /* tcp_tw_reuse: safe when timestamps were in use (PAWS rejects the old
+     * connection's duplicates) and the TIME_WAIT is at least 1 s old. */
+    struct tw_rec *r = tw_at(&s->tw, i);
+    uint64_t began = tw_expiry(r) - 2ull * s->tunables.msl_ms * 1000u;
+    if (!s->tunables.tw_reuse || !(r->flags & TW_F_TS) || s->now < began + 1000000u) return false;
+    *isn = tw_reopen_isn(r->snd_nxt);
+    tw_remove(&s->tw, i);
+    tw_ended(s, r);
+    return true;
+}
+
+struct pair_search {
+    struct synack_conn_id id;
+    uint32_t isn;
+};
+
+static bool pair_usable(synack_stack *s, uint16_t port, void *ctx)
+{
+    struct pair_search *p = ctx;
+    if (s->port_binds[port]) return false; /* bound by bind() or listening: not shared */
+    p->id.lport = port;
+    return stack_pair_free(s, &p->id, &p->isn);
+}
+
+uint16_t stack_connect_port(synack_stack *s, uint32_t laddr, uint32_t raddr, uint16_t rport, uint32_t *isn)
+{
+    struct pair_search p = {.id = {.laddr = laddr, .raddr = raddr, .rport = rport}};
+    uint16_t port = search_ports(s, laddr, raddr, rport, pair_usable, &p);
+    *isn = port ? p.isn : 0;
+    return port;
 }
 
 /* ---- input ---------------------------------------------------------------- */
@@ -647,7 +865,7 @@ static void new_child(synack_stack *s, struct tcp_listener *l, struct tcp_conn *
 
 /* A segment for a listener (RFC 9293 3.10.7.2). */
 static void listen_input(synack_stack *s, struct tcp_listener *l, const struct ipv4_repr *ip,
-                         const struct tcp_repr *seg)
+                         const struct tcp_repr *seg, uint32_t tw_isn)
 {
     struct synack_conn_id id = {.laddr = ip->dst, .raddr = ip->src, .lport = seg->dst_port,
                                 .rport = seg->src_port};
@@ -696,7 +914,7 @@ static void listen_input(synack_stack *s, struct tcp_listener *l, const struct i
         return;
     }
     new_child(s, l, c);
-    tcp_open_passive(&s->env, c, stack_isn(s, &id), seg);
+    tcp_open_passive(&s->env, c, tw_isn ? tw_isn : stack_isn(s, &id), seg);
     tcp_output(&s->env, c);
     env_timer_changed(&s->env, c);
 }
@@ -709,13 +927,12 @@ static void stack_tcp_input(synack_stack *s, const struct ipv4_repr *ip, const s
         return;
     }
     struct tcp_conn *c = stack_conn_lookup(s, ip->dst, seg->dst_port, ip->src, seg->src_port);
-    if (c && c->state == SYNACK_TIME_WAIT && (seg->flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN &&
-        (c->ts_ok && seg->opt.has_timestamp ? seq_gt(seg->opt.ts_val, c->ts_recent) : seq_gt(seg->seq, c->rcv_nxt)) &&
+    uint32_t tw_isn = 0;
+    if (c && c->state == SYNACK_TIME_WAIT && tw_syn_reopens(c->ts_ok, c->ts_recent, c->rcv_nxt, seg) &&
         listener_lookup(s, ip->dst, seg->dst_port)) {
         /* A new SYN may reuse a TIME_WAIT 4-tuple when it is newer than the
-         * old connection: a higher timestamp, or without timestamps a
-         * sequence number above the old one (RFC 6191, RFC 9293 3.6.1; as
-         * BSD and Linux do). */
+         * old connection (RFC 6191, RFC 9293 3.6.1; as BSD and Linux do). */
+        tw_isn = tw_reopen_isn(c->snd_max);
         tcp_set_state(&s->env, c, SYNACK_CLOSED);
         c = NULL;
     }
@@ -723,9 +940,23 @@ static void stack_tcp_input(synack_stack *s, const struct ipv4_repr *ip, const s
         tcp_input(&s->env, c, seg);
         return;
     }
+    if (!tw_isn) {
+        uint32_t i = tw_lookup(&s->tw, ip->dst, seg->dst_port, ip->src, seg->src_port);
+        if (i != TW_NIL) {
+            struct tw_rec *r = tw_at(&s->tw, i);
+            if (!tw_syn_reopens(r->flags & TW_F_TS, r->ts_recent, r->rcv_nxt, seg) ||
+                !listener_lookup(s, ip->dst, seg->dst_port)) {
+                tw_input(s, i, seg);
+                return;
+            }
+            tw_isn = tw_reopen_isn(r->snd_nxt);
+            tw_remove(&s->tw, i);
+            tw_ended(s, r);
+        }
+    }
     struct tcp_listener *l = listener_lookup(s, ip->dst, seg->dst_port);
     if (l) {
-        listen_input(s, l, ip, seg);
+        listen_input(s, l, ip, seg, tw_isn);
         return;
     }
     /* CLOSED (RFC 9293 3.10.7.1): RST for anything but a RST. */
@@ -791,8 +1022,11 @@ uint64_t synack_stack_poll(synack_stack *s, uint64_t now)
         struct tcp_conn *c = conn_of_timer(n);
         tcp_on_timer(&s->env, c);
     }
+    tw_expire(s);
     flush_and_reap(s);
     s->next_deadline = timer_next_deadline(&s->wheel);
+    uint64_t tw_next = tw_next_expiry(s);
+    if (tw_next < s->next_deadline) s->next_deadline = tw_next;
     return s->next_deadline;
 }
 

@@ -18,6 +18,7 @@
 
 #include "util/timer_wheel.h"
 #include "ip/ip.h"
+#include "stack/tw_table.h"
 #include "synack/synack.h"
 #include "tcp/tcp.h"
 
@@ -51,6 +52,7 @@ struct sock {
     bool bound, shut_rd, shut_wr;
     struct synack_endpoint local;
     struct sock_opts opt;
+    bool explicit_bind;            /* bound by bind() (or listen): counted in port_binds */
     struct tcp_listener *listener;
     struct tcp_conn *conn;
     int err;                       /* positive errno reported once (SO_ERROR) */
@@ -98,7 +100,17 @@ struct synack_stack {
 
     struct ip_layer ip;            /* IPv4 in and out (src/ip/ip.h) */
     uint32_t port_counter;         /* RFC 6056 algorithms 3 and 5 */
+    /* Per local port: connections and TIME_WAIT records using it, and
+     * sockets bound to it by bind() or listening. Ephemeral ports are per
+     * 4-tuple: a port picked by connect() serves many remote endpoints; a
+     * port someone bound explicitly is not shared. */
+    uint32_t *port_conns, *port_binds;
     struct tcp_conn *tw_head, *tw_tail; /* TIME_WAIT connections, oldest first */
+    /* Orphaned TIME_WAITs are records in tw (the connection is freed); a
+     * TIME_WAIT still held by a socket stays a connection until close(). */
+    struct tw_table tw;
+    struct tcp_conn *compact_head;     /* TIME_WAITs to turn into records after processing */
+    struct tcp_conn tw_scratch;        /* a record's segment runs through tcp_input here */
     uint8_t *out_buf;              /* MTU (+ slack) bytes: the packet being emitted */
     struct synack_epoll *epolls;   /* epoll instances (api/epoll.c), told of closed sockets */
     /* Set by api/epoll.c: frees the instances still open when the stack is
@@ -120,8 +132,21 @@ void stack_conn_free(synack_stack *s, struct tcp_conn *c);
 void stack_conn_bury(synack_stack *s, struct tcp_conn *c);
 uint32_t stack_isn(synack_stack *s, const struct synack_conn_id *id);
 uint32_t stack_ts_offset(synack_stack *s, const struct synack_conn_id *id);
-/* Picks a free ephemeral port for the 4-tuple (RFC 6056 alg. 3); 0 if none. */
+/* A local port for bind() with port 0: one nobody uses at all; 0 if none. */
 uint16_t stack_ephemeral_port(synack_stack *s, uint32_t laddr, uint32_t raddr, uint16_t rport);
+/* A local port for connect() toward raddr:rport (RFC 6056 alg. 3 and 5, per
+ * 4-tuple as Linux's __inet_hash_connect): unused toward that endpoint and
+ * not bound by bind(); 0 if none. With tw_reuse an outgoing TIME_WAIT pair
+ * may be taken over: then *isn is set (old SND.NXT + 65537), else 0. */
+uint16_t stack_connect_port(synack_stack *s, uint32_t laddr, uint32_t raddr, uint16_t rport, uint32_t *isn);
+/* connect() from a bound port: may the 4-tuple be used (no connection, no
+ * TIME_WAIT, or one tw_reuse may take over: *isn set)? */
+bool stack_pair_free(synack_stack *s, const struct synack_conn_id *id, uint32_t *isn);
+/* bind() took or close() let go of a port. */
+static inline void stack_port_bind(synack_stack *s, uint16_t port, int delta)
+{
+    s->port_binds[port] += (uint32_t)delta;
+}
 /* Is local port in use by a socket or listener (other than sd)? */
 bool stack_port_bound(synack_stack *s, uint32_t addr, uint16_t port, int except_sd, bool reuse);
 

@@ -83,6 +83,8 @@ struct tcp_conn {
     struct tcp_conn *hash_next;        /* connection-table chain */
     struct tcp_conn *queue_next;       /* listener's SYN or accept queue */
     struct tcp_conn *tw_next, *tw_prev; /* the stack's TIME_WAIT list */
+    struct tcp_conn *compact_next;     /* the stack's list of TIME_WAITs to make records of */
+    bool compact_queued;               /* on that list */
     struct tcp_conn *dirty_next;       /* the stack's list of output to flush */
     bool dirty;                        /* on that list */
     struct tcp_listener *listener;     /* passive open: owning listener until accepted (opaque here) */

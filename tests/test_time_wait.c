@@ -1,0 +1,292 @@
+/*
+ * test_time_wait.c — compact TIME_WAIT: the table (src/stack/tw_table.c)
+ * on its own — index, FIFO, removal, restart, incremental growth, bytes per
+ * record — and a stack whose closed connection became a record, driven by
+ * hand-made segments: re-ACK of a retransmitted FIN with its 2*MSL restart,
+ * RST ignored (RFC 1337), an old timestamp answered (PAWS), a new SYN
+ * reopening the pair with an ISN above the old SND.NXT (as Linux), the
+ * counters, and the end of 2*MSL to the microsecond. And ephemeral ports
+ * chosen per 4-tuple.
+ */
+#include <errno.h>
+
+#include "harness.h"
+#include "stack/stack.h"
+#include "stack/tw_table.h"
+#include "synack/synack.h"
+#include "synack/wire.h"
+
+static const uint8_t key[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+
+static void table_index_fifo_and_growth(void)
+{
+    static struct tw_table t;
+    REQUIRE(tw_table_init(&t, key) == 0);
+    enum { N = 200000 };
+    uint64_t max_work = 0;
+    for (uint32_t i = 0; i < N; i++) {
+        uint64_t w0 = t.work;
+        uint32_t x = tw_insert(&t, 0x0a000001u, (uint16_t)(1024 + i % 60000), 0x0a000002u + i / 60000, 80,
+                               1000 + i);
+        REQUIRE(x != TW_NIL);
+        if (t.work - w0 > max_work) max_work = t.work - w0;
+    }
+    /* Growth moves a few old buckets per insertion, never the whole table. */
+    CHECK(max_work < 64);
+    CHECK_EQ(t.live, N);
+    /* Every record is found; a key never inserted is not. */
+    int found = 0;
+    for (uint32_t i = 0; i < N; i += 7)
+        found += tw_lookup(&t, 0x0a000001u, (uint16_t)(1024 + i % 60000), 0x0a000002u + i / 60000, 80) != TW_NIL;
+    CHECK_EQ(found, (N + 6) / 7);
+    CHECK(tw_lookup(&t, 0x0a000001u, 1023, 0x0a000002u, 80) == TW_NIL);
+    /* At most 60 bytes per record all told (56 + the index's 4). */
+    CHECK(tw_table_bytes(&t) <= (uint64_t)N * 60 + (1u << TW_CHUNK_SHIFT) * sizeof(struct tw_rec) + 4u * 262144);
+    CHECK_EQ(sizeof(struct tw_rec), 56);
+    /* Remove one in the middle: no longer found; the FIFO skips it. */
+    uint32_t mid = tw_lookup(&t, 0x0a000001u, 1024 + 5, 0x0a000002u, 80);
+    REQUIRE(mid != TW_NIL);
+    tw_remove(&t, mid);
+    CHECK(tw_lookup(&t, 0x0a000001u, 1024 + 5, 0x0a000002u, 80) == TW_NIL);
+    /* Restart the first one: it moves behind all the others. */
+    uint32_t first = tw_lookup(&t, 0x0a000001u, 1024, 0x0a000002u, 80);
+    uint32_t moved = tw_requeue(&t, first, 5000000);
+    CHECK(tw_lookup(&t, 0x0a000001u, 1024, 0x0a000002u, 80) == moved);
+    /* Expiry order: 1001, 1002, ... (1005 removed), then the restarted one. */
+    uint64_t prev = 0;
+    int popped = 0, in_order = 1;
+    struct tw_rec r;
+    while (tw_oldest(&t) != TW_NIL) {
+        tw_pop_oldest(&t, &r);
+        if (tw_expiry(&r) < prev) in_order = 0;
+        if (popped == 0) CHECK_EQ(tw_expiry(&r), 1001);
+        prev = tw_expiry(&r);
+        popped++;
+    }
+    CHECK(in_order);
+    CHECK_EQ(popped, N - 1);
+    CHECK_EQ(prev, 5000000);
+    CHECK_EQ(t.live, 0);
+    CHECK_EQ(t.held, 0);
+    /* Freed records are reused before new memory. */
+    uint32_t fresh = t.fresh;
+    for (int i = 0; i < 1000; i++) CHECK(tw_insert(&t, 1, (uint16_t)i, 2, 3, 9) != TW_NIL);
+    CHECK_EQ(t.fresh, fresh);
+    tw_table_fini(&t);
+}
+
+/* ---- a stack, one connection, segments made by hand ---------------------- */
+
+#define LADDR 0x0a000001u
+#define RADDR 0x0a000002u
+#define RPORT 40000
+#define LPORT 80
+
+struct out {
+    struct tcp_repr seg[16];
+    int n;
+};
+
+static void capture(void *ctx, const uint8_t *pkt, size_t len)
+{
+    struct out *o = ctx;
+    struct ipv4_repr ip;
+    if (ipv4_parse(&ip, pkt, len) != 0 || o->n == 16) return;
+    tcp_parse_nocsum(&o->seg[o->n++], pkt + ip.header_len, ip.payload_len);
+}
+
+static uint64_t now_us;
+
+static void send_seg(synack_stack *s, uint8_t flags, uint32_t seq, uint32_t ack, int ts_val, uint32_t ts_ecr)
+{
+    struct tcp_repr t = {.src_port = RPORT, .dst_port = LPORT, .seq = seq, .ack = ack, .flags = flags,
+                         .window = 65535};
+    if (ts_val >= 0) {
+        t.opt.has_timestamp = true;
+        t.opt.ts_val = (uint32_t)ts_val;
+        t.opt.ts_ecr = ts_ecr;
+    }
+    if (flags & TCP_SYN) {
+        t.opt.has_mss = true;
+        t.opt.mss = 1460;
+    }
+    uint8_t pkt[128];
+    struct ipv4_repr ip = {.src = RADDR, .dst = LADDR, .protocol = IPV4_PROTO_TCP, .ttl = 64,
+                           .payload_len = (uint16_t)tcp_repr_len(&t)};
+    REQUIRE(ipv4_emit(&ip, pkt, sizeof pkt) >= 0);
+    REQUIRE(tcp_emit(&t, pkt + 20, sizeof pkt - 20, RADDR, LADDR) >= 0);
+    synack_stack_input(s, pkt, 20 + tcp_repr_len(&t), now_us);
+    synack_stack_poll(s, now_us);
+}
+
+static uint32_t fixed_isn(void *ctx, uint32_t la, uint16_t lp, uint32_t ra, uint16_t rp, uint64_t now)
+{
+    (void)ctx, (void)la, (void)lp, (void)ra, (void)rp, (void)now;
+    return 1000000;
+}
+
+/* The server closes first and keeps the TIME_WAIT, as a record. */
+static synack_stack *server_in_time_wait(struct out *o, bool ts, int *lsd)
+{
+    struct synack_config cfg;
+    synack_config_init(&cfg);
+    cfg.addr = LADDR;
+    cfg.output = capture;
+    cfg.output_ctx = o;
+    cfg.isn_hook = fixed_isn;
+    synack_stack *s;
+    if (synack_stack_create(&s, &cfg) != 0) return NULL;
+    now_us = 1000000;
+    *lsd = synack_socket(s);
+    synack_bind(s, *lsd, &(struct synack_endpoint){0, LPORT});
+    synack_listen(s, *lsd, 8);
+    send_seg(s, TCP_SYN, 5000, 0, ts ? 100 : -1, 0);       /* SYN|ACK: 1000000 */
+    now_us += 1000;
+    send_seg(s, TCP_ACK, 5001, 1000001, ts ? 101 : -1, 0);
+    int a = synack_accept(s, *lsd, NULL);
+    synack_close(s, a);
+    synack_stack_poll(s, now_us);                            /* FIN 1000001 */
+    now_us += 1000;
+    send_seg(s, TCP_FIN | TCP_ACK, 5001, 1000002, ts ? 102 : -1, 0);
+    return s;
+}
+
+static void record_keeps_time_wait_rules(void)
+{
+    static struct out o;
+    o.n = 0;
+    int lsd;
+    synack_stack *s = server_in_time_wait(&o, true, &lsd);
+    REQUIRE(s != NULL);
+    REQUIRE(o.n == 3);
+    CHECK_EQ(o.seg[2].flags, TCP_ACK);                         /* the last ACK */
+    struct synack_counters k;
+    synack_stack_get_counters(s, &k);
+    CHECK_EQ(k.curr_time_wait, 1);
+    /* It is a record now: the connection is gone from the table. */
+    CHECK_EQ(s->tw.live, 1);
+    CHECK(stack_conn_lookup(s, LADDR, LPORT, RADDR, RPORT) == NULL);
+    uint64_t entered = now_us;
+
+    /* RFC 1337: a RST in TIME_WAIT is ignored; nothing answers it. */
+    o.n = 0;
+    now_us += 1000000;
+    send_seg(s, TCP_RST, 5002, 0, -1, 0);
+    send_seg(s, TCP_RST | TCP_ACK, 5002, 1000002, -1, 0);
+    CHECK_EQ(o.n, 0);
+    CHECK_EQ(s->tw.live, 1);
+
+    /* PAWS: an old timestamp draws an ACK (rate-limited), nothing else. */
+    now_us += 1000000;
+    send_seg(s, TCP_ACK, 5002, 1000002, 50, 0);
+    REQUIRE(o.n == 1);
+    CHECK_EQ(o.seg[0].flags, TCP_ACK);
+    CHECK_EQ(o.seg[0].ack, 5002);
+    CHECK_EQ(o.seg[0].opt.ts_ecr, 102);
+    send_seg(s, TCP_ACK, 5002, 1000002, 50, 0);              /* within 500 ms: silent */
+    CHECK_EQ(o.n, 1);
+
+    /* A retransmitted FIN is ACKed again at once and restarts 2*MSL. */
+    o.n = 0;
+    now_us += 10000000;
+    uint64_t restarted = now_us;
+    send_seg(s, TCP_FIN | TCP_ACK, 5001, 1000002, 103, 0);
+    REQUIRE(o.n == 1);
+    CHECK_EQ(o.seg[0].flags, TCP_ACK);
+    CHECK_EQ(o.seg[0].seq, 1000002);
+    CHECK_EQ(o.seg[0].ack, 5002);
+    CHECK_EQ(o.seg[0].opt.ts_ecr, 103);
+    CHECK(restarted + 60000000 > entered + 60000000);
+    synack_stack_poll(s, entered + 60000000);                /* the old end: still there */
+    CHECK_EQ(s->tw.live, 1);
+    CHECK_EQ(synack_stack_poll(s, restarted + 60000000 - 1), restarted + 60000000);
+    CHECK_EQ(s->tw.live, 1);
+    synack_stack_poll(s, restarted + 60000000);              /* exactly 2*MSL after the restart */
+    CHECK_EQ(s->tw.live, 0);
+    synack_stack_get_counters(s, &k);
+    CHECK_EQ(k.curr_time_wait, 0);
+    synack_close(s, lsd);
+    synack_stack_destroy(s);
+}
+
+static void syn_reopens_with_isn_above_old(void)
+{
+    for (int ts = 0; ts < 2; ts++) {
+        static struct out o;
+        o.n = 0;
+        int lsd;
+        synack_stack *s = server_in_time_wait(&o, ts, &lsd);
+        REQUIRE(s != NULL);
+        CHECK_EQ(s->tw.live, 1);
+        /* An old SYN (sequence below RCV.NXT, no newer timestamp): ACKed,
+         * the TIME_WAIT stays. */
+        o.n = 0;
+        now_us += 1000000;
+        send_seg(s, TCP_SYN, 4000, 0, ts ? 90 : -1, 0);
+        CHECK_EQ(s->tw.live, 1);
+        CHECK(o.n == 0 || !(o.seg[0].flags & TCP_SYN));
+        /* A newer SYN: a new connection whose ISN is the old SND.NXT
+         * (1000002) + 65535 + 2, not the ISN hook's answer. */
+        o.n = 0;
+        send_seg(s, TCP_SYN, 9000, 0, ts ? 200 : -1, 0);
+        CHECK_EQ(s->tw.live, 0);
+        REQUIRE(o.n == 1);
+        CHECK_EQ(o.seg[0].flags, TCP_SYN | TCP_ACK);
+        CHECK_EQ(o.seg[0].seq, 1000002u + 65535u + 2u);
+        CHECK_EQ(o.seg[0].ack, 9001);
+        struct synack_counters k;
+        synack_stack_get_counters(s, &k);
+        CHECK_EQ(k.curr_time_wait, 0);
+        synack_close(s, lsd);
+        synack_stack_destroy(s);
+    }
+}
+
+/* Ephemeral ports per 4-tuple (RFC 6056, as Linux): with a range of 10
+ * ports, 10 connections toward each of 3 server ports (30 in all) fit; the
+ * 11th toward one server port finds none; a port taken by bind() is not
+ * handed out by connect(); bind(port 0) wants a port nobody uses. */
+static void ports_per_four_tuple(void)
+{
+    static struct out o;
+    struct synack_config cfg;
+    synack_config_init(&cfg);
+    cfg.addr = LADDR;
+    cfg.output = capture;
+    cfg.output_ctx = &o;
+    cfg.tunables.ephemeral_lo = 50000;
+    cfg.tunables.ephemeral_hi = 50009;
+    synack_stack *s;
+    REQUIRE(synack_stack_create(&s, &cfg) == 0);
+    int b = synack_socket(s);
+    CHECK_EQ(synack_bind(s, b, &(struct synack_endpoint){0, 50003}), 0);
+    int used[3][10] = {{0}}, ok = 0;
+    for (int dst = 0; dst < 3; dst++) {
+        for (int i = 0; i < 9; i++) {
+            o.n = 0;
+            int sd = synack_socket(s);
+            if (synack_connect(s, sd, &(struct synack_endpoint){RADDR, (uint16_t)(80 + dst)}) != -EINPROGRESS) continue;
+            struct synack_endpoint me;
+            synack_getsockname(s, sd, &me);
+            if (me.port >= 50000 && me.port <= 50009 && me.port != 50003 && !used[dst][me.port - 50000]++) ok++;
+        }
+        int sd = synack_socket(s); /* the range toward this endpoint is full (50003 is bound) */
+        CHECK_EQ(synack_connect(s, sd, &(struct synack_endpoint){RADDR, (uint16_t)(80 + dst)}), -EADDRNOTAVAIL);
+        synack_close(s, sd);
+    }
+    CHECK_EQ(ok, 27);
+    /* Every port is in use toward someone: bind(0) finds none... */
+    int n = synack_socket(s);
+    CHECK_EQ(synack_bind(s, n, &(struct synack_endpoint){0, 0}), -EADDRINUSE);
+    /* ... and a port in use by connections cannot be bound without SO_REUSEADDR. */
+    CHECK_EQ(synack_bind(s, n, &(struct synack_endpoint){0, 50001}), -EADDRINUSE);
+    /* Closing the bound socket frees 50003 for connect(). */
+    synack_close(s, b);
+    CHECK_EQ(synack_connect(s, n, &(struct synack_endpoint){RADDR, 80}), -EINPROGRESS);
+    struct synack_endpoint me;
+    synack_getsockname(s, n, &me);
+    CHECK_EQ(me.port, 50003);
+    synack_stack_destroy(s);
+}
+
+TEST_MAIN(TEST(ports_per_four_tuple), TEST(table_index_fifo_and_growth), TEST(record_keeps_time_wait_rules), TEST(syn_reopens_with_isn_above_old))
