@@ -78,8 +78,11 @@ struct synack_tunables {
     uint32_t initial_cwnd;      /* initial window, segments (10, RFC 6928) */
     unsigned max_backlog;       /* upper bound on listen()'s backlog (4096) */
     unsigned max_syn_backlog;   /* half-open connections per listener (256) */
-    unsigned max_connections;   /* connections of all states (65536) */
-    unsigned max_tw;            /* TIME_WAIT connections kept (65536); beyond it a
+    unsigned max_connections;   /* connections of all states (1048576). Each costs
+                                 * its struct and socket (under 1 KB: about 1 GB
+                                 * at the default, see docs/DESIGN.md) plus 4 KB
+                                 * chunks only for bytes it holds */
+    unsigned max_tw;            /* TIME_WAIT connections kept (1048576); beyond it a
                                  * closing connection skips TIME_WAIT, as Linux's
                                  * tcp_max_tw_buckets */
     uint16_t ephemeral_lo, ephemeral_hi; /* local port range (32768..60999) */

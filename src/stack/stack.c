@@ -44,8 +44,8 @@ void synack_config_init(struct synack_config *cfg)
     t->initial_cwnd = 10;
     t->max_backlog = 4096;
     t->max_syn_backlog = 256;
-    t->max_connections = 65536;
-    t->max_tw = 65536;
+    t->max_connections = 1u << 20;
+    t->max_tw = 1u << 20;
     t->ephemeral_lo = 32768;
     t->ephemeral_hi = 60999;
     t->ttl = 64;

@@ -1,0 +1,392 @@
+/*
+ * bench_idle.c — what idle connections cost: memory per endpoint, the time
+ * of one more connect, and the connection-lifecycle rate while N idle
+ * connections are held. synack and the Linux kernel, side by side.
+ *
+ * synack: two stacks in this process joined by an in-memory link (2N
+ * endpoints). The client connects N times to the server (spread over
+ * several listening ports), the server accepts, and nothing more is said.
+ * Printed for each N: RSS growth per endpoint (from /proc/self/statm), the
+ * mean microseconds per connect (handshake and accept included) over all N
+ * and over the last 1,000, and the lifecycle rate (connect, 64 bytes each
+ * way, close both ends) measured while the N idle connections exist.
+ *
+ * kernel: the same loop on sockets over lo (run it inside a fresh network
+ * namespace: bench/run_idle.sh). Its memory is the process RSS growth plus
+ * the kernel's Slab growth (/proc/meminfo), per endpoint; other processes
+ * on the machine add noise to the latter.
+ *
+ * usage: bench_idle [--n N[,N...]] [--kernel-max N] [--lifecycles N]
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "synack/synack.h"
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static long rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long size = 0, rss = 0;
+    if (f) {
+        if (fscanf(f, "%ld %ld", &size, &rss) != 2) rss = 0;
+        fclose(f);
+    }
+    return rss * sysconf(_SC_PAGESIZE);
+}
+
+static long slab_bytes(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[256];
+    long kb = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "Slab: %ld kB", &kb) == 1) break;
+    if (f) fclose(f);
+    return kb * 1024;
+}
+
+/* ---- synack: two stacks on a direct link ----------------------------------- */
+
+#define SLOTS 4096
+#define SLOT_BYTES 1600
+#define BATCH 1000         /* connects between pumps (each makes 1 packet a turn) */
+#define SERVER_PORTS 64    /* listening ports: the ephemeral range is per 4-tuple */
+#define LIFE_PORT 9000
+
+struct fifo {
+    uint8_t *data;
+    uint32_t len[SLOTS];
+    unsigned head, count;
+};
+
+struct pair {
+    synack_stack *a, *b;   /* a: client, b: server */
+    struct fifo to_a, to_b;
+    int lsd[SERVER_PORTS], life_lsd;
+};
+
+static void push(struct fifo *f, const uint8_t *pkt, size_t len)
+{
+    if (f->count == SLOTS || len > SLOT_BYTES) {
+        fprintf(stderr, "bench_idle: link queue full (a bench bug)\n");
+        exit(1);
+    }
+    unsigned i = (f->head + f->count) % SLOTS;
+    memcpy(f->data + (size_t)i * SLOT_BYTES, pkt, len);
+    f->len[i] = (uint32_t)len;
+    f->count++;
+}
+
+static void out_to_b(void *ctx, const uint8_t *pkt, size_t len) { push(&((struct pair *)ctx)->to_b, pkt, len); }
+static void out_to_a(void *ctx, const uint8_t *pkt, size_t len) { push(&((struct pair *)ctx)->to_a, pkt, len); }
+
+static void deliver(synack_stack *st, struct fifo *f, uint64_t t)
+{
+    while (f->count) {
+        unsigned i = f->head;
+        f->head = (f->head + 1) % SLOTS;
+        f->count--;
+        synack_stack_input(st, f->data + (size_t)i * SLOT_BYTES, f->len[i], t);
+    }
+}
+
+static void pump(struct pair *p)
+{
+    uint64_t t = now_us();
+    synack_stack_poll(p->a, t);
+    synack_stack_poll(p->b, t);
+    while (p->to_a.count || p->to_b.count) {
+        deliver(p->b, &p->to_b, t);
+        deliver(p->a, &p->to_a, t);
+        synack_stack_poll(p->a, t);
+        synack_stack_poll(p->b, t);
+    }
+}
+
+static struct pair *pair_new(unsigned n)
+{
+    struct pair *p = calloc(1, sizeof *p);
+    p->to_a.data = malloc((size_t)SLOTS * SLOT_BYTES);
+    p->to_b.data = malloc((size_t)SLOTS * SLOT_BYTES);
+    if (!p->to_a.data || !p->to_b.data) abort();
+    struct synack_config cfg;
+    synack_config_init(&cfg);
+    /* Room for the idle crowd plus the lifecycle loop's TIME_WAITs. */
+    if (cfg.tunables.max_connections < n + 200000) cfg.tunables.max_connections = n + 200000;
+    for (int i = 0; i < 16; i++) cfg.secret[i] = (uint8_t)(i * 7 + 1);
+    cfg.addr = 0x0a000001u;
+    cfg.output = out_to_b;
+    cfg.output_ctx = p;
+    if (synack_stack_create(&p->a, &cfg) != 0) abort();
+    cfg.addr = 0x0a000002u;
+    cfg.output = out_to_a;
+    if (synack_stack_create(&p->b, &cfg) != 0) abort();
+    for (int i = 0; i < SERVER_PORTS; i++) {
+        p->lsd[i] = synack_socket(p->b);
+        if (synack_bind(p->b, p->lsd[i], &(struct synack_endpoint){0, (uint16_t)(5000 + i)}) != 0 ||
+            synack_listen(p->b, p->lsd[i], 4096) != 0)
+            abort();
+    }
+    p->life_lsd = synack_socket(p->b);
+    if (synack_bind(p->b, p->life_lsd, &(struct synack_endpoint){0, LIFE_PORT}) != 0 ||
+        synack_listen(p->b, p->life_lsd, 4096) != 0)
+        abort();
+    return p;
+}
+
+static void pair_free(struct pair *p)
+{
+    synack_stack_destroy(p->a);
+    synack_stack_destroy(p->b);
+    free(p->to_a.data);
+    free(p->to_b.data);
+    free(p);
+}
+
+/* Opens count more idle connections; returns how many were established. */
+static unsigned synack_open(struct pair *p, unsigned done, unsigned count)
+{
+    unsigned ok = 0;
+    while (ok < count) {
+        unsigned batch = count - ok < BATCH ? count - ok : BATCH;
+        for (unsigned i = 0; i < batch; i++) {
+            int c = synack_socket(p->a);
+            unsigned port = (done + ok + i) % SERVER_PORTS;
+            if (c < 0 || synack_connect(p->a, c, &(struct synack_endpoint){0x0a000002u, (uint16_t)(5000 + port)}) != -EINPROGRESS) {
+                fprintf(stderr, "bench_idle: synack connect %u failed: %d\n", done + ok + i, c);
+                return ok;
+            }
+        }
+        pump(p);
+        unsigned got = 0;
+        for (int i = 0; i < SERVER_PORTS; i++)
+            while (synack_accept(p->b, p->lsd[i], NULL) >= 0) got++;
+        if (got != batch) {
+            fprintf(stderr, "bench_idle: %u of %u accepted\n", got, batch);
+            return ok + got;
+        }
+        ok += batch;
+    }
+    return ok;
+}
+
+static double synack_lifecycles(struct pair *p, unsigned count)
+{
+    uint8_t msg[64];
+    memset(msg, 'x', sizeof msg);
+    uint64_t t0 = now_us();
+    for (unsigned i = 0; i < count; i++) {
+        int c = synack_socket(p->a);
+        if (synack_connect(p->a, c, &(struct synack_endpoint){0x0a000002u, LIFE_PORT}) != -EINPROGRESS) abort();
+        pump(p);
+        int s = synack_accept(p->b, p->life_lsd, NULL);
+        if (s < 0) abort();
+        if (synack_send(p->a, c, msg, sizeof msg) != sizeof msg) abort();
+        pump(p);
+        if (synack_recv(p->b, s, msg, sizeof msg) != sizeof msg) abort();
+        if (synack_send(p->b, s, msg, sizeof msg) != sizeof msg) abort();
+        pump(p);
+        if (synack_recv(p->a, c, msg, sizeof msg) != sizeof msg) abort();
+        synack_close(p->a, c);
+        pump(p);
+        synack_close(p->b, s);
+        pump(p);
+    }
+    return count / ((double)(now_us() - t0) / 1e6);
+}
+
+static void synack_run(unsigned n, unsigned lifecycles)
+{
+    long rss0 = rss_bytes();
+    struct pair *p = pair_new(n);
+    uint64_t t0 = now_us();
+    unsigned first = n > 1000 ? n - 1000 : 0;
+    unsigned got = synack_open(p, 0, first);
+    uint64_t t1 = now_us();
+    if (got == first) got += synack_open(p, first, n - first);
+    uint64_t t2 = now_us();
+    long rss1 = rss_bytes();
+    if (got != n) printf("  synack: only %u of %u connections\n", got, n);
+    double life = synack_lifecycles(p, lifecycles);
+    printf("  synack  N=%-8u %7.0f B/endpoint  %6.2f us/connect (all)  %6.2f us/connect (last 1000)  "
+           "%8.0f lifecycles/s\n",
+           n, (double)(rss1 - rss0) / (2.0 * got), (double)(t2 - t0) / got, (double)(t2 - t1) / (n - first), life);
+    fflush(stdout);
+    pair_free(p);
+}
+
+/* ---- kernel: the same loop on sockets over lo -------------------------------- */
+
+static int *kfds;
+static unsigned nkfds;
+
+static int kernel_listener(uint16_t port)
+{
+    int l = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(0x7f000001)};
+    if (bind(l, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(l, 4096) != 0) {
+        perror("bench_idle: kernel listen");
+        exit(1);
+    }
+    fcntl(l, F_SETFL, O_NONBLOCK);
+    return l;
+}
+
+static int kernel_connect(uint16_t port)
+{
+    int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    if (c < 0) return -1;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(0x7f000001)};
+    if (connect(c, (struct sockaddr *)&sa, sizeof sa) != 0 && errno != EINPROGRESS) {
+        close(c);
+        return -1;
+    }
+    return c;
+}
+
+static unsigned kernel_open(int *lsd, unsigned done, unsigned count)
+{
+    unsigned ok = 0;
+    while (ok < count) {
+        unsigned batch = count - ok < BATCH ? count - ok : BATCH;
+        for (unsigned i = 0; i < batch; i++) {
+            int c = kernel_connect((uint16_t)(5000 + (done + ok + i) % SERVER_PORTS));
+            if (c < 0) {
+                fprintf(stderr, "bench_idle: kernel connect %u: %s\n", done + ok + i, strerror(errno));
+                return ok;
+            }
+            kfds[nkfds++] = c;
+        }
+        unsigned got = 0;
+        uint64_t start = now_us();
+        while (got < batch && now_us() - start < 5000000) {
+            for (int i = 0; i < SERVER_PORTS; i++) {
+                int s;
+                while ((s = accept(lsd[i], NULL, NULL)) >= 0) {
+                    kfds[nkfds++] = s;
+                    got++;
+                }
+            }
+        }
+        if (got != batch) return ok + got;
+        ok += batch;
+    }
+    return ok;
+}
+
+static double kernel_lifecycles(int life, unsigned count)
+{
+    uint8_t msg[64];
+    memset(msg, 'x', sizeof msg);
+    uint64_t t0 = now_us();
+    for (unsigned i = 0; i < count; i++) {
+        int c = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(LIFE_PORT), .sin_addr.s_addr = htonl(0x7f000001)};
+        if (connect(c, (struct sockaddr *)&sa, sizeof sa) != 0) {
+            perror("bench_idle: kernel lifecycle connect");
+            close(c);
+            return 0;
+        }
+        struct pollfd pf = {.fd = life, .events = POLLIN};
+        poll(&pf, 1, 1000);
+        int s = accept(life, NULL, NULL);
+        if (s < 0) abort();
+        if (write(c, msg, sizeof msg) != sizeof msg || read(s, msg, sizeof msg) != sizeof msg ||
+            write(s, msg, sizeof msg) != sizeof msg || read(c, msg, sizeof msg) != sizeof msg)
+            abort();
+        close(c);
+        close(s);
+    }
+    return count / ((double)(now_us() - t0) / 1e6);
+}
+
+static void kernel_run(unsigned n, unsigned lifecycles)
+{
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_cur < (rlim_t)2 * n + 1000) {
+        rl.rlim_cur = (rlim_t)2 * n + 1000;
+        if (rl.rlim_max < rl.rlim_cur) rl.rlim_max = rl.rlim_cur;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+            printf("  kernel  N=%-8u cannot raise RLIMIT_NOFILE to %u (%s; raise fs.nr_open)\n", n, 2 * n + 1000,
+                   strerror(errno));
+            return;
+        }
+    }
+    kfds = malloc(sizeof *kfds * (2 * (size_t)n + 16));
+    nkfds = 0;
+    int lsd[SERVER_PORTS];
+    long rss0 = rss_bytes(), slab0 = slab_bytes();
+    for (int i = 0; i < SERVER_PORTS; i++) lsd[i] = kernel_listener((uint16_t)(5000 + i));
+    int life = kernel_listener(LIFE_PORT);
+    fcntl(life, F_SETFL, 0);
+    uint64_t t0 = now_us();
+    unsigned first = n > 1000 ? n - 1000 : 0;
+    unsigned got = kernel_open(lsd, 0, first);
+    uint64_t t1 = now_us();
+    if (got == first) got += kernel_open(lsd, first, n - first);
+    uint64_t t2 = now_us();
+    long rss1 = rss_bytes(), slab1 = slab_bytes();
+    if (got != n) printf("  kernel: only %u of %u connections\n", got, n);
+    double life_rate = got ? kernel_lifecycles(life, lifecycles) : 0;
+    if (got)
+        printf("  kernel  N=%-8u %7.0f B/endpoint  %6.2f us/connect (all)  %6.2f us/connect (last 1000)  "
+               "%8.0f lifecycles/s  (RSS %.0f + slab %.0f B/endpoint)\n",
+               n, (double)(rss1 - rss0 + slab1 - slab0) / (2.0 * got), (double)(t2 - t0) / got,
+               (double)(t2 - t1) / (n - first), life_rate, (double)(rss1 - rss0) / (2.0 * got),
+               (double)(slab1 - slab0) / (2.0 * got));
+    fflush(stdout);
+    for (unsigned i = 0; i < nkfds; i++) close(kfds[i]);
+    for (int i = 0; i < SERVER_PORTS; i++) close(lsd[i]);
+    close(life);
+    free(kfds);
+    sleep(1); /* let the kernel finish closing before the next N */
+}
+
+int main(int argc, char **argv)
+{
+    unsigned ns[8] = {1000, 100000, 1000000}, count = 3, kernel_max = 100000, lifecycles = 20000;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--n")) {
+            count = 0;
+            for (char *s = argv[i + 1]; *s && count < 8; s++) {
+                ns[count++] = (unsigned)strtoul(s, &s, 10);
+                if (!*s) break;
+            }
+        }
+        else if (!strcmp(argv[i], "--kernel-max")) kernel_max = (unsigned)strtoul(argv[i + 1], NULL, 10);
+        else if (!strcmp(argv[i], "--lifecycles")) lifecycles = (unsigned)strtoul(argv[i + 1], NULL, 10);
+        else {
+            fprintf(stderr, "usage: bench_idle [--n N[,N...]] [--kernel-max N] [--lifecycles N]\n");
+            return 2;
+        }
+    }
+    printf("idle connections: 2N endpoints (client and server) in one process; lifecycle = connect, "
+           "64 B each way, close both, with the N idle connections held (%u lifecycles)\n", lifecycles);
+    for (unsigned i = 0; i < count; i++) {
+        synack_run(ns[i], lifecycles);
+        if (ns[i] <= kernel_max) kernel_run(ns[i], lifecycles);
+        else
+            printf("  kernel  N=%-8u not run (--kernel-max %u: 2N kernel sockets need about 2N x 4 KB of kernel "
+                   "memory and 2N descriptors)\n", ns[i], kernel_max);
+    }
+    return 0;
+}
