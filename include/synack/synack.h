@@ -64,6 +64,10 @@ SYNACK_API const char *synack_state_name(enum synack_tcp_state state);
 struct synack_tunables {
     unsigned syn_retries;       /* SYN retransmissions before ETIMEDOUT (6) */
     unsigned synack_retries;    /* SYN|ACK retransmissions (5) */
+    unsigned syn_linear_timeouts; /* SYN retransmissions before the timeout starts
+                                 * doubling (4: retries at 1, 2, 3, 4, 5, 7, 11 s,
+                                 * as Linux 6.x's tcp_syn_linear_timeouts; 0 gives
+                                 * the classic 1, 3, 7, 15 s) */
     unsigned retries2;          /* data/FIN retransmissions before ETIMEDOUT (15) */
     unsigned orphan_retries;    /* the same, and zero-window probes, for a closed
                                  * socket's connection (8, Linux's effective default) */
@@ -259,8 +263,10 @@ SYNACK_API int synack_getstate(synack_stack *stack, int sd, enum synack_tcp_stat
 #define SYNACK_SOL_TCP 3
 
 #define SYNACK_SO_REUSEADDR 1 /* int */
-#define SYNACK_SO_RCVBUF 2    /* int, bytes; before connect/listen */
-#define SYNACK_SO_SNDBUF 3    /* int, bytes; before connect/listen */
+#define SYNACK_SO_RCVBUF 2    /* int, bytes of buffer; before connect/listen. As on
+                               * Linux, getsockopt reports twice the value set (Linux
+                               * reserves as much again for bookkeeping) */
+#define SYNACK_SO_SNDBUF 3    /* int, bytes; before connect/listen; read back doubled */
 #define SYNACK_SO_ERROR 4     /* int, read-only: pending error as positive errno, cleared */
 #define SYNACK_SO_LINGER 5    /* struct synack_linger */
 #define SYNACK_IP_TTL 1       /* int, 1..255 */

@@ -10,6 +10,7 @@
  * callback (packets made inside a call, such as an abort's RST, are queued).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -505,6 +506,9 @@ int synack_setsockopt(synack_stack *s, int sd, int level, int name, const void *
     }
 }
 
+/* A buffer size as getsockopt reports it: twice the bytes (Linux's sk_rcvbuf). */
+static int doubled(uint32_t bytes) { return bytes > INT_MAX / 2 ? INT_MAX : (int)(2u * bytes); }
+
 int synack_getsockopt(synack_stack *s, int sd, int level, int name, void *val, size_t *len)
 {
     struct sock *k = sock_get(s, sd);
@@ -514,8 +518,12 @@ int synack_getsockopt(synack_stack *s, int sd, int level, int name, void *val, s
     case SYNACK_SOL_SOCKET:
         switch (name) {
         case SYNACK_SO_REUSEADDR: return put_int(val, len, k->opt.reuseaddr);
-        case SYNACK_SO_RCVBUF: return put_int(val, len, (int)(c ? c->rcvbuf.cap : k->opt.rcvbuf ? k->opt.rcvbuf : s->tunables.rcvbuf));
-        case SYNACK_SO_SNDBUF: return put_int(val, len, (int)(c ? c->sndbuf.cap : k->opt.sndbuf ? k->opt.sndbuf : s->tunables.sndbuf));
+        /* Read back doubled, as Linux reports sk_rcvbuf/sk_sndbuf (twice the
+         * value set); the buffers themselves hold the value set. */
+        case SYNACK_SO_RCVBUF:
+            return put_int(val, len, doubled(c ? c->rcvbuf.cap : k->opt.rcvbuf ? k->opt.rcvbuf : s->tunables.rcvbuf));
+        case SYNACK_SO_SNDBUF:
+            return put_int(val, len, doubled(c ? c->sndbuf.cap : k->opt.sndbuf ? k->opt.sndbuf : s->tunables.sndbuf));
         case SYNACK_SO_ERROR: {
             int e = k->err;
             if (!e && c) {
@@ -553,7 +561,7 @@ int synack_getsockopt(synack_stack *s, int sd, int level, int name, void *val, s
             return e;
         }
         case SYNACK_TCP_MAXSEG:
-            if (c && c->state >= SYNACK_ESTABLISHED) return put_int(val, len, c->snd_mss);
+            if (c && c->state >= SYNACK_ESTABLISHED) return put_int(val, len, (int)tcp_send_mss(c));
             return put_int(val, len, k->opt.user_mss ? k->opt.user_mss : TCP_DEFAULT_MSS);
         default: return -ENOPROTOOPT;
         }
@@ -574,7 +582,7 @@ int synack_getinfo(synack_stack *s, int sd, struct synack_tcp_info *out)
     out->rtt_us = c->srtt;
     out->rttvar_us = c->rttvar;
     out->rto_us = c->rto;
-    out->snd_mss = c->snd_mss;
+    out->snd_mss = tcp_send_mss(c);
     out->adv_mss = c->adv_mss;
     out->cwnd = c->cwnd;
     out->ssthresh = c->ssthresh;

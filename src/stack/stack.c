@@ -31,6 +31,7 @@ void synack_config_init(struct synack_config *cfg)
     struct synack_tunables *t = &cfg->tunables;
     t->syn_retries = 6;
     t->synack_retries = 5;
+    t->syn_linear_timeouts = 4;
     t->retries2 = 15;
     t->orphan_retries = 8;
     t->msl_ms = 30000;
@@ -62,7 +63,8 @@ void synack_config_init(struct synack_config *cfg)
 
 static int check_tunables(const struct synack_tunables *t)
 {
-    if (t->syn_retries > 255 || t->synack_retries > 255 || t->retries2 > 255 || t->orphan_retries > 255)
+    if (t->syn_retries > 255 || t->synack_retries > 255 || t->syn_linear_timeouts > 255 || t->retries2 > 255 ||
+        t->orphan_retries > 255)
         return -EINVAL;
     if (t->msl_ms == 0 || t->msl_ms > 3600000) return -EINVAL;
     if (t->rto_min_ms == 0 || t->rto_min_ms > t->rto_max_ms) return -EINVAL;

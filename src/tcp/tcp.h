@@ -111,6 +111,8 @@ struct tcp_conn {
     uint32_t irs;                      /* IRS */
     uint32_t rcv_nxt;                  /* RCV.NXT */
     uint32_t rcv_adv;                  /* right edge we last advertised (RCV.NXT + RCV.WND) */
+    uint32_t rcv_ssthresh;             /* cap on the window we offer: Linux's initial
+                                        * window, grown as data arrives (tcp_grow_window) */
     uint32_t peer_fin_seq;             /* peer's FIN number, valid when fin_pending */
 
     /* ---- negotiated (RFC 9293 3.7.1, RFC 7323, RFC 2018) ---- */
@@ -276,11 +278,23 @@ uint16_t tcp_effective_mss(const struct tcp_conn *c, const struct tcp_options *o
 /* The window scale Linux offers for a receive-buffer maximum of space bytes
  * (tcp_select_initial_window): the smallest shift that brings it under 64 KB. */
 uint8_t tcp_wscale_for_space(uint32_t space);
+/* The first window offered, as Linux's tcp_select_initial_window: the free
+ * buffer, at most 64 KB, rounded down to whole segments of mss bytes (64240
+ * for 1460; 65160 for 1448, a SYN|ACK with timestamps). */
+uint32_t tcp_initial_window(const struct tcp_conn *c, uint32_t mss);
 /* RFC 1122 4.2.3.4's override: data held back by sender SWS avoidance goes
  * out (as much as the peer's window allows, up to a segment) when the
  * persist timer expires, as Linux's tcp_write_wakeup. True when it sent. */
 bool tcp_send_held(struct tcp_env *env, struct tcp_conn *c);
-/* Free receive space we could advertise now, clamped to 16 bits. */
+/* The largest segment we send now: the MSS, bounded by half the peer's
+ * largest window when that is small (Linux's tcp_bound_to_half_wnd). */
+uint32_t tcp_send_mss(const struct tcp_conn *c);
+/* How many times the RTO is doubled now: the backoff, except that a SYN's
+ * first syn_linear_timeouts retransmissions keep the initial RTO (Linux
+ * 6.x's tcp_syn_linear_timeouts). */
+unsigned tcp_rto_shift(const struct tcp_env *env, const struct tcp_conn *c);
+/* Free receive space we could advertise now, at most rcv_ssthresh, clamped
+ * to 16 bits. */
 uint32_t tcp_rcv_window_avail(const struct tcp_conn *c);
 /* Receive autotuning (tcp_conn.c): the receiver's RTT from in-order data
  * arriving, and the buffer grown from what the application read. */

@@ -75,6 +75,13 @@ uint8_t tcp_wscale_for_space(uint32_t space)
     return shift;
 }
 
+uint32_t tcp_initial_window(const struct tcp_conn *c, uint32_t mss)
+{
+    uint32_t space = c->rcvbuf.cap < TCP_MAX_WINDOW ? c->rcvbuf.cap : TCP_MAX_WINDOW;
+    if (mss && space > mss) space -= space % mss;
+    return space;
+}
+
 /* Sequence state common to both opens. */
 static void init_send_side(struct tcp_env *env, struct tcp_conn *c, uint32_t iss)
 {
@@ -93,6 +100,7 @@ static void init_send_side(struct tcp_env *env, struct tcp_conn *c, uint32_t iss
     c->offer_ts = t->timestamps;
     c->offer_sack = t->sack;
     c->rcv_wscale = t->window_scaling ? tcp_wscale_for_space(t->rcvbuf_max) : 0;
+    c->rcv_ssthresh = tcp_initial_window(c, c->adv_mss);
     c->last_rcv = env->now;
 }
 
@@ -137,11 +145,13 @@ void tcp_open_passive(struct tcp_env *env, struct tcp_conn *c, uint32_t iss,
     c->passive = true;
     c->irs = syn->seq;
     c->rcv_nxt = syn->seq + 1;
+    c->rcv_adv = c->rcv_nxt;           /* nothing offered yet, whatever the peer's ISN */
     c->snd_wnd = syn->window;          /* never scaled in a SYN (RFC 7323 2.2) */
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = syn->seq;
     c->snd_wl2 = iss;
     tcp_negotiate(env, c, syn);
+    c->rcv_ssthresh = tcp_initial_window(c, c->ts_ok && c->adv_mss > 12 ? c->adv_mss - 12u : c->adv_mss);
     c->syn_retries_left = (uint8_t)(env->tunables->synack_retries > 255 ? 255 : env->tunables->synack_retries);
     env->ctr->passive_opens++;
     tcp_set_state(env, c, SYNACK_SYN_RCVD);
@@ -179,6 +189,7 @@ uint32_t tcp_app_send(struct tcp_env *env, struct tcp_conn *c, const void *buf, 
 uint32_t tcp_rcv_window_avail(const struct tcp_conn *c)
 {
     uint32_t w = bytebuf_space(&c->rcvbuf);
+    if (c->rcv_ssthresh && w > c->rcv_ssthresh) w = c->rcv_ssthresh; /* Linux's rcv_ssthresh */
     uint32_t max = c->ws_ok ? TCP_MAX_WINDOW << c->rcv_wscale : TCP_MAX_WINDOW;
     return w > max ? max : w;
 }

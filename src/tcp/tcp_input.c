@@ -525,6 +525,13 @@ static enum step step_text(struct tcp_env *env, struct tcp_conn *c, const struct
         env->ctr->rcv_q_drops++;
         return STEP_CONTINUE;
     }
+    /* The offered window grows as data arrives (Linux's tcp_grow_window):
+     * by two segments, or twice the data, per in-order segment. */
+    if (c->rcv_ssthresh < c->rcvbuf.cap) {
+        uint32_t incr = 2u * (len > c->adv_mss ? len : c->adv_mss);
+        uint32_t room = c->rcvbuf.cap - c->rcv_ssthresh;
+        c->rcv_ssthresh += incr < room ? incr : room;
+    }
     uint32_t nxt = c->rcv_nxt + len;
     bool filled = c->ooo.count > 0;
     /* Parked ranges that now touch (or lie below) RCV.NXT become readable. */

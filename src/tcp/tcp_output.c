@@ -104,11 +104,21 @@ static void sent_ack(struct tcp_env *env, struct tcp_conn *c)
     if (c->deadline[TCP_T_DELACK] != TIMER_NEVER) tcp_timer_set(env, c, TCP_T_DELACK, TIMER_NEVER);
 }
 
+unsigned tcp_rto_shift(const struct tcp_env *env, const struct tcp_conn *c)
+{
+    unsigned shift = c->backoff;
+    if (c->state == SYNACK_SYN_SENT) {
+        unsigned linear = env->tunables->syn_linear_timeouts;
+        shift = shift > linear ? shift - linear : 0;
+    }
+    return shift > 16 ? 16 : shift;
+}
+
 static void arm_rtx(struct tcp_env *env, struct tcp_conn *c)
 {
     if (c->deadline[TCP_T_RTX] == TIMER_NEVER || c->persist) {
         c->persist = false;
-        uint64_t rto = (uint64_t)c->rto << (c->backoff > 16 ? 16 : c->backoff);
+        uint64_t rto = (uint64_t)c->rto << tcp_rto_shift(env, c);
         uint64_t max = (uint64_t)env->tunables->rto_max_ms * 1000u;
         tcp_timer_set(env, c, TCP_T_RTX, env->now + (rto > max ? max : rto));
     }
@@ -143,12 +153,13 @@ static void send_syn(struct tcp_env *env, struct tcp_conn *c, bool with_ack)
     arm_rtx(env, c);
 }
 
-void tcp_send_data(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32_t len)
+/* push: PSH even when the segment does not end the queued data. */
+static void send_segment(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32_t len, bool push)
 {
     struct tcp_repr seg;
     uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
     uint8_t flags = TCP_ACK;
-    if (len && seq + len == data_end) flags |= TCP_PSH;
+    if (len && (push || seq + len == data_end)) flags |= TCP_PSH;
     bool fin = c->fin_queued && seq + len == c->fin_seq;
     if (fin) flags |= TCP_FIN;
     fill_header(env, c, &seg, seq, flags);
@@ -178,6 +189,11 @@ void tcp_send_data(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32
     if (seq_gt(end, c->snd_nxt)) c->snd_nxt = end;
     sent_ack(env, c);
     arm_rtx(env, c);
+}
+
+void tcp_send_data(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32_t len)
+{
+    send_segment(env, c, seq, len, false);
 }
 
 static void send_bare_ack(struct tcp_env *env, struct tcp_conn *c, uint32_t seq)
@@ -210,7 +226,7 @@ static uint32_t usable_window(const struct tcp_conn *c)
  * the peer has offered when that window is small (Linux's
  * tcp_bound_to_half_wnd), so a small window is filled by two segments
  * instead of one segment and a held remainder. */
-static uint32_t send_mss(const struct tcp_conn *c)
+uint32_t tcp_send_mss(const struct tcp_conn *c)
 {
     uint32_t cutoff = c->max_snd_wnd > TCP_DEFAULT_MSS ? c->max_snd_wnd / 2 : c->max_snd_wnd;
     uint32_t floor = 68u - 20u - (c->ts_ok ? 12u : 0u);
@@ -225,8 +241,8 @@ bool tcp_send_held(struct tcp_env *env, struct tcp_conn *c)
     uint32_t len = usable_window(c);
     if (unsent == 0 || len == 0) return false;
     if (len > unsent) len = unsent;
-    if (len > send_mss(c)) len = send_mss(c);
-    tcp_send_data(env, c, c->snd_nxt, len);
+    if (len > tcp_send_mss(c)) len = tcp_send_mss(c);
+    send_segment(env, c, c->snd_nxt, len, true);  /* PSH, as Linux's tcp_write_wakeup */
     return true;
 }
 
@@ -235,7 +251,7 @@ bool tcp_send_held(struct tcp_env *env, struct tcp_conn *c)
 static bool send_queued(struct tcp_env *env, struct tcp_conn *c)
 {
     bool sent = false;
-    uint32_t mss = send_mss(c);
+    uint32_t mss = tcp_send_mss(c);
     for (;;) {
         uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
         uint32_t unsent = seq_lt(c->snd_nxt, data_end) ? data_end - c->snd_nxt : 0;
@@ -337,6 +353,11 @@ void tcp_send_rst(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr
         if (!tcp_rst_for(seg, &rst)) return;
     } else {
         rst_fill(&rst, c->id.lport, c->id.rport, c->snd_nxt, c->rcv_nxt, TCP_RST | TCP_ACK);
+        /* A connection's own RST (abort, close with unread data, linger 0,
+         * keepalive timeout) carries its receive window like any segment
+         * it sends, as Linux's tcp_send_active_reset; RSTs answering a
+         * segment (above) carry 0. */
+        rst.window = advertise_window(c, false);
     }
     env->emit(env, c, &rst);
     env->ctr->out_rsts++;

@@ -61,6 +61,28 @@ static int timeout_error(const struct tcp_conn *c) { return c->soft_err ? c->sof
  * An orphan — nobody will ever read our data's answer — gives up after
  * orphan_retries probes, answered or not (docs/HOSTILE.md H-62: a peer
  * holding a zero window must not pin memory forever). */
+/* When to give up on a SYN. Linux decides by time, not by count
+ * (retransmits_timed_out): a SYN fails once the time since the first one
+ * reaches what syn_retries retransmissions with doubling take, (2^(n+1) - 1)
+ * initial RTOs (127 s for 6). With exponential backoff that is after n
+ * retransmissions; with linear timeouts (tcp_syn_linear_timeouts) more fit.
+ * Here at the expiry after `backoff` retransmissions the time elapsed is the
+ * sum of the timeouts so far. SYN|ACK retransmissions are counted. */
+static bool syn_timed_out(const struct tcp_env *env, const struct tcp_conn *c)
+{
+    if (c->state != SYNACK_SYN_SENT) return c->backoff >= c->syn_retries_left;
+    unsigned n = c->syn_retries_left > 30 ? 30 : c->syn_retries_left;
+    uint64_t base = c->rto, max = (uint64_t)env->tunables->rto_max_ms * 1000u;
+    uint64_t model = base * ((2ull << n) - 1), elapsed = 0;
+    unsigned linear = env->tunables->syn_linear_timeouts;
+    for (unsigned i = 0; i <= c->backoff && elapsed < model; i++) {
+        unsigned shift = i > linear ? i - linear : 0;
+        uint64_t rto = base << (shift > 16 ? 16 : shift);
+        elapsed += rto > max ? max : rto;
+    }
+    return elapsed >= model;
+}
+
 static void persist_probe(struct tcp_env *env, struct tcp_conn *c)
 {
     if (c->probes_out >= env->tunables->retries2 ||
@@ -89,7 +111,7 @@ static void on_retransmit_timer(struct tcp_env *env, struct tcp_conn *c)
     switch (c->state) {
     case SYNACK_SYN_SENT:
     case SYNACK_SYN_RCVD:
-        if (c->backoff >= c->syn_retries_left) {
+        if (syn_timed_out(env, c)) {
             tcp_abort(env, c, timeout_error(c));
             return;
         }

@@ -8,7 +8,7 @@ out=$("$synack" lab) || fail "default lab run exited $?"
 for want in "CLOSED -> SYN_SENT" "SYN_SENT -> ESTABLISHED" "ESTABLISHED -> FIN_WAIT_1" "FIN_WAIT_1 -> FIN_WAIT_2" \
             "FIN_WAIT_2 -> TIME_WAIT" "TIME_WAIT -> CLOSED" "CLOSED -> LISTEN" "LISTEN -> SYN_RCVD" \
             "SYN_RCVD -> ESTABLISHED" "ESTABLISHED -> CLOSE_WAIT" "CLOSE_WAIT -> LAST_ACK" "LAST_ACK -> CLOSED" \
-            "--- SYN seq=0 ack=0 len=0 win=65535 mss=1460 sackOK TS ws=7" "SYN|ACK seq=0 ack=1 len=0" "FIN|ACK seq=19 ack=15 len=0 win=65536" "byte-exact" "completed"; do
+            "--- SYN seq=0 ack=0 len=0 win=64240 mss=1460 sackOK TS ws=7" "SYN|ACK seq=0 ack=1 len=0" "FIN|ACK seq=19 ack=15 len=0 win=65536" "byte-exact" "completed"; do
   grep -qF -- "$want" <<<"$out" || fail "ladder lacks '$want'"
 done
 abs=$("$synack" lab --absolute) || fail "--absolute exited $?"

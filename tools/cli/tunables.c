@@ -22,6 +22,7 @@ struct entry {
 static const struct entry table[] = {
     {"syn_retries", K_UNSIGNED, F(syn_retries), 255, "SYN retransmissions before connect() fails"},
     {"synack_retries", K_UNSIGNED, F(synack_retries), 255, "SYN|ACK retransmissions before a half-open connection is dropped"},
+    {"syn_linear_timeouts", K_UNSIGNED, F(syn_linear_timeouts), 255, "SYN retransmissions before the timeout doubles (Linux 6.x: 4; 0: classic backoff)"},
     {"retries2", K_UNSIGNED, F(retries2), 255, "data/FIN retransmissions before ETIMEDOUT"},
     {"orphan_retries", K_UNSIGNED, F(orphan_retries), 255, "retransmissions and zero-window probes for a closed socket"},
     {"msl_ms", K_U32, F(msl_ms), 3600000, "maximum segment lifetime; TIME_WAIT lasts 2*MSL"},

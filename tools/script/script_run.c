@@ -1447,6 +1447,7 @@ static void apply_sysctl(struct runner *r, int line, const char *name, const cha
     if (!num) applied = false;
     else if (!strcmp(n, "tcp_syn_retries")) t.syn_retries = (unsigned)v;
     else if (!strcmp(n, "tcp_synack_retries")) t.synack_retries = (unsigned)v;
+    else if (!strcmp(n, "tcp_syn_linear_timeouts")) t.syn_linear_timeouts = (unsigned)v;
     else if (!strcmp(n, "tcp_retries2")) t.retries2 = (unsigned)v;
     else if (!strcmp(n, "tcp_fin_timeout")) t.fin_timeout_ms = (uint32_t)(v * 1000u);
     else if (!strcmp(n, "tcp_max_syn_backlog")) t.max_syn_backlog = (unsigned)v;
