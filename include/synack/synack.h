@@ -89,6 +89,8 @@ struct synack_tunables {
     uint32_t keepalive_time_s;  /* idle time before the first probe (7200) */
     uint32_t keepalive_intvl_s; /* between probes (75) */
     unsigned keepalive_probes;  /* unanswered probes before ETIMEDOUT (9) */
+    char congestion_control[16]; /* algorithm of new connections: "cubic" (default)
+                                 * or "reno", as Linux's tcp_congestion_control */
 };
 
 /* Where outgoing IPv4 packets go. The bytes are valid only during the call. */
@@ -223,6 +225,8 @@ int synack_getstate(synack_stack *stack, int sd, enum synack_tcp_state *out);
 #define SYNACK_TCP_KEEPINTVL 5 /* int, seconds between probes */
 #define SYNACK_TCP_KEEPCNT 6  /* int, unanswered probes before ETIMEDOUT */
 #define SYNACK_TCP_INFO 7     /* struct synack_tcp_info, read-only (see synack_getinfo) */
+#define SYNACK_TCP_CONGESTION 8 /* char[16]: the congestion-control algorithm by name
+                                 * ("cubic", "reno"); -ENOENT for an unknown name */
 
 struct synack_linger {
     int onoff;
@@ -249,6 +253,17 @@ struct synack_tcp_info {
     uint8_t snd_wscale, rcv_wscale;
     bool wscale_ok, timestamps_ok, sack_ok;
     bool in_recovery;
+    /* Congestion control (SYNACK_TCP_CONGESTION): the algorithm's name, the
+     * congestion state (Linux's: 0 open, 1 disorder, 2 cwr, 3 recovery,
+     * 4 loss) and the smallest RTT seen. */
+    char congestion[16];
+    uint8_t ca_state;
+    uint32_t min_rtt_us;
+    /* CUBIC's state (zero for other algorithms): W_max (bytes), K (the time
+     * from an epoch's start back to W_max) and HyStart++'s phase (0 slow
+     * start, 1 conservative slow start, 2 done). */
+    uint32_t ca_wmax, ca_k_us;
+    uint8_t ca_hystart;
 };
 /* Fills *out for a connected socket; -ENOTCONN for others. */
 int synack_getinfo(synack_stack *stack, int sd, struct synack_tcp_info *out);

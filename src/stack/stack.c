@@ -13,6 +13,7 @@
 #include "stack/stack.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +54,7 @@ void synack_config_init(struct synack_config *cfg)
     t->keepalive_time_s = 7200;
     t->keepalive_intvl_s = 75;
     t->keepalive_probes = 9;
+    snprintf(t->congestion_control, sizeof t->congestion_control, "%s", tcp_cc_cubic.name);
 }
 
 static int check_tunables(const struct synack_tunables *t)
@@ -71,6 +73,8 @@ static int check_tunables(const struct synack_tunables *t)
     if (t->ttl == 0 || t->wscale > 14) return -EINVAL;
     if (t->keepalive_time_s == 0 || t->keepalive_intvl_s == 0 || t->keepalive_probes == 0 ||
         t->keepalive_time_s > 32767 || t->keepalive_intvl_s > 32767 || t->keepalive_probes > 127)
+        return -EINVAL;
+    if (!memchr(t->congestion_control, 0, sizeof t->congestion_control) || !tcp_cc_find(t->congestion_control))
         return -EINVAL;
     return 0;
 }
@@ -339,6 +343,7 @@ struct tcp_conn *stack_conn_new(synack_stack *s, const struct synack_conn_id *id
         c->ka_idle_s = opt->ka_idle_s;
         c->ka_intvl_s = opt->ka_intvl_s;
         c->ka_count = opt->ka_count;
+        c->cc = opt->cc;
     }
     *err = 0;
     return c;

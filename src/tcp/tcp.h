@@ -26,6 +26,7 @@
 #include "stack/timer.h"
 #include "synack/synack.h"
 #include "tcp/assembler.h"
+#include "tcp/tcp_cc.h"
 #include "tcp/ring.h"
 #include "wire/wire.h"
 
@@ -122,12 +123,18 @@ struct tcp_conn {
     uint8_t probes_out;                /* zero-window probes the peer has not answered */
     uint8_t syn_retries_left;
 
-    /* ---- congestion control (RFC 5681, 6582) ---- */
+    /* ---- congestion control (tcp_cc.h) and loss recovery (tcp_recovery.c) ---- */
     uint32_t cwnd, ssthresh;
-    uint32_t recover;                  /* NewReno: SND.MAX when recovery began */
+    uint32_t recover;                  /* SND.MAX when recovery began (RFC 6582, 6675) */
     uint8_t dupacks;
     bool in_recovery;
+    bool cwnd_limited;                 /* the last send stopped at cwnd (growth allowed) */
+    uint8_t ca_state;                  /* enum tcp_ca_state */
     uint32_t ca_acked;                 /* congestion avoidance byte counting */
+    uint32_t min_rtt;                  /* smallest RTT sample, microseconds (0: none) */
+    uint32_t prior_cwnd, prior_ssthresh; /* before the last reduction (undo) */
+    const struct tcp_cc_ops *cc;       /* the congestion-control algorithm */
+    uint64_t cc_priv[8];               /* the algorithm's own state */
 
     /* ---- flags ---- */
     bool fin_queued;                   /* app: no more data; FIN goes after sndbuf */
@@ -238,6 +245,17 @@ uint32_t tcp_rcv_window_avail(const struct tcp_conn *c);
 /* Sends one data segment [seq, seq+len) from the send buffer (FIN added when
  * it ends at fin_seq); used by output and by retransmissions. */
 void tcp_send_data(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32_t len);
+/* Loss recovery (tcp_recovery.c). An acceptable ACK arrived, after SND.UNA
+ * moved from prior_una: rtt_us is its RTT sample (0: none), dupack whether
+ * it is a duplicate ACK (RFC 5681 2). */
+void tcp_recovery_on_ack(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *s,
+                         uint32_t prior_una, uint32_t rtt_us, bool dupack);
+/* The retransmission timer expired with data outstanding (after backoff++). */
+void tcp_recovery_on_rto(struct tcp_env *env, struct tcp_conn *c);
+/* Every change of the congestion state goes through here. */
+void tcp_set_ca_state(struct tcp_conn *c, enum tcp_ca_state to);
+/* Switches c to another algorithm (TCP_CONGESTION). */
+void tcp_set_congestion_control(struct tcp_conn *c, const struct tcp_cc_ops *cc);
 /* Applies an RTT sample (RFC 6298 2.2/2.3), microseconds. */
 void tcp_rtt_sample(struct tcp_env *env, struct tcp_conn *c, uint32_t rtt);
 

@@ -259,41 +259,12 @@ static enum step step_syn(struct tcp_env *env, struct tcp_conn *c, const struct 
     return STEP_DONE;
 }
 
-/* Congestion window growth on an ACK of new data (RFC 5681 3.1, with
- * appropriate byte counting limited to one MSS per ACK in slow start). */
-static void cwnd_on_ack(struct tcp_conn *c, uint32_t acked)
-{
-    if (c->cwnd < c->ssthresh) {
-        c->cwnd += acked < c->snd_mss ? acked : c->snd_mss;
-    } else {
-        c->ca_acked += acked;
-        if (c->ca_acked >= c->cwnd) {
-            c->ca_acked -= c->cwnd;
-            c->cwnd += c->snd_mss;
-        }
-    }
-}
-
-static uint32_t flight_size(const struct tcp_conn *c) { return c->snd_max - c->snd_una; }
-
-static void enter_fast_recovery(struct tcp_env *env, struct tcp_conn *c)
-{
-    uint32_t half = flight_size(c) / 2;
-    c->ssthresh = half > 2u * c->snd_mss ? half : 2u * c->snd_mss;
-    c->recover = c->snd_max;
-    c->in_recovery = true;
-    /* Retransmit the first unacknowledged segment (RFC 5681 3.2 step 2). */
-    uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
-    uint32_t len = seq_lt(c->snd_una, data_end) ? data_end - c->snd_una : 0;
-    if (len > c->snd_mss) len = c->snd_mss;
-    if (len || (c->fin_queued && c->snd_una == c->fin_seq)) tcp_send_data(env, c, c->snd_una, len);
-    c->cwnd = c->ssthresh + 3u * c->snd_mss;
-}
-
-/* ACK of new data: free the send buffer, sample RTT, grow cwnd, NewReno. */
-static void ack_new_data(struct tcp_env *env, struct tcp_conn *c, uint32_t ack)
+/* ACK of new data: free the send buffer and sample the RTT. Returns the
+ * RTT sample taken from the timed segment (0: none). */
+static uint32_t ack_new_data(struct tcp_env *env, struct tcp_conn *c, uint32_t ack)
 {
     uint32_t acked = ack - c->snd_una;
+    uint32_t rtt = 0;
     c->bytes_acked += acked;
     /* Bytes of the send buffer now acknowledged (SYN and FIN are not in it). */
     uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
@@ -305,32 +276,16 @@ static void ack_new_data(struct tcp_env *env, struct tcp_conn *c, uint32_t ack)
     c->snd_una = ack;
     if (seq_lt(c->snd_nxt, ack)) c->snd_nxt = ack;
     if (c->rtt_start && seq_geq(ack, c->rtt_seq)) {
-        tcp_rtt_sample(env, c, (uint32_t)(env->now - c->rtt_start));
+        rtt = (uint32_t)(env->now - c->rtt_start);
+        tcp_rtt_sample(env, c, rtt);
         c->rtt_start = 0;
     }
     c->backoff = 0;
-    if (c->in_recovery) {
-        if (seq_geq(ack, c->recover)) {
-            /* Full ACK: leave recovery (RFC 6582 3.2 step 3). */
-            uint32_t fl = flight_size(c) + c->snd_mss;
-            c->cwnd = c->ssthresh < fl ? c->ssthresh : fl;
-            c->in_recovery = false;
-        } else {
-            /* Partial ACK: retransmit the next hole, deflate (step 4). */
-            uint32_t len = seq_lt(c->snd_una, data_end) ? data_end - c->snd_una : 0;
-            if (len > c->snd_mss) len = c->snd_mss;
-            if (len) tcp_send_data(env, c, c->snd_una, len);
-            c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
-            c->cwnd += c->snd_mss;
-        }
-    } else {
-        cwnd_on_ack(c, acked);
-    }
-    c->dupacks = 0;
     /* RFC 6298 5.2/5.3: stop the timer when all is ACKed, else restart it. */
     c->persist = false;
     if (c->snd_una == c->snd_max) tcp_timer_set(env, c, TCP_T_RTX, TIMER_NEVER);
     else tcp_timer_set(env, c, TCP_T_RTX, env->now + c->rto);
+    return rtt;
 }
 
 /* ---- Step 5: ACK ------------------------------------------------------ */
@@ -381,23 +336,26 @@ static enum step step_ack(struct tcp_env *env, struct tcp_conn *c, const struct 
     if (seq_gt(ack, c->snd_una)) {
         /* RFC 7323 4: with timestamps, every ACK of new data is an RTT
          * sample (TSecr echoes our clock), retransmitted or not. */
+        uint32_t rtt = 0;
         if (c->ts_ok && s->opt.has_timestamp && s->opt.ts_ecr != 0) {
             uint32_t rtt_ms = tcp_ts_now(env, c) - s->opt.ts_ecr;
             if (rtt_ms < 3600000u) {
-                tcp_rtt_sample(env, c, rtt_ms ? rtt_ms * 1000u : 1000u);
+                rtt = rtt_ms ? rtt_ms * 1000u : 1000u;
+                tcp_rtt_sample(env, c, rtt);
                 c->rtt_start = 0;
             }
         }
-        ack_new_data(env, c, ack);
+        uint32_t prior_una = c->snd_una;
+        uint32_t timed = ack_new_data(env, c, ack);
+        tcp_recovery_on_ack(env, c, s, prior_una, timed ? timed : rtt, false);
     } else if (ack == c->snd_una && v->len == 0 && !v->fin && seg_wnd == old_wnd &&
                c->snd_una != c->snd_max && !(s->flags & (TCP_SYN | TCP_FIN))) {
         /* Duplicate ACK (RFC 5681 2). */
-        c->dupacks++;
-        if (c->dupacks == 3 && !c->in_recovery && seq_gt(ack, c->recover)) {
-            enter_fast_recovery(env, c);
-        } else if (c->dupacks > 3 && c->in_recovery) {
-            c->cwnd += c->snd_mss;   /* inflate: a segment has left the network */
-        }
+        tcp_recovery_on_ack(env, c, s, c->snd_una, 0, true);
+    } else if (ack == c->snd_una && s->opt.sack_count) {
+        /* Not a duplicate by RFC 5681's definition (it carries data or a
+         * window change) but its SACK blocks still inform the scoreboard. */
+        tcp_recovery_on_ack(env, c, s, c->snd_una, 0, false);
     }
     /* Window update (RFC 9293 3.10.7.4, fifth step, SND.WL1/WL2 rule). */
     if (seq_lt(c->snd_wl1, s->seq) || (c->snd_wl1 == s->seq && seq_leq(c->snd_wl2, ack))) {

@@ -199,6 +199,18 @@ static uint32_t usable_window(const struct tcp_conn *c)
     return seq_gt(edge, c->snd_nxt) ? edge - c->snd_nxt : 0;
 }
 
+/* Whether the congestion window limits the sender (Linux's
+ * tcp_is_cwnd_limited): the window may grow only then. Stopped at cwnd with
+ * data waiting it does; out of data it does while the flight still fills the
+ * window (in slow start: half of it). */
+static void note_cwnd_use(struct tcp_conn *c, bool stopped_at_cwnd)
+{
+    uint32_t flight = c->snd_nxt - c->snd_una;
+    if (stopped_at_cwnd) c->cwnd_limited = true;
+    else if (c->cwnd < c->ssthresh) c->cwnd_limited = 2ull * flight >= c->cwnd;
+    else c->cwnd_limited = (uint64_t)flight + c->snd_mss >= c->cwnd;
+}
+
 /* Sends new or rewound data and the FIN while windows allow. Returns true
  * when it sent anything. */
 static bool send_queued(struct tcp_env *env, struct tcp_conn *c)
@@ -208,8 +220,12 @@ static bool send_queued(struct tcp_env *env, struct tcp_conn *c)
         uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
         uint32_t unsent = seq_lt(c->snd_nxt, data_end) ? data_end - c->snd_nxt : 0;
         bool fin_due = c->fin_queued && seq_leq(c->snd_nxt, c->fin_seq);
-        if (unsent == 0 && !fin_due) break;
+        if (unsent == 0 && !fin_due) {
+            note_cwnd_use(c, false);
+            break;
+        }
         uint32_t usable = usable_window(c);
+        if (usable < c->snd_mss && usable < unsent) note_cwnd_use(c, c->cwnd <= c->snd_wnd);
         uint32_t len = unsent < c->snd_mss ? unsent : c->snd_mss;
         if (len > usable) len = usable;
         if (unsent > 0 && len == 0) break;                  /* window closed: persist */
