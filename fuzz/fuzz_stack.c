@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "synack/synack.h"
-#include "wire/wire.h"
+#include "synack/wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

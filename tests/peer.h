@@ -37,7 +37,7 @@
 
 #include "harness.h"
 #include "synack/synack.h"
-#include "wire/wire.h"
+#include "synack/wire.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define PEER_ASAN 1

@@ -12,7 +12,7 @@
 #include "tcp/ring.h"
 #include "tcp/seq.h"
 #include "synack/synack.h"
-#include "wire/wire.h"
+#include "synack/wire.h"
 
 /* ---- timer wheel -------------------------------------------------------- */
 

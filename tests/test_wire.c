@@ -22,7 +22,7 @@
 
 #include "harness.h"
 #include "vectors/linux_capture.h"
-#include "wire/wire.h"
+#include "synack/wire.h"
 
 #define ADDR_A 0x0a4d0001u /* 10.77.0.1 */
 #define ADDR_B 0x0a4d0002u /* 10.77.0.2 */

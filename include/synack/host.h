@@ -87,7 +87,7 @@ struct synack_link {
 /* A pair of links joined back to back (an AF_UNIX datagram socketpair): what
  * one host writes, the other reads. For tests and examples of real-time
  * hosts. Returns 0 or a negative errno. Each link owns its fd; close frees. */
-int synack_link_socketpair(struct synack_link *a, struct synack_link *b);
+SYNACK_API int synack_link_socketpair(struct synack_link *a, struct synack_link *b);
 
 /* A link over a TUN interface opened with synack_tun_open (synack/tun.h):
  * each read and write is one packet on tun->fd. The link takes the
@@ -97,51 +97,51 @@ int synack_link_socketpair(struct synack_link *a, struct synack_link *b);
  * of the interface's network that the kernel side does not use. Returns 0,
  * -EINVAL (tun not open) or -ENOMEM; on failure tun is left as it was. */
 struct synack_tun;
-int synack_link_tun(struct synack_link *out, struct synack_tun *tun);
+SYNACK_API int synack_link_tun(struct synack_link *out, struct synack_tun *tun);
 
 /* ---- Real-time hosts ---------------------------------------------------- */
 
 /* Creates a stack from cfg (output and output_ctx are replaced by the link)
  * and starts its loop thread. Time is CLOCK_MONOTONIC. On success the host
  * owns the link (it is closed by synack_host_destroy). */
-int synack_host_create(synack_host **out, const struct synack_config *cfg,
+SYNACK_API int synack_host_create(synack_host **out, const struct synack_config *cfg,
                        const struct synack_link *link);
 /* Stops the loop thread and frees the host and its stack (real-time hosts
  * only; a simnet frees its hosts in synack_simnet_destroy). No thread may
  * be inside a call on h. */
-void synack_host_destroy(synack_host *h);
+SYNACK_API void synack_host_destroy(synack_host *h);
 
 /* ---- Simulated networks -------------------------------------------------- */
 
 /* A simulated network with the given PRNG seed, and its driver thread. */
-int synack_simnet_create(synack_simnet **out, uint64_t seed);
+SYNACK_API int synack_simnet_create(synack_simnet **out, uint64_t seed);
 /* Stops the driver and frees the hosts and the simulator. Every attached
  * thread must have finished (joined). */
-void synack_simnet_destroy(synack_simnet *net);
+SYNACK_API void synack_simnet_destroy(synack_simnet *net);
 /* Adds a host with address addr. cfg may be NULL (defaults); its output is
  * replaced, and its secret is derived from the seed and addr so that runs
  * repeat exactly. */
-int synack_simnet_add_host(synack_simnet *net, uint32_t addr, const struct synack_config *cfg,
+SYNACK_API int synack_simnet_add_host(synack_simnet *net, uint32_t addr, const struct synack_config *cfg,
                            synack_host **out);
 /* Joins two hosts of net with a link (see sim.h for the impairments; NULL
  * means none). Returns the link id or a negative errno. */
-int synack_simnet_link(synack_simnet *net, synack_host *a, synack_host *b,
+SYNACK_API int synack_simnet_link(synack_simnet *net, synack_host *a, synack_host *b,
                        const struct synack_sim_link_params *a_to_b,
                        const struct synack_sim_link_params *b_to_a);
 /* Changes the impairments of the direction of link leaving from, mid-run. */
-int synack_simnet_set_link_params(synack_simnet *net, int link, synack_host *from,
+SYNACK_API int synack_simnet_set_link_params(synack_simnet *net, int link, synack_host *from,
                                   const struct synack_sim_link_params *params);
 /* Virtual time, microseconds since the simulation started. */
-uint64_t synack_simnet_now(synack_simnet *net);
-void synack_simnet_get_stats(synack_simnet *net, struct synack_sim_stats *out);
+SYNACK_API uint64_t synack_simnet_now(synack_simnet *net);
+SYNACK_API void synack_simnet_get_stats(synack_simnet *net, struct synack_sim_stats *out);
 
 /* The simple way to run application threads: queue each with spawn, then
  * run starts them all (all counted as runnable before any starts, so none
  * can see time move before the others have had their first turn) and
  * returns when all have finished. Call run from a thread that is not
  * attached. Returns 0 or a negative errno (a thread that could not start). */
-int synack_simnet_spawn(synack_simnet *net, void *(*fn)(void *), void *arg);
-int synack_simnet_run(synack_simnet *net);
+SYNACK_API int synack_simnet_spawn(synack_simnet *net, void *(*fn)(void *), void *arg);
+SYNACK_API int synack_simnet_run(synack_simnet *net);
 
 /* Starts fn(arg) on a new thread attached to net. The thread is counted as
  * runnable from before pthread_create until fn returns, so virtual time
@@ -150,27 +150,27 @@ int synack_simnet_run(synack_simnet *net);
  * several threads must attach around the batch (or use spawn and run), or
  * the first may run alone and see time move. Join with pthread_join from a
  * thread that is not attached. Returns 0 or a negative errno. */
-int synack_simnet_thread_create(synack_simnet *net, pthread_t *thread,
+SYNACK_API int synack_simnet_thread_create(synack_simnet *net, pthread_t *thread,
                                 void *(*fn)(void *), void *arg);
 /* Attaches / detaches the calling thread (for threads made otherwise). An
  * unattached thread may still call synack_host_*: it counts as runnable only
  * while inside a call, so time may move between its calls. */
-void synack_simnet_attach(synack_simnet *net);
-void synack_simnet_detach(synack_simnet *net);
+SYNACK_API void synack_simnet_attach(synack_simnet *net);
+SYNACK_API void synack_simnet_detach(synack_simnet *net);
 /* With no application thread inside the simulation, runs events until
  * none is left at or before limit_us (lets TIME_WAIT and FINs finish).
  * Returns the virtual time reached, or -EBUSY while threads are attached. */
-int64_t synack_simnet_settle(synack_simnet *net, uint64_t limit_us);
+SYNACK_API int64_t synack_simnet_settle(synack_simnet *net, uint64_t limit_us);
 
 /* ---- Host-level information ---------------------------------------------- */
 
 /* The host's clock in microseconds (virtual in a simnet, CLOCK_MONOTONIC
  * otherwise). */
-uint64_t synack_host_now(synack_host *h);
-uint32_t synack_host_addr(synack_host *h);
-int synack_host_set_tunables(synack_host *h, const struct synack_tunables *t);
-void synack_host_get_tunables(synack_host *h, struct synack_tunables *out);
-void synack_host_get_counters(synack_host *h, struct synack_counters *out);
+SYNACK_API uint64_t synack_host_now(synack_host *h);
+SYNACK_API uint32_t synack_host_addr(synack_host *h);
+SYNACK_API int synack_host_set_tunables(synack_host *h, const struct synack_tunables *t);
+SYNACK_API void synack_host_get_tunables(synack_host *h, struct synack_tunables *out);
+SYNACK_API void synack_host_get_counters(synack_host *h, struct synack_counters *out);
 
 /* ---- Sockets --------------------------------------------------------------
  * The calls of synack.h with the same arguments and results, except that on
@@ -185,25 +185,25 @@ void synack_host_get_counters(synack_host *h, struct synack_counters *out);
  * shutdown never waits; close waits only with SO_LINGER {1, t} on a blocking
  * socket: until all sent data and the FIN are acknowledged, at most t s.
  */
-int synack_host_socket(synack_host *h);
-int synack_host_bind(synack_host *h, int sd, const struct synack_endpoint *local);
-int synack_host_listen(synack_host *h, int sd, int backlog);
-int synack_host_accept(synack_host *h, int sd, struct synack_endpoint *peer);
-int synack_host_connect(synack_host *h, int sd, const struct synack_endpoint *remote);
-ssize_t synack_host_send(synack_host *h, int sd, const void *buf, size_t len);
-ssize_t synack_host_recv(synack_host *h, int sd, void *buf, size_t len);
-int synack_host_shutdown(synack_host *h, int sd, int how);
-int synack_host_close(synack_host *h, int sd);
-int synack_host_getsockname(synack_host *h, int sd, struct synack_endpoint *out);
-int synack_host_getpeername(synack_host *h, int sd, struct synack_endpoint *out);
-int synack_host_getstate(synack_host *h, int sd, enum synack_tcp_state *out);
-int synack_host_poll(synack_host *h, struct synack_pollfd *fds, size_t n, int timeout_ms);
+SYNACK_API int synack_host_socket(synack_host *h);
+SYNACK_API int synack_host_bind(synack_host *h, int sd, const struct synack_endpoint *local);
+SYNACK_API int synack_host_listen(synack_host *h, int sd, int backlog);
+SYNACK_API int synack_host_accept(synack_host *h, int sd, struct synack_endpoint *peer);
+SYNACK_API int synack_host_connect(synack_host *h, int sd, const struct synack_endpoint *remote);
+SYNACK_API ssize_t synack_host_send(synack_host *h, int sd, const void *buf, size_t len);
+SYNACK_API ssize_t synack_host_recv(synack_host *h, int sd, void *buf, size_t len);
+SYNACK_API int synack_host_shutdown(synack_host *h, int sd, int how);
+SYNACK_API int synack_host_close(synack_host *h, int sd);
+SYNACK_API int synack_host_getsockname(synack_host *h, int sd, struct synack_endpoint *out);
+SYNACK_API int synack_host_getpeername(synack_host *h, int sd, struct synack_endpoint *out);
+SYNACK_API int synack_host_getstate(synack_host *h, int sd, enum synack_tcp_state *out);
+SYNACK_API int synack_host_poll(synack_host *h, struct synack_pollfd *fds, size_t n, int timeout_ms);
 
 /* Like fcntl(F_SETFL, O_NONBLOCK): a non-blocking descriptor behaves as in
  * synack.h (-EAGAIN, -EINPROGRESS). Descriptors start blocking; accepted
  * ones too (as accept(2) without SOCK_NONBLOCK). */
-int synack_host_set_nonblocking(synack_host *h, int sd, bool nonblocking);
-int synack_host_get_nonblocking(synack_host *h, int sd, bool *out);
+SYNACK_API int synack_host_set_nonblocking(synack_host *h, int sd, bool nonblocking);
+SYNACK_API int synack_host_get_nonblocking(synack_host *h, int sd, bool *out);
 
 /* Host-level socket options, at level SYNACK_SOL_SOCKET, with Linux's
  * numbers. The value is a struct synack_timeval (the layout of struct
@@ -218,9 +218,9 @@ struct synack_timeval {
     long tv_usec;   /* 0..999999 */
 };
 
-int synack_host_setsockopt(synack_host *h, int sd, int level, int name,
+SYNACK_API int synack_host_setsockopt(synack_host *h, int sd, int level, int name,
                            const void *val, size_t len);
-int synack_host_getsockopt(synack_host *h, int sd, int level, int name,
+SYNACK_API int synack_host_getsockopt(synack_host *h, int sd, int level, int name,
                            void *val, size_t *len);
 
 #ifdef __cplusplus

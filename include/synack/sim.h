@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "synack/export.h"
+
 #define SYNACK_SIM_NEVER UINT64_MAX
 
 struct synack_sim;
@@ -61,32 +63,32 @@ typedef void (*synack_sim_tap_fn)(void *ctx, int from_host, int to_host,
                                   const uint8_t *pkt, size_t len, uint64_t now,
                                   enum synack_sim_fate fate, int dup);
 
-struct synack_sim *synack_sim_create(uint64_t seed);
-void synack_sim_destroy(struct synack_sim *sim);
-uint64_t synack_sim_now(const struct synack_sim *sim);
+SYNACK_API struct synack_sim *synack_sim_create(uint64_t seed);
+SYNACK_API void synack_sim_destroy(struct synack_sim *sim);
+SYNACK_API uint64_t synack_sim_now(const struct synack_sim *sim);
 
 /* Adds a host owning IPv4 address addr (host byte order). Returns its id
  * (>= 0) or -EINVAL / -ENOMEM. */
-int synack_sim_add_host(struct synack_sim *sim, uint32_t addr,
+SYNACK_API int synack_sim_add_host(struct synack_sim *sim, uint32_t addr,
                         const struct synack_sim_host_ops *ops, void *ctx);
 /* Joins two hosts with a link; each direction has its own impairments.
  * Returns the link id or a negative errno. */
-int synack_sim_link(struct synack_sim *sim, int host_a, int host_b,
+SYNACK_API int synack_sim_link(struct synack_sim *sim, int host_a, int host_b,
                     const struct synack_sim_link_params *a_to_b,
                     const struct synack_sim_link_params *b_to_a);
 /* Replaces the impairments of the direction of link that leaves from_host,
  * mid-run if need be. Packets already in flight keep the fate they were
  * given; the serialisation state (busy time, waiting bytes) carries over.
  * Returns 0 or -EINVAL (bad link, from_host not on it, bad params). */
-int synack_sim_set_link_params(struct synack_sim *sim, int link, int from_host,
+SYNACK_API int synack_sim_set_link_params(struct synack_sim *sim, int link, int from_host,
                                const struct synack_sim_link_params *params);
 
 /* Sends an IPv4 packet from a host: the destination address in its header
  * selects the link. The bytes are copied. Returns 0 or a negative errno
  * (-EINVAL for a packet shorter than an IPv4 header). */
-int synack_sim_send(struct synack_sim *sim, int from_host, const uint8_t *pkt, size_t len);
+SYNACK_API int synack_sim_send(struct synack_sim *sim, int from_host, const uint8_t *pkt, size_t len);
 
-void synack_sim_set_tap(struct synack_sim *sim, synack_sim_tap_fn tap, void *ctx);
+SYNACK_API void synack_sim_set_tap(struct synack_sim *sim, synack_sim_tap_fn tap, void *ctx);
 
 /* A packet filter for deterministic, targeted impairments ("drop the
  * client's first SYN", "hold back the second data segment"). It is consulted
@@ -102,30 +104,30 @@ enum synack_sim_verdict { SYNACK_SIM_PASS = 0, SYNACK_SIM_DROP = 1 };
 typedef enum synack_sim_verdict (*synack_sim_filter_fn)(void *ctx, int from_host, int to_host,
                                                         const uint8_t *pkt, size_t len, uint64_t now,
                                                         uint64_t *extra_delay_us);
-void synack_sim_set_filter(struct synack_sim *sim, synack_sim_filter_fn filter, void *ctx);
+SYNACK_API void synack_sim_set_filter(struct synack_sim *sim, synack_sim_filter_fn filter, void *ctx);
 
 /* Polls every host once at the current time (do this after changing a
  * host's state from outside, e.g. after an application call). */
-void synack_sim_poll_hosts(struct synack_sim *sim);
+SYNACK_API void synack_sim_poll_hosts(struct synack_sim *sim);
 
 /* Time of the next event: a packet arrival or a host's poll deadline. */
-uint64_t synack_sim_next_event(const struct synack_sim *sim);
+SYNACK_API uint64_t synack_sim_next_event(const struct synack_sim *sim);
 
 /* Advances the clock to the next event (never past limit), delivers every
  * packet due by then, then polls all hosts. Returns the new time, or
  * SYNACK_SIM_NEVER when nothing is scheduled at or before limit (the clock
  * then stays where it was). */
-uint64_t synack_sim_step(struct synack_sim *sim, uint64_t limit);
+SYNACK_API uint64_t synack_sim_step(struct synack_sim *sim, uint64_t limit);
 
 /* A stack secret (ISN and port key) derived from a simulation seed and a
  * host address: reproducible runs, different keys per host. */
-void synack_sim_derive_secret(uint64_t seed, uint32_t addr, uint8_t secret[16]);
+SYNACK_API void synack_sim_derive_secret(uint64_t seed, uint32_t addr, uint8_t secret[16]);
 
 /* Counters over the whole run. */
 struct synack_sim_stats {
     uint64_t sent, delivered, lost, queue_drops, corrupted, duplicated, reordered, no_route;
     uint64_t filtered; /* dropped by the filter (also counted in lost) */
 };
-void synack_sim_get_stats(const struct synack_sim *sim, struct synack_sim_stats *out);
+SYNACK_API void synack_sim_get_stats(const struct synack_sim *sim, struct synack_sim_stats *out);
 
 #endif

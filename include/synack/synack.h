@@ -34,6 +34,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "synack/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -56,7 +58,7 @@ enum synack_tcp_state {
     SYNACK_LAST_ACK,
     SYNACK_TIME_WAIT,
 };
-const char *synack_state_name(enum synack_tcp_state state);
+SYNACK_API const char *synack_state_name(enum synack_tcp_state state);
 
 /* ---- Stack-wide tunables, in the spirit of Linux's net.ipv4 sysctls ---- */
 struct synack_tunables {
@@ -131,25 +133,25 @@ struct synack_config {
 };
 
 /* Fills cfg with the defaults above (address 0, no output). */
-void synack_config_init(struct synack_config *cfg);
+SYNACK_API void synack_config_init(struct synack_config *cfg);
 
-int synack_stack_create(synack_stack **out, const struct synack_config *cfg);
-void synack_stack_destroy(synack_stack *stack);
+SYNACK_API int synack_stack_create(synack_stack **out, const struct synack_config *cfg);
+SYNACK_API void synack_stack_destroy(synack_stack *stack);
 
 /* A packet arrived (raw IPv4, no link header). Never fails: bad packets are
  * dropped and counted. */
-void synack_stack_input(synack_stack *stack, const uint8_t *pkt, size_t len, uint64_t now);
+SYNACK_API void synack_stack_input(synack_stack *stack, const uint8_t *pkt, size_t len, uint64_t now);
 /* Time is now: run due timers, send what is ready. Returns the next time the
  * stack must be polled (SYNACK_NEVER if none). now must not go backwards. */
-uint64_t synack_stack_poll(synack_stack *stack, uint64_t now);
+SYNACK_API uint64_t synack_stack_poll(synack_stack *stack, uint64_t now);
 /* The deadline synack_stack_poll last returned, updated by input and socket
  * calls that create work (they make it "now"). */
-uint64_t synack_stack_next_deadline(const synack_stack *stack);
+SYNACK_API uint64_t synack_stack_next_deadline(const synack_stack *stack);
 
-void synack_stack_get_tunables(const synack_stack *stack, struct synack_tunables *out);
+SYNACK_API void synack_stack_get_tunables(const synack_stack *stack, struct synack_tunables *out);
 /* Validates and applies; -EINVAL names no field, so check ranges first with
  * the comments above. Affects new connections (and timers set from now on). */
-int synack_stack_set_tunables(synack_stack *stack, const struct synack_tunables *t);
+SYNACK_API int synack_stack_set_tunables(synack_stack *stack, const struct synack_tunables *t);
 
 /* Stack-wide counters (a first set; more come with the counters issue). */
 struct synack_counters {
@@ -161,7 +163,7 @@ struct synack_counters {
     uint64_t syncookies_sent, syncookies_recv;
     uint64_t icmp_in, icmp_in_errors, icmp_out_echo_replies;
 };
-void synack_stack_get_counters(const synack_stack *stack, struct synack_counters *out);
+SYNACK_API void synack_stack_get_counters(const synack_stack *stack, struct synack_counters *out);
 
 /* ---- Sockets ------------------------------------------------------------ */
 
@@ -175,36 +177,36 @@ static inline uint32_t synack_ipv4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
     return ((uint32_t)a << 24) | ((uint32_t)b << 16) | ((uint32_t)c << 8) | d;
 }
 /* Parses "a.b.c.d" into *addr. Returns 0 or -EINVAL. */
-int synack_parse_ipv4(const char *text, uint32_t *addr);
+SYNACK_API int synack_parse_ipv4(const char *text, uint32_t *addr);
 /* Formats addr as "a.b.c.d" into buf (at least 16 bytes); returns buf. */
-char *synack_format_ipv4(uint32_t addr, char *buf);
+SYNACK_API char *synack_format_ipv4(uint32_t addr, char *buf);
 
 #define SYNACK_SHUT_RD 0
 #define SYNACK_SHUT_WR 1
 #define SYNACK_SHUT_RDWR 2
 
 /* A stream socket. Returns a descriptor >= 0 or -EMFILE / -ENOMEM. */
-int synack_socket(synack_stack *stack);
-int synack_bind(synack_stack *stack, int sd, const struct synack_endpoint *local);
-int synack_listen(synack_stack *stack, int sd, int backlog);
+SYNACK_API int synack_socket(synack_stack *stack);
+SYNACK_API int synack_bind(synack_stack *stack, int sd, const struct synack_endpoint *local);
+SYNACK_API int synack_listen(synack_stack *stack, int sd, int backlog);
 /* Returns a new descriptor, or -EAGAIN when no connection is ready. */
-int synack_accept(synack_stack *stack, int sd, struct synack_endpoint *peer);
+SYNACK_API int synack_accept(synack_stack *stack, int sd, struct synack_endpoint *peer);
 /* Starts the handshake: returns -EINPROGRESS; completion shows as POLLOUT
  * (or POLLERR, with the reason from SO_ERROR / the next call). */
-int synack_connect(synack_stack *stack, int sd, const struct synack_endpoint *remote);
+SYNACK_API int synack_connect(synack_stack *stack, int sd, const struct synack_endpoint *remote);
 /* Queues up to len bytes; returns the count queued or -EAGAIN when the send
  * buffer is full, -EPIPE after shutdown(WR), -ENOTCONN, -ECONNRESET, ... */
-ssize_t synack_send(synack_stack *stack, int sd, const void *buf, size_t len);
+SYNACK_API ssize_t synack_send(synack_stack *stack, int sd, const void *buf, size_t len);
 /* Returns bytes read, 0 at the peer's FIN, -EAGAIN when nothing is there. */
-ssize_t synack_recv(synack_stack *stack, int sd, void *buf, size_t len);
-int synack_shutdown(synack_stack *stack, int sd, int how);
+SYNACK_API ssize_t synack_recv(synack_stack *stack, int sd, void *buf, size_t len);
+SYNACK_API int synack_shutdown(synack_stack *stack, int sd, int how);
 /* Graceful close (FIN after queued data); RST when unread data remains or
  * SO_LINGER is {1, 0}. The descriptor is invalid afterwards. */
-int synack_close(synack_stack *stack, int sd);
-int synack_getsockname(synack_stack *stack, int sd, struct synack_endpoint *out);
-int synack_getpeername(synack_stack *stack, int sd, struct synack_endpoint *out);
+SYNACK_API int synack_close(synack_stack *stack, int sd);
+SYNACK_API int synack_getsockname(synack_stack *stack, int sd, struct synack_endpoint *out);
+SYNACK_API int synack_getpeername(synack_stack *stack, int sd, struct synack_endpoint *out);
 /* The state of the socket's connection (LISTEN for listeners). */
-int synack_getstate(synack_stack *stack, int sd, enum synack_tcp_state *out);
+SYNACK_API int synack_getstate(synack_stack *stack, int sd, enum synack_tcp_state *out);
 
 /* Socket options. Levels and names are synack's own numbers. */
 #define SYNACK_SOL_SOCKET 1
@@ -233,9 +235,9 @@ struct synack_linger {
     int linger_s;
 };
 
-int synack_setsockopt(synack_stack *stack, int sd, int level, int name,
+SYNACK_API int synack_setsockopt(synack_stack *stack, int sd, int level, int name,
                       const void *val, size_t len);
-int synack_getsockopt(synack_stack *stack, int sd, int level, int name,
+SYNACK_API int synack_getsockopt(synack_stack *stack, int sd, int level, int name,
                       void *val, size_t *len);
 
 /* A connection's vital signs, in the spirit of Linux's TCP_INFO. */
@@ -266,7 +268,7 @@ struct synack_tcp_info {
     uint8_t ca_hystart;
 };
 /* Fills *out for a connected socket; -ENOTCONN for others. */
-int synack_getinfo(synack_stack *stack, int sd, struct synack_tcp_info *out);
+SYNACK_API int synack_getinfo(synack_stack *stack, int sd, struct synack_tcp_info *out);
 
 /* ---- Readiness ---------------------------------------------------------- */
 #define SYNACK_POLLIN 0x001
@@ -285,9 +287,9 @@ struct synack_pollfd {
 };
 /* Fills revents for each entry (never blocks); returns how many are ready.
  * POLLERR, POLLHUP and POLLNVAL are reported whatever events asks. */
-int synack_poll(synack_stack *stack, struct synack_pollfd *fds, size_t n);
+SYNACK_API int synack_poll(synack_stack *stack, struct synack_pollfd *fds, size_t n);
 
-const char *synack_strerror(int err);
+SYNACK_API const char *synack_strerror(int err);
 
 #ifdef __cplusplus
 }

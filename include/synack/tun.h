@@ -4,7 +4,7 @@
  * Owns: the /dev/net/tun file descriptor of one interface (IFF_TUN |
  * IFF_NO_PI: every read and write is one bare IPv4 packet), the interface's
  * name, MTU and up/down flag, and batched reads and writes. Must not touch:
- * packet contents, any clock, the stack (tools/loop.c puts a stack on it).
+ * packet contents, any clock, the stack (tools/tun/loop.c puts a stack on it).
  *
  * Errors are negative errno values. synack_tun_open() also fills a sentence
  * for a human (what failed and what to do), because "EPERM" alone does not
@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "synack/export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -46,23 +48,23 @@ enum synack_tun_mode {
  * NULL): -EACCES/-EPERM (CAP_NET_ADMIN needed), -ENODEV (no such
  * interface), -EINVAL (exists but is not a TUN in IFF_TUN mode), -EBUSY
  * (another process holds it), -ENAMETOOLONG, ... */
-int synack_tun_open(struct synack_tun *tun, const char *name, enum synack_tun_mode mode,
+SYNACK_API int synack_tun_open(struct synack_tun *tun, const char *name, enum synack_tun_mode mode,
                     char *why, size_t whylen);
-void synack_tun_close(struct synack_tun *tun);
+SYNACK_API void synack_tun_close(struct synack_tun *tun);
 
 /* Reads up to n packets without blocking: packet i goes to bufs[i] (cap
  * bytes each) and its length to lens[i]. Returns the count read (0 when none
  * is waiting) or a negative errno. */
-int synack_tun_read_batch(struct synack_tun *tun, uint8_t *const *bufs, size_t cap,
+SYNACK_API int synack_tun_read_batch(struct synack_tun *tun, uint8_t *const *bufs, size_t cap,
                           size_t *lens, size_t n);
 /* Writes n packets; returns how many the kernel took (it may drop some when
  * its queue is full, which TCP repairs), or a negative errno on a hard error
  * before the first one. */
-int synack_tun_write_batch(struct synack_tun *tun, const uint8_t *const *pkts,
+SYNACK_API int synack_tun_write_batch(struct synack_tun *tun, const uint8_t *const *pkts,
                            const size_t *lens, size_t n);
 
 /* Re-reads the MTU (for example after `ip link set dev X mtu N`). */
-int synack_tun_refresh_mtu(struct synack_tun *tun);
+SYNACK_API int synack_tun_refresh_mtu(struct synack_tun *tun);
 
 #ifdef __cplusplus
 }

@@ -15,7 +15,8 @@
  * (POLLIN for recv and accept, POLLOUT for send and connect; POLLERR,
  * POLLHUP and POLLNVAL always end a wait), so the simnet driver can decide
  * who is runnable without knowing what the thread is doing. The waits and
- * clocks themselves live in host_sim.c and host_rt.c.
+ * clocks themselves live in the backends (host_sim.c, host_rt.c), reached
+ * only through h->ops (struct host_ops in host_internal.h).
  *
  * Map: lock/unlock helpers, descriptor table, wait/kick dispatch, then the
  * calls in synack.h's order.
@@ -31,31 +32,30 @@
 static bool lock(synack_host *h)
 {
     pthread_mutex_lock(h->mu);
-    return h->net ? host_sim_enter(h) : false;
+    return h->ops->enter(h);
 }
 
 static void unlock(synack_host *h, bool token)
 {
-    if (h->net) host_sim_leave(h, token);
+    h->ops->leave(h, token);
     pthread_mutex_unlock(h->mu);
 }
 
 static uint64_t now_us(synack_host *h)
 {
-    return h->net ? host_sim_now(h) : host_rt_now();
+    return h->ops->now(h);
 }
 
 static void kick(synack_host *h)
 {
-    if (h->net) host_sim_kick(h);
-    else host_rt_kick(h);
+    h->ops->kick(h);
 }
 
 /* Waits for events on sd (see the header comment). */
 static int wait_sd(synack_host *h, int sd, short events, uint64_t deadline)
 {
     struct synack_pollfd p = {sd, events, 0};
-    return h->net ? host_sim_wait(h, &p, 1, deadline) : host_rt_wait(h, &p, 1, deadline);
+    return h->ops->wait(h, &p, 1, deadline);
 }
 
 static uint64_t deadline_after(synack_host *h, uint64_t timeout_us)
@@ -86,13 +86,6 @@ static int sd_open(synack_host *h, int sd)
     }
     memset(&h->sds[sd], 0, sizeof h->sds[sd]);
     return 0;
-}
-
-void host_sd_free(synack_host *h)
-{
-    free(h->sds);
-    h->sds = NULL;
-    h->nsds = 0;
 }
 
 /* The entry of an open descriptor; the stack's table is the authority, so a
@@ -338,7 +331,7 @@ int synack_host_poll(synack_host *h, struct synack_pollfd *fds, size_t n, int ti
     if (r == 0 && timeout_ms != 0) {
         uint64_t deadline = timeout_ms < 0 ? SYNACK_NEVER
                                            : deadline_after(h, (uint64_t)timeout_ms * 1000u);
-        int w = h->net ? host_sim_wait(h, fds, n, deadline) : host_rt_wait(h, fds, n, deadline);
+        int w = h->ops->wait(h, fds, n, deadline);
         r = n ? synack_poll(h->stack, fds, n) : 0;
         if (r == 0 && w != -EAGAIN) r = w; /* -EDEADLK */
     }
@@ -431,11 +424,16 @@ int synack_host_getsockopt(synack_host *h, int sd, int level, int name, void *va
 
 uint64_t synack_host_now(synack_host *h)
 {
-    if (!h->net) return host_rt_now();
+    if (h->ops->now_unlocked) return h->ops->now(h);
     pthread_mutex_lock(h->mu);
-    uint64_t now = host_sim_now(h);
+    uint64_t now = h->ops->now(h);
     pthread_mutex_unlock(h->mu);
     return now;
+}
+
+void synack_host_destroy(synack_host *h)
+{
+    if (h) h->ops->destroy(h);
 }
 
 uint32_t synack_host_addr(synack_host *h)

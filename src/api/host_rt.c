@@ -15,10 +15,10 @@
  * Application threads wait on the condition variable (with a timeout on the
  * same monotonic clock) and re-check readiness after each broadcast. A
  * socket call that creates work lowers the stack's deadline below the one
- * the loop sleeps until; host_rt_kick then writes one byte to the pipe so
+ * the loop sleeps until; rt_kick then writes one byte to the pipe so
  * the loop runs at once.
  *
- * Map: clock; kick and wait for host.c; the loop; create/destroy; the
+ * Map: the host struct and clock; the ops for host.c (kick, wait); the loop; create/destroy; the
  * socketpair link; the TUN link.
  */
 #include <errno.h>
@@ -36,64 +36,117 @@
 #define RT_MAX_PACKET 65536
 #define RT_READ_BATCH 64   /* packets read per wake-up before polling the stack */
 
-uint64_t host_rt_now(void)
+/* A real-time host: the common part, then the loop thread's state. */
+struct rt_host {
+    synack_host base;               /* first: a synack_host * points here */
+    pthread_mutex_t own_mu;         /* base.mu points here */
+    pthread_cond_t cv;              /* broadcast after every input and poll */
+    pthread_t thread;
+    bool stop;
+    struct synack_link link;
+    int wake[2];                    /* pipe: socket calls wake the loop */
+    uint64_t loop_deadline;         /* when the sleeping loop wakes by itself */
+    uint8_t *rxbuf;
+};
+
+static struct rt_host *rt(synack_host *host)
+{
+    return (struct rt_host *)host;
+}
+
+static uint64_t monotonic_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-void host_rt_kick(synack_host *h)
+/* ---- the backend ops for host.c ------------------------------------------- */
+
+static bool rt_enter(synack_host *host)
 {
-    if (synack_stack_next_deadline(h->stack) >= h->loop_deadline) return;
+    (void)host;
+    return false;
+}
+
+static void rt_leave(synack_host *host, bool token)
+{
+    (void)host, (void)token;
+}
+
+static uint64_t rt_now(synack_host *host)
+{
+    (void)host;
+    return monotonic_us();
+}
+
+static void rt_kick(synack_host *host)
+{
+    struct rt_host *h = rt(host);
+    if (synack_stack_next_deadline(h->base.stack) >= h->loop_deadline) return;
     h->loop_deadline = 0; /* one byte per sleep is enough */
     char c = 1;
     ssize_t n = write(h->wake[1], &c, 1);
     (void)n; /* a full pipe already wakes the loop */
 }
 
-int host_rt_wait(synack_host *h, struct synack_pollfd *fds, size_t n, uint64_t deadline)
+static int rt_wait(synack_host *host, struct synack_pollfd *fds, size_t n, uint64_t deadline)
 {
+    struct rt_host *h = rt(host);
     for (;;) {
-        if (n > 0 && synack_poll(h->stack, fds, n) > 0) return 0;
+        if (n > 0 && synack_poll(h->base.stack, fds, n) > 0) return 0;
         if (h->stop) return -ECANCELED;
         if (deadline == SYNACK_NEVER) {
-            pthread_cond_wait(&h->cv, h->mu);
+            pthread_cond_wait(&h->cv, h->base.mu);
             continue;
         }
-        if (host_rt_now() >= deadline) return -EAGAIN;
+        if (monotonic_us() >= deadline) return -EAGAIN;
         struct timespec ts = {(time_t)(deadline / 1000000u), (long)(deadline % 1000000u) * 1000};
-        pthread_cond_timedwait(&h->cv, h->mu, &ts);
+        pthread_cond_timedwait(&h->cv, h->base.mu, &ts);
     }
 }
 
+static void rt_destroy(synack_host *host);
+
+static const struct host_ops rt_host_ops = {
+    .enter = rt_enter,
+    .leave = rt_leave,
+    .now = rt_now,
+    .now_unlocked = true,
+    .kick = rt_kick,
+    .wait = rt_wait,
+    .destroy = rt_destroy,
+};
+
+/* ---- the loop ---------------------------------------------------------------- */
+
 static void output(void *ctx, const uint8_t *pkt, size_t len)
 {
-    synack_host *h = ctx;
+    struct rt_host *h = ctx;
     h->link.ops->write(h->link.ctx, pkt, len);
 }
 
 static void *loop_main(void *arg)
 {
-    synack_host *h = arg;
-    pthread_mutex_lock(h->mu);
+    struct rt_host *h = arg;
+    pthread_mutex_lock(h->base.mu);
     while (!h->stop) {
-        uint64_t now = host_rt_now();
-        if (synack_stack_next_deadline(h->stack) <= now) {
-            synack_stack_poll(h->stack, now);
+        uint64_t now = monotonic_us();
+        if (synack_stack_next_deadline(h->base.stack) <= now) {
+            synack_stack_poll(h->base.stack, now);
             pthread_cond_broadcast(&h->cv);
         }
-        uint64_t dl = synack_stack_next_deadline(h->stack);
+        uint64_t dl = synack_stack_next_deadline(h->base.stack);
         h->loop_deadline = dl;
         int timeout_ms = -1;
         if (dl != SYNACK_NEVER) {
             uint64_t ms = dl > now ? (dl - now + 999) / 1000 : 0;
             timeout_ms = ms > 60000 ? 60000 : (int)ms;
         }
-        pthread_mutex_unlock(h->mu);
+        pthread_mutex_unlock(h->base.mu);
         struct pollfd pfd[2] = {{h->link.fd, POLLIN, 0}, {h->wake[0], POLLIN, 0}};
         int r = poll(pfd, 2, timeout_ms);
-        pthread_mutex_lock(h->mu);
+        pthread_mutex_lock(h->base.mu);
         if (r <= 0) continue;
         if (pfd[1].revents) {
             char buf[64];
@@ -105,13 +158,13 @@ static void *loop_main(void *arg)
             for (int i = 0; i < RT_READ_BATCH; i++) {
                 ssize_t len = h->link.ops->read(h->link.ctx, h->rxbuf, RT_MAX_PACKET);
                 if (len < 0) break;
-                synack_stack_input(h->stack, h->rxbuf, (size_t)len, host_rt_now());
+                synack_stack_input(h->base.stack, h->rxbuf, (size_t)len, monotonic_us());
                 got = true;
             }
             if (got) pthread_cond_broadcast(&h->cv);
         }
     }
-    pthread_mutex_unlock(h->mu);
+    pthread_mutex_unlock(h->base.mu);
     return NULL;
 }
 
@@ -126,7 +179,7 @@ int synack_host_create(synack_host **out, const struct synack_config *cfg, const
 {
     if (!out || !cfg || !link || !link->ops || !link->ops->read || !link->ops->write || link->fd < 0)
         return -EINVAL;
-    synack_host *h = calloc(1, sizeof *h);
+    struct rt_host *h = calloc(1, sizeof *h);
     if (!h) return -ENOMEM;
     h->rxbuf = malloc(RT_MAX_PACKET);
     h->wake[0] = h->wake[1] = -1;
@@ -137,7 +190,7 @@ int synack_host_create(synack_host **out, const struct synack_config *cfg, const
     struct synack_config c = *cfg;
     c.output = output;
     c.output_ctx = h;
-    if (!err) err = synack_stack_create(&h->stack, &c);
+    if (!err) err = synack_stack_create(&h->base.stack, &c);
     if (err) {
         if (h->wake[0] >= 0) close(h->wake[0]);
         if (h->wake[1] >= 0) close(h->wake[1]);
@@ -146,8 +199,9 @@ int synack_host_create(synack_host **out, const struct synack_config *cfg, const
         return err;
     }
     h->link = *link;
-    h->addr = cfg->addr;
-    h->mu = &h->own_mu;
+    h->base.addr = cfg->addr;
+    h->base.mu = &h->own_mu;
+    h->base.ops = &rt_host_ops;
     pthread_mutex_init(&h->own_mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -158,31 +212,31 @@ int synack_host_create(synack_host **out, const struct synack_config *cfg, const
     if (err) {
         h->link.ops = NULL; /* the caller keeps its link on failure */
         h->thread = pthread_self();
-        synack_host_destroy(h);
+        rt_destroy(&h->base);
         return -err;
     }
-    *out = h;
+    *out = &h->base;
     return 0;
 }
 
-void synack_host_destroy(synack_host *h)
+static void rt_destroy(synack_host *host)
 {
-    if (!h || h->net) return;
-    pthread_mutex_lock(h->mu);
+    struct rt_host *h = rt(host);
+    pthread_mutex_lock(h->base.mu);
     h->stop = true;
     pthread_cond_broadcast(&h->cv);
     char c = 1;
     ssize_t n = write(h->wake[1], &c, 1);
     (void)n;
-    pthread_mutex_unlock(h->mu);
+    pthread_mutex_unlock(h->base.mu);
     if (!pthread_equal(h->thread, pthread_self())) pthread_join(h->thread, NULL);
-    synack_stack_destroy(h->stack);
+    synack_stack_destroy(h->base.stack);
     if (h->link.ops && h->link.ops->close) h->link.ops->close(h->link.ctx);
     close(h->wake[0]);
     close(h->wake[1]);
     pthread_cond_destroy(&h->cv);
     pthread_mutex_destroy(&h->own_mu);
-    host_sd_free(h);
+    host_sd_free(&h->base);
     free(h->rxbuf);
     free(h);
 }

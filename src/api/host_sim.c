@@ -29,14 +29,21 @@
  * scheduled, nothing can ever happen: the driver ends those waits with
  * -EDEADLK instead of hanging.
  *
- * Map: structures; the clock host and stack callbacks; enter/leave/wait/
- * kick for host.c; the driver; the public simnet calls.
+ * Map: structures; the clock host and stack callbacks; the backend ops for
+ * host.c (enter/leave/now/kick/wait); the driver; the public simnet calls.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/host_internal.h"
+
+/* A simulated host: the common part, then its place in the simnet. */
+struct sim_host {
+    synack_host base;                /* first: a synack_host * points here */
+    struct synack_simnet *net;       /* immutable */
+    int sim_id;                      /* immutable: its host in net->sim */
+};
 
 struct sim_waiter {
     synack_host *h;
@@ -59,7 +66,7 @@ struct synack_simnet {
     int running;                     /* runnable application threads */
     bool dirty;                      /* stacks or deadlines changed by calls */
     struct sim_waiter *head, *tail;  /* blocked calls, oldest first */
-    synack_host **hosts;
+    struct sim_host **hosts;
     int nhosts, cap_hosts;
     struct spawn *spawned;           /* queued by synack_simnet_spawn */
     int nspawned, cap_spawned;
@@ -72,6 +79,14 @@ struct spawn {
 
 /* The simnet the calling thread is attached to (NULL: none). */
 static _Thread_local struct synack_simnet *tls_net;
+
+static const struct host_ops sim_host_ops;
+
+/* The simulated host behind h, or NULL when h is another kind of host. */
+static struct sim_host *sim_host_of(synack_host *h)
+{
+    return h && h->ops == &sim_host_ops ? (struct sim_host *)h : NULL;
+}
 
 /* ---- simulator callbacks ------------------------------------------------- */
 
@@ -94,60 +109,63 @@ static const struct synack_sim_host_ops clock_ops = {clock_deliver, clock_poll};
 
 static void stack_deliver(void *ctx, const uint8_t *pkt, size_t len, uint64_t now)
 {
-    synack_host *h = ctx;
-    synack_stack_input(h->stack, pkt, len, now);
+    struct sim_host *h = ctx;
+    synack_stack_input(h->base.stack, pkt, len, now);
 }
 
 static uint64_t stack_poll(void *ctx, uint64_t now)
 {
-    synack_host *h = ctx;
-    uint64_t t = synack_stack_poll(h->stack, now);
+    struct sim_host *h = ctx;
+    uint64_t t = synack_stack_poll(h->base.stack, now);
     return t == SYNACK_NEVER ? SYNACK_SIM_NEVER : t;
 }
 
 static void stack_output(void *ctx, const uint8_t *pkt, size_t len)
 {
-    synack_host *h = ctx;
+    struct sim_host *h = ctx;
     synack_sim_send(h->net->sim, h->sim_id, pkt, len);
 }
 
 static const struct synack_sim_host_ops stack_ops = {stack_deliver, stack_poll};
 
-/* ---- for host.c (world lock held) ---------------------------------------- */
+/* ---- the backend ops for host.c (world lock held) ------------------------ */
 
 static void maybe_drive(struct synack_simnet *net)
 {
     if (net->running == 0 && net->head) pthread_cond_signal(&net->drive_cv);
 }
 
-bool host_sim_enter(synack_host *h)
+/* A thread not attached to the simnet counts as runnable inside a call. */
+static bool sim_enter(synack_host *h)
 {
-    if (tls_net == h->net) return false;
-    h->net->running++;
+    struct synack_simnet *net = sim_host_of(h)->net;
+    if (tls_net == net) return false;
+    net->running++;
     return true;
 }
 
-void host_sim_leave(synack_host *h, bool token)
+static void sim_leave(synack_host *h, bool token)
 {
     if (!token) return;
-    h->net->running--;
-    maybe_drive(h->net);
+    struct synack_simnet *net = sim_host_of(h)->net;
+    net->running--;
+    maybe_drive(net);
 }
 
-uint64_t host_sim_now(synack_host *h)
+static uint64_t sim_now(synack_host *h)
 {
-    return synack_sim_now(h->net->sim);
+    return synack_sim_now(sim_host_of(h)->net->sim);
 }
 
-void host_sim_kick(synack_host *h)
+static void sim_kick(synack_host *h)
 {
     /* The driver polls every stack before it next moves time. */
-    h->net->dirty = true;
+    sim_host_of(h)->net->dirty = true;
 }
 
-int host_sim_wait(synack_host *h, struct synack_pollfd *fds, size_t n, uint64_t deadline)
+static int sim_wait(synack_host *h, struct synack_pollfd *fds, size_t n, uint64_t deadline)
 {
-    struct synack_simnet *net = h->net;
+    struct synack_simnet *net = sim_host_of(h)->net;
     struct sim_waiter w = {.h = h, .fds = fds, .n = n, .deadline = deadline};
     pthread_cond_init(&w.cv, NULL);
     w.prev = net->tail;
@@ -169,6 +187,23 @@ int host_sim_wait(synack_host *h, struct synack_pollfd *fds, size_t n, uint64_t 
     pthread_cond_destroy(&w.cv);
     return w.result;
 }
+
+/* synack_host_destroy on a simulated host: the simnet owns it and frees it
+ * in synack_simnet_destroy, so there is nothing to do here. */
+static void sim_destroy(synack_host *h)
+{
+    (void)h;
+}
+
+static const struct host_ops sim_host_ops = {
+    .enter = sim_enter,
+    .leave = sim_leave,
+    .now = sim_now,
+    .now_unlocked = false,
+    .kick = sim_kick,
+    .wait = sim_wait,
+    .destroy = sim_destroy,
+};
 
 /* ---- the driver ------------------------------------------------------------ */
 
@@ -271,9 +306,9 @@ void synack_simnet_destroy(synack_simnet *net)
     pthread_mutex_unlock(&net->mu);
     pthread_join(net->driver, NULL);
     for (int i = 0; i < net->nhosts; i++) {
-        synack_host *h = net->hosts[i];
-        synack_stack_destroy(h->stack);
-        host_sd_free(h);
+        struct sim_host *h = net->hosts[i];
+        synack_stack_destroy(h->base.stack);
+        host_sd_free(&h->base);
         free(h);
     }
     free(net->hosts);
@@ -289,7 +324,7 @@ int synack_simnet_add_host(synack_simnet *net, uint32_t addr, const struct synac
                            synack_host **out)
 {
     if (!net || !out || addr == 0) return -EINVAL;
-    synack_host *h = calloc(1, sizeof *h);
+    struct sim_host *h = calloc(1, sizeof *h);
     if (!h) return -ENOMEM;
     struct synack_config cfg;
     if (base) cfg = *base;
@@ -299,25 +334,26 @@ int synack_simnet_add_host(synack_simnet *net, uint32_t addr, const struct synac
     cfg.output_ctx = h;
     synack_sim_derive_secret(net->seed, addr, cfg.secret);
     h->net = net;
-    h->mu = &net->mu;
-    h->addr = addr;
+    h->base.ops = &sim_host_ops;
+    h->base.mu = &net->mu;
+    h->base.addr = addr;
 
     pthread_mutex_lock(&net->mu);
     int err = 0;
     if (net->nhosts == net->cap_hosts) {
         int ncap = net->cap_hosts ? net->cap_hosts * 2 : 4;
-        synack_host **nh = realloc(net->hosts, (size_t)ncap * sizeof *nh);
+        struct sim_host **nh = realloc(net->hosts, (size_t)ncap * sizeof *nh);
         if (!nh) err = -ENOMEM;
         else {
             net->hosts = nh;
             net->cap_hosts = ncap;
         }
     }
-    if (!err) err = synack_stack_create(&h->stack, &cfg);
+    if (!err) err = synack_stack_create(&h->base.stack, &cfg);
     if (!err) {
         int id = synack_sim_add_host(net->sim, addr, &stack_ops, h);
         if (id < 0) {
-            synack_stack_destroy(h->stack);
+            synack_stack_destroy(h->base.stack);
             err = id;
         } else {
             h->sim_id = id;
@@ -329,7 +365,7 @@ int synack_simnet_add_host(synack_simnet *net, uint32_t addr, const struct synac
         free(h);
         return err;
     }
-    *out = h;
+    *out = &h->base;
     return 0;
 }
 
@@ -337,9 +373,10 @@ int synack_simnet_link(synack_simnet *net, synack_host *a, synack_host *b,
                        const struct synack_sim_link_params *a_to_b,
                        const struct synack_sim_link_params *b_to_a)
 {
-    if (!net || !a || !b || a->net != net || b->net != net) return -EINVAL;
+    struct sim_host *sa = sim_host_of(a), *sb = sim_host_of(b);
+    if (!net || !sa || !sb || sa->net != net || sb->net != net) return -EINVAL;
     pthread_mutex_lock(&net->mu);
-    int r = synack_sim_link(net->sim, a->sim_id, b->sim_id, a_to_b, b_to_a);
+    int r = synack_sim_link(net->sim, sa->sim_id, sb->sim_id, a_to_b, b_to_a);
     pthread_mutex_unlock(&net->mu);
     return r;
 }
@@ -347,9 +384,10 @@ int synack_simnet_link(synack_simnet *net, synack_host *a, synack_host *b,
 int synack_simnet_set_link_params(synack_simnet *net, int link, synack_host *from,
                                   const struct synack_sim_link_params *params)
 {
-    if (!net || !from || from->net != net) return -EINVAL;
+    struct sim_host *sf = sim_host_of(from);
+    if (!net || !sf || sf->net != net) return -EINVAL;
     pthread_mutex_lock(&net->mu);
-    int r = synack_sim_set_link_params(net->sim, link, from->sim_id, params);
+    int r = synack_sim_set_link_params(net->sim, link, sf->sim_id, params);
     pthread_mutex_unlock(&net->mu);
     return r;
 }

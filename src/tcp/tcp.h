@@ -28,7 +28,7 @@
 #include "tcp/assembler.h"
 #include "tcp/tcp_cc.h"
 #include "tcp/ring.h"
-#include "wire/wire.h"
+#include "synack/wire.h"
 
 #define TCP_DEFAULT_MSS 536   /* RFC 9293 3.7.1: when the peer sends none */
 #define TCP_MIN_MSS 48        /* Linux TCP_MIN_SND_MSS: floor on the peer's MSS */

@@ -11,7 +11,7 @@
  */
 #include <string.h>
 
-#include "wire/wire.h"
+#include "synack/wire.h"
 
 /* The data is summed as native-order 32-bit words into a 64-bit
  * accumulator (no carry is lost below 16 GiB), folded to 16 bits, and

@@ -21,7 +21,7 @@
  */
 #include <string.h>
 
-#include "wire/wire.h"
+#include "synack/wire.h"
 
 static size_t icmp_header_len(uint8_t type)
 {

@@ -22,7 +22,7 @@
  * Bytes after the total length (link padding, H-06) are not part of the
  * datagram: payload_len = total length - IHL*4.
  */
-#include "wire/wire.h"
+#include "synack/wire.h"
 
 /* Walk the options area [IPV4_HDR_MIN, hlen): EOL ends the list, NOP is one
  * byte, every other option has a length byte >= 2 that stays in the header.

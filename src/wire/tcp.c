@@ -41,7 +41,7 @@
  */
 #include <string.h>
 
-#include "wire/wire.h"
+#include "synack/wire.h"
 
 #define TCP_OPT_SPACE (TCP_HDR_MAX - TCP_HDR_MIN)
 

@@ -5,7 +5,7 @@
  * wire.h) and the flag-name table. Everything is constant data: no state,
  * safe from any thread.
  */
-#include "wire/wire.h"
+#include "synack/wire.h"
 
 const char *wire_strerror(int err)
 {

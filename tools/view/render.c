@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wire/wire.h"
+#include "synack/wire.h"
 
 /* Width of the middle column, as in lab.c. */
 #define MID_WIDTH 62

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "lab.h"
-#include "wire/wire.h"
+#include "synack/wire.h"
 
 static void paragraphs(FILE *out, const char *text)
 {

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wire/wire.h"
+#include "synack/wire.h"
 
 #define LAD_W 980
 #define LAD_XT 84     /* time labels end here */

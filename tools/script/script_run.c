@@ -30,7 +30,7 @@
 #include "script_ast.h"
 #include "tunables.h"
 #include "synack/synack.h"
-#include "wire/wire.h"
+#include "synack/wire.h"
 
 #define SC_T0 1000000000ull          /* script time 0 on the stack's clock (1000 s) */
 #define SC_LOCAL_IP 0xc0a80001u      /* 192.168.0.1: synack */

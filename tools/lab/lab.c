@@ -22,7 +22,7 @@
 #include "scenarios.h"
 #include "counters.h"
 #include "tunables.h"
-#include "wire/wire.h"
+#include "synack/wire.h"
 #include "world.h"
 
 #define CLIENT_ADDR SCEN_CLIENT_ADDR

@@ -24,7 +24,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "wire/wire.h"
+#include "synack/wire.h"
 
 #define RENDER_UNKNOWN UINT64_MAX
 

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "synack/sim.h"
-#include "wire/wire.h"
+#include "synack/wire.h"
 
 #define MS 1000ull
 

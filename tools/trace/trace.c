@@ -41,7 +41,7 @@
 #include <string.h>
 
 #include "pcapread.h"
-#include "wire/wire.h"
+#include "synack/wire.h"
 
 #define TRACE_MAX_CONNS 100000
 #define TRACE_MAX_FILE (1024u * 1024u * 1024u)

@@ -1,5 +1,5 @@
 /*
- * wire.h — byte-level codecs for IPv4, TCP and ICMP (the "wire" layer).
+ * synack/wire.h — byte-level codecs for IPv4, TCP and ICMP (the "wire" layer).
  *
  * Owns: turning bytes into plain value structs ("reprs") and back, and the
  * Internet checksum. Must not touch: connections, sockets, time, allocation.

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "script_ast.h"
-#include "wire/wire.h"
+#include "synack/wire.h"
 
 struct parser {
     struct sc_script *s;
