@@ -1,5 +1,5 @@
 # Tests of the synack command (shell scripts under tests/cli/).
-foreach(t lab_cli lab_pcap lab_scenarios)
+foreach(t lab_cli lab_pcap lab_scenarios hostile_cli)
   add_test(NAME cli_${t} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/${t}.sh $<TARGET_FILE:synack>)
   set_tests_properties(cli_${t} PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77)
 endforeach()

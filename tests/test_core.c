@@ -1,114 +1,18 @@
 /*
- * test_core.c — the core's building blocks: timer wheel, out-of-order
- * assembler, byte ring, sequence arithmetic, SipHash, ISNs and ports.
+ * test_core.c — the core's building blocks: out-of-order assembler, byte
+ * ring, sequence arithmetic, SipHash, ISNs and ports (the timer wheel has
+ * test_timer_wheel.c).
  */
 #include <errno.h>
 #include <stdlib.h>
 
 #include "harness.h"
-#include "stack/siphash.h"
-#include "stack/timer.h"
+#include "util/siphash.h"
 #include "tcp/assembler.h"
 #include "tcp/ring.h"
 #include "tcp/seq.h"
 #include "synack/synack.h"
 #include "synack/wire.h"
-
-/* ---- timer wheel -------------------------------------------------------- */
-
-static void timer_fires_at_deadline_not_before(void)
-{
-    static struct timer_wheel w;
-    timer_wheel_init(&w, 0);
-    struct timer_node n;
-    timer_node_init(&n);
-    timer_set(&w, &n, 200000); /* 200 ms */
-    CHECK_EQ(timer_next_deadline(&w), 200000);
-    CHECK(timer_expire(&w, 199999) == NULL);   /* T-1: nothing */
-    CHECK(timer_expire(&w, 200000) == &n);     /* T: fires */
-    CHECK(!timer_pending(&n));
-    CHECK(timer_expire(&w, 200000) == NULL);
-    CHECK_EQ(timer_next_deadline(&w), TIMER_NEVER);
-}
-
-static void timer_far_future_and_cancel(void)
-{
-    static struct timer_wheel w;
-    timer_wheel_init(&w, 0);
-    struct timer_node a, b, c;
-    timer_node_init(&a);
-    timer_node_init(&b);
-    timer_node_init(&c);
-    timer_set(&w, &a, 60000000);   /* 60 s: many turns ahead */
-    timer_set(&w, &b, 5000);
-    timer_set(&w, &c, 7000);
-    CHECK_EQ(timer_next_deadline(&w), 5000);
-    timer_cancel(&w, &b);
-    CHECK_EQ(timer_next_deadline(&w), 7000);
-    CHECK(timer_expire(&w, 7000) == &c);
-    /* a lies beyond one turn: the wheel may ask to be woken earlier, but
-     * never later, and a never fires early. */
-    uint64_t next = timer_next_deadline(&w);
-    CHECK(next <= 60000000);
-    uint64_t t = 7000;
-    while (t < 60000000) {
-        CHECK(timer_expire(&w, t) == NULL);
-        uint64_t nd = timer_next_deadline(&w);
-        CHECK(nd > t);
-        t = nd < 59999999 ? nd : 59999999;
-        if (t == 59999999) {
-            CHECK(timer_expire(&w, t) == NULL);
-            break;
-        }
-    }
-    CHECK(timer_expire(&w, 60000000) == &a);
-    CHECK_EQ(w.count, 0);
-}
-
-/* Against a reference model: random sets, cancels and jumps of time. */
-static void timer_matches_reference(void)
-{
-    static struct timer_wheel w;
-    timer_wheel_init(&w, 0);
-    enum { N = 200 };
-    static struct timer_node nodes[N];
-    uint64_t want[N];
-    for (int i = 0; i < N; i++) {
-        timer_node_init(&nodes[i]);
-        want[i] = TIMER_NEVER;
-    }
-    uint64_t now = 0, rng = 12345;
-    int fired_ok = 1;
-    for (int step = 0; step < 20000; step++) {
-        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
-        int i = (int)((rng >> 33) % N);
-        unsigned op = (unsigned)(rng >> 60) % 4;
-        if (op == 0) {
-            timer_cancel(&w, &nodes[i]);
-            want[i] = TIMER_NEVER;
-        } else if (op == 1 || op == 2) {
-            uint64_t d = now + ((rng >> 20) % (op == 1 ? 5000000 : 3000));
-            timer_set(&w, &nodes[i], d);
-            want[i] = d;
-        } else {
-            uint64_t next = timer_next_deadline(&w);
-            uint64_t ref = TIMER_NEVER;
-            for (int k = 0; k < N; k++)
-                if (want[k] < ref) ref = want[k];
-            if (next > ref) fired_ok = 0; /* never later than the true deadline */
-            now += (rng >> 24) % 4000000;
-            struct timer_node *n;
-            while ((n = timer_expire(&w, now)) != NULL) {
-                int k = (int)(n - nodes);
-                if (want[k] > now) fired_ok = 0;
-                want[k] = TIMER_NEVER;
-            }
-            for (int k = 0; k < N; k++)
-                if (want[k] <= now) fired_ok = 0; /* due but not fired */
-        }
-    }
-    CHECK(fired_ok);
-}
 
 /* ---- assembler ------------------------------------------------------------ */
 
@@ -336,6 +240,5 @@ static void bad_config_is_rejected(void)
     synack_stack_destroy(st);
 }
 
-TEST_MAIN(TEST(timer_fires_at_deadline_not_before), TEST(timer_far_future_and_cancel), TEST(timer_matches_reference),
-          TEST(assembler_merges_and_bounds), TEST(ring_wraps), TEST(seq_wraps), TEST(checksum_matches_reference), TEST(siphash_reference_vector),
+TEST_MAIN(TEST(assembler_merges_and_bounds), TEST(ring_wraps), TEST(seq_wraps), TEST(checksum_matches_reference), TEST(siphash_reference_vector),
           TEST(isns_and_ports_are_keyed), TEST(ip_ttl_on_the_wire), TEST(bad_config_is_rejected))

@@ -284,6 +284,47 @@ static void malformed(void)
     free(d);
 }
 
+/* A capture with more connections than synack trace reads: the lookup is
+ * hashed (101,000 connections take well under a second, not minutes) and
+ * the refusal names the cap, not "out of memory". */
+static void connection_cap(void)
+{
+    const size_t n = TRACE_MAX_CONNS + 1, rec = 16 + 40;
+    size_t len = 24 + n * rec;
+    uint8_t *d = calloc(1, len);
+    REQUIRE(d != NULL);
+    static const uint8_t hdr[24] = {0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                    0xff, 0xff, 0, 0, 101, 0, 0, 0};
+    memcpy(d, hdr, sizeof hdr);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *r = d + 24 + i * rec, *ip = r + 16, *tcp = ip + 20;
+        r[8] = r[12] = 40; /* caplen, origlen */
+        ip[0] = 0x45;
+        ip[3] = 40;
+        ip[8] = 64;
+        ip[9] = 6;
+        ip[12] = 10, ip[13] = (uint8_t)(i >> 16), ip[14] = (uint8_t)(i >> 8), ip[15] = (uint8_t)i;
+        ip[16] = 10, ip[19] = 1;
+        uint32_t sum = 0;
+        for (int k = 0; k < 20; k += 2) sum += (uint32_t)ip[k] << 8 | ip[k + 1];
+        while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+        ip[10] = (uint8_t)(~sum >> 8), ip[11] = (uint8_t)~sum;
+        tcp[0] = 0x9c, tcp[1] = 0x40; /* port 40000 */
+        tcp[3] = 80;
+        tcp[12] = 5 << 4;
+        tcp[13] = 0x02; /* SYN */
+        tcp[14] = 0xff, tcp[15] = 0xff;
+    }
+    struct trace t;
+    char err[256];
+    CHECK_EQ(trace_read(&t, d, len, false, err, sizeof err), -1);
+    CHECK(strstr(err, "at most 100000") != NULL);
+    CHECK(strstr(err, "memory") == NULL);
+    CHECK_EQ(t.nconns, TRACE_MAX_CONNS);
+    trace_free(&t);
+    free(d);
+}
+
 /* The link layers by themselves. */
 static void link_layers(void)
 {
@@ -333,4 +374,4 @@ static void pictures(void)
 
 TEST_MAIN(TEST(kernel_basic_pcap), TEST(kernel_basic_pcapng), TEST(kernel_basic_ns_big_endian), TEST(kernel_sll),
           TEST(kernel_sll2), TEST(formats_agree), TEST(kernel_zero_window), TEST(kernel_keepalive), TEST(kernel_loss),
-          TEST(lab_capture), TEST(truncations), TEST(malformed), TEST(link_layers), TEST(pictures))
+          TEST(lab_capture), TEST(truncations), TEST(malformed), TEST(link_layers), TEST(pictures), TEST(connection_cap))

@@ -87,7 +87,11 @@ struct synack_tunables {
     bool window_scaling;        /* offer RFC 7323 window scaling (true) */
     bool timestamps;            /* offer RFC 7323 timestamps (true) */
     bool sack;                  /* offer RFC 2018 SACK-permitted (true) */
-    uint8_t wscale;             /* the shift we offer, 0..14 (7, as Linux with 6 MB rmem) */
+    uint32_t rcvbuf_max;        /* receive-buffer maximum, bytes (6291456: Linux's
+                                 * tcp_rmem[2]); the window scale offered is the
+                                 * smallest shift that brings it under 64 KB, as
+                                 * Linux's tcp_select_initial_window: 7 for 6 MB,
+                                 * 8 for 15 MB */
     uint32_t keepalive_time_s;  /* idle time before the first probe (7200) */
     uint32_t keepalive_intvl_s; /* between probes (75) */
     unsigned keepalive_probes;  /* unanswered probes before ETIMEDOUT (9) */

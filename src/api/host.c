@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/epoll_internal.h"
 #include "api/host_internal.h"
 
 /* ---- locking and dispatch ------------------------------------------------ */
@@ -461,4 +462,58 @@ void synack_host_get_counters(synack_host *h, struct synack_counters *out)
     bool t = lock(h);
     synack_stack_get_counters(h->stack, out);
     unlock(h, t);
+}
+
+/* ---- epoll (synack/epoll.h) ----------------------------------------------- */
+
+int synack_host_epoll_create(synack_host *h, synack_epoll **out)
+{
+    bool t = lock(h);
+    int r = synack_epoll_create(h->stack, out);
+    unlock(h, t);
+    return r;
+}
+
+void synack_host_epoll_destroy(synack_host *h, synack_epoll *ep)
+{
+    bool t = lock(h);
+    synack_epoll_destroy(ep);
+    unlock(h, t);
+}
+
+int synack_host_epoll_ctl(synack_host *h, synack_epoll *ep, int op, int sd, const struct synack_epoll_event *ev)
+{
+    bool t = lock(h);
+    int r = synack_epoll_ctl(ep, op, sd, ev);
+    unlock(h, t);
+    return r;
+}
+
+/* Waits on the conditions that could make an event (epoll_waitset); while
+ * an edge-triggered socket holds unread data, only new data can, which poll
+ * cannot see: then it looks again every millisecond. */
+int synack_host_epoll_wait(synack_host *h, synack_epoll *ep, struct synack_epoll_event *events, int max,
+                           int timeout_ms)
+{
+    if (max < 1) return -EINVAL;
+    if (!events) return -EFAULT;
+    bool t = lock(h);
+    uint64_t deadline = timeout_ms < 0 ? SYNACK_NEVER : deadline_after(h, (uint64_t)timeout_ms * 1000u);
+    int r;
+    while ((r = synack_epoll_wait(ep, events, max)) == 0 && timeout_ms != 0) {
+        struct synack_pollfd *fds;
+        size_t n;
+        bool tick;
+        epoll_waitset(ep, &fds, &n, &tick);
+        uint64_t now = now_us(h), until = deadline;
+        if (now >= deadline) break;
+        if (tick && now + 1000 < until) until = now + 1000;
+        int w = h->ops->wait(h, fds, n, until);
+        if (w < 0 && w != -EAGAIN) {
+            r = w; /* -EDEADLK */
+            break;
+        }
+    }
+    unlock(h, t);
+    return r;
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/epoll_internal.h"
 #include "stack/stack.h"
 #include "tcp/seq.h"
 
@@ -78,7 +79,7 @@ int synack_listen(synack_stack *s, int sd, int backlog)
     if (k->kind == SOCK_LISTENER) {
         /* listen() again only changes the backlog, as on Linux. */
         unsigned b = backlog <= 0 ? 1 : (unsigned)backlog;
-        k->listener->backlog = b > s->tun.max_backlog ? s->tun.max_backlog : b;
+        k->listener->backlog = b > s->tunables.max_backlog ? s->tunables.max_backlog : b;
         return 0;
     }
     if (k->kind != SOCK_NEW) return -EINVAL;
@@ -94,7 +95,7 @@ int synack_listen(synack_stack *s, int sd, int backlog)
             return -EADDRINUSE;
     }
     unsigned b = backlog <= 0 ? 1 : (unsigned)backlog;
-    if (b > s->tun.max_backlog) b = s->tun.max_backlog;
+    if (b > s->tunables.max_backlog) b = s->tunables.max_backlog;
     struct tcp_listener *l = stack_listener_add(s, k->local.addr, k->local.port, sd, b);
     if (!l) return -ENOMEM;
     k->listener = l;
@@ -267,6 +268,7 @@ int synack_close(synack_stack *s, int sd)
     APP_LEAVE(s);
     memset(k, 0, sizeof *k);
     k->kind = SOCK_FREE;
+    epoll_forget_sd(s, sd);
     return 0;
 }
 
@@ -430,8 +432,8 @@ int synack_getsockopt(synack_stack *s, int sd, int level, int name, void *val, s
     case SYNACK_SOL_SOCKET:
         switch (name) {
         case SYNACK_SO_REUSEADDR: return put_int(val, len, k->opt.reuseaddr);
-        case SYNACK_SO_RCVBUF: return put_int(val, len, (int)(c ? c->rcvbuf.cap : k->opt.rcvbuf ? k->opt.rcvbuf : s->tun.rcvbuf));
-        case SYNACK_SO_SNDBUF: return put_int(val, len, (int)(c ? c->sndbuf.cap : k->opt.sndbuf ? k->opt.sndbuf : s->tun.sndbuf));
+        case SYNACK_SO_RCVBUF: return put_int(val, len, (int)(c ? c->rcvbuf.cap : k->opt.rcvbuf ? k->opt.rcvbuf : s->tunables.rcvbuf));
+        case SYNACK_SO_SNDBUF: return put_int(val, len, (int)(c ? c->sndbuf.cap : k->opt.sndbuf ? k->opt.sndbuf : s->tunables.sndbuf));
         case SYNACK_SO_ERROR: {
             int e = k->err;
             if (!e && c) {
@@ -451,17 +453,17 @@ int synack_getsockopt(synack_stack *s, int sd, int level, int name, void *val, s
         }
     case SYNACK_SOL_IP:
         if (name != SYNACK_IP_TTL) return -ENOPROTOOPT;
-        return put_int(val, len, k->opt.ttl ? k->opt.ttl : s->tun.ttl);
+        return put_int(val, len, k->opt.ttl ? k->opt.ttl : s->tunables.ttl);
     case SYNACK_SOL_TCP:
         switch (name) {
         case SYNACK_TCP_NODELAY: return put_int(val, len, k->opt.nodelay);
         case SYNACK_TCP_QUICKACK: return put_int(val, len, c ? !c->pingpong : 1);
         case SYNACK_TCP_KEEPIDLE:
-            return put_int(val, len, (int)(k->opt.ka_idle_s ? k->opt.ka_idle_s : s->tun.keepalive_time_s));
+            return put_int(val, len, (int)(k->opt.ka_idle_s ? k->opt.ka_idle_s : s->tunables.keepalive_time_s));
         case SYNACK_TCP_KEEPINTVL:
-            return put_int(val, len, (int)(k->opt.ka_intvl_s ? k->opt.ka_intvl_s : s->tun.keepalive_intvl_s));
+            return put_int(val, len, (int)(k->opt.ka_intvl_s ? k->opt.ka_intvl_s : s->tunables.keepalive_intvl_s));
         case SYNACK_TCP_KEEPCNT:
-            return put_int(val, len, (int)(k->opt.ka_count ? k->opt.ka_count : s->tun.keepalive_probes));
+            return put_int(val, len, (int)(k->opt.ka_count ? k->opt.ka_count : s->tunables.keepalive_probes));
         case SYNACK_TCP_INFO: {
             if (!val || !len || *len < sizeof(struct synack_tcp_info)) return -EINVAL;
             int e = synack_getinfo(s, sd, val);
@@ -469,7 +471,7 @@ int synack_getsockopt(synack_stack *s, int sd, int level, int name, void *val, s
             return e;
         }
         case SYNACK_TCP_CONGESTION: {
-            const char *nm = c ? c->cc->name : k->opt.cc ? k->opt.cc->name : s->tun.congestion_control;
+            const char *nm = c ? c->cc->name : k->opt.cc ? k->opt.cc->name : s->tunables.congestion_control;
             if (!val || !len || *len == 0) return -EINVAL;
             size_t n = strlen(nm) + 1;
             if (n > *len) n = *len;

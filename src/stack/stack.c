@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stack/siphash.h"
+#include "util/siphash.h"
 #include "tcp/seq.h"
 
 /* ---- configuration ------------------------------------------------------ */
@@ -50,7 +50,7 @@ void synack_config_init(struct synack_config *cfg)
     t->window_scaling = true;
     t->timestamps = true;
     t->sack = true;
-    t->wscale = 7;
+    t->rcvbuf_max = 6291456;
     t->keepalive_time_s = 7200;
     t->keepalive_intvl_s = 75;
     t->keepalive_probes = 9;
@@ -70,7 +70,7 @@ static int check_tunables(const struct synack_tunables *t)
     if (t->initial_cwnd == 0 || t->initial_cwnd > 1000) return -EINVAL;
     if (t->max_backlog == 0 || t->max_syn_backlog == 0 || t->max_connections == 0) return -EINVAL;
     if (t->ephemeral_lo == 0 || t->ephemeral_lo > t->ephemeral_hi) return -EINVAL;
-    if (t->ttl == 0 || t->wscale > 14) return -EINVAL;
+    if (t->ttl == 0 || t->rcvbuf_max < t->rcvbuf || t->rcvbuf_max > (1u << 30)) return -EINVAL;
     if (t->keepalive_time_s == 0 || t->keepalive_intvl_s == 0 || t->keepalive_probes == 0 ||
         t->keepalive_time_s > 32767 || t->keepalive_intvl_s > 32767 || t->keepalive_probes > 127)
         return -EINVAL;
@@ -79,13 +79,13 @@ static int check_tunables(const struct synack_tunables *t)
     return 0;
 }
 
-void synack_stack_get_tunables(const synack_stack *s, struct synack_tunables *out) { *out = s->tun; }
+void synack_stack_get_tunables(const synack_stack *s, struct synack_tunables *out) { *out = s->tunables; }
 
 int synack_stack_set_tunables(synack_stack *s, const struct synack_tunables *t)
 {
     int err = check_tunables(t);
     if (err) return err;
-    s->tun = *t;
+    s->tunables = *t;
     return 0;
 }
 
@@ -101,12 +101,12 @@ static synack_stack *stack_of(struct tcp_env *env)
 static void env_emit(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *seg)
 {
     synack_stack *s = stack_of(env);
-    ip_output_tcp(s, c->id.laddr, c->id.raddr, c->ttl, seg);
+    ip_output_tcp(&s->ip, c->id.laddr, c->id.raddr, c->ttl, seg);
 }
 
 static uint8_t *env_payload_at(struct tcp_env *env, size_t tcp_header_len)
 {
-    return stack_of(env)->out_buf + IPV4_HDR_MIN + tcp_header_len;
+    return ip_payload_at(&stack_of(env)->ip, tcp_header_len);
 }
 
 static void env_timer_changed(struct tcp_env *env, struct tcp_conn *c)
@@ -217,6 +217,12 @@ static void env_established(struct tcp_env *env, struct tcp_conn *c)
 
 /* ---- creation -------------------------------------------------------------- */
 
+/* The IP layer's upcalls (defined beside the input path, below). */
+static void ip_up_tcp_input(void *ctx, const struct ipv4_repr *ip, const struct tcp_repr *seg);
+static bool ip_up_tcp_icmp_error(void *ctx, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
+                                 uint8_t type, uint8_t code, uint16_t next_hop_mtu, uint32_t seq);
+static void ip_up_send(void *ctx, const uint8_t *pkt, size_t len);
+
 int synack_stack_create(synack_stack **out, const struct synack_config *cfg)
 {
     *out = NULL;
@@ -226,7 +232,7 @@ int synack_stack_create(synack_stack **out, const struct synack_config *cfg)
     synack_stack *s = calloc(1, sizeof *s);
     if (!s) return -ENOMEM;
     s->cfg = *cfg;
-    s->tun = cfg->tunables;
+    s->tunables = cfg->tunables;
     s->conn_nbuckets = 64;
     s->conn_buckets = calloc(s->conn_nbuckets, sizeof *s->conn_buckets);
     s->out_buf = malloc((size_t)cfg->mtu + TCP_HDR_MAX);
@@ -237,14 +243,19 @@ int synack_stack_create(synack_stack **out, const struct synack_config *cfg)
     s->free_sock = -1;
     s->next_deadline = SYNACK_NEVER;
     timer_wheel_init(&s->wheel, 0);
-    s->env.tun = &s->tun;
+    s->env.tunables = &s->tunables;
     s->env.ctr = &s->ctr;
     s->env.emit = env_emit;
     s->env.state_changed = env_state_changed;
     s->env.timer_changed = env_timer_changed;
     s->env.established = env_established;
     s->env.payload_at = env_payload_at;
-    s->ip_ident = (uint32_t)siphash24(s->cfg.secret, "ident", 5);
+    s->ip = (struct ip_layer){
+        .cfg = &s->cfg, .tunables = &s->tunables, .ctr = &s->ctr, .out_buf = s->out_buf,
+        .ident = (uint32_t)siphash24(s->cfg.secret, "ident", 5),
+        .up = {.ctx = s, .tcp_input = ip_up_tcp_input, .tcp_icmp_error = ip_up_tcp_icmp_error,
+               .send = ip_up_send},
+    };
     *out = s;
     return 0;
 }
@@ -318,8 +329,8 @@ struct tcp_conn *stack_conn_new(synack_stack *s, const struct synack_conn_id *id
 {
     /* Full: the oldest TIME_WAIT connection makes room (as lwIP's
      * tcp_alloc does; HOSTILE-INPUTS H-62) — it has done its job longest. */
-    if (s->conn_count >= s->tun.max_connections && s->tw_head) tcp_set_state(&s->env, s->tw_head, SYNACK_CLOSED);
-    if (s->conn_count >= s->tun.max_connections) {
+    if (s->conn_count >= s->tunables.max_connections && s->tw_head) tcp_set_state(&s->env, s->tw_head, SYNACK_CLOSED);
+    if (s->conn_count >= s->tunables.max_connections) {
         *err = -ENOBUFS;
         return NULL;
     }
@@ -328,9 +339,9 @@ struct tcp_conn *stack_conn_new(synack_stack *s, const struct synack_conn_id *id
         *err = -ENOMEM;
         return NULL;
     }
-    uint32_t rcv = opt && opt->rcvbuf ? opt->rcvbuf : s->tun.rcvbuf;
-    uint32_t snd = opt && opt->sndbuf ? opt->sndbuf : s->tun.sndbuf;
-    uint8_t ttl = opt && opt->ttl ? opt->ttl : s->tun.ttl;
+    uint32_t rcv = opt && opt->rcvbuf ? opt->rcvbuf : s->tunables.rcvbuf;
+    uint32_t snd = opt && opt->sndbuf ? opt->sndbuf : s->tunables.sndbuf;
+    uint8_t ttl = opt && opt->ttl ? opt->ttl : s->tunables.ttl;
     if (tcp_conn_init(c, id, rcv, snd, s->cfg.mtu, ttl) != 0) {
         free(c);
         *err = -ENOMEM;
@@ -525,7 +536,7 @@ uint16_t stack_ephemeral_port(synack_stack *s, uint32_t laddr, uint32_t raddr, u
     memcpy(key + 8, &rport, 2);
     key[10] = 'p';
     uint32_t offset = (uint32_t)siphash24(s->cfg.secret, key, sizeof key);
-    uint32_t num = (uint32_t)s->tun.ephemeral_hi - s->tun.ephemeral_lo + 1;
+    uint32_t num = (uint32_t)s->tunables.ephemeral_hi - s->tunables.ephemeral_lo + 1;
     /* RFC 6056 algorithm 5 on top of 3: the counter advances by a keyed
      * random step of 1..500, so successive ports are not predictable from
      * each other (H-PORT; CVE-2024-10603). */
@@ -534,7 +545,7 @@ uint16_t stack_ephemeral_port(synack_stack *s, uint32_t laddr, uint32_t raddr, u
     nonce[4] = 'r';
     s->port_counter += 1 + (uint32_t)(siphash24(s->cfg.secret, nonce, sizeof nonce) % 500u);
     for (uint32_t i = 0; i < num; i++) {
-        uint16_t port = (uint16_t)(s->tun.ephemeral_lo + (offset + s->port_counter + i) % num);
+        uint16_t port = (uint16_t)(s->tunables.ephemeral_lo + (offset + s->port_counter + i) % num);
         if (stack_conn_lookup(s, laddr, port, raddr, rport)) continue;
         if (listener_lookup(s, laddr, port)) continue;
         if (stack_port_bound(s, laddr, port, -1, true)) continue;
@@ -550,7 +561,7 @@ static void send_rst_for(synack_stack *s, const struct ipv4_repr *ip, const stru
 {
     struct tcp_repr rst;
     if (!tcp_rst_for(seg, &rst)) return;
-    ip_output_tcp(s, ip->dst, ip->src, s->tun.ttl, &rst);
+    ip_output_tcp(&s->ip, ip->dst, ip->src, s->tunables.ttl, &rst);
     s->ctr.out_rsts++;
     s->ctr.out_segs++;
 }
@@ -595,10 +606,10 @@ static void send_cookie_synack(synack_stack *s, const struct synack_conn_id *id,
     sa.seq = cookie_hash(s, id, syn->seq, count) | ((count & 0x1f) << 3) | idx;
     sa.ack = syn->seq + 1;
     sa.flags = TCP_SYN | TCP_ACK;
-    sa.window = (uint16_t)(s->tun.rcvbuf > 65535 ? 65535 : s->tun.rcvbuf);
+    sa.window = (uint16_t)(s->tunables.rcvbuf > 65535 ? 65535 : s->tunables.rcvbuf);
     sa.opt.has_mss = true;
     sa.opt.mss = (uint16_t)(s->cfg.mtu - 40);
-    ip_output_tcp(s, id->laddr, id->raddr, s->tun.ttl, &sa);
+    ip_output_tcp(&s->ip, id->laddr, id->raddr, s->tunables.ttl, &sa);
     s->ctr.syncookies_sent++;
     s->ctr.out_segs++;
 }
@@ -665,7 +676,7 @@ static void listen_input(synack_stack *s, struct tcp_listener *l, const struct i
         s->ctr.listen_drops++;
         return;
     }
-    if (l->syn_count >= s->tun.max_syn_backlog) {
+    if (l->syn_count >= s->tunables.max_syn_backlog) {
         l->last_overflow = s->now ? s->now : 1;
         s->ctr.listen_drops++;
         send_cookie_synack(s, &id, seg);
@@ -682,7 +693,7 @@ static void listen_input(synack_stack *s, struct tcp_listener *l, const struct i
     env_timer_changed(&s->env, c);
 }
 
-void stack_tcp_input(synack_stack *s, const struct ipv4_repr *ip, const struct tcp_repr *seg)
+static void stack_tcp_input(synack_stack *s, const struct ipv4_repr *ip, const struct tcp_repr *seg)
 {
     s->ctr.in_segs++;
     if (seg->src_port == 0 || seg->dst_port == 0) {   /* H-28: no RST for port 0 */
@@ -713,6 +724,39 @@ void stack_tcp_input(synack_stack *s, const struct ipv4_repr *ip, const struct t
     send_rst_for(s, ip, seg);
 }
 
+/* ---- upcalls of the IP layer (src/ip/ip.h) ------------------------------- */
+
+static void ip_up_tcp_input(void *ctx, const struct ipv4_repr *ip, const struct tcp_repr *seg)
+{
+    stack_tcp_input(ctx, ip, seg);
+}
+
+static bool ip_up_tcp_icmp_error(void *ctx, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
+                                 uint8_t type, uint8_t code, uint16_t next_hop_mtu, uint32_t seq)
+{
+    synack_stack *s = ctx;
+    struct tcp_conn *c = stack_conn_lookup(s, src, sport, dst, dport);
+    if (!c) return false;
+    tcp_icmp_error(&s->env, c, type, code, next_hop_mtu, seq);
+    return true;
+}
+
+/* Sends a packet, or inside a socket call defers it to the next poll (output
+ * never happens inside a socket call). */
+static void ip_up_send(void *ctx, const uint8_t *pkt, size_t len)
+{
+    synack_stack *s = ctx;
+    if (s->in_app_call) {
+        if (s->ndeferred < STACK_DEFERRED_MAX && len <= STACK_DEFERRED_BYTES) {
+            memcpy(s->deferred[s->ndeferred], pkt, len);
+            s->deferred_len[s->ndeferred++] = (uint8_t)len;
+        }
+        s->next_deadline = s->now;
+        return;
+    }
+    s->cfg.output(s->cfg.output_ctx, pkt, len);
+}
+
 static void flush_deferred(synack_stack *s)
 {
     for (unsigned i = 0; i < s->ndeferred; i++)
@@ -725,7 +769,7 @@ void synack_stack_input(synack_stack *s, const uint8_t *pkt, size_t len, uint64_
     if (now > s->now) s->now = now;
     s->env.now = s->now;
     flush_deferred(s);
-    ip_input(s, pkt, len);
+    ip_input(&s->ip, pkt, len);
     flush_and_reap(s);
 }
 

@@ -9,13 +9,15 @@
  * small queue of packets produced inside socket calls (sent at the next
  * poll, so that output never happens inside a socket call).
  *
- * Map: stack.c (create, input dispatch, poll, tables), ip.c in src/ip
- * (IPv4 and ICMP), isn in stack.c, socket calls in src/api/socket.c.
+ * Map: stack.c (create, input dispatch, poll, tables, the ip layer's
+ * upcalls), isn in stack.c, socket calls in src/api/socket.c. IPv4 and ICMP
+ * are src/ip (ip.h), below the stack.
  */
 #ifndef SYNACK_STACK_STACK_H
 #define SYNACK_STACK_STACK_H
 
-#include "stack/timer.h"
+#include "util/timer_wheel.h"
+#include "ip/ip.h"
 #include "synack/synack.h"
 #include "tcp/tcp.h"
 
@@ -61,7 +63,7 @@ struct sock {
 
 struct synack_stack {
     struct synack_config cfg;
-    struct synack_tunables tun;
+    struct synack_tunables tunables;
     struct synack_counters ctr;
     struct tcp_env env;
     uint64_t now;                  /* latest time seen from the embedder */
@@ -92,10 +94,11 @@ struct synack_stack {
     unsigned ndeferred;
     bool in_app_call;
 
-    uint32_t ip_ident;
+    struct ip_layer ip;            /* IPv4 in and out (src/ip/ip.h) */
     uint32_t port_counter;         /* RFC 6056 algorithms 3 and 5 */
     struct tcp_conn *tw_head, *tw_tail; /* TIME_WAIT connections, oldest first */
     uint8_t *out_buf;              /* MTU (+ slack) bytes: the packet being emitted */
+    struct synack_epoll *epolls;   /* epoll instances (api/epoll.c), told of closed sockets */
 };
 
 /* ---- used by the socket layer ---- */
@@ -123,12 +126,5 @@ void stack_listener_remove(synack_stack *s, struct tcp_listener *l);
 /* Takes the first completed connection off l's accept queue, or NULL. */
 struct tcp_conn *stack_listener_take(synack_stack *s, struct tcp_listener *l);
 
-/* ---- IPv4 (src/ip/ip.c) ---- */
-/* Validates an arriving packet and hands TCP segments to stack_tcp_input. */
-void ip_input(synack_stack *s, const uint8_t *pkt, size_t len);
-/* Wraps a TCP segment in IPv4 and sends it (or defers it inside an app call). */
-void ip_output_tcp(synack_stack *s, uint32_t src, uint32_t dst, uint8_t ttl,
-                   const struct tcp_repr *seg);
-void stack_tcp_input(synack_stack *s, const struct ipv4_repr *ip, const struct tcp_repr *seg);
 
 #endif

@@ -23,7 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "stack/timer.h"
+#include "util/timer_wheel.h"
 #include "synack/synack.h"
 #include "tcp/assembler.h"
 #include "tcp/tcp_cc.h"
@@ -35,10 +35,13 @@
 #define TCP_MAX_WINDOW 65535u /* without window scaling */
 
 struct tcp_conn;
+/* The stack's listener (stack.h). A connection only remembers which one
+ * owns it while it waits to be accepted; tcp never looks inside. */
+struct tcp_listener;
 
 /* What the stack provides to a connection. */
 struct tcp_env {
-    const struct synack_tunables *tun;
+    const struct synack_tunables *tunables; /* the stack's sysctl-like settings */
     struct synack_counters *ctr;
     /* Sends one segment from this connection (adds the IPv4 header). */
     void (*emit)(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *seg);
@@ -75,7 +78,7 @@ struct tcp_conn {
     struct tcp_conn *tw_next, *tw_prev; /* the stack's TIME_WAIT list */
     struct tcp_conn *dirty_next;       /* the stack's list of output to flush */
     bool dirty;                        /* on that list */
-    void *listener;                    /* passive open: owning listener until accepted */
+    struct tcp_listener *listener;     /* passive open: owning listener until accepted (opaque here) */
     struct timer_node timer;           /* filed at tcp_next_deadline() */
     int sd;                            /* socket descriptor, -1 when orphaned */
 
@@ -194,6 +197,10 @@ uint32_t tcp_app_recv(struct tcp_env *env, struct tcp_conn *c, void *buf, uint32
 void tcp_app_close_write(struct tcp_env *env, struct tcp_conn *c);
 /* Abort: RST to the peer (when synchronized) and straight to CLOSED. */
 void tcp_app_abort(struct tcp_env *env, struct tcp_conn *c);
+/* The one way a connection ends abnormally (reset, refused, timed out):
+ * err (positive errno, 0 none) is left for the application, the
+ * EstabResets / AttemptFails counters are kept, and c goes to CLOSED. */
+void tcp_abort(struct tcp_env *env, struct tcp_conn *c, int err);
 /* The application let go of the connection (close()). */
 void tcp_app_orphan(struct tcp_env *env, struct tcp_conn *c);
 /* Readable bytes; whether the peer's FIN has been reached (EOF). */
@@ -214,6 +221,9 @@ void tcp_timer_set(struct tcp_env *env, struct tcp_conn *c, enum tcp_timer_kind 
 /* Fills a RST|ACK / RST answering seg for which no connection exists
  * (RFC 9293 3.10.7.1). Returns false when no RST may be sent (seg is RST). */
 bool tcp_rst_for(const struct tcp_repr *seg, struct tcp_repr *rst);
+/* Sends a RST from c and counts it: answering seg (as tcp_rst_for) when seg
+ * is not NULL, else c's own abort RST <SEQ=SND.NXT><ACK=RCV.NXT><RST,ACK>. */
+void tcp_send_rst(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *seg);
 
 /* Sends a bare ACK now (used for challenge ACKs and out-of-window answers). */
 void tcp_send_ack(struct tcp_env *env, struct tcp_conn *c);
@@ -240,6 +250,13 @@ static inline uint32_t tcp_ts_now(const struct tcp_env *env, const struct tcp_co
 }
 /* The peer's MSS option, clamped (RFC 9293 3.7.1; HOSTILE-INPUTS H-37). */
 uint16_t tcp_effective_mss(const struct tcp_conn *c, const struct tcp_options *opt);
+/* The window scale Linux offers for a receive-buffer maximum of space bytes
+ * (tcp_select_initial_window): the smallest shift that brings it under 64 KB. */
+uint8_t tcp_wscale_for_space(uint32_t space);
+/* RFC 1122 4.2.3.4's override: data held back by sender SWS avoidance goes
+ * out (as much as the peer's window allows, up to a segment) when the
+ * persist timer expires, as Linux's tcp_write_wakeup. True when it sent. */
+bool tcp_send_held(struct tcp_env *env, struct tcp_conn *c);
 /* Free receive space we could advertise now, clamped to 16 bits. */
 uint32_t tcp_rcv_window_avail(const struct tcp_conn *c);
 /* Sends one data segment [seq, seq+len) from the send buffer (FIN added when

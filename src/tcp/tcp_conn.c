@@ -62,10 +62,20 @@ void tcp_set_state(struct tcp_env *env, struct tcp_conn *c, enum synack_tcp_stat
     env->state_changed(env, c, from, to);
 }
 
+uint8_t tcp_wscale_for_space(uint32_t space)
+{
+    uint8_t shift = 0;
+    while (space > TCP_MAX_WINDOW && shift < 14) {
+        space >>= 1;
+        shift++;
+    }
+    return shift;
+}
+
 /* Sequence state common to both opens. */
 static void init_send_side(struct tcp_env *env, struct tcp_conn *c, uint32_t iss)
 {
-    const struct synack_tunables *t = env->tun;
+    const struct synack_tunables *t = env->tunables;
     c->iss = iss;
     c->snd_una = iss;
     c->snd_nxt = iss;
@@ -84,7 +94,7 @@ static void init_send_side(struct tcp_env *env, struct tcp_conn *c, uint32_t iss
     c->offer_ws = t->window_scaling;
     c->offer_ts = t->timestamps;
     c->offer_sack = t->sack;
-    c->rcv_wscale = t->window_scaling ? t->wscale : 0;
+    c->rcv_wscale = t->window_scaling ? tcp_wscale_for_space(t->rcvbuf_max) : 0;
     c->last_rcv = env->now;
 }
 
@@ -102,13 +112,13 @@ void tcp_negotiate(struct tcp_env *env, struct tcp_conn *c, const struct tcp_rep
     /* Every segment will carry a 12-byte timestamp option: it comes out of
      * the payload, as Linux's mss_cache does (1460 -> 1448). */
     if (c->ts_ok && c->snd_mss >= TCP_MIN_MSS + 12) c->snd_mss = (uint16_t)(c->snd_mss - 12);
-    c->cwnd = env->tun->initial_cwnd * c->snd_mss;
+    c->cwnd = env->tunables->initial_cwnd * c->snd_mss;
 }
 
 void tcp_open_active(struct tcp_env *env, struct tcp_conn *c, uint32_t iss)
 {
     init_send_side(env, c, iss);
-    c->syn_retries_left = (uint8_t)(env->tun->syn_retries > 255 ? 255 : env->tun->syn_retries);
+    c->syn_retries_left = (uint8_t)(env->tunables->syn_retries > 255 ? 255 : env->tunables->syn_retries);
     env->ctr->active_opens++;
     tcp_set_state(env, c, SYNACK_SYN_SENT);
 }
@@ -134,7 +144,7 @@ void tcp_open_passive(struct tcp_env *env, struct tcp_conn *c, uint32_t iss,
     c->snd_wl1 = syn->seq;
     c->snd_wl2 = iss;
     tcp_negotiate(env, c, syn);
-    c->syn_retries_left = (uint8_t)(env->tun->synack_retries > 255 ? 255 : env->tun->synack_retries);
+    c->syn_retries_left = (uint8_t)(env->tunables->synack_retries > 255 ? 255 : env->tunables->synack_retries);
     env->ctr->passive_opens++;
     tcp_set_state(env, c, SYNACK_SYN_RCVD);
 }
@@ -155,7 +165,7 @@ void tcp_open_from_cookie(struct tcp_env *env, struct tcp_conn *c, uint32_t iss,
     c->snd_wl1 = ack->seq;
     c->snd_wl2 = ack->ack;
     c->snd_mss = mss < c->adv_mss ? mss : c->adv_mss;
-    c->cwnd = env->tun->initial_cwnd * c->snd_mss;
+    c->cwnd = env->tunables->initial_cwnd * c->snd_mss;
     env->ctr->passive_opens++;
     tcp_set_state(env, c, SYNACK_SYN_RCVD);
     tcp_set_state(env, c, SYNACK_ESTABLISHED);
@@ -223,18 +233,17 @@ void tcp_app_close_write(struct tcp_env *env, struct tcp_conn *c)
 void tcp_app_abort(struct tcp_env *env, struct tcp_conn *c)
 {
     if (c->state == SYNACK_CLOSED) return;
-    if (c->state >= SYNACK_SYN_RCVD && c->state != SYNACK_TIME_WAIT) {
-        struct tcp_repr rst;
-        memset(&rst, 0, sizeof rst);
-        rst.src_port = c->id.lport;
-        rst.dst_port = c->id.rport;
-        rst.seq = c->snd_nxt;
-        rst.ack = c->rcv_nxt;
-        rst.flags = TCP_RST | TCP_ACK;
-        env->emit(env, c, &rst);
-        env->ctr->out_rsts++;
-    }
+    if (c->state >= SYNACK_SYN_RCVD && c->state != SYNACK_TIME_WAIT) tcp_send_rst(env, c, NULL);
+    /* The application asked for it: not a failed attempt. */
     if (c->state == SYNACK_ESTABLISHED || c->state == SYNACK_CLOSE_WAIT) env->ctr->estab_resets++;
+    tcp_set_state(env, c, SYNACK_CLOSED);
+}
+
+void tcp_abort(struct tcp_env *env, struct tcp_conn *c, int err)
+{
+    c->err = err;
+    if (c->state == SYNACK_ESTABLISHED || c->state == SYNACK_CLOSE_WAIT) env->ctr->estab_resets++;
+    if (c->state == SYNACK_SYN_SENT || c->state == SYNACK_SYN_RCVD) env->ctr->attempt_fails++;
     tcp_set_state(env, c, SYNACK_CLOSED);
 }
 
@@ -243,7 +252,7 @@ void tcp_app_orphan(struct tcp_env *env, struct tcp_conn *c)
     c->sd = -1;
     /* An orphan in FIN_WAIT_2 waits for the peer's FIN at most fin_timeout. */
     if (c->state == SYNACK_FIN_WAIT_2)
-        tcp_timer_set(env, c, TCP_T_WAIT, env->now + (uint64_t)env->tun->fin_timeout_ms * 1000u);
+        tcp_timer_set(env, c, TCP_T_WAIT, env->now + (uint64_t)env->tunables->fin_timeout_ms * 1000u);
 }
 
 void tcp_app_quickack(struct tcp_env *env, struct tcp_conn *c, bool on)
@@ -288,9 +297,7 @@ void tcp_icmp_error(struct tcp_env *env, struct tcp_conn *c, uint8_t type, uint8
         else if (code == ICMP_UNREACH_PORT || code == ICMP_UNREACH_PROTOCOL) err = ECONNREFUSED;
     }
     if (c->state == SYNACK_SYN_SENT && err == ECONNREFUSED) {
-        c->err = err;
-        env->ctr->attempt_fails++;
-        tcp_set_state(env, c, SYNACK_CLOSED);
+        tcp_abort(env, c, err);
         return;
     }
     c->soft_err = err;

@@ -1,13 +1,16 @@
 /*
  * tcp_input.c — a segment arrives for a known connection.
  *
- * Owns: RFC 9293 3.10.7.3 (SYN-SENT) and 3.10.7.4 (the other states), laid
- * out as the RFC's numbered steps, one helper each: check the sequence
- * number, RST (with RFC 5961 3), SYN (RFC 5961 4), ACK (with RFC 5961 5 and
- * RFC 6298 / 5681 / 6582 on the sender side), text, FIN. URG is accepted
- * and ignored: urgent data is delivered inline (RFC 6093), the pointer never
- * moves a data pointer. Must not touch: tables, listeners (the stack
- * demultiplexes and handles LISTEN and CLOSED), timers' expiry.
+ * Owns: RFC 9293 3.10.7.3 (SYN-SENT) and 3.10.7.4 (the other states).
+ * tcp_validate_incoming() decides whether a segment is acceptable, in the
+ * RFCs' order: PAWS R1 (RFC 7323 5.3), the sequence check (trimming to the
+ * window), R3 (TS.Recent), RST (with RFC 5961 3), SYN (RFC 5961 4), the ACK
+ * checks (RFC 5961 5). Then an acceptable segment is processed: its ACK
+ * (handshake completion, sender side with RFC 6298 / 5681 / 6582, window
+ * update, our FIN's states), text, FIN. URG is accepted and ignored: urgent
+ * data is delivered inline (RFC 6093), the pointer never moves a data
+ * pointer. Must not touch: tables, listeners (the stack demultiplexes and
+ * handles LISTEN and CLOSED), timers' expiry.
  *
  * Every step returns STEP_CONTINUE or STEP_DONE (the segment is consumed);
  * tcp_input flushes output once at the end, so one input makes at most one
@@ -56,7 +59,7 @@ static void trim_memory(struct tcp_conn *c)
 
 static void enter_time_wait(struct tcp_env *env, struct tcp_conn *c)
 {
-    if (env->ctr->curr_time_wait >= env->tun->max_tw) {
+    if (env->ctr->curr_time_wait >= env->tunables->max_tw) {
         /* Bounded TIME_WAIT memory: skip it, as Linux does on overflow. */
         env->ctr->tw_overflows++;
         tcp_set_state(env, c, SYNACK_CLOSED);
@@ -67,15 +70,7 @@ static void enter_time_wait(struct tcp_env *env, struct tcp_conn *c)
     tcp_timer_set(env, c, TCP_T_RTX, TIMER_NEVER);
     tcp_timer_set(env, c, TCP_T_DELACK, TIMER_NEVER);
     c->persist = false;
-    tcp_timer_set(env, c, TCP_T_WAIT, env->now + 2ull * env->tun->msl_ms * 1000u);
-}
-
-static void connection_error(struct tcp_env *env, struct tcp_conn *c, int err)
-{
-    c->err = err;
-    if (c->state == SYNACK_ESTABLISHED || c->state == SYNACK_CLOSE_WAIT) env->ctr->estab_resets++;
-    if (c->state == SYNACK_SYN_SENT || c->state == SYNACK_SYN_RCVD) env->ctr->attempt_fails++;
-    tcp_set_state(env, c, SYNACK_CLOSED);
+    tcp_timer_set(env, c, TCP_T_WAIT, env->now + 2ull * env->tunables->msl_ms * 1000u);
 }
 
 /* ---- SYN-SENT (RFC 9293 3.10.7.3) ------------------------------------- */
@@ -84,17 +79,12 @@ static void input_syn_sent(struct tcp_env *env, struct tcp_conn *c, const struct
     bool ack = s->flags & TCP_ACK;
     /* First: the ACK must acknowledge our SYN, nothing less or more (H-56). */
     if (ack && (seq_leq(s->ack, c->iss) || seq_gt(s->ack, c->snd_max))) {
-        struct tcp_repr rst;
-        if (tcp_rst_for(s, &rst)) {
-            env->emit(env, c, &rst);
-            env->ctr->out_rsts++;
-            env->ctr->out_segs++;
-        }
+        tcp_send_rst(env, c, s);
         return;
     }
     /* Second: RST is acceptable only with an acceptable ACK (H-52). */
     if (s->flags & TCP_RST) {
-        if (ack) connection_error(env, c, ECONNREFUSED);
+        if (ack) tcp_abort(env, c, ECONNREFUSED);
         return;
     }
     /* Fourth: SYN. */
@@ -125,6 +115,8 @@ static void input_syn_sent(struct tcp_env *env, struct tcp_conn *c, const struct
         tcp_set_state(env, c, SYNACK_SYN_RCVD);
     }
 }
+
+static void paws_remember(struct tcp_conn *c, const struct tcp_repr *s);
 
 /* ---- Step 1: sequence number ------------------------------------------ */
 static enum step step_check_sequence(struct tcp_env *env, struct tcp_conn *c, struct seg_view *v)
@@ -163,9 +155,16 @@ static enum step step_check_sequence(struct tcp_env *env, struct tcp_conn *c, st
     }
     if (!ok) {
         if (s->flags & TCP_RST) return STEP_DONE;
+        /* A recent duplicate (it starts less than a window below RCV.NXT:
+         * the peer retransmitted what we already had) still gives TS.Recent
+         * its fresh TSval, so our answer does not make the peer's RTT
+         * sample span its retransmission timeout. A blind segment would
+         * have to guess that window, as it would to be accepted. */
+        if (seq_lt(s->seq, c->rcv_nxt) && seq_geq(s->seq, c->rcv_nxt - (wnd > TCP_MAX_WINDOW ? wnd : TCP_MAX_WINDOW)))
+            paws_remember(c, s);
         /* TIME_WAIT: a retransmitted FIN is ACKed again and restarts 2*MSL. */
         if (c->state == SYNACK_TIME_WAIT && (s->flags & TCP_FIN) && s->seq + len == c->rcv_nxt)
-            tcp_timer_set(env, c, TCP_T_WAIT, env->now + 2ull * env->tun->msl_ms * 1000u);
+            tcp_timer_set(env, c, TCP_T_WAIT, env->now + 2ull * env->tunables->msl_ms * 1000u);
         /* SYN_RCVD: the peer's SYN again (our SYN|ACK was lost): repeat it. */
         if (c->state == SYNACK_SYN_RCVD && (s->flags & TCP_SYN) && !(s->flags & TCP_ACK) &&
             s->seq == c->irs) {
@@ -203,7 +202,7 @@ static enum step step_check_sequence(struct tcp_env *env, struct tcp_conn *c, st
     return STEP_CONTINUE;
 }
 
-/* ---- PAWS (RFC 7323 5.3), before the sequence check ------------------- */
+/* ---- PAWS (RFC 7323 5.3) R1, before the sequence check ---------------- */
 static enum step step_paws(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *s)
 {
     if (!c->ts_ok || !s->opt.has_timestamp) return STEP_CONTINUE;
@@ -213,10 +212,17 @@ static enum step step_paws(struct tcp_env *env, struct tcp_conn *c, const struct
         challenge_ack(env, c);
         return STEP_DONE;
     }
-    /* R3: remember the newest TSval of a segment that starts at or before
-     * the ACK we last sent. */
-    if (seq_leq(s->seq, c->rcv_wup) && seq_geq(s->opt.ts_val, c->ts_recent)) c->ts_recent = s->opt.ts_val;
     return STEP_CONTINUE;
+}
+
+/* R3 (RFC 7323 5.3), only after the sequence check: remember the newest
+ * TSval of an acceptable segment that starts at or before the ACK we last
+ * sent. Before that check a blind segment far outside the window could set
+ * TS.Recent to a huge value, and PAWS would then drop the real peer. */
+static void paws_remember(struct tcp_conn *c, const struct tcp_repr *s)
+{
+    if (!c->ts_ok || !s->opt.has_timestamp) return;
+    if (seq_leq(s->seq, c->rcv_wup) && seq_geq(s->opt.ts_val, c->ts_recent)) c->ts_recent = s->opt.ts_val;
 }
 
 /* ---- Step 2: RST (RFC 9293 + RFC 5961 3, RFC 1337) -------------------- */
@@ -232,14 +238,14 @@ static enum step step_rst(struct tcp_env *env, struct tcp_conn *c, const struct 
     case SYNACK_SYN_RCVD:
         /* Passive: the half-open connection just goes away (the listener
          * stays). Active (simultaneous open): connection refused. */
-        connection_error(env, c, c->passive ? 0 : ECONNREFUSED);
+        tcp_abort(env, c, c->passive ? 0 : ECONNREFUSED);
         break;
     case SYNACK_CLOSING:
     case SYNACK_LAST_ACK:
         tcp_set_state(env, c, SYNACK_CLOSED);
         break;
     default:
-        connection_error(env, c, ECONNRESET);
+        tcp_abort(env, c, ECONNRESET);
         break;
     }
     return STEP_DONE;
@@ -252,7 +258,7 @@ static enum step step_syn(struct tcp_env *env, struct tcp_conn *c, const struct 
     if (c->state == SYNACK_SYN_RCVD && c->passive && !(v->hdr->flags & TCP_ACK)) {
         /* RFC 9293: a SYN in SYN-RECEIVED from a passive open returns the
          * connection to LISTEN, i.e. drops the half-open connection. */
-        connection_error(env, c, 0);
+        tcp_abort(env, c, 0);
         return STEP_DONE;
     }
     challenge_ack(env, c);
@@ -288,51 +294,49 @@ static uint32_t ack_new_data(struct tcp_env *env, struct tcp_conn *c, uint32_t a
     return rtt;
 }
 
-/* ---- Step 5: ACK ------------------------------------------------------ */
-static enum step step_ack(struct tcp_env *env, struct tcp_conn *c, const struct seg_view *v)
+/* ---- Step 5: ACK, the checks (RFC 9293 + RFC 5961 5) ------------------ */
+static enum step check_ack(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *s)
 {
-    const struct tcp_repr *s = v->hdr;
     if (!(s->flags & TCP_ACK)) return STEP_DONE;
     uint32_t ack = s->ack;
-
     if (c->state == SYNACK_SYN_RCVD) {
-        if (!(seq_gt(ack, c->snd_una) && seq_leq(ack, c->snd_max))) {
-            struct tcp_repr rst;
-            if (tcp_rst_for(s, &rst)) {
-                env->emit(env, c, &rst);
-                env->ctr->out_rsts++;
-                env->ctr->out_segs++;
-            }
-            return STEP_DONE;
-        }
-        if (c->rtt_start && seq_geq(ack, c->rtt_seq))
-            tcp_rtt_sample(env, c, (uint32_t)(env->now - c->rtt_start));
-        c->rtt_start = 0;
-        c->snd_una = ack;
-        c->backoff = 0;
-        c->snd_wnd = (uint32_t)s->window << c->snd_wscale;
-        c->max_snd_wnd = c->snd_wnd;
-        c->snd_wl1 = s->seq;
-        c->snd_wl2 = ack;
-        tcp_timer_set(env, c, TCP_T_RTX, TIMER_NEVER);
-        tcp_set_state(env, c, SYNACK_ESTABLISHED);
-        if (c->passive) env->established(env, c);
-        return STEP_CONTINUE;
+        /* It must acknowledge our SYN|ACK, else RST (RFC 9293). */
+        if (seq_gt(ack, c->snd_una) && seq_leq(ack, c->snd_max)) return STEP_CONTINUE;
+        tcp_send_rst(env, c, s);
+        return STEP_DONE;
     }
-
     /* RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]. */
-    if (seq_gt(ack, c->snd_max)) {
+    if (seq_gt(ack, c->snd_max) || seq_lt(ack, c->snd_una - c->max_snd_wnd)) {
         challenge_ack(env, c);
         return STEP_DONE;
     }
-    if (seq_lt(ack, c->snd_una - c->max_snd_wnd)) {
-        challenge_ack(env, c);
-        return STEP_DONE;
-    }
+    return STEP_CONTINUE;
+}
 
-    c->probes_out = 0; /* the peer is alive: it answers */
-    uint32_t old_wnd = c->snd_wnd;
-    uint32_t seg_wnd = (uint32_t)s->window << c->snd_wscale;
+/* SYN_RCVD -> ESTABLISHED: the ACK of our SYN|ACK (already checked). */
+static void complete_handshake(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *s)
+{
+    uint32_t ack = s->ack;
+    if (c->rtt_start && seq_geq(ack, c->rtt_seq))
+        tcp_rtt_sample(env, c, (uint32_t)(env->now - c->rtt_start));
+    c->rtt_start = 0;
+    c->snd_una = ack;
+    c->backoff = 0;
+    c->snd_wnd = (uint32_t)s->window << c->snd_wscale;
+    c->max_snd_wnd = c->snd_wnd;
+    c->snd_wl1 = s->seq;
+    c->snd_wl2 = ack;
+    tcp_timer_set(env, c, TCP_T_RTX, TIMER_NEVER);
+    tcp_set_state(env, c, SYNACK_ESTABLISHED);
+    if (c->passive) env->established(env, c);
+}
+
+/* The sender side of an acceptable ACK: new data acknowledged (RTT sample,
+ * congestion window, NewReno) or a duplicate ACK (RFC 5681 2). */
+static void ack_sender_side(struct tcp_env *env, struct tcp_conn *c, const struct seg_view *v, uint32_t seg_wnd)
+{
+    const struct tcp_repr *s = v->hdr;
+    uint32_t ack = s->ack;
     if (seq_gt(ack, c->snd_una)) {
         /* RFC 7323 4: with timestamps, every ACK of new data is an RTT
          * sample (TSecr echoes our clock), retransmitted or not. */
@@ -348,7 +352,7 @@ static enum step step_ack(struct tcp_env *env, struct tcp_conn *c, const struct 
         uint32_t prior_una = c->snd_una;
         uint32_t timed = ack_new_data(env, c, ack);
         tcp_recovery_on_ack(env, c, s, prior_una, timed ? timed : rtt, false);
-    } else if (ack == c->snd_una && v->len == 0 && !v->fin && seg_wnd == old_wnd &&
+    } else if (ack == c->snd_una && v->len == 0 && !v->fin && seg_wnd == c->snd_wnd &&
                c->snd_una != c->snd_max && !(s->flags & (TCP_SYN | TCP_FIN))) {
         /* Duplicate ACK (RFC 5681 2). */
         tcp_recovery_on_ack(env, c, s, c->snd_una, 0, true);
@@ -357,42 +361,60 @@ static enum step step_ack(struct tcp_env *env, struct tcp_conn *c, const struct 
          * window change) but its SACK blocks still inform the scoreboard. */
         tcp_recovery_on_ack(env, c, s, c->snd_una, 0, false);
     }
-    /* Window update (RFC 9293 3.10.7.4, fifth step, SND.WL1/WL2 rule). */
-    if (seq_lt(c->snd_wl1, s->seq) || (c->snd_wl1 == s->seq && seq_leq(c->snd_wl2, ack))) {
-        c->snd_wnd = seg_wnd;
-        if (c->snd_wnd > c->max_snd_wnd) c->max_snd_wnd = c->snd_wnd;
-        c->snd_wl1 = s->seq;
-        c->snd_wl2 = ack;
-        if (c->snd_wnd > old_wnd && c->persist) {
-            /* The window opened: the persist timer has done its job. */
-            c->persist = false;
-            c->backoff = 0;
-            tcp_timer_set(env, c, TCP_T_RTX, TIMER_NEVER);
-        }
-    }
+}
 
-    bool fin_acked = c->fin_queued && seq_gt(c->snd_una, c->fin_seq);
+/* Window update (RFC 9293 3.10.7.4, fifth step, SND.WL1/WL2 rule). */
+static void ack_window_update(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *s,
+                              uint32_t seg_wnd, uint32_t old_wnd)
+{
+    if (!(seq_lt(c->snd_wl1, s->seq) || (c->snd_wl1 == s->seq && seq_leq(c->snd_wl2, s->ack)))) return;
+    c->snd_wnd = seg_wnd;
+    if (c->snd_wnd > c->max_snd_wnd) c->max_snd_wnd = c->snd_wnd;
+    c->snd_wl1 = s->seq;
+    c->snd_wl2 = s->ack;
+    if (c->snd_wnd > old_wnd && c->persist) {
+        /* The window opened: the persist timer has done its job. */
+        c->persist = false;
+        c->backoff = 0;
+        tcp_timer_set(env, c, TCP_T_RTX, TIMER_NEVER);
+    }
+}
+
+/* Our FIN acknowledged: FIN_WAIT_1, CLOSING and LAST_ACK move on. */
+static enum step ack_fin_states(struct tcp_env *env, struct tcp_conn *c)
+{
+    if (!(c->fin_queued && seq_gt(c->snd_una, c->fin_seq))) return STEP_CONTINUE;
     switch (c->state) {
     case SYNACK_FIN_WAIT_1:
-        if (fin_acked) {
-            tcp_set_state(env, c, SYNACK_FIN_WAIT_2);
-            if (c->sd < 0)
-                tcp_timer_set(env, c, TCP_T_WAIT, env->now + (uint64_t)env->tun->fin_timeout_ms * 1000u);
-        }
-        break;
+        tcp_set_state(env, c, SYNACK_FIN_WAIT_2);
+        if (c->sd < 0)
+            tcp_timer_set(env, c, TCP_T_WAIT, env->now + (uint64_t)env->tunables->fin_timeout_ms * 1000u);
+        return STEP_CONTINUE;
     case SYNACK_CLOSING:
-        if (fin_acked) enter_time_wait(env, c);
-        break;
+        enter_time_wait(env, c);
+        return STEP_CONTINUE;
     case SYNACK_LAST_ACK:
-        if (fin_acked) {
-            tcp_set_state(env, c, SYNACK_CLOSED);
-            return STEP_DONE;
-        }
-        break;
+        tcp_set_state(env, c, SYNACK_CLOSED);
+        return STEP_DONE;
     default:
-        break;
+        return STEP_CONTINUE;
     }
-    return STEP_CONTINUE;
+}
+
+/* ---- Step 5: ACK, processing an acceptable one -------------------------- */
+static enum step step_ack(struct tcp_env *env, struct tcp_conn *c, const struct seg_view *v)
+{
+    const struct tcp_repr *s = v->hdr;
+    if (c->state == SYNACK_SYN_RCVD) {
+        complete_handshake(env, c, s);
+        return STEP_CONTINUE;
+    }
+    c->probes_out = 0; /* the peer is alive: it answers */
+    uint32_t old_wnd = c->snd_wnd;
+    uint32_t seg_wnd = (uint32_t)s->window << c->snd_wscale;
+    ack_sender_side(env, c, v, seg_wnd);
+    ack_window_update(env, c, s, seg_wnd, old_wnd);
+    return ack_fin_states(env, c);
 }
 
 /* The peer's FIN has been reached in sequence (RFC 9293, eighth step). */
@@ -475,7 +497,7 @@ static enum step step_text(struct tcp_env *env, struct tcp_conn *c, const struct
     if (quick) c->quick_acks--;
     if (filled || c->unacked_full >= 2 || quick) c->ack_now = true;
     else if (c->deadline[TCP_T_DELACK] == TIMER_NEVER)
-        tcp_timer_set(env, c, TCP_T_DELACK, env->now + (uint64_t)env->tun->delack_ms * 1000u);
+        tcp_timer_set(env, c, TCP_T_DELACK, env->now + (uint64_t)env->tunables->delack_ms * 1000u);
     return STEP_CONTINUE;
 }
 
@@ -488,7 +510,7 @@ static void step_fin(struct tcp_env *env, struct tcp_conn *c, const struct seg_v
         if (c->peer_fin) {
             c->ack_now = true;  /* a repeated FIN: ACK it again */
             if (c->state == SYNACK_TIME_WAIT)
-                tcp_timer_set(env, c, TCP_T_WAIT, env->now + 2ull * env->tun->msl_ms * 1000u);
+                tcp_timer_set(env, c, TCP_T_WAIT, env->now + 2ull * env->tunables->msl_ms * 1000u);
             return;
         }
         fin_reached(env, c);
@@ -496,6 +518,21 @@ static void step_fin(struct tcp_env *env, struct tcp_conn *c, const struct seg_v
         c->fin_pending = true;   /* out of order: wait for the data before it */
         c->peer_fin_seq = fin_seq;
     }
+}
+
+/* Is this segment acceptable, and what of it is kept? RFC 9293 3.10.7.4's
+ * checks in order, with RFC 7323 5.3 (PAWS) and RFC 5961 (blind attacks):
+ * PAWS R1, the sequence check (trims v to the window), R3, RST, SYN, ACK.
+ * STEP_DONE: the segment was dropped or answered (and maybe ended c). */
+static enum step tcp_validate_incoming(struct tcp_env *env, struct tcp_conn *c, struct seg_view *v)
+{
+    const struct tcp_repr *s = v->hdr;
+    if (step_paws(env, c, s) == STEP_DONE) return STEP_DONE;
+    if (step_check_sequence(env, c, v) == STEP_DONE) return STEP_DONE;
+    paws_remember(c, s);
+    if (step_rst(env, c, s) == STEP_DONE) return STEP_DONE;
+    if (step_syn(env, c, v) == STEP_DONE) return STEP_DONE;
+    return check_ack(env, c, s);
 }
 
 void tcp_input(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *seg)
@@ -511,10 +548,7 @@ void tcp_input(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *s
         break;
     default: {
         struct seg_view v = {.hdr = seg};
-        if (step_paws(env, c, seg) == STEP_DONE) break;
-        if (step_check_sequence(env, c, &v) == STEP_DONE) break;
-        if (step_rst(env, c, seg) == STEP_DONE) break;
-        if (step_syn(env, c, &v) == STEP_DONE) break;
+        if (tcp_validate_incoming(env, c, &v) == STEP_DONE) break;
         if (step_ack(env, c, &v) == STEP_DONE) break;
         if (step_text(env, c, &v) == STEP_DONE) break;
         step_fin(env, c, &v);

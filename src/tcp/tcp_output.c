@@ -109,7 +109,7 @@ static void arm_rtx(struct tcp_env *env, struct tcp_conn *c)
     if (c->deadline[TCP_T_RTX] == TIMER_NEVER || c->persist) {
         c->persist = false;
         uint64_t rto = (uint64_t)c->rto << (c->backoff > 16 ? 16 : c->backoff);
-        uint64_t max = (uint64_t)env->tun->rto_max_ms * 1000u;
+        uint64_t max = (uint64_t)env->tunables->rto_max_ms * 1000u;
         tcp_timer_set(env, c, TCP_T_RTX, env->now + (rto > max ? max : rto));
     }
 }
@@ -165,7 +165,7 @@ void tcp_send_data(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32
     if (len < c->snd_mss) c->snd_sml = end;
     /* Answering data within the delayed-ACK time makes the connection
      * interactive: ACKs will ride on our data (Linux's pingpong mode). */
-    if (len && c->got_data && env->now - c->last_data_rcv < (uint64_t)env->tun->delack_ms * 1000u)
+    if (len && c->got_data && env->now - c->last_data_rcv < (uint64_t)env->tunables->delack_ms * 1000u)
         c->pingpong = true;
     note_sent(env, c, seq, end);
     if (seq_gt(end, c->snd_nxt)) c->snd_nxt = end;
@@ -211,11 +211,36 @@ static void note_cwnd_use(struct tcp_conn *c, bool stopped_at_cwnd)
     else c->cwnd_limited = (uint64_t)flight + c->snd_mss >= c->cwnd;
 }
 
+/* The largest segment we send: the MSS, bounded by half the largest window
+ * the peer has offered when that window is small (Linux's
+ * tcp_bound_to_half_wnd), so a small window is filled by two segments
+ * instead of one segment and a held remainder. */
+static uint32_t send_mss(const struct tcp_conn *c)
+{
+    uint32_t cutoff = c->max_snd_wnd > TCP_DEFAULT_MSS ? c->max_snd_wnd / 2 : c->max_snd_wnd;
+    uint32_t floor = 68u - 20u - (c->ts_ok ? 12u : 0u);
+    if (cutoff && c->snd_mss > cutoff) return cutoff < floor ? floor : cutoff;
+    return c->snd_mss;
+}
+
+bool tcp_send_held(struct tcp_env *env, struct tcp_conn *c)
+{
+    uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
+    uint32_t unsent = seq_lt(c->snd_nxt, data_end) ? data_end - c->snd_nxt : 0;
+    uint32_t len = usable_window(c);
+    if (unsent == 0 || len == 0) return false;
+    if (len > unsent) len = unsent;
+    if (len > send_mss(c)) len = send_mss(c);
+    tcp_send_data(env, c, c->snd_nxt, len);
+    return true;
+}
+
 /* Sends new or rewound data and the FIN while windows allow. Returns true
  * when it sent anything. */
 static bool send_queued(struct tcp_env *env, struct tcp_conn *c)
 {
     bool sent = false;
+    uint32_t mss = send_mss(c);
     for (;;) {
         uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
         uint32_t unsent = seq_lt(c->snd_nxt, data_end) ? data_end - c->snd_nxt : 0;
@@ -225,21 +250,28 @@ static bool send_queued(struct tcp_env *env, struct tcp_conn *c)
             break;
         }
         uint32_t usable = usable_window(c);
-        if (usable < c->snd_mss && usable < unsent) note_cwnd_use(c, c->cwnd <= c->snd_wnd);
-        uint32_t len = unsent < c->snd_mss ? unsent : c->snd_mss;
+        if (usable < mss && usable < unsent) note_cwnd_use(c, c->cwnd <= c->snd_wnd);
+        uint32_t len = unsent < mss ? unsent : mss;
         if (len > usable) len = usable;
         if (unsent > 0 && len == 0) break;                  /* window closed: persist */
-        if (len < unsent && len < c->snd_mss) {
+        if (len < unsent && len < mss) {
             /* Sender SWS avoidance: a window-limited runt only when it is at
              * least half the largest window the peer ever offered. */
             if (len < c->max_snd_wnd / 2) break;
         }
         /* Nagle (RFC 896) in Minshall's form, as Linux: a runt waits only
          * while an earlier runt is still unacknowledged. */
-        if (len == unsent && len < c->snd_mss && len > 0 && !c->nodelay && !c->fin_queued &&
+        if (len == unsent && len < mss && len > 0 && !c->nodelay && !c->fin_queued &&
             seq_gt(c->snd_sml, c->snd_una) && seq_leq(c->snd_sml, c->snd_nxt))
             break;
-        if (len == 0 && usable == 0) break;                 /* a lone FIN needs window too */
+        /* A lone FIN is not held by the congestion window (as Linux's
+         * tcp_cwnd_test), only by the peer's. */
+        if (len == 0 && !seq_gt(c->snd_nxt + 1, c->snd_una + c->snd_wnd)) {
+            tcp_send_data(env, c, c->snd_nxt, 0);
+            sent = true;
+            break;
+        }
+        if (len == 0 && usable == 0) break;
         tcp_send_data(env, c, c->snd_nxt, len);
         sent = true;
     }
@@ -273,30 +305,49 @@ void tcp_output(struct tcp_env *env, struct tcp_conn *c)
     bool waiting = seq_lt(c->snd_nxt, data_end) || (c->fin_queued && seq_leq(c->snd_nxt, c->fin_seq));
     if (waiting && c->snd_una == c->snd_max && c->deadline[TCP_T_RTX] == TIMER_NEVER) {
         uint64_t rto = (uint64_t)c->rto << (c->backoff > 16 ? 16 : c->backoff);
-        uint64_t max = (uint64_t)env->tun->rto_max_ms * 1000u;
+        uint64_t max = (uint64_t)env->tunables->rto_max_ms * 1000u;
         c->persist = true;
         tcp_timer_set(env, c, TCP_T_RTX, env->now + (rto > max ? max : rto));
     }
 }
 
+/* Every RST synack sends is filled here. */
+static void rst_fill(struct tcp_repr *rst, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
+                     uint8_t flags)
+{
+    memset(rst, 0, sizeof *rst);
+    rst->src_port = sport;
+    rst->dst_port = dport;
+    rst->seq = seq;
+    rst->ack = ack;
+    rst->flags = flags;
+}
+
 bool tcp_rst_for(const struct tcp_repr *seg, struct tcp_repr *rst)
 {
     if (seg->flags & TCP_RST) return false;
-    memset(rst, 0, sizeof *rst);
-    rst->src_port = seg->dst_port;
-    rst->dst_port = seg->src_port;
     if (seg->flags & TCP_ACK) {
         /* <SEQ=SEG.ACK><CTL=RST> */
-        rst->seq = seg->ack;
-        rst->flags = TCP_RST;
+        rst_fill(rst, seg->dst_port, seg->src_port, seg->ack, 0, TCP_RST);
     } else {
         /* <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> */
         uint32_t len = (uint32_t)seg->payload_len;
         if (seg->flags & TCP_SYN) len++;
         if (seg->flags & TCP_FIN) len++;
-        rst->seq = 0;
-        rst->ack = seg->seq + len;
-        rst->flags = TCP_RST | TCP_ACK;
+        rst_fill(rst, seg->dst_port, seg->src_port, 0, seg->seq + len, TCP_RST | TCP_ACK);
     }
     return true;
+}
+
+void tcp_send_rst(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *seg)
+{
+    struct tcp_repr rst;
+    if (seg) {
+        if (!tcp_rst_for(seg, &rst)) return;
+    } else {
+        rst_fill(&rst, c->id.lport, c->id.rport, c->snd_nxt, c->rcv_nxt, TCP_RST | TCP_ACK);
+    }
+    env->emit(env, c, &rst);
+    env->ctr->out_rsts++;
+    env->ctr->out_segs++;
 }

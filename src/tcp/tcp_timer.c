@@ -39,22 +39,17 @@ void tcp_rtt_sample(struct tcp_env *env, struct tcp_conn *c, uint32_t rtt)
         c->rttvar = (3 * c->rttvar + diff) / 4;
         c->srtt = (7 * c->srtt + rtt) / 8;
     }
-    uint64_t min = (uint64_t)env->tun->rto_min_ms * 1000u;
-    uint64_t max = (uint64_t)env->tun->rto_max_ms * 1000u;
+    uint64_t min = (uint64_t)env->tunables->rto_min_ms * 1000u;
+    uint64_t max = (uint64_t)env->tunables->rto_max_ms * 1000u;
     uint64_t var = 4ull * c->rttvar;
     uint64_t rto = c->srtt + (var > min ? var : min);
     if (rto > max) rto = max;
     c->rto = (uint32_t)rto;
 }
 
-static void give_up(struct tcp_env *env, struct tcp_conn *c)
-{
-    /* An ICMP error seen meanwhile is the better reason (RFC 1122 4.2.3.9). */
-    c->err = c->soft_err ? c->soft_err : ETIMEDOUT;
-    if (c->state == SYNACK_SYN_SENT || c->state == SYNACK_SYN_RCVD) env->ctr->attempt_fails++;
-    if (c->state == SYNACK_ESTABLISHED || c->state == SYNACK_CLOSE_WAIT) env->ctr->estab_resets++;
-    tcp_set_state(env, c, SYNACK_CLOSED);
-}
+/* Why a connection that timed out failed: an ICMP error seen meanwhile is
+ * the better reason (RFC 1122 4.2.3.9). */
+static int timeout_error(const struct tcp_conn *c) { return c->soft_err ? c->soft_err : ETIMEDOUT; }
 
 /* A probe — zero-window (persist) or keepalive — is an ACK with an old
  * sequence number (SND.UNA - 1, tcp_send_probe): the peer must answer it
@@ -68,17 +63,18 @@ static void give_up(struct tcp_env *env, struct tcp_conn *c)
  * holding a zero window must not pin memory forever). */
 static void persist_probe(struct tcp_env *env, struct tcp_conn *c)
 {
-    if (c->probes_out >= env->tun->retries2 ||
-        (c->sd < 0 && c->backoff >= env->tun->orphan_retries)) {
+    if (c->probes_out >= env->tunables->retries2 ||
+        (c->sd < 0 && c->backoff >= env->tunables->orphan_retries)) {
         if (c->sd < 0) tcp_app_abort(env, c);
-        else give_up(env, c);
+        else tcp_abort(env, c, timeout_error(c));
         return;
     }
+    if (tcp_send_held(env, c)) return;  /* a window is open: the override timer */
     c->probes_out++;
     tcp_send_probe(env, c);
     if (c->backoff < 16) c->backoff++;
     uint64_t rto = (uint64_t)c->rto << c->backoff;
-    uint64_t max = (uint64_t)env->tun->rto_max_ms * 1000u;
+    uint64_t max = (uint64_t)env->tunables->rto_max_ms * 1000u;
     c->persist = true;
     tcp_timer_set(env, c, TCP_T_RTX, env->now + (rto > max ? max : rto));
 }
@@ -94,7 +90,7 @@ static void on_retransmit_timer(struct tcp_env *env, struct tcp_conn *c)
     case SYNACK_SYN_SENT:
     case SYNACK_SYN_RCVD:
         if (c->backoff >= c->syn_retries_left) {
-            give_up(env, c);
+            tcp_abort(env, c, timeout_error(c));
             return;
         }
         c->backoff++;
@@ -104,10 +100,10 @@ static void on_retransmit_timer(struct tcp_env *env, struct tcp_conn *c)
         break;
     }
     if (c->snd_una == c->snd_max) return; /* nothing outstanding */
-    unsigned limit = env->tun->retries2;
-    if (c->sd < 0 && env->tun->orphan_retries < limit) limit = env->tun->orphan_retries;
+    unsigned limit = env->tunables->retries2;
+    if (c->sd < 0 && env->tunables->orphan_retries < limit) limit = env->tunables->orphan_retries;
     if (c->backoff >= limit) {
-        give_up(env, c);
+        tcp_abort(env, c, timeout_error(c));
         return;
     }
     c->backoff++;
@@ -122,7 +118,7 @@ static bool keepalive_state(enum synack_tcp_state s)
 
 static uint64_t ka_idle_us(const struct tcp_env *env, const struct tcp_conn *c)
 {
-    return (uint64_t)(c->ka_idle_s ? c->ka_idle_s : env->tun->keepalive_time_s) * 1000000u;
+    return (uint64_t)(c->ka_idle_s ? c->ka_idle_s : env->tunables->keepalive_time_s) * 1000000u;
 }
 
 void tcp_keepalive_arm(struct tcp_env *env, struct tcp_conn *c)
@@ -140,8 +136,8 @@ static void on_keepalive_timer(struct tcp_env *env, struct tcp_conn *c)
 {
     if (!c->keepalive || !keepalive_state(c->state)) return;
     uint64_t idle = ka_idle_us(env, c);
-    uint64_t intvl = (uint64_t)(c->ka_intvl_s ? c->ka_intvl_s : env->tun->keepalive_intvl_s) * 1000000u;
-    unsigned count = c->ka_count ? c->ka_count : env->tun->keepalive_probes;
+    uint64_t intvl = (uint64_t)(c->ka_intvl_s ? c->ka_intvl_s : env->tunables->keepalive_intvl_s) * 1000000u;
+    unsigned count = c->ka_count ? c->ka_count : env->tunables->keepalive_probes;
     uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
     if (c->snd_una != c->snd_max || seq_lt(c->snd_nxt, data_end)) {
         /* Data is outstanding: the retransmission timer watches the peer. */

@@ -190,3 +190,45 @@ elif cmd == "source":      # source HOST PORT N [rst_after]: serve N pattern byt
     s.close(); print("sent", sent, flush=True)
 '
 pattern() { "$PY" -c "$IA_PATTERN_PY" "$@"; }
+
+# ia_tcp_counter NAME : the namespace's Tcp counter NAME (/proc/net/snmp).
+ia_tcp_counter() {
+    nsx awk -v f="$1" '/^Tcp:/ { if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 } else print $c[f] }' /proc/net/snmp
+}
+
+# ia_hello_pair NAME PORT TARGET SERVER_CMD... -- CLIENT_CMD... : the
+# tutorial's programs once: the server (with --port PORT) in the background
+# until it says "listening on port PORT", then the client (with TARGET).
+# Checks: both exit 0, the client prints exactly "Message from server:
+# Hello, Client!", and the kernel neither sent nor took a reset meanwhile
+# (each side finished its FIN exchange before going away).
+ia_hello_pair() {
+    local name=$1 port=$2 target=$3 slog="$IA_TMP/$1.server.log"
+    local out="$IA_TMP/$1.client.out" cerr="$IA_TMP/$1.client.err" spid rc src rst0 rst1
+    local expect="Message from server: Hello, Client!" scmd=()
+    shift 3
+    while [ "$1" != -- ]; do scmd+=("$1"); shift; done
+    shift
+    rst0=$(( $(ia_tcp_counter OutRsts) + $(ia_tcp_counter EstabResets) ))
+    ia_bg 30 "$slog" "${scmd[@]}" --port "$port"
+    spid=$IA_LAST
+    if ! ia_wait_log "$slog" "listening on port $port" 5; then
+        bad "$name: the server did not start"
+        return
+    fi
+    nsx timeout 20 "$@" "$target" >"$out" 2>"$cerr"
+    rc=$?
+    ia_reap "$spid"
+    src=$?
+    rst1=$(( $(ia_tcp_counter OutRsts) + $(ia_tcp_counter EstabResets) ))
+    check "$name: client exit 0 (got $rc)" [ "$rc" = 0 ]
+    check "$name: server exit 0 (got $src)" [ "$src" = 0 ]
+    check "$name: the kernel sent or took no reset ($((rst1 - rst0)))" [ "$rst1" = "$rst0" ]
+    if [ "$(cat "$out")" = "$expect" ]; then
+        ok "$name: client printed '$expect'"
+    else
+        bad "$name: client printed '$(cat "$out")'"
+        echo "--- client stderr:" >&2; cat "$cerr" >&2
+        echo "--- server log:" >&2; cat "$slog" >&2
+    fi
+}

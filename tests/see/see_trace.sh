@@ -55,4 +55,13 @@ if "$synack" trace "$dir/junk.pcap" 2> "$dir/err2.txt" > /dev/null; then fail "j
 expect "$dir/err2.txt" "not a pcap or pcapng file"
 if "$synack" trace "$dir/missing.pcap" 2> "$dir/err3.txt" > /dev/null; then fail "missing file accepted"; fi
 expect "$dir/err3.txt" "No such file"
+# Not a capture at all: refused after its first bytes (timeout only guards a hang).
+set +e
+timeout 20 "$synack" trace /dev/zero > /dev/null 2> "$dir/err4.txt"; rc=$?
+set -e
+[ "$rc" = 1 ] || fail "trace /dev/zero exits $rc (124: it read on and on)"
+expect "$dir/err4.txt" "not a pcap or pcapng file"
+mkdir -p "$dir/adir"
+if "$synack" trace "$dir/adir" 2> "$dir/err5.txt" > /dev/null; then fail "a directory accepted"; fi
+expect "$dir/err5.txt" "Is a directory"
 echo "ok: synack trace reads the kernel captures and the lab's"

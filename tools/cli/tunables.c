@@ -44,7 +44,7 @@ static const struct entry table[] = {
     {"window_scaling", K_BOOL, F(window_scaling), 1, "offer window scaling (RFC 7323)"},
     {"timestamps", K_BOOL, F(timestamps), 1, "offer timestamps (RFC 7323)"},
     {"sack", K_BOOL, F(sack), 1, "offer SACK-permitted (RFC 2018)"},
-    {"wscale", K_U8, F(wscale), 14, "window scale shift we offer"},
+    {"rcvbuf_max", K_U32, F(rcvbuf_max), 1u << 30, "receive-buffer maximum (tcp_rmem[2]); sets the window scale offered"},
     {"keepalive_time_s", K_U32, F(keepalive_time_s), 32767, "idle seconds before the first keepalive probe"},
     {"keepalive_intvl_s", K_U32, F(keepalive_intvl_s), 32767, "seconds between keepalive probes"},
     {"keepalive_probes", K_UNSIGNED, F(keepalive_probes), 127, "unanswered keepalive probes before ETIMEDOUT"},

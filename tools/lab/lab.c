@@ -534,6 +534,7 @@ int lab_main(int argc, char **argv)
         o.scenario = sc->name;
     }
     if (sc) scenario_apply_defaults(sc, &o);
+    bool list_tunables = false; /* listed once every option was checked */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -592,10 +593,7 @@ int lab_main(int argc, char **argv)
             o.set[o.nset++] = v;
             i++;
         } else if (!strcmp(a, "--list-tunables")) {
-            struct synack_config defaults;
-            synack_config_init(&defaults);
-            tunables_list(&defaults.tunables, stdout);
-            return 0;
+            list_tunables = true;
         } else if (!strcmp(a, "--pcap")) {
             if (!v) goto bad;
             o.pcap = v;
@@ -611,6 +609,13 @@ int lab_main(int argc, char **argv)
                 v ? "')" : "");
         lab_usage(stderr);
         return 2;
+    }
+    if (list_tunables) {
+        struct synack_config defaults; /* with the --set given (checked above) */
+        synack_config_init(&defaults);
+        for (int k = 0; k < o.nset; k++) tunables_set(&defaults.tunables, o.set[k], NULL);
+        tunables_list(&defaults.tunables, stdout);
+        return fflush(stdout) == 0 ? 0 : 1;
     }
     struct lab_result res;
     struct render_ladder *pic = NULL;

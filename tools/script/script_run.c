@@ -28,8 +28,10 @@
 
 #include "script.h"
 #include "script_ast.h"
+#include "script_code.h"
 #include "tunables.h"
 #include "synack/synack.h"
+#include "synack/epoll.h"
 #include "synack/wire.h"
 
 #define SC_T0 1000000000ull          /* script time 0 on the stack's clock (1000 s) */
@@ -52,6 +54,7 @@ struct fdmap {
     bool used;
     int sd;
     bool nonblock;
+    synack_epoll *ep;         /* an epoll_create descriptor (sd is -1) */
 };
 
 struct pending {
@@ -85,6 +88,9 @@ struct runner {
     bool done;
     int last_line;
     uint8_t *iobuf;           /* scratch for read/write payloads */
+    struct sc_code_vars vars; /* variables of the %{ }% blocks */
+    char *collect;            /* while a shell file runs: its notes, reported once */
+    size_t collect_len;
 };
 
 /* ---- verdict ---------------------------------------------------------------- */
@@ -145,9 +151,19 @@ static void skip_run(struct runner *r, int line, const char *fmt, ...)
 
 static void note(struct runner *r, int line, const char *fmt, ...)
 {
-    fprintf(r->out, "  note %s:%d: ", r->s->path, line);
     va_list ap;
     va_start(ap, fmt);
+    if (r->collect) {
+        size_t n = strlen(r->collect);
+        if (n + 3 < r->collect_len) {
+            if (n) strcat(r->collect, "; ");
+            n = strlen(r->collect);
+            vsnprintf(r->collect + n, r->collect_len - n, fmt, ap);
+        }
+        va_end(ap);
+        return;
+    }
+    fprintf(r->out, "  note %s:%d: ", r->s->path, line);
     vfprintf(r->out, fmt, ap);
     va_end(ap);
     fprintf(r->out, "\n");
@@ -422,6 +438,35 @@ static void inject(struct runner *r, struct sc_event *e)
 
 /* ---- outbound --------------------------------------------------------------------- */
 
+/* Linux's scripts are written for a TUN device with GSO/TSO: one expected
+ * packet with more payload than the MSS stands for the run of MSS-sized
+ * segments sent back to back. When the first segment of such a run starts
+ * where the expected packet starts, the segments that follow it at the same
+ * instant, in sequence, are taken into *t (length summed, flags united: PSH
+ * and FIN ride on the last one, as after GSO). Returns how many were added. */
+static int merge_gso_run(struct runner *r, const struct sc_packet *k, struct tcp_repr *t, uint64_t at)
+{
+    int merged = 0;
+    if (!t->payload_len || t->payload_len >= k->len || (t->flags & (TCP_SYN | TCP_RST | TCP_FIN))) return 0;
+    while (t->payload_len < k->len && !queue_empty(r)) {
+        struct out_pkt *n = &r->q[r->qhead];
+        struct ipv4_repr ip;
+        struct tcp_repr nt;
+        if (n->t != at || ipv4_parse(&ip, n->bytes, n->len) || ip.protocol != IPV4_PROTO_TCP ||
+            tcp_parse(&nt, n->bytes + ip.header_len, ip.payload_len, ip.src, ip.dst))
+            break;
+        if (nt.seq != t->seq + (uint32_t)t->payload_len || !nt.payload_len || nt.ack != t->ack ||
+            (nt.flags & ~(TCP_PSH | TCP_FIN)) != (t->flags & ~TCP_PSH) || t->payload_len + nt.payload_len > k->len)
+            break;
+        t->payload_len += nt.payload_len;
+        t->flags |= nt.flags;
+        free(n->bytes);
+        r->qhead++;
+        merged++;
+    }
+    return merged;
+}
+
 static void expect_outbound(struct runner *r, struct sc_event *e)
 {
     const struct sc_packet *k = &e->pkt;
@@ -482,6 +527,15 @@ static void expect_outbound(struct runner *r, struct sc_event *e)
         r->script_isn = k->seq;
     }
     fmt_actual(r, &t, opts, optlen, got, sizeof got);
+    int merged = merge_gso_run(r, k, &t, p.t);
+    /* PSH in a merged run is not compared: Linux places it by its own skb
+     * boundaries (the end of a write, forced pushes), which synack has not. */
+    if (merged) t.flags = (uint8_t)((t.flags & ~TCP_PSH) | (k->flags & TCP_PSH));
+    if (merged) {
+        size_t gl = strlen(got);
+        snprintf(got + gl, sizeof got - gl, " and %d more segment%s back to back (%u bytes in all)", merged,
+                 merged == 1 ? "" : "s", (unsigned)t.payload_len);
+    }
 
     char diff[300] = "";
     struct strbuf d = {diff, sizeof diff, 0};
@@ -573,6 +627,10 @@ static const struct sym syms[] = {
     {"F_GETFL", 3}, {"F_SETFL", 4},
     {"POLLIN", SYNACK_POLLIN}, {"POLLOUT", SYNACK_POLLOUT}, {"POLLERR", SYNACK_POLLERR},
     {"POLLHUP", SYNACK_POLLHUP}, {"POLLNVAL", SYNACK_POLLNVAL},
+    {"EPOLLIN", SYNACK_EPOLLIN}, {"EPOLLOUT", SYNACK_EPOLLOUT}, {"EPOLLERR", SYNACK_EPOLLERR},
+    {"EPOLLHUP", SYNACK_EPOLLHUP}, {"EPOLLRDHUP", SYNACK_EPOLLRDHUP}, {"EPOLLET", SYNACK_EPOLLET},
+    {"EPOLLONESHOT", SYNACK_EPOLLONESHOT}, {"EPOLL_CTL_ADD", SYNACK_EPOLL_CTL_ADD},
+    {"EPOLL_CTL_DEL", SYNACK_EPOLL_CTL_DEL}, {"EPOLL_CTL_MOD", SYNACK_EPOLL_CTL_MOD},
     {"SHUT_RD", SYNACK_SHUT_RD}, {"SHUT_WR", SYNACK_SHUT_WR}, {"SHUT_RDWR", SYNACK_SHUT_RDWR},
     {"MSG_DONTWAIT", 0x40}, {"INADDR_ANY", 0},
     {"EAGAIN", EAGAIN}, {"EWOULDBLOCK", EWOULDBLOCK}, {"EINPROGRESS", EINPROGRESS},
@@ -582,13 +640,14 @@ static const struct sym syms[] = {
     {"EINVAL", EINVAL}, {"ENOMEM", ENOMEM}, {"ENOBUFS", ENOBUFS}, {"EMFILE", EMFILE},
     {"ENOPROTOOPT", ENOPROTOOPT}, {"EFAULT", EFAULT}, {"EOPNOTSUPP", EOPNOTSUPP},
     {"ENOTSOCK", ENOTSOCK}, {"EHOSTUNREACH", EHOSTUNREACH}, {"ENETUNREACH", ENETUNREACH},
+    {"EEXIST", EEXIST}, {"ENOENT", ENOENT}, {"EPERM", EPERM},
 };
 
 static const char *errno_name(int e)
 {
     if (e == EAGAIN) return "EAGAIN";
     for (size_t i = 0; i < sizeof syms / sizeof *syms; i++)
-        if (syms[i].name[0] == 'E' && syms[i].v == e) return syms[i].name;
+        if (syms[i].name[0] == 'E' && strncmp(syms[i].name, "EPOLL", 5) && syms[i].v == e) return syms[i].name;
     return "E?";
 }
 
@@ -695,7 +754,7 @@ static bool map_fd(struct runner *r, int line, int64_t script_fd, int sd)
         fail(r, line, "script descriptor %" PRId64 " out of range 0..%d", script_fd, SC_MAX_FDS - 1);
         return false;
     }
-    r->fds[script_fd] = (struct fdmap){true, sd, false};
+    r->fds[script_fd] = (struct fdmap){true, sd, false, NULL};
     return true;
 }
 
@@ -956,7 +1015,13 @@ static int call_close(struct runner *r, struct sc_event *e, struct call_out *c)
     int sd;
     struct fdmap *m = fd_of(r, e->line, arg(&e->sys, 0), &sd);
     if (r->done) return CALL_STOP;
-    set_rc(c, synack_close(r->st, sd));
+    if (m && m->ep) {
+        synack_epoll_destroy(m->ep);
+        m->ep = NULL;
+        set_rc(c, 0);
+    } else {
+        set_rc(c, synack_close(r->st, sd));
+    }
     if (m && c->ret == 0) m->used = false;
     return CALL_DONE;
 }
@@ -1162,6 +1227,100 @@ static int call_poll(struct runner *r, struct sc_event *e, struct call_out *c, b
     return CALL_DONE;
 }
 
+/* epoll_create(size) = N: an epoll instance (synack/epoll.h) as script fd N. */
+static int call_epoll_create(struct runner *r, struct sc_event *e, struct call_out *c)
+{
+    int64_t size = 1;
+    if (arg(&e->sys, 0) && eval_int(r, e->line, arg(&e->sys, 0), &size)) return CALL_STOP;
+    if (size <= 0) {
+        set_rc(c, -EINVAL);
+        return CALL_DONE;
+    }
+    if (e->sys.result_any || e->sys.result < 0) {
+        fail(r, e->line, "epoll_create needs the descriptor it returns (= N)");
+        return CALL_STOP;
+    }
+    synack_epoll *ep;
+    int rc = synack_epoll_create(r->st, &ep);
+    if (rc < 0) {
+        set_rc(c, rc);
+        return CALL_DONE;
+    }
+    if (!map_fd(r, e->line, e->sys.result, -1)) {
+        synack_epoll_destroy(ep);
+        return CALL_STOP;
+    }
+    r->fds[e->sys.result].ep = ep;
+    c->ret = e->sys.result;
+    return CALL_DONE;
+}
+
+/* The epoll instance of script descriptor x, or NULL (EBADF/EINVAL set). */
+static synack_epoll *epoll_arg(struct runner *r, int line, const struct sx *x, struct call_out *c)
+{
+    int sd;
+    struct fdmap *m = fd_of(r, line, x, &sd);
+    if (!r->done && (!m || !m->ep)) set_rc(c, m ? -EINVAL : -EBADF);
+    return m && !r->done ? m->ep : NULL;
+}
+
+/* epoll_ctl(epfd, op, fd, {events=E, fd=N}): the event's data is N. */
+static int call_epoll_ctl(struct runner *r, struct sc_event *e, struct call_out *c)
+{
+    const struct sc_syscall *s = &e->sys;
+    synack_epoll *ep = epoll_arg(r, e->line, arg(s, 0), c);
+    if (r->done) return CALL_STOP;
+    if (!ep) return CALL_DONE;
+    int64_t op, events = 0, data = 0;
+    int sd;
+    if (!arg(s, 1) || eval_int(r, e->line, arg(s, 1), &op)) {
+        if (!r->done) fail(r, e->line, "epoll_ctl needs (epfd, op, fd, {events=E, fd=N})");
+        return CALL_STOP;
+    }
+    fd_of(r, e->line, arg(s, 2), &sd);
+    if (r->done) return CALL_STOP;
+    const struct sx *ev = arg(s, 3), *evx = field(ev, "events"), *dx = field(ev, "fd");
+    if (!dx) dx = field(ev, "ptr");
+    if (op != SYNACK_EPOLL_CTL_DEL && (!evx || eval_int(r, e->line, evx, &events) ||
+                                       (dx && eval_int(r, e->line, dx, &data)))) {
+        if (!r->done) fail(r, e->line, "epoll_ctl needs an event {events=E, fd=N}");
+        return CALL_STOP;
+    }
+    struct synack_epoll_event sev = {(uint32_t)events, (uint64_t)data};
+    set_rc(c, synack_epoll_ctl(ep, (int)op, sd, &sev));
+    return CALL_DONE;
+}
+
+/* epoll_wait(epfd, {events=E, fd=N}, max, timeout) = count: the first event
+ * is compared with the struct ({events=0, ptr=0} when none is expected). */
+static int call_epoll_wait(struct runner *r, struct sc_event *e, struct call_out *c, bool first)
+{
+    const struct sc_syscall *s = &e->sys;
+    synack_epoll *ep = epoll_arg(r, e->line, arg(s, 0), c);
+    if (r->done) return CALL_STOP;
+    if (!ep) return CALL_DONE;
+    int64_t max = 0, timeout = 0, want_ev = 0, want_data = 0;
+    const struct sx *ev = arg(s, 1), *evx = field(ev, "events"), *dx = field(ev, "fd");
+    if (!dx) dx = field(ev, "ptr");
+    if (!arg(s, 2) || !arg(s, 3) || eval_int(r, e->line, arg(s, 2), &max) ||
+        eval_int(r, e->line, arg(s, 3), &timeout) || (evx && eval_int(r, e->line, evx, &want_ev)) ||
+        (dx && eval_int(r, e->line, dx, &want_data))) {
+        if (!r->done) fail(r, e->line, "epoll_wait needs (epfd, {events=E, fd=N}, max, timeout)");
+        return CALL_STOP;
+    }
+    struct synack_epoll_event got[16];
+    int n = synack_epoll_wait(ep, got, max < 16 ? (int)max : 16);
+    if (n == 0 && timeout != 0) {
+        if (first) r->pend.deadline = timeout < 0 ? SYNACK_NEVER : r->now + (uint64_t)timeout * 1000u;
+        if (r->now < r->pend.deadline) return CALL_BLOCK;
+    }
+    set_rc(c, n);
+    if (n > 0 && evx && (got[0].events != (uint64_t)want_ev || (dx && got[0].data != (uint64_t)want_data)))
+        snprintf(c->detail, sizeof c->detail, "event {events=0x%x, fd=%" PRIu64 "}, expected {events=0x%" PRIx64
+                 ", fd=%" PRId64 "}", got[0].events, got[0].data, want_ev, want_data);
+    return CALL_DONE;
+}
+
 static int call_getname(struct runner *r, struct sc_event *e, struct call_out *c, bool peer)
 {
     int sd;
@@ -1199,6 +1358,9 @@ static int attempt(struct runner *r, struct sc_event *e, struct call_out *c, boo
     if (!strcmp(n, "getsockopt")) return call_sockopt(r, e, c, false);
     if (!strcmp(n, "fcntl")) return call_fcntl(r, e, c);
     if (!strcmp(n, "poll")) return call_poll(r, e, c, first);
+    if (!strcmp(n, "epoll_create")) return call_epoll_create(r, e, c);
+    if (!strcmp(n, "epoll_ctl")) return call_epoll_ctl(r, e, c);
+    if (!strcmp(n, "epoll_wait")) return call_epoll_wait(r, e, c, first);
     if (!strcmp(n, "getsockname")) return call_getname(r, e, c, false);
     if (!strcmp(n, "getpeername")) return call_getname(r, e, c, true);
     skip_run(r, e->line, "system call %s(): synack has no equivalent", n);
@@ -1206,6 +1368,17 @@ static int attempt(struct runner *r, struct sc_event *e, struct call_out *c, boo
 }
 
 /* Compares a finished call with the script's expectation. */
+/* When a call with an end time (T...END) must return. As in packetdrill,
+ * END is absolute for an absolute T and, for +T, relative to the same
+ * previous event as T; synack's own ...+END is relative to the call's start. */
+static uint64_t call_end(const struct sc_event *e, uint64_t start)
+{
+    const struct sc_syscall *s = &e->sys;
+    if (s->end_rel) return start + (uint64_t)s->end;
+    if (e->tk == ST_REL) return start - (uint64_t)e->t + (uint64_t)s->end;
+    return SC_T0 + (uint64_t)s->end;
+}
+
 static void finish_call(struct runner *r, struct sc_event *e, const struct call_out *c, uint64_t start)
 {
     const struct sc_syscall *s = &e->sys;
@@ -1232,7 +1405,7 @@ static void finish_call(struct runner *r, struct sc_event *e, const struct call_
         return;
     }
     if (s->has_end) {
-        uint64_t end = (s->end_rel ? start : SC_T0) + (uint64_t)s->end;
+        uint64_t end = call_end(e, start);
         uint64_t tol = (uint64_t)r->tol;
         if (r->now + tol < end || r->now > end + tol) {
             char w[32];
@@ -1309,11 +1482,20 @@ static void apply_sysctl(struct runner *r, int line, const char *name, const cha
     else if (!strcmp(n, "tcp_keepalive_intvl")) t.keepalive_intvl_s = (uint32_t)v;
     else if (!strcmp(n, "tcp_keepalive_probes")) t.keepalive_probes = (unsigned)v;
     else if (!strcmp(n, "tcp_rmem") || !strcmp(n, "tcp_wmem")) {
-        /* "min default max": synack has one default size. */
+        /* "min default max": synack has a default size, and for receiving a
+         * maximum, which sets the window scale offered. Linux counts buffer
+         * memory with overhead: half of it is window (the default
+         * tcp_adv_win_scale), so synack's usable sizes are half the values. */
         unsigned long def = strtoul(end, &end, 10);
+        unsigned long max = strtoul(end, &end, 10);
         if (!def) applied = false;
-        else if (n[4] == 'r') t.rcvbuf = (uint32_t)def;
-        else t.sndbuf = (uint32_t)def;
+        else if (n[4] == 'r') {
+            t.rcvbuf = (uint32_t)(def / 2 < 256 ? 256 : def / 2);
+            if (max) t.rcvbuf_max = (uint32_t)max;
+            if (t.rcvbuf_max < t.rcvbuf) t.rcvbuf_max = t.rcvbuf;
+        } else {
+            t.sndbuf = (uint32_t)(def / 2 < 256 ? 256 : def / 2);
+        }
     } else if (!strcmp(n, "ip_local_port_range")) {
         unsigned long hi = strtoul(end, &end, 10);
         t.ephemeral_lo = (uint16_t)v;
@@ -1345,6 +1527,34 @@ static void apply_sysctl(struct runner *r, int line, const char *name, const cha
     note(r, line, "sysctl %s=%s ignored: synack has no such tunable", name, value);
 }
 
+/* $((expr)) in a shell line, as bash expands it (integers only). */
+static void expand_arith(const char *s, size_t len, char *out, size_t out_len)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < len && k + 1 < out_len;) {
+        if (i + 3 < len && !strncmp(s + i, "$((", 3)) {
+            const char *close = NULL;
+            for (size_t j = i + 3; j + 1 < len; j++)
+                if (s[j] == ')' && s[j + 1] == ')') {
+                    close = s + j;
+                    break;
+                }
+            if (close) {
+                char code[160], msg[120];
+                snprintf(code, sizeof code, "v = %.*s", (int)(close - (s + i + 3)), s + i + 3);
+                struct sc_code_vars v = {0};
+                if (sc_code_run(&v, code, NULL, NULL, msg, sizeof msg) == SC_CODE_OK && v.n == 1)
+                    k += (size_t)snprintf(out + k, out_len - k, "%" PRId64, v.v[0].value);
+                if (k >= out_len) k = out_len - 1;
+                i = (size_t)(close - s) + 2;
+                continue;
+            }
+        }
+        out[k++] = s[i++];
+    }
+    out[k] = '\0';
+}
+
 /* Splits a command line into words, honouring '...' and "..." quotes. */
 static int shell_words(const char *s, size_t len, char words[][128], int max)
 {
@@ -1372,11 +1582,70 @@ static int shell_words(const char *s, size_t len, char words[][128], int max)
     return n;
 }
 
-static void run_command(struct runner *r, int line, const char *cmd, size_t len)
+static void run_shell_text(struct runner *r, int line, const char *s, size_t len);
+
+/* A shell file the script runs (Linux's scripts begin with
+ * `../common/defaults.sh`): read relative to the script, its sysctl lines
+ * applied, everything else reported once as ignored. */
+static bool run_shell_file(struct runner *r, int line, const char *name)
 {
+    char path[512];
+    const char *slash = strrchr(r->s->path, '/');
+    if (name[0] == '/' || !slash) snprintf(path, sizeof path, "%s", name);
+    else snprintf(path, sizeof path, "%.*s/%s", (int)(slash - r->s->path), r->s->path, name);
+    FILE *f = fopen(path, "r");
+    if (!f) return false;
+    char text[16384];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    char notes[2048] = "";
+    bool outer = r->collect == NULL;
+    if (outer) {
+        r->collect = notes;
+        r->collect_len = sizeof notes;
+    }
+    run_shell_text(r, line, text, n);
+    if (outer) {
+        r->collect = NULL;
+        if (notes[0]) note(r, line, "%s: %s", name, notes);
+    }
+    return true;
+}
+
+/* A command with no synack meaning, reported by its first words. */
+static void ignore_command(struct runner *r, int line, char w[][128], int n)
+{
+    if (r->collect) note(r, line, "'%s%s%s' ignored", w[0], n > 1 ? " " : "", n > 1 ? w[1] : "");
+}
+
+static void run_command(struct runner *r, int line, const char *raw, size_t raw_len)
+{
+    char cmd[1024];
+    expand_arith(raw, raw_len, cmd, sizeof cmd);
+    size_t len = strlen(cmd);
     char w[16][128];
     int n = shell_words(cmd, len, w, 16);
-    if (n == 0) return;
+    /* Redirections are dropped: "> /dev/null 2>&1". */
+    for (int i = 0; i < n; i++) {
+        bool to_proc = !strcmp(w[i], ">") && i + 1 < n && !strncmp(w[i + 1], "/proc/sys/", 10);
+        if (strchr(w[i], '>') && !to_proc) {
+            n = i;
+            break;
+        }
+    }
+    if (n == 0 || w[0][0] == '#') return;
+    size_t wl = strlen(w[0]);
+    if (wl > 3 && !strcmp(w[0] + wl - 3, ".sh")) {
+        if (run_shell_file(r, line, w[0])) return;
+        note(r, line, "shell file %s could not be read: ignored", w[0]);
+        return;
+    }
+    if (!strcmp(w[0], "tc") || !strcmp(w[0], "ip") || !strcmp(w[0], "ethtool")) {
+        if (r->collect) ignore_command(r, line, w, n);
+        else note(r, line, "shell command '%s' ignored (it has no meaning for synack)", cmd);
+        return;
+    }
     if (!strcmp(w[0], "sysctl")) {
         for (int i = 1; i < n; i++) {
             if (w[i][0] == '-') continue;
@@ -1407,15 +1676,35 @@ static void run_command(struct runner *r, int line, const char *cmd, size_t len)
     note(r, line, "shell command '%.*s' ignored (only sysctl settings are understood)", (int)len, cmd);
 }
 
-static void run_shell(struct runner *r, struct sc_event *e)
+static void run_shell_text(struct runner *r, int line, const char *s, size_t len)
 {
-    const char *s = e->text;
-    size_t i = 0, len = strlen(s);
+    size_t i = 0;
     while (i < len) {
         size_t j = i;
         while (j < len && s[j] != ';' && s[j] != '\n' && !(s[j] == '&' && j + 1 < len && s[j + 1] == '&')) j++;
-        run_command(r, e->line, s + i, j - i);
+        run_command(r, line, s + i, j - i);
         i = j + (j < len && s[j] == '&' ? 2 : 1);
+    }
+}
+
+static void run_shell(struct runner *r, struct sc_event *e) { run_shell_text(r, e->line, e->text, strlen(e->text)); }
+
+/* ---- %{ }% blocks ---------------------------------------------------------------------- */
+
+/* The block reads TCP_INFO of the socket under test: as packetdrill, the
+ * connection the script talks to; here the highest-numbered descriptor with
+ * a connection (the accepted or connected one). */
+static void run_code(struct runner *r, struct sc_event *e)
+{
+    struct synack_tcp_info info;
+    bool have = false;
+    for (int i = SC_MAX_FDS - 1; i >= 0 && !have; i--)
+        if (r->fds[i].used && synack_getinfo(r->st, r->fds[i].sd, &info) == 0) have = true;
+    char msg[300];
+    switch (sc_code_run(&r->vars, e->text, have ? &info : NULL, r->o->verbose ? r->out : NULL, msg, sizeof msg)) {
+    case SC_CODE_OK: break;
+    case SC_CODE_FAILED: fail(r, e->line, "assertion failed: %s", msg); break;
+    case SC_CODE_UNSUPPORTED: skip_run(r, e->line, "%%{ }%% block: %s", msg); break;
     }
 }
 
@@ -1448,7 +1737,7 @@ static void run_event(struct runner *r, struct sc_event *e)
         break;
     case EV_SYSCALL: do_syscall(r, e); break;
     case EV_SHELL: run_shell(r, e); break;
-    case EV_CODE: skip_run(r, e->line, "Python %%{ }%% blocks are not run"); break;
+    case EV_CODE: run_code(r, e); break;
     }
     if (!r->done) settle(r);
 }
@@ -1488,7 +1777,7 @@ int sc_run(struct sc_script *s, const struct script_options *o, FILE *out)
         /* Give a blocking call with an end time the chance to return. */
         const struct sc_syscall *c = &r.pend.e->sys;
         if (c->has_end) {
-            uint64_t end = (c->end_rel ? r.pend.start : SC_T0) + (uint64_t)c->end + (uint64_t)r.tol;
+            uint64_t end = call_end(r.pend.e, r.pend.start) + (uint64_t)r.tol;
             run_until(&r, end, false);
         }
         if (!r.done && r.pend.active) {
@@ -1505,6 +1794,8 @@ int sc_run(struct sc_script *s, const struct script_options *o, FILE *out)
     free(r.iobuf);
     /* Close what the script left open first: synack_stack_destroy reads a
      * socket's connection after freeing the table's (a stack bug). */
+    for (int fd = 0; fd < SC_MAX_FDS; fd++)
+        if (r.fds[fd].used && r.fds[fd].ep) synack_epoll_destroy(r.fds[fd].ep);
     for (int sd = 0; sd < 1024; sd++) synack_close(r.st, sd);
     synack_stack_destroy(r.st);
     return r.result;

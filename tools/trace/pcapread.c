@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* A frame larger than this is not a packet but a corrupt length field. */
 #define PCAPREAD_MAX_FRAME (256u * 1024u)
@@ -350,12 +351,32 @@ int pcapread_load(const char *path, size_t max, uint8_t **data, size_t *len)
     *len = 0;
     FILE *f = fopen(path, "rb");
     if (!f) return -errno;
-    size_t cap = 65536, n = 0;
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return -EISDIR;
+    }
+    /* The magic number first: a file that is not a capture (or /dev/zero)
+     * is refused after 4 bytes, not after reading up to max. */
+    uint8_t magic[4];
+    size_t have = fread(magic, 1, sizeof magic, f);
+    if (have == sizeof magic) {
+        uint32_t le = (uint32_t)magic[0] | ((uint32_t)magic[1] << 8) | ((uint32_t)magic[2] << 16) |
+                      ((uint32_t)magic[3] << 24);
+        uint32_t be = ((uint32_t)magic[0] << 24) | ((uint32_t)magic[1] << 16) | ((uint32_t)magic[2] << 8) | magic[3];
+        if (le != PCAPNG_SHB && le != PCAP_MAGIC_US && le != PCAP_MAGIC_NS && be != PCAP_MAGIC_US &&
+            be != PCAP_MAGIC_NS) {
+            fclose(f);
+            return -EILSEQ;
+        }
+    }
+    size_t cap = 65536, n = have;
     uint8_t *buf = malloc(cap);
     if (!buf) {
         fclose(f);
         return -ENOMEM;
     }
+    memcpy(buf, magic, have);
     for (;;) {
         if (n == cap) {
             if (cap >= max) {

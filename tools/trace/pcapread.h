@@ -73,7 +73,9 @@ int pcapread_next(struct pcapread *r, struct pcapread_packet *out);
 const char *pcapread_error(const struct pcapread *r);
 
 /* Reads a whole file (at most max bytes) into a malloc'd buffer. Returns 0
- * or a negative errno (-EFBIG when larger than max). */
+ * or a negative errno: -EFBIG when larger than max, -EISDIR for a
+ * directory, -EILSEQ when the first 4 bytes are no capture's magic number
+ * (checked before anything else is read). */
 int pcapread_load(const char *path, size_t max, uint8_t **data, size_t *len);
 
 /* Finds the IPv4 packet inside a link-layer frame; exposed for tests. */

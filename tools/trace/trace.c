@@ -43,7 +43,6 @@
 #include "pcapread.h"
 #include "synack/wire.h"
 
-#define TRACE_MAX_CONNS 100000
 #define TRACE_MAX_FILE (1024u * 1024u * 1024u)
 #define FAST_RETRANS_US 20000u
 #define OOO_DEFAULT_US 3000u
@@ -69,10 +68,26 @@ static void addr_str(uint32_t a, uint16_t port, char *buf, size_t cap)
     snprintf(buf, cap, "%u.%u.%u.%u:%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff, port);
 }
 
+/* The bucket of a 4-tuple, the same for both directions. */
+static size_t tuple_bucket(uint32_t a1, uint16_t p1, uint32_t a2, uint16_t p2)
+{
+    uint64_t x = ((uint64_t)a1 << 16 | p1), y = ((uint64_t)a2 << 16 | p2);
+    uint64_t lo = x < y ? x : y, hi = x < y ? y : x;
+    uint64_t h = (lo * 0x9e3779b97f4a7c15ull) ^ (hi + 0x632be59bd9b4e019ull + (lo << 6) + (lo >> 2));
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 32;
+    return (size_t)(h & (TRACE_HASH_BUCKETS - 1));
+}
+
 static struct trace_conn *new_conn(struct trace *t, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
                                    const struct tcp_repr *tcp, uint64_t now_ns)
 {
-    if (t->nconns >= TRACE_MAX_CONNS) return NULL;
+    if (t->nconns >= TRACE_MAX_CONNS) {
+        t->over_cap = true;
+        return NULL;
+    }
+    if (!t->hash && !(t->hash = calloc(TRACE_HASH_BUCKETS, sizeof *t->hash))) return NULL;
     if (t->nconns == t->cap) {
         size_t ncap = t->cap ? t->cap * 2 : 16;
         struct trace_conn **n = realloc(t->conns, ncap * sizeof *n);
@@ -108,6 +123,9 @@ static struct trace_conn *new_conn(struct trace *t, uint32_t src, uint16_t sport
     snprintf(c->rl->samples_note, sizeof c->rl->samples_note,
              "not recorded: a capture shows segments, not the sender's congestion window or RTO");
     t->conns[t->nconns++] = c;
+    size_t bucket = tuple_bucket(src, sport, dst, dport);
+    c->hash_next = t->hash[bucket]; /* newest first: find_conn sees the latest use of a 4-tuple */
+    t->hash[bucket] = c;
     return c;
 }
 
@@ -118,8 +136,8 @@ static struct trace_conn *find_conn(struct trace *t, uint32_t src, uint16_t spor
                                     const struct tcp_repr *tcp, int *side, bool *reused)
 {
     *reused = false;
-    for (size_t i = t->nconns; i-- > 0;) {
-        struct trace_conn *c = t->conns[i];
+    if (!t->hash) return NULL;
+    for (struct trace_conn *c = t->hash[tuple_bucket(src, sport, dst, dport)]; c; c = c->hash_next) {
         int s;
         if (c->addr[0] == src && c->port[0] == sport && c->addr[1] == dst && c->port[1] == dport) s = 0;
         else if (c->addr[1] == src && c->port[1] == sport && c->addr[0] == dst && c->port[0] == dport) s = 1;
@@ -440,7 +458,11 @@ int trace_read(struct trace *t, const uint8_t *data, size_t len, bool absolute, 
         }
         t->tcp_segments++;
         if (trace_packet(t, &ip, &tcp, p.t_ns) != 0) {
-            snprintf(err, errcap, "out of memory at the record at offset %zu", p.offset);
+            if (t->over_cap)
+                snprintf(err, errcap, "more than %d connections (the record at offset %zu starts one more): "
+                         "synack trace reads at most %d from one capture", TRACE_MAX_CONNS, p.offset, TRACE_MAX_CONNS);
+            else
+                snprintf(err, errcap, "out of memory at the record at offset %zu", p.offset);
             free(scratch);
             return -1;
         }
@@ -460,6 +482,7 @@ void trace_free(struct trace *t)
         free(t->conns[i]);
     }
     free(t->conns);
+    free(t->hash);
     memset(t, 0, sizeof *t);
 }
 
@@ -579,6 +602,16 @@ int trace_main(int argc, char **argv)
     uint8_t *data;
     size_t len;
     int rc = pcapread_load(path, TRACE_MAX_FILE, &data, &len);
+    if (rc == -EILSEQ) {
+        fprintf(stderr, "synack trace: %s: not a pcap or pcapng file (its first bytes are no capture's magic number)\n",
+                path);
+        return 1;
+    }
+    if (rc == -EFBIG) {
+        fprintf(stderr, "synack trace: %s: larger than %u MiB, the most synack trace reads\n", path,
+                TRACE_MAX_FILE >> 20);
+        return 1;
+    }
     if (rc) {
         fprintf(stderr, "synack trace: %s: %s\n", path, strerror(-rc));
         return 1;

@@ -64,13 +64,21 @@ struct trace_conn {
     uint32_t segments;
     uint32_t mark_count[32];         /* by bit of enum render_mark */
     struct render_ladder *rl;
+    struct trace_conn *hash_next;    /* same bucket of struct trace's table, newer first */
 };
+
+/* At most this many connections are read from one capture (each keeps its
+ * ladder in memory); beyond it trace_read stops with a message saying so. */
+#define TRACE_MAX_CONNS 100000
+#define TRACE_HASH_BUCKETS 65536u
 
 struct trace {
     struct trace_conn **conns;
     size_t nconns, cap;
+    struct trace_conn **hash;        /* TRACE_HASH_BUCKETS chains by 4-tuple (either direction) */
     uint64_t packets, tcp_segments, skipped;
     bool absolute;
+    bool over_cap;                   /* stopped at TRACE_MAX_CONNS */
 };
 
 /* Reads a pcap or pcapng capture held in memory. Returns 0, or -1 with a

@@ -611,6 +611,7 @@ static int client_main(int argc, char **argv, enum mode m, const char *prog)
             return 2;
         }
     }
+    if (o.list_tunables) return loop_list_tunables(&o);
     if (!target) {
         fprintf(stderr, "%s: missing %s (see --help)\n", prog, m == MODE_GET ? "the URL" : "HOST:PORT");
         return 2;

@@ -109,7 +109,7 @@ long http_parse_request(const char *buf, size_t len, struct http_request *req)
 {
     memset(req, 0, sizeof *req);
     size_t end = head_end(buf, len);
-    if (!end) return len >= HTTP_MAX_HEAD ? -1 : 0;
+    if (!end) return len >= HTTP_MAX_HEAD ? HTTP_HEAD_TOO_LARGE : 0;
     size_t pos = 0;
     const char *line;
     size_t n;
@@ -316,6 +316,7 @@ const char *http_reason(int status)
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 501: return "Not Implemented";

@@ -31,7 +31,9 @@ struct http_request {
     bool chunked;           /* a chunked request body: not supported (400) */
 };
 
-/* Returns the head's length (> 0), 0 if incomplete, -1 if malformed. */
+/* Returns the head's length (> 0), 0 if incomplete, -1 if malformed,
+ * HTTP_HEAD_TOO_LARGE when HTTP_MAX_HEAD bytes hold no complete head (431). */
+#define HTTP_HEAD_TOO_LARGE (-2)
 long http_parse_request(const char *buf, size_t len, struct http_request *req);
 
 struct http_response {

@@ -127,10 +127,8 @@ int loop_parse_option(struct loop_options *o, int argc, char **argv, int *i, con
     if (!takes) {
         if (!strcmp(a, "--stats")) o->stats = true;
         else if (!strcmp(a, "--create")) o->create = true;
-        else if (!strcmp(a, "--list-tunables")) {
-            tunables_list(&o->tunables, stdout);
-            exit(fflush(stdout) == 0 ? 0 : 1);
-        } else return 0;
+        else if (!strcmp(a, "--list-tunables")) o->list_tunables = true;
+        else return 0;
         (*i)++;
         return 1;
     }
@@ -189,6 +187,12 @@ static uint32_t prefix_mask(unsigned prefix) { return prefix ? ~0u << (32 - pref
 static void discard_output(void *ctx, const uint8_t *pkt, size_t len)
 {
     (void)ctx, (void)pkt, (void)len;
+}
+
+int loop_list_tunables(const struct loop_options *o)
+{
+    tunables_list(&o->tunables, stdout);
+    return fflush(stdout) == 0 ? 0 : 1;
 }
 
 int loop_check_options(const struct loop_options *o, const char *prog)

@@ -54,6 +54,7 @@ struct loop_options {
     uint64_t seed;
     /* --set NAME=VALUE (tunables.h): the stack's tunables, defaults first */
     struct synack_tunables tunables;
+    bool list_tunables;      /* --list-tunables: list them (after every option is checked) and exit */
 };
 
 /* The text describing the options above, for each subcommand's --help. */
@@ -63,9 +64,11 @@ void loop_options_default(struct loop_options *o);
 /* If argv[*i] is one of the shared options, consumes it (and its value),
  * advancing *i, and returns 1; returns 0 when it is not one of them; prints
  * a message naming the option and returns -1 when its value is wrong.
- * --list-tunables prints the tunables (with the --set before it) on stdout
- * and exits the process with status 0, as --help would. */
+ * --list-tunables only sets o->list_tunables: the subcommand checks the rest
+ * of the command line first (an unknown option is an error even after it). */
 int loop_parse_option(struct loop_options *o, int argc, char **argv, int *i, const char *prog);
+/* Prints the tunables (with every --set applied) on stdout; the exit status. */
+int loop_list_tunables(const struct loop_options *o);
 /* Checks that the required options are there and that the tunables fit
  * together; prints and returns -1 if not. */
 int loop_check_options(const struct loop_options *o, const char *prog);

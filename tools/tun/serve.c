@@ -13,11 +13,21 @@
  * Every connection keeps one output buffer. A service only reads when that
  * buffer has room, so a slow peer pushes back through TCP's window instead
  * of growing memory.
+ *
+ * HTTP against hostile clients (docs/SECURITY.md): a request head must
+ * arrive whole within --header-timeout (408 otherwise) and be at most
+ * HTTP_MAX_HEAD bytes (431); a keep-alive connection idle for
+ * --idle-timeout is closed; a response that ends the connection is followed
+ * by a lingering close (our FIN, then what the client still sends is read
+ * and dropped for at most LINGER_US) so the client reads the answer instead
+ * of a RST; a path is served only if its real path (symbolic links
+ * resolved) lies inside the served directory.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -30,6 +40,9 @@
 #define MAX_SERVICES 16
 #define OUT_CAP 32768
 #define GRACE_US 5000000u /* how long a graceful shutdown may wait for FINs */
+#define LINGER_US 2000000u /* lingering close: how long to drop a client's late bytes */
+#define HEADER_TIMEOUT_S 10u /* default --header-timeout */
+#define IDLE_TIMEOUT_S 60u   /* default --idle-timeout */
 
 enum svc { SVC_ECHO, SVC_DISCARD, SVC_CHARGEN, SVC_SOURCE, SVC_HTTP };
 static const char *const svc_name[] = {"echo", "discard", "chargen", "source", "http"};
@@ -39,6 +52,7 @@ struct service {
     uint16_t port;
     uint64_t bytes;      /* source */
     const char *dir;     /* http */
+    char *root;          /* http: dir's real path (symbolic links resolved) */
     int sd;
 };
 
@@ -59,6 +73,10 @@ struct conn {
     uint64_t file_left;
     bool resp_active, close_after;
     unsigned requests;
+    uint64_t head_deadline;  /* http: the head being received must be whole by then (0: none) */
+    uint64_t idle_deadline;  /* http: closed if nothing happens until then */
+    bool lingering;          /* http: our FIN sent, dropping input until EOF or linger_deadline */
+    uint64_t linger_deadline;
     int err;                 /* why it failed (negative errno) */
 };
 
@@ -72,6 +90,7 @@ struct serve {
     uint64_t drain_deadline;
     uint64_t accepted;
     bool verbose;
+    uint64_t header_timeout_us, idle_timeout_us;
 };
 
 static void usage(FILE *f)
@@ -85,10 +104,12 @@ static void usage(FILE *f)
             "  --source PORT:BYTES sends BYTES bytes (byte i = i mod 251), closes its side,\n"
             "                      reads until the peer closes\n"
             "  --http PORT:DIR     HTTP/1.1 static files from DIR (GET, HEAD, keep-alive)\n"
+            "  --header-timeout S  HTTP: a request head must arrive within S seconds (default %u; 408)\n"
+            "  --idle-timeout S    HTTP: close a connection idle for S seconds (default %u)\n"
             "  -v, --verbose       one line per connection on stderr\n\n"
             "Link options:\n%s\n"
             "SIGINT or SIGTERM closes every connection gracefully (at most 5 s); a second one exits at once.\n",
-            loop_options_help);
+            HEADER_TIMEOUT_S, IDLE_TIMEOUT_S, loop_options_help);
 }
 
 /* ---- the services ----------------------------------------------------------- */
@@ -227,6 +248,21 @@ static void http_error(struct conn *c, int status, bool head_only, bool keep)
     c->resp_active = true;
 }
 
+/* Opens path only if its real path (every symbolic link resolved) is root
+ * or lies under it: a link inside the served directory must not lead out
+ * of it. -1 with errno EACCES when it would (403), else open's errno. */
+static int open_inside(const char *root, const char *path)
+{
+    char real[PATH_MAX];
+    if (!realpath(path, real)) return -1;
+    size_t n = strlen(root);
+    if (strncmp(real, root, n) != 0 || (real[n] != '\0' && real[n] != '/' && strcmp(root, "/") != 0)) {
+        errno = EACCES;
+        return -1;
+    }
+    return open(real, O_RDONLY | O_CLOEXEC);
+}
+
 /* Starts the answer to one complete request head. */
 static void http_answer(struct conn *c, const struct http_request *rq, bool bad)
 {
@@ -252,12 +288,12 @@ static void http_answer(struct conn *c, const struct http_request *rq, bool bad)
         http_error(c, 400, head, false);
         return;
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open_inside(c->svc->root, path);
     struct stat st;
     if (fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
         close(fd);
         strcat(path, path[strlen(path) - 1] == '/' ? "index.html" : "/index.html");
-        fd = open(path, O_RDONLY | O_CLOEXEC);
+        fd = open_inside(c->svc->root, path);
     }
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         int status = (fd < 0 && errno == EACCES) ? 403 : 404;
@@ -276,8 +312,41 @@ static void http_answer(struct conn *c, const struct http_request *rq, bool bad)
     }
 }
 
+/* The last response is out and the connection ends: our FIN now, then
+ * read and drop whatever the client still sends (the rest of an oversized
+ * head, a body) until its FIN or LINGER_US, so it reads our answer rather
+ * than a RST provoked by unread data. 1 when done. */
+static int http_linger(struct serve *S, struct conn *c)
+{
+    uint64_t now = loop_now();
+    if (!c->lingering) {
+        c->lingering = true;
+        c->linger_deadline = now + LINGER_US;
+        synack_shutdown(S->L.stack, c->sd, SYNACK_SHUT_WR);
+        c->shut_wr = true;
+    }
+    if (!drain(S, c)) return -1;
+    if (c->peer_eof) return 1;
+    if (now >= c->linger_deadline) return -1; /* still sending: reset */
+    return 0;
+}
+
 static int step_http(struct serve *S, struct conn *c)
 {
+    if (c->lingering) return http_linger(S, c);
+    uint64_t now = loop_now();
+    if (!c->idle_deadline) c->idle_deadline = now + S->idle_timeout_us;
+    if (c->head_deadline && now >= c->head_deadline && !c->resp_active && c->file < 0 && c->len == 0) {
+        /* A head that does not complete in time (a slow or stalled
+         * client holding a connection): 408, then close. */
+        c->req_len = 0;
+        c->head_deadline = 0;
+        http_error(c, 408, false, false);
+    } else if (now >= c->idle_deadline && !c->req_len && !c->resp_active && c->file < 0 && c->len == 0) {
+        return 1; /* idle keep-alive connection: close it (FIN) */
+    }
+    uint64_t rx_before = c->rx, tx_before = c->tx;
+    int rc = 0;
     for (int rounds = 0; rounds < 64; rounds++) {
         bool progress = false;
         if (c->len && !flush(S, c)) return -1;
@@ -298,7 +367,7 @@ static int step_http(struct serve *S, struct conn *c)
         }
         if (c->resp_active) { /* the whole response is queued */
             c->resp_active = false;
-            if (c->close_after) return 1;
+            if (c->close_after) return http_linger(S, c);
             progress = true;
         }
         /* Read more of the request stream (pipelined requests wait here). */
@@ -325,6 +394,12 @@ static int step_http(struct serve *S, struct conn *c)
         if (!c->skip_body && c->req_len) {
             struct http_request rq;
             long h = http_parse_request(c->req, c->req_len, &rq);
+            if (h == HTTP_HEAD_TOO_LARGE) { /* a head longer than we accept */
+                c->req_len = 0;
+                c->requests++;
+                http_error(c, 431, false, false);
+                continue;
+            }
             if (h != 0) {
                 if (h > 0) {
                     memmove(c->req, c->req + h, c->req_len - (size_t)h);
@@ -334,16 +409,16 @@ static int step_http(struct serve *S, struct conn *c)
                 if (h < 0) c->req_len = 0;
                 continue;
             }
-            if (c->req_len == sizeof c->req) { /* a head longer than we accept */
-                c->req_len = 0;
-                http_error(c, 431, false, false);
-                continue;
-            }
         }
         if (c->peer_eof && !c->resp_active && c->file < 0 && c->len == 0) return 1;
         if (!progress) break;
     }
-    return 0;
+    /* Timers: a head in progress must complete by head_deadline (set when
+     * its first byte arrives); any traffic restarts the idle timer. */
+    if (c->req_len && !c->skip_body && !c->head_deadline) c->head_deadline = now + S->header_timeout_us;
+    if (!c->req_len) c->head_deadline = 0;
+    if (c->rx != rx_before || c->tx != tx_before || c->file >= 0) c->idle_deadline = now + S->idle_timeout_us;
+    return rc;
 }
 
 /* ---- connections ------------------------------------------------------------- */
@@ -432,8 +507,16 @@ static void serve_step(void *ctx, struct loop *L)
         case SVC_SOURCE: r = step_source(S, c); break;
         default: r = step_http(S, c); break;
         }
-        if (r != 0) conn_free(S, i, r > 0);
-        else i++;
+        if (r != 0) {
+            conn_free(S, i, r > 0);
+            continue;
+        }
+        if (c->svc->kind == SVC_HTTP) { /* wake up for its timers */
+            uint64_t at = c->lingering ? c->linger_deadline : c->idle_deadline;
+            if (c->head_deadline && c->head_deadline < at) at = c->head_deadline;
+            loop_wake_at(L, at);
+        }
+        i++;
     }
     if (S->draining) {
         /* Done when every connection finished its FIN exchange (TIME_WAIT
@@ -515,7 +598,7 @@ static int add_service(struct serve *S, enum svc kind, const char *arg)
         } else {
             struct stat st;
             v->dir = colon + 1;
-            if (stat(v->dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            if (stat(v->dir, &st) != 0 || !S_ISDIR(st.st_mode) || !(v->root = realpath(v->dir, NULL))) {
                 fprintf(stderr, "%s: %s '%s': '%s' is not a directory\n", PROG, opt, arg, v->dir);
                 return -1;
             }
@@ -537,6 +620,8 @@ int serve_main(int argc, char **argv)
 {
     static struct serve S; /* large: keep it off the stack */
     memset(&S, 0, sizeof S);
+    S.header_timeout_us = HEADER_TIMEOUT_S * 1000000ull;
+    S.idle_timeout_us = IDLE_TIMEOUT_S * 1000000ull;
     struct loop_options o;
     loop_options_default(&o);
     for (int i = 1; i < argc;) {
@@ -551,6 +636,17 @@ int serve_main(int argc, char **argv)
         if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
             S.verbose = true;
             i++;
+            continue;
+        }
+        if (!strcmp(a, "--header-timeout") || !strcmp(a, "--idle-timeout")) {
+            char *end;
+            double sec = i + 1 < argc ? strtod(argv[i + 1], &end) : -1;
+            if (i + 1 >= argc || *end || end == argv[i + 1] || !(sec > 0 && sec <= 86400)) {
+                fprintf(stderr, "%s: %s needs a number of seconds (0 < S <= 86400)\n", PROG, a);
+                return 2;
+            }
+            *(a[2] == 'h' ? &S.header_timeout_us : &S.idle_timeout_us) = (uint64_t)(sec * 1e6);
+            i += 2;
             continue;
         }
         static const char *const names[] = {"--echo", "--discard", "--chargen", "--source", "--http"};
@@ -568,6 +664,7 @@ int serve_main(int argc, char **argv)
         if (add_service(&S, (enum svc)kind, argv[i + 1]) != 0) return 2;
         i += 2;
     }
+    if (o.list_tunables) return loop_list_tunables(&o);
     if (loop_check_options(&o, PROG) != 0) return 2;
     if (S.nsvc == 0) {
         fprintf(stderr, "%s: no service: give at least one of --echo, --discard, --chargen, --source, --http\n",

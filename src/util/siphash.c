@@ -1,7 +1,7 @@
 /*
  * siphash.c — SipHash-2-4, written from the paper's description.
  */
-#include "stack/siphash.h"
+#include "util/siphash.h"
 
 static uint64_t rotl(uint64_t x, int b) { return (x << b) | (x >> (64 - b)); }
 

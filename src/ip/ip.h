@@ -1,0 +1,57 @@
+/*
+ * ip.h — IPv4 in and out, and the ICMP the host answers itself (src/ip).
+ *
+ * Owns: struct ip_layer — validating arriving packets, the IPv4 ident
+ * counter, wrapping TCP segments in IPv4, ICMP echo replies, decoding the
+ * quote of an ICMP error. Must not touch: the stack, connections or
+ * sockets. It sits beside tcp, above wire: what it needs from the layer
+ * above (deliver a segment, report an ICMP error, send a packet) it calls
+ * through struct ip_upcalls, which the stack fills.
+ */
+#ifndef SYNACK_IP_IP_H
+#define SYNACK_IP_IP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "synack/synack.h"
+#include "synack/wire.h"
+
+/* What the IP layer asks of the layer above it. ctx is passed back. */
+struct ip_upcalls {
+    void *ctx;
+    /* A valid TCP segment addressed to us. */
+    void (*tcp_input)(void *ctx, const struct ipv4_repr *ip, const struct tcp_repr *seg);
+    /* An ICMP error (destination unreachable, time exceeded) quoting a TCP
+     * segment we sent from src:sport to dst:dport with sequence number seq.
+     * Returns true when a connection took it (it is then counted). */
+    bool (*tcp_icmp_error)(void *ctx, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
+                           uint8_t type, uint8_t code, uint16_t next_hop_mtu, uint32_t seq);
+    /* Sends one finished IPv4 packet (the stack may defer it). */
+    void (*send)(void *ctx, const uint8_t *pkt, size_t len);
+};
+
+struct ip_layer {
+    const struct synack_config *cfg;        /* addr, mtu, checksum_offload */
+    const struct synack_tunables *tunables; /* ttl of our own replies */
+    struct synack_counters *ctr;
+    uint8_t *out_buf;                       /* cfg->mtu bytes: the packet being built */
+    uint32_t ident;                         /* next IPv4 identification */
+    struct ip_upcalls up;
+};
+
+/* Validates an arriving packet; TCP segments go up, ICMP is answered or
+ * reported up, everything else is counted and dropped. */
+void ip_input(struct ip_layer *ip, const uint8_t *pkt, size_t len);
+/* Wraps a TCP segment in IPv4 (DF set) and sends it. The payload may
+ * already be in place in out_buf (see ip_payload_at). */
+void ip_output_tcp(struct ip_layer *ip, uint32_t src, uint32_t dst, uint8_t ttl,
+                   const struct tcp_repr *seg);
+/* Where a TCP payload behind a header of tcp_header_len bytes goes in the
+ * packet ip_output_tcp builds (so data is copied once). */
+static inline uint8_t *ip_payload_at(struct ip_layer *ip, size_t tcp_header_len)
+{
+    return ip->out_buf + IPV4_HDR_MIN + tcp_header_len;
+}
+
+#endif
