@@ -67,6 +67,8 @@ SYNACK_API synack_host *synack_posix_host(void);
 /* The synack descriptor (synack_host_*) behind fd, or -1 when fd is not a
  * synack socket. */
 SYNACK_API int synack_posix_sd(int fd);
+/* 1 when fd is a synack socket or a synack epoll instance, else 0. */
+SYNACK_API int synack_posix_owns(int fd);
 /* Closes every synack socket still open and waits, at most max_ms, until
  * the connections have finished their FIN exchange (TIME_WAIT or CLOSED),
  * as the kernel does for a process that exits. The exit handler calls it

@@ -57,6 +57,18 @@ const char *wire_strerror(int err);
 /* One's-complement sum of data, added to an initial partial sum; returns a
  * partial (unfolded) sum that can be fed back in. */
 uint32_t wire_csum_add(uint32_t sum, const void *data, size_t len);
+/* The same, and copies the len bytes from src to dst (not overlapping) in
+ * the same pass: the checksum of data on its way into a buffer. */
+uint32_t wire_csum_copy(uint32_t sum, void *dst, const void *src, size_t len);
+/* The plain C versions, the reference the vector ones are tested against. */
+uint32_t wire_csum_add_scalar(uint32_t sum, const void *data, size_t len);
+uint32_t wire_csum_copy_scalar(uint32_t sum, void *dst, const void *src, size_t len);
+/* Which version wire_csum_add/copy use: "scalar", "sse2" or "avx2" (the
+ * fastest the CPU offers; SYNACK_CSUM=NAME in the environment forces one).
+ * wire_csum_set_impl switches (tests, benchmarks): 0, or -1 when unknown or
+ * not offered by this CPU. Not to be switched while other threads sum. */
+const char *wire_csum_impl_name(void);
+int wire_csum_set_impl(const char *name);
 /* Fold a partial sum to 16 bits and complement it. */
 uint16_t wire_csum_finish(uint32_t sum);
 /* Partial sum of the TCP/UDP pseudo-header. */
@@ -171,6 +183,11 @@ int tcp_emit(const struct tcp_repr *r, uint8_t *buf, size_t cap,
 /* Like tcp_emit but leaves the checksum field 0, for links that compute
  * and check checksums themselves (checksum offload). */
 int tcp_emit_nocsum(const struct tcp_repr *r, uint8_t *buf, size_t cap);
+/* tcp_emit for a payload already in place at buf + header length whose
+ * partial sum (wire_csum_add from 0, e.g. from wire_csum_copy while it was
+ * copied there) is payload_sum: only the header is summed. */
+int tcp_emit_summed(const struct tcp_repr *r, uint8_t *buf, size_t cap, uint32_t src, uint32_t dst,
+                    uint32_t payload_sum);
 
 /* Short human-readable flag string, e.g. "SYN|ACK", "PSH|ACK", "FIN|ACK",
  * "RST", "ACK", "none". Returns a pointer to static storage per flag byte. */

@@ -23,13 +23,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "synack/posix.h"
 #include "synack/tun.h"
 
-static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;      /* the globals below */
+static pthread_mutex_t g_init_mu = PTHREAD_MUTEX_INITIALIZER; /* making the host */
 static synack_host *g_host;
 static bool g_tried;         /* the environment was read (once) */
 static bool g_from_env;      /* g_host was made here (the exit wait applies) */
@@ -37,7 +39,8 @@ static bool g_from_env;      /* g_host was made here (the exit wait applies) */
  * (sd + 1; 0 when none) or an epoll instance. */
 struct fdent {
     int sd1;
-    synack_epoll *ep;
+    synack_epoll *ep;       /* the descriptor is then a kernel epoll instance */
+    int nkernel;            /* kernel descriptors added to it */
 };
 static struct fdent *g_fds;
 static int g_cap;
@@ -108,10 +111,9 @@ static void exit_handler(void)
     synack_posix_finish((unsigned)ms);
 }
 
-/* Called with g_mu held. Prints why and returns NULL when there is no host. */
+/* Called with g_init_mu held. Prints why and returns NULL when there is no host. */
 static synack_host *host_from_env(void)
 {
-    g_tried = true;
     const char *ifname = getenv("SYNACK_TUN"), *addr_text = getenv("SYNACK_ADDR");
     if (!ifname || !*ifname || !addr_text || !*addr_text) {
         fprintf(stderr, "synack: no host for the socket calls: set SYNACK_TUN=IF (a TUN interface) and "
@@ -151,7 +153,9 @@ static synack_host *host_from_env(void)
         link.ops->close(link.ctx);
         return NULL;
     }
+    pthread_mutex_lock(&g_mu);
     g_from_env = true;
+    pthread_mutex_unlock(&g_mu);
     atexit(exit_handler);
     return h;
 }
@@ -159,9 +163,26 @@ static synack_host *host_from_env(void)
 synack_host *synack_posix_host(void)
 {
     pthread_mutex_lock(&g_mu);
-    if (!g_host && !g_tried) g_host = host_from_env();
     synack_host *h = g_host;
+    bool tried = g_tried;
     pthread_mutex_unlock(&g_mu);
+    if (!h && !tried) {
+        /* Made outside g_mu: opening the TUN makes and closes descriptors,
+         * which (under LD_PRELOAD) come back here to be looked up. */
+        pthread_mutex_lock(&g_init_mu);
+        pthread_mutex_lock(&g_mu);
+        h = g_host;
+        tried = g_tried;
+        g_tried = true;
+        pthread_mutex_unlock(&g_mu);
+        if (!h && !tried) {
+            h = host_from_env();
+            pthread_mutex_lock(&g_mu);
+            g_host = h;
+            pthread_mutex_unlock(&g_mu);
+        }
+        pthread_mutex_unlock(&g_init_mu);
+    }
     if (!h) errno = ENETDOWN;
     return h;
 }
@@ -187,11 +208,10 @@ int synack_posix_sd(int fd)
     return sd;
 }
 
-/* A kernel descriptor number for synack socket sd or epoll instance ep:
- * the number, or -1 with errno. */
-static int fd_reserve(int sd, synack_epoll *ep)
+/* Files kernel descriptor fd (just made) as synack socket sd or epoll
+ * instance ep: fd, or -1 with errno (fd closed). */
+static int fd_map(int fd, int sd, synack_epoll *ep)
 {
-    int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (fd < 0) return -1;
     pthread_mutex_lock(&g_mu);
     if (fd >= g_cap) {
@@ -206,7 +226,7 @@ static int fd_reserve(int sd, synack_epoll *ep)
         memset(grown + g_cap, 0, (size_t)(n - g_cap) * sizeof *grown);
         g_fds = grown, g_cap = n;
     }
-    g_fds[fd] = (struct fdent){sd + 1, ep};
+    g_fds[fd] = (struct fdent){sd + 1, ep, 0};
     pthread_mutex_unlock(&g_mu);
     return fd;
 }
@@ -214,7 +234,7 @@ static int fd_reserve(int sd, synack_epoll *ep)
 /* Gives synack descriptor sd a kernel number. On failure closes sd. */
 static int fd_open(synack_host *h, int sd)
 {
-    int fd = fd_reserve(sd, NULL);
+    int fd = fd_map(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), sd, NULL);
     if (fd < 0) {
         int e = errno;
         synack_host_close(h, sd);
@@ -230,6 +250,14 @@ static synack_epoll *epoll_of(int fd)
     synack_epoll *ep = fd >= 0 && fd < g_cap ? g_fds[fd].ep : NULL;
     pthread_mutex_unlock(&g_mu);
     return ep;
+}
+
+int synack_posix_owns(int fd)
+{
+    pthread_mutex_lock(&g_mu);
+    int owned = fd >= 0 && fd < g_cap && (g_fds[fd].sd1 || g_fds[fd].ep);
+    pthread_mutex_unlock(&g_mu);
+    return owned;
 }
 
 /* The host and synack descriptor of fd: 0, or -ENOTSOCK when fd is not a
@@ -730,7 +758,10 @@ int synack_epoll_create1(int flags)
     synack_epoll *ep;
     int r = synack_host_epoll_create(h, &ep);
     if (r < 0) return fail(r);
-    int fd = fd_reserve(-1, ep);
+    /* The number is a kernel epoll instance, for the kernel descriptors a
+     * program adds (made by syscall: under LD_PRELOAD, epoll_create1 is
+     * this function). */
+    int fd = fd_map((int)syscall(SYS_epoll_create1, EPOLL_CLOEXEC), -1, ep);
     if (fd < 0) {
         int e = errno;
         synack_host_epoll_destroy(h, ep);
@@ -751,7 +782,16 @@ int synack_posix_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
     if (fd == epfd) return fail(-EINVAL);
     synack_host *h;
     int sd;
-    if (lookup(fd, &h, &sd) < 0) return fail(fcntl(fd, F_GETFD) < 0 ? -EBADF : -EPERM);
+    if (lookup(fd, &h, &sd) < 0) {
+        /* A kernel descriptor: the kernel instance behind epfd watches it. */
+        if (epoll_of(fd)) return fail(-EINVAL); /* nesting synack instances: not supported */
+        if (syscall(SYS_epoll_ctl, epfd, op, fd, ev) < 0) return -1;
+        pthread_mutex_lock(&g_mu);
+        if (op == EPOLL_CTL_ADD) g_fds[epfd].nkernel++;
+        if (op == EPOLL_CTL_DEL && g_fds[epfd].nkernel > 0) g_fds[epfd].nkernel--;
+        pthread_mutex_unlock(&g_mu);
+        return 0;
+    }
     struct synack_epoll_event sev = {0, 0};
     if (op != EPOLL_CTL_DEL) {
         if (!ev) return fail(-EFAULT);
@@ -766,6 +806,16 @@ int synack_posix_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
     return r < 0 ? fail(r) : 0;
 }
 
+static long ms_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* Only synack sockets: the host waits. With kernel descriptors too, the
+ * host waits in slices of at most 2 ms and the kernel instance is asked
+ * between them. */
 int synack_posix_epoll_wait(int epfd, struct epoll_event *events, int max, int timeout_ms)
 {
     synack_epoll *ep = epoll_of(epfd);
@@ -773,15 +823,29 @@ int synack_posix_epoll_wait(int epfd, struct epoll_event *events, int max, int t
     if (max < 1) return fail(-EINVAL);
     synack_host *h = synack_posix_host();
     if (!h) return -1;
+    pthread_mutex_lock(&g_mu);
+    bool mixed = g_fds[epfd].nkernel > 0;
+    pthread_mutex_unlock(&g_mu);
     struct synack_epoll_event local[64];
     int n = max < 64 ? max : 64;
-    int r = synack_host_epoll_wait(h, ep, local, n, timeout_ms);
-    if (r < 0) return fail(r);
-    for (int i = 0; i < r; i++) {
-        events[i].events = local[i].events;
-        events[i].data.u64 = local[i].data;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        long left = timeout_ms < 0 ? -1 : timeout_ms - ms_since(&t0);
+        if (timeout_ms >= 0 && left < 0) left = 0;
+        int slice = !mixed ? (int)left : (left < 0 || left > 2 ? 2 : (int)left);
+        int r = synack_host_epoll_wait(h, ep, local, n, slice);
+        if (r < 0) return fail(r);
+        for (int i = 0; i < r; i++) {
+            events[i].events = local[i].events;
+            events[i].data.u64 = local[i].data;
+        }
+        if (mixed && r < max) {
+            long k = syscall(SYS_epoll_pwait, epfd, events + r, max - r, 0, NULL, 8);
+            if (k > 0) r += (int)k;
+        }
+        if (r > 0 || left == 0) return r;
     }
-    return r;
 }
 
 /* ---- exit ---------------------------------------------------------------- */

@@ -34,12 +34,19 @@ static size_t build_ipv4(struct ip_layer *s, uint32_t src, uint32_t dst, uint8_t
 
 void ip_output_tcp(struct ip_layer *s, uint32_t src, uint32_t dst, uint8_t ttl, const struct tcp_repr *seg)
 {
+    ip_output_tcp_summed(s, src, dst, ttl, seg, false, 0);
+}
+
+void ip_output_tcp_summed(struct ip_layer *s, uint32_t src, uint32_t dst, uint8_t ttl, const struct tcp_repr *seg,
+                          bool summed, uint32_t payload_sum)
+{
     size_t tlen = tcp_repr_len(seg);
     if (IPV4_HDR_MIN + tlen > s->cfg->mtu) return; /* never: segments are sized by the MSS */
     size_t hl = build_ipv4(s, src, dst, IPV4_PROTO_TCP, ttl, tlen);
     if (hl == 0) return;
     int n = s->cfg->checksum_offload ? tcp_emit_nocsum(seg, s->out_buf + hl, s->cfg->mtu - hl)
-                                    : tcp_emit(seg, s->out_buf + hl, s->cfg->mtu - hl, src, dst);
+            : summed ? tcp_emit_summed(seg, s->out_buf + hl, s->cfg->mtu - hl, src, dst, payload_sum)
+                     : tcp_emit(seg, s->out_buf + hl, s->cfg->mtu - hl, src, dst);
     if (n < 0) return;
     s->up.send(s->up.ctx, s->out_buf, hl + (size_t)n);
 }

@@ -47,6 +47,10 @@ void ip_input(struct ip_layer *ip, const uint8_t *pkt, size_t len);
  * already be in place in out_buf (see ip_payload_at). */
 void ip_output_tcp(struct ip_layer *ip, uint32_t src, uint32_t dst, uint8_t ttl,
                    const struct tcp_repr *seg);
+/* The same for a payload already in place whose partial sum is known
+ * (summed: computed while it was copied there). */
+void ip_output_tcp_summed(struct ip_layer *ip, uint32_t src, uint32_t dst, uint8_t ttl,
+                          const struct tcp_repr *seg, bool summed, uint32_t payload_sum);
 /* Where a TCP payload behind a header of tcp_header_len bytes goes in the
  * packet ip_output_tcp builds (so data is copied once). */
 static inline uint8_t *ip_payload_at(struct ip_layer *ip, size_t tcp_header_len)

@@ -101,7 +101,7 @@ static synack_stack *stack_of(struct tcp_env *env)
 static void env_emit(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *seg)
 {
     synack_stack *s = stack_of(env);
-    ip_output_tcp(&s->ip, c->id.laddr, c->id.raddr, c->ttl, seg);
+    ip_output_tcp_summed(&s->ip, c->id.laddr, c->id.raddr, c->ttl, seg, env->payload_summed, env->payload_sum);
 }
 
 static uint8_t *env_payload_at(struct tcp_env *env, size_t tcp_header_len)
@@ -250,6 +250,7 @@ int synack_stack_create(synack_stack **out, const struct synack_config *cfg)
     s->env.timer_changed = env_timer_changed;
     s->env.established = env_established;
     s->env.payload_at = env_payload_at;
+    s->env.checksum_offload = s->cfg.checksum_offload;
     s->ip = (struct ip_layer){
         .cfg = &s->cfg, .tunables = &s->tunables, .ctr = &s->ctr, .out_buf = s->out_buf,
         .ident = (uint32_t)siphash24(s->cfg.secret, "ident", 5),

@@ -27,6 +27,9 @@ static inline uint32_t ring_space(const struct ring *r) { return r->cap - r->len
 uint32_t ring_push(struct ring *r, const void *src, uint32_t n);
 /* Copies n bytes starting off bytes past the head (off + n <= cap). */
 void ring_read_at(const struct ring *r, uint32_t off, void *dst, uint32_t n);
+/* The same, computing the Internet checksum's partial sum of the n bytes
+ * in the same pass (wire_csum_copy): the one copy of outgoing data. */
+uint32_t ring_read_at_csum(const struct ring *r, uint32_t off, void *dst, uint32_t n);
 /* Writes n bytes at off past the head (off + n <= cap), len unchanged. */
 void ring_write_at(struct ring *r, uint32_t off, const void *src, uint32_t n);
 /* Drops n bytes from the head (n <= len). */

@@ -59,6 +59,13 @@ struct tcp_env {
      * header, then the payload. Reading send-buffer bytes straight to
      * payload_at(header length) saves a copy; emit finds them in place. */
     uint8_t *(*payload_at)(struct tcp_env *env, size_t tcp_header_len);
+    /* The link checks integrity (synack_config.checksum_offload): payload
+     * is copied plainly, not summed on the way. */
+    bool checksum_offload;
+    /* Set by the caller of emit for the segment being emitted: its payload,
+     * already in place at payload_at(), sums to payload_sum. */
+    bool payload_summed;
+    uint32_t payload_sum;
 };
 
 enum tcp_timer_kind {

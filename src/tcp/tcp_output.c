@@ -156,11 +156,18 @@ void tcp_send_data(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32
         /* Copy the bytes once, from the send buffer to where the packet's
          * payload goes; emit then finds them in place. */
         uint8_t *dst = env->payload_at(env, tcp_header_len(&seg.opt));
-        ring_read_at(&c->sndbuf, seq - c->snd_buf_seq, dst, len);
+        if (env->checksum_offload) {
+            ring_read_at(&c->sndbuf, seq - c->snd_buf_seq, dst, len);
+        } else {
+            /* The checksum of the payload is computed in the same pass. */
+            env->payload_sum = ring_read_at_csum(&c->sndbuf, seq - c->snd_buf_seq, dst, len);
+            env->payload_summed = true;
+        }
         seg.payload = dst;
     }
     seg.payload_len = len;
     env->emit(env, c, &seg);
+    env->payload_summed = false;
     uint32_t end = seq + len + (fin ? 1 : 0);
     if (len < c->snd_mss) c->snd_sml = end;
     /* Answering data within the delayed-ACK time makes the connection

@@ -2,7 +2,7 @@
  * tcp.c — TCP header and options codec (RFC 9293 3.1, RFC 7323, RFC 2018).
  *
  * Owns: tcp_parse, tcp_parse_nocsum, tcp_header_len, tcp_repr_len, tcp_emit,
- * tcp_emit_nocsum.
+ * tcp_emit_nocsum, tcp_emit_summed.
  * Reads and writes through byte accessors only.
  *
  * tcp_parse checks, in this order (the first failing check decides):
@@ -185,7 +185,7 @@ static void write_options(uint8_t *p, size_t optlen, const struct tcp_options *o
 }
 
 static int emit_common(const struct tcp_repr *r, uint8_t *buf, size_t cap, uint32_t src, uint32_t dst,
-                       bool checksum)
+                       bool checksum, bool summed, uint32_t payload_sum)
 {
     const struct tcp_options *o = &r->opt;
 
@@ -217,7 +217,14 @@ static int emit_common(const struct tcp_repr *r, uint8_t *buf, size_t cap, uint3
 
     if (checksum) {
         uint32_t sum = wire_csum_pseudo(src, dst, IPV4_PROTO_TCP, (uint16_t)total);
-        sum = wire_csum_add(sum, buf, total);
+        if (summed && r->payload == buf + hlen) {
+            /* hlen is a multiple of 4: the payload's sum chains on. */
+            sum = wire_csum_add(sum, buf, hlen);
+            uint64_t t = (uint64_t)sum + payload_sum;
+            sum = (uint32_t)((t & 0xFFFFFFFFu) + (t >> 32));
+        } else {
+            sum = wire_csum_add(sum, buf, total);
+        }
         wire_put16(buf + 16, wire_csum_finish(sum));
     }
     return (int)total;
@@ -225,12 +232,18 @@ static int emit_common(const struct tcp_repr *r, uint8_t *buf, size_t cap, uint3
 
 int tcp_emit(const struct tcp_repr *r, uint8_t *buf, size_t cap, uint32_t src, uint32_t dst)
 {
-    return emit_common(r, buf, cap, src, dst, true);
+    return emit_common(r, buf, cap, src, dst, true, false, 0);
+}
+
+int tcp_emit_summed(const struct tcp_repr *r, uint8_t *buf, size_t cap, uint32_t src, uint32_t dst,
+                    uint32_t payload_sum)
+{
+    return emit_common(r, buf, cap, src, dst, true, true, payload_sum);
 }
 
 int tcp_emit_nocsum(const struct tcp_repr *r, uint8_t *buf, size_t cap)
 {
-    return emit_common(r, buf, cap, 0, 0, false);
+    return emit_common(r, buf, cap, 0, 0, false, false, 0);
 }
 
 /* Parse the options area opt[0 .. len) into *o (already zeroed). */

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "iperf3.h"
 #include "loop.h"
 
 #define PROG "synack serve"
@@ -44,8 +45,9 @@
 #define HEADER_TIMEOUT_S 10u /* default --header-timeout */
 #define IDLE_TIMEOUT_S 60u   /* default --idle-timeout */
 
-enum svc { SVC_ECHO, SVC_DISCARD, SVC_CHARGEN, SVC_SOURCE, SVC_HTTP };
-static const char *const svc_name[] = {"echo", "discard", "chargen", "source", "http"};
+enum svc { SVC_ECHO, SVC_DISCARD, SVC_CHARGEN, SVC_SOURCE, SVC_HTTP, SVC_IPERF3 };
+static const char *const svc_name[] = {"echo", "discard", "chargen", "source", "http", "iperf3"};
+#define NSVC_KINDS 6
 
 struct service {
     enum svc kind;
@@ -86,6 +88,7 @@ struct serve {
     int nsvc;
     struct conn **conns;
     size_t nconns, cap;
+    struct iperf3_server *iperf3; /* the --iperf3 service's tests */
     bool draining;
     uint64_t drain_deadline;
     uint64_t accepted;
@@ -104,6 +107,8 @@ static void usage(FILE *f)
             "  --source PORT:BYTES sends BYTES bytes (byte i = i mod 251), closes its side,\n"
             "                      reads until the peer closes\n"
             "  --http PORT:DIR     HTTP/1.1 static files from DIR (GET, HEAD, keep-alive)\n"
+            "  --iperf3 PORT       iperf3's server (TCP tests, -R, -P, -t, -n, -k, -l): the stock\n"
+            "                      `iperf3 -c` client measures synack; one test at a time\n"
             "  --header-timeout S  HTTP: a request head must arrive within S seconds (default %u; 408)\n"
             "  --idle-timeout S    HTTP: close a connection idle for S seconds (default %u)\n"
             "  -v, --verbose       one line per connection on stderr\n\n"
@@ -451,6 +456,11 @@ static void accept_all(struct serve *S)
             struct synack_endpoint peer;
             int sd = synack_accept(S->L.stack, v->sd, &peer);
             if (sd < 0) break;
+            if (v->kind == SVC_IPERF3) {
+                iperf3_server_adopt(S->iperf3, sd, loop_now());
+                S->accepted++;
+                continue;
+            }
             if (S->nconns == S->cap) {
                 size_t cap = S->cap ? S->cap * 2 : 64;
                 struct conn **p = realloc(S->conns, cap * sizeof *p);
@@ -485,6 +495,10 @@ static void serve_step(void *ctx, struct loop *L)
 {
     struct serve *S = ctx;
     if (!S->draining) accept_all(S);
+    if (S->iperf3) {
+        uint64_t wake = iperf3_server_step(S->iperf3, loop_now());
+        if (wake != UINT64_MAX) loop_wake_at(L, wake);
+    }
     for (size_t i = 0; i < S->nconns;) {
         struct conn *c = S->conns[i];
         int r;
@@ -545,12 +559,16 @@ static void serve_signal(void *ctx, struct loop *L, int count)
     if (count >= 2) {
         fprintf(stderr, "%s: second signal: resetting %zu connection(s) and exiting\n", PROG, S->nconns);
         while (S->nconns) conn_free(S, S->nconns - 1, false);
+        iperf3_server_free(S->iperf3, false);
+        S->iperf3 = NULL;
         loop_stop(L, 130);
         return;
     }
     fprintf(stderr, "%s: closing %zu connection(s) gracefully (signal again to abort)\n", PROG, S->nconns);
     S->draining = true;
     S->drain_deadline = loop_now() + GRACE_US;
+    iperf3_server_free(S->iperf3, true);
+    S->iperf3 = NULL;
     for (int k = 0; k < S->nsvc; k++) {
         if (S->svc[k].sd >= 0) synack_close(L->stack, S->svc[k].sd);
         S->svc[k].sd = -1;
@@ -649,9 +667,9 @@ int serve_main(int argc, char **argv)
             i += 2;
             continue;
         }
-        static const char *const names[] = {"--echo", "--discard", "--chargen", "--source", "--http"};
+        static const char *const names[] = {"--echo", "--discard", "--chargen", "--source", "--http", "--iperf3"};
         int kind = -1;
-        for (int k = 0; k < 5; k++)
+        for (int k = 0; k < NSVC_KINDS; k++)
             if (!strcmp(a, names[k])) kind = k;
         if (kind < 0) {
             fprintf(stderr, "%s: unknown option '%s' (see --help)\n", PROG, a);
@@ -667,7 +685,7 @@ int serve_main(int argc, char **argv)
     if (o.list_tunables) return loop_list_tunables(&o);
     if (loop_check_options(&o, PROG) != 0) return 2;
     if (S.nsvc == 0) {
-        fprintf(stderr, "%s: no service: give at least one of --echo, --discard, --chargen, --source, --http\n",
+        fprintf(stderr, "%s: no service: give at least one of --echo, --discard, --chargen, --source, --http, --iperf3\n",
                 PROG);
         return 2;
     }
@@ -676,6 +694,15 @@ int serve_main(int argc, char **argv)
         return 1;
     }
     struct loop *L = &S.L;
+    for (int k = 0; k < S.nsvc; k++)
+        if (S.svc[k].kind == SVC_IPERF3 && !S.iperf3) {
+            S.iperf3 = iperf3_server_new(L->stack, stderr);
+            if (!S.iperf3) {
+                fprintf(stderr, "%s: out of memory\n", PROG);
+                loop_close(L);
+                return 1;
+            }
+        }
     char addr[16];
     synack_format_ipv4(o.addr, addr);
     for (int k = 0; k < S.nsvc; k++) {
@@ -698,6 +725,7 @@ int serve_main(int argc, char **argv)
     struct loop_app app = {.ctx = &S, .step = serve_step, .on_signal = serve_signal};
     int status = loop_run(L, &app);
     while (S.nconns) conn_free(&S, S.nconns - 1, false);
+    iperf3_server_free(S.iperf3, false);
     free(S.conns);
     if (o.stats) fprintf(stderr, "stats: connections_accepted=%" PRIu64 "\n", S.accepted);
     loop_close(L);

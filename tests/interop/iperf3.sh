@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The stock iperf3 client against `synack serve --iperf3`:
+#   - kernel -> synack, timed (-t), one stream and -P 4: the client's report
+#     is complete (sender and receiver sides), every stream carried bytes;
+#   - synack -> kernel (-R) with -n: the client receives exactly what synack
+#     says it sent, and with -F the received bytes are synack's block
+#     pattern, byte for byte (sha256);
+#   - -R -P 2 timed; kernel -> synack with -n and -k;
+#   - a second client during a test is told the server is busy; a UDP test
+#     is refused with iperf3's own error; the server serves again afterwards.
+. "$(dirname "$0")/lib.sh"
+ia_require iperf3 sha256sum
+ia_netns 7
+IA_SERVE_TIMEOUT=200
+ia_serve --iperf3 5201 --set rcvbuf=1048576 --set sndbuf=1048576
+
+# ip3 NAME ARGS... : iperf3 -c synack ARGS, JSON in $IA_TMP/NAME.json
+ip3() {
+    local name=$1
+    shift
+    nsx timeout 40 iperf3 -c "$SADDR" -p 5201 -J "$@" >"$IA_TMP/$name.json" 2>"$IA_TMP/$name.err"
+}
+# field NAME EXPR : a Python expression on the report j
+field() {
+    "$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$IA_TMP/$1.json" "$2" 2>/dev/null
+}
+mbps() { field "$1" "round(j['end']['sum_received']['bits_per_second']/1e6)"; }
+
+check "forward -t 2: iperf3 exits 0" ip3 fwd -t 2
+check "forward -t 2: receiver bytes > 0 and <= sender bytes" \
+    [ "$(field fwd "0 < j['end']['sum_received']['bytes'] <= j['end']['sum_sent']['bytes']")" = True ]
+echo "forward: $(mbps fwd) Mbit/s"
+
+check "forward -P 4: iperf3 exits 0" ip3 p4 -t 2 -P 4
+check "forward -P 4: 4 streams, each received bytes" \
+    [ "$(field p4 "len(j['end']['streams']) == 4 and all(s['receiver']['bytes'] > 0 for s in j['end']['streams'])")" = True ]
+echo "forward -P 4: $(mbps p4) Mbit/s"
+
+check "reverse -n 20M: iperf3 exits 0" ip3 rev -R -n 20M
+check "reverse -n 20M: received == sent >= 20 MiB" \
+    [ "$(field rev "j['end']['sum_received']['bytes'] == j['end']['sum_sent']['bytes'] >= 20*1024*1024")" = True ]
+echo "reverse: $(mbps rev) Mbit/s"
+
+# -F: the client writes what it receives to a file. synack's block of -l
+# bytes is byte i = (131 i + 7) mod 256, repeated.
+check "reverse -n 5M -l 100000 -F: iperf3 exits 0" ip3 revf -R -n 5000000 -l 100000 -F "$IA_TMP/recv.bin"
+want=$("$PY" -c '
+import hashlib
+blk = bytes((131 * i + 7) % 256 for i in range(100000))
+print(hashlib.sha256(blk * 50).hexdigest())')
+check "reverse -F: the received bytes are the block pattern, byte for byte" [ "$(sha "$IA_TMP/recv.bin")" = "$want" ]
+
+check "reverse -P 2 -t 2: iperf3 exits 0" ip3 rp2 -R -P 2 -t 2
+check "reverse -P 2: both streams carried bytes, received == sent" \
+    [ "$(field rp2 "all(s['receiver']['bytes'] > 0 for s in j['end']['streams']) and j['end']['sum_received']['bytes'] <= j['end']['sum_sent']['bytes']")" = True ]
+echo "reverse -P 2: $(mbps rp2) Mbit/s"
+
+check "forward -n 10M: iperf3 exits 0" ip3 fn -n 10M
+check "forward -n 10M: the client sent at least 10 MiB" [ "$(field fn "j['end']['sum_sent']['bytes'] >= 10*1024*1024")" = True ]
+check "forward -k 100 -l 10000: iperf3 exits 0" ip3 fk -k 100 -l 10000
+check "forward -k 100: 1000000 bytes sent" [ "$(field fk "j['end']['sum_sent']['bytes']")" = 1000000 ]
+
+# Busy: a second client while a test runs.
+IA_FG="" ia_bg 30 "$IA_TMP/long.out" iperf3 -c "$SADDR" -p 5201 -t 3
+long=$IA_LAST
+ia_wait_log "$IA_TMP/serve.log" "stream(s)" 5 >/dev/null
+busy=$(nsx timeout 10 iperf3 -c "$SADDR" -p 5201 -t 1 2>&1)
+check "a second client is told the server is busy" grep -q "busy" <<<"$busy"
+ia_reap "$long"
+check "the first test finished normally" grep -q "receiver" "$IA_TMP/long.out"
+
+udp=$(nsx timeout 10 iperf3 -c "$SADDR" -p 5201 -u -t 1 2>&1)
+check "a UDP test is refused with iperf3's error" grep -qi "protocol" <<<"$udp"
+check "serves again after a refusal" ip3 again -t 1
+ok "server log: $(grep -c 'done:' "$IA_TMP/serve.log") tests done"
+ia_done
