@@ -95,6 +95,8 @@ struct synack_tunables {
     uint32_t keepalive_time_s;  /* idle time before the first probe (7200) */
     uint32_t keepalive_intvl_s; /* between probes (75) */
     unsigned keepalive_probes;  /* unanswered probes before ETIMEDOUT (9) */
+    bool tail_loss_probe;       /* RFC 8985 tail-loss probes (true; Linux's
+                                 * tcp_early_retrans: 0 off, 3 on) */
     char congestion_control[16]; /* algorithm of new connections: "cubic" (default)
                                  * or "reno", as Linux's tcp_congestion_control */
 };
@@ -166,6 +168,10 @@ struct synack_counters {
     uint64_t abort_on_data, abort_on_close, tw_overflows, curr_time_wait;
     uint64_t syncookies_sent, syncookies_recv;
     uint64_t icmp_in, icmp_in_errors, icmp_out_echo_replies;
+    /* Loss recovery (as Linux's TCPSackRecovery, TCPDSACKUndo,
+     * TCPLossProbes, TCPLossProbeRecovery, TCPSACKDiscard, TCPDSACKRecv). */
+    uint64_t sack_recoveries, sack_retrans, dsack_undos, tlp_probes, tlp_recoveries;
+    uint64_t sack_blocks_ignored, dsacks_received, dsacks_sent;
 };
 SYNACK_API void synack_stack_get_counters(const synack_stack *stack, struct synack_counters *out);
 

@@ -54,6 +54,7 @@ void synack_config_init(struct synack_config *cfg)
     t->keepalive_time_s = 7200;
     t->keepalive_intvl_s = 75;
     t->keepalive_probes = 9;
+    t->tail_loss_probe = true;
     snprintf(t->congestion_control, sizeof t->congestion_control, "%s", tcp_cc_cubic.name);
 }
 

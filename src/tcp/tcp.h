@@ -38,6 +38,7 @@ struct tcp_conn;
 /* The stack's listener (stack.h). A connection only remembers which one
  * owns it while it waits to be accepted; tcp never looks inside. */
 struct tcp_listener;
+struct sack_board;
 
 /* What the stack provides to a connection. */
 struct tcp_env {
@@ -74,6 +75,7 @@ enum tcp_timer_kind {
     TCP_T_WAIT,     /* TIME_WAIT 2*MSL, or orphaned FIN_WAIT_2 fin_timeout */
     TCP_T_KEEP,     /* keepalive: idle time, then probe interval */
     TCP_T_LINGER,   /* close() with SO_LINGER {1, t}: abort if not done by then */
+    TCP_T_LOSS,     /* tail-loss probe, or RACK's reordering window (tcp_recovery.c) */
     TCP_T_COUNT
 };
 
@@ -145,6 +147,13 @@ struct tcp_conn {
     uint32_t prior_cwnd, prior_ssthresh; /* before the last reduction (undo) */
     const struct tcp_cc_ops *cc;       /* the congestion-control algorithm */
     uint64_t cc_priv[8];               /* the algorithm's own state */
+    struct sack_board *sb;             /* SACK scoreboard (tcp_sack.h), only while needed */
+    uint32_t tlp_high;                 /* SND.MAX when the tail-loss probe went out */
+    bool tlp_out, tlp_retrans;         /* a probe is outstanding; it was a retransmission */
+    bool undo_armed;                   /* a reduction may still prove spurious (D-SACK) */
+    uint32_t undo_retrans;             /* bytes retransmitted since, not yet D-SACKed */
+    uint32_t dsack_start, dsack_end;   /* receiver: duplicate to report (RFC 2883) */
+    bool dsack_pending;
 
     /* ---- flags ---- */
     bool fin_queued;                   /* app: no more data; FIN goes after sndbuf */
@@ -276,6 +285,21 @@ void tcp_recovery_on_ack(struct tcp_env *env, struct tcp_conn *c, const struct t
                          uint32_t prior_una, uint32_t rtt_us, bool dupack);
 /* The retransmission timer expired with data outstanding (after backoff++). */
 void tcp_recovery_on_rto(struct tcp_env *env, struct tcp_conn *c);
+/* TCP_T_LOSS expired: send the tail-loss probe or declare reordered holes lost. */
+void tcp_recovery_on_timer(struct tcp_env *env, struct tcp_conn *c);
+/* Before new data goes out: resends holes the recovery deems lost (RFC 6675
+ * NextSeg rule 1) while the window allows. */
+void tcp_recovery_output(struct tcp_env *env, struct tcp_conn *c);
+/* After output: arms the tail-loss probe when it applies (RFC 8985 7.2). */
+void tcp_recovery_arm_probe(struct tcp_env *env, struct tcp_conn *c);
+/* How many more bytes the congestion window lets go past SND.NXT now
+ * (cwnd - pipe during SACK recovery, RFC 6675; limited transmit). */
+uint32_t tcp_cwnd_room(const struct tcp_conn *c);
+/* SND.NXT in the middle of SACKed data (go-back-N after a timeout): where
+ * the next unSACKed byte is. */
+uint32_t tcp_skip_sacked(const struct tcp_conn *c, uint32_t seq);
+/* Frees the recovery's memory (connection teardown). */
+void tcp_recovery_fini(struct tcp_conn *c);
 /* Every change of the congestion state goes through here. */
 void tcp_set_ca_state(struct tcp_conn *c, enum tcp_ca_state to);
 /* Switches c to another algorithm (TCP_CONGESTION). */

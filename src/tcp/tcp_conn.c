@@ -35,6 +35,7 @@ int tcp_conn_init(struct tcp_conn *c, const struct synack_conn_id *id,
 
 void tcp_conn_fini(struct tcp_conn *c)
 {
+    tcp_recovery_fini(c);
     ring_free(&c->rcvbuf);
     ring_free(&c->sndbuf);
 }

@@ -118,6 +118,19 @@ static void input_syn_sent(struct tcp_env *env, struct tcp_conn *c, const struct
 
 static void paws_remember(struct tcp_conn *c, const struct tcp_repr *s);
 
+/* D-SACK (RFC 2883): data we already had arrived again; the next ACK
+ * reports it first among its SACK blocks, so the sender can tell a spurious
+ * retransmission. */
+static void note_dsack(struct tcp_env *env, struct tcp_conn *c, uint32_t start, uint32_t end)
+{
+    if (!c->sack_ok) return;
+    c->dsack_start = start;
+    c->dsack_end = end;
+    c->dsack_pending = true;
+    c->ack_now = true;
+    env->ctr->dsacks_sent++;
+}
+
 /* ---- Step 1: sequence number ------------------------------------------ */
 static enum step step_check_sequence(struct tcp_env *env, struct tcp_conn *c, struct seg_view *v)
 {
@@ -176,7 +189,11 @@ static enum step step_check_sequence(struct tcp_env *env, struct tcp_conn *c, st
          * tcp_oow_rate_limited: two ends whose ACKs each look old to the
          * other must not start an ACK storm. */
         if (len == 0 || (s->flags & TCP_SYN)) challenge_ack(env, c); /* SYN: RFC 5961 4 */
-        else c->ack_now = true;
+        else {
+            c->ack_now = true;
+            if (s->payload_len && seq_leq(s->seq + (uint32_t)s->payload_len, c->rcv_nxt))
+                note_dsack(env, c, s->seq, s->seq + (uint32_t)s->payload_len);
+        }
         return STEP_DONE;
     }
     /* Trim to the window: drop what lies left of RCV.NXT ... */
@@ -189,6 +206,7 @@ static enum step step_check_sequence(struct tcp_env *env, struct tcp_conn *c, st
         uint32_t skip = c->rcv_nxt - v->seq;
         if (v->syn) { v->syn = false; skip--; v->seq++; }
         if (skip > v->len) skip = v->len;
+        if (skip) note_dsack(env, c, v->seq, v->seq + skip);
         v->data += skip;
         v->len -= skip;
         v->seq += skip;

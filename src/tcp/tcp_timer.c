@@ -173,6 +173,10 @@ void tcp_on_timer(struct tcp_env *env, struct tcp_conn *c)
         c->ack_now = true;
         c->pingpong = false; /* the peer did not wait for our data: leave pingpong */
     }
+    if (c->deadline[TCP_T_LOSS] <= now) {
+        c->deadline[TCP_T_LOSS] = TIMER_NEVER;
+        tcp_recovery_on_timer(env, c);
+    }
     if (c->deadline[TCP_T_RTX] <= now) {
         c->deadline[TCP_T_RTX] = TIMER_NEVER;
         on_retransmit_timer(env, c);

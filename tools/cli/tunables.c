@@ -48,6 +48,7 @@ static const struct entry table[] = {
     {"keepalive_time_s", K_U32, F(keepalive_time_s), 32767, "idle seconds before the first keepalive probe"},
     {"keepalive_intvl_s", K_U32, F(keepalive_intvl_s), 32767, "seconds between keepalive probes"},
     {"keepalive_probes", K_UNSIGNED, F(keepalive_probes), 127, "unanswered keepalive probes before ETIMEDOUT"},
+    {"tail_loss_probe", K_BOOL, F(tail_loss_probe), 1, "tail-loss probes (RFC 8985; tcp_early_retrans)"},
     {"congestion_control", K_CC, F(congestion_control), 0, "congestion control of new connections: cubic or reno"},
 };
 #undef F

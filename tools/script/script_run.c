@@ -1478,6 +1478,7 @@ static void apply_sysctl(struct runner *r, int line, const char *name, const cha
     else if (!strcmp(n, "tcp_window_scaling")) t.window_scaling = v != 0;
     else if (!strcmp(n, "tcp_timestamps")) t.timestamps = v != 0;
     else if (!strcmp(n, "tcp_sack")) t.sack = v != 0;
+    else if (!strcmp(n, "tcp_early_retrans")) t.tail_loss_probe = v >= 3;
     else if (!strcmp(n, "tcp_keepalive_time")) t.keepalive_time_s = (uint32_t)v;
     else if (!strcmp(n, "tcp_keepalive_intvl")) t.keepalive_intvl_s = (uint32_t)v;
     else if (!strcmp(n, "tcp_keepalive_probes")) t.keepalive_probes = (unsigned)v;
