@@ -34,6 +34,8 @@ struct end {
     uint64_t sent, rcvd, total;
     bool shut, eof, closed, bad;
     int err;
+    uint8_t pend[16384];       /* pattern bytes made but not yet sent */
+    size_t pend_off, pend_len;
 };
 
 static void end_turn(struct end *e)
@@ -41,10 +43,16 @@ static void end_turn(struct end *e)
     if (e->closed || e->sd < 0) return;
     uint8_t buf[16384];
     while (e->sent < e->total) {
-        uint64_t left = e->total - e->sent;
-        size_t n = left < sizeof buf ? (size_t)left : sizeof buf;
-        for (size_t i = 0; i < n; i++) buf[i] = pattern(e->sent + i, e->salt);
-        ssize_t w = synack_send(e->st, e->sd, buf, n);
+        /* The pattern is made once per byte: what send() did not take
+         * waits in e->pend for the next turn. */
+        if (e->pend_off == e->pend_len) {
+            uint64_t left = e->total - e->sent;
+            size_t n = left < sizeof e->pend ? (size_t)left : sizeof e->pend;
+            for (size_t i = 0; i < n; i++) e->pend[i] = pattern(e->sent + i, e->salt);
+            e->pend_off = 0;
+            e->pend_len = n;
+        }
+        ssize_t w = synack_send(e->st, e->sd, e->pend + e->pend_off, e->pend_len - e->pend_off);
         if (w == -EAGAIN) break;
         if (w < 0) {
             e->err = (int)w;
@@ -53,6 +61,7 @@ static void end_turn(struct end *e)
             return;
         }
         e->sent += (uint64_t)w;
+        e->pend_off += (size_t)w;
     }
     if (e->sent == e->total && !e->shut) {
         synack_shutdown(e->st, e->sd, SYNACK_SHUT_WR);

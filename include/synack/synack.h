@@ -116,6 +116,10 @@ struct synack_tunables {
                                  * tcp_mem): beyond it a send takes fewer bytes and
                                  * arriving data is dropped for the peer to
                                  * retransmit (counted in mem_refused) */
+    bool tail_loss_probe;       /* RFC 8985 tail-loss probes (true; Linux's
+                                 * tcp_early_retrans: 0 off, 3 on) */
+    char congestion_control[16]; /* algorithm of new connections: "cubic" (default)
+                                 * or "reno", as Linux's tcp_congestion_control */
 };
 
 /* Where outgoing IPv4 packets go. The bytes are valid only during the call. */
@@ -189,6 +193,10 @@ struct synack_counters {
     uint64_t rcv_q_drops;       /* in-order data dropped: no buffer memory (TCPRcvQDrop) */
     uint64_t mem_refused;       /* 4 KB buffer chunks refused by the mem_max_kb budget */
     uint64_t icmp_in, icmp_in_errors, icmp_out_echo_replies;
+    /* Loss recovery (as Linux's TCPSackRecovery, TCPDSACKUndo,
+     * TCPLossProbes, TCPLossProbeRecovery, TCPSACKDiscard, TCPDSACKRecv). */
+    uint64_t sack_recoveries, sack_retrans, dsack_undos, tlp_probes, tlp_recoveries;
+    uint64_t sack_blocks_ignored, dsacks_received, dsacks_sent;
 };
 SYNACK_API void synack_stack_get_counters(const synack_stack *stack, struct synack_counters *out);
 
@@ -278,6 +286,8 @@ SYNACK_API int synack_getstate(synack_stack *stack, int sd, enum synack_tcp_stat
 #define SYNACK_TCP_KEEPINTVL 5 /* int, seconds between probes */
 #define SYNACK_TCP_KEEPCNT 6  /* int, unanswered probes before ETIMEDOUT */
 #define SYNACK_TCP_INFO 7     /* struct synack_tcp_info, read-only (see synack_getinfo) */
+#define SYNACK_TCP_CONGESTION 8 /* char[16]: the congestion-control algorithm by name
+                                 * ("cubic", "reno"); -ENOENT for an unknown name */
 
 struct synack_linger {
     int onoff;
@@ -304,6 +314,17 @@ struct synack_tcp_info {
     uint8_t snd_wscale, rcv_wscale;
     bool wscale_ok, timestamps_ok, sack_ok;
     bool in_recovery;
+    /* Congestion control (SYNACK_TCP_CONGESTION): the algorithm's name, the
+     * congestion state (Linux's: 0 open, 1 disorder, 2 cwr, 3 recovery,
+     * 4 loss) and the smallest RTT seen. */
+    char congestion[16];
+    uint8_t ca_state;
+    uint32_t min_rtt_us;
+    /* CUBIC's state (zero for other algorithms): W_max (bytes), K (the time
+     * from an epoch's start back to W_max) and HyStart++'s phase (0 slow
+     * start, 1 conservative slow start, 2 done). */
+    uint32_t ca_wmax, ca_k_us;
+    uint8_t ca_hystart;
 };
 /* Fills *out for a connected socket; -ENOTCONN for others. */
 SYNACK_API int synack_getinfo(synack_stack *stack, int sd, struct synack_tcp_info *out);

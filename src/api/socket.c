@@ -428,6 +428,19 @@ int synack_setsockopt(synack_stack *s, int sd, int level, int name, const void *
         if (k->opt.linger.linger_s < 0) k->opt.linger.linger_s = 0;
         return 0;
     }
+    if (level == SYNACK_SOL_TCP && name == SYNACK_TCP_CONGESTION) {
+        /* A name, as Linux: up to 15 characters, NUL-terminated or not. */
+        char nm[TCP_CC_NAME_MAX];
+        if (!val || len == 0) return -EINVAL;
+        size_t n = strnlen(val, len < sizeof nm - 1 ? len : sizeof nm - 1);
+        memcpy(nm, val, n);
+        nm[n] = 0;
+        const struct tcp_cc_ops *cc = tcp_cc_find(nm);
+        if (!cc) return -ENOENT;
+        k->opt.cc = cc;
+        if (c) tcp_set_congestion_control(c, cc);
+        return 0;
+    }
     int err = get_int(val, len, &v);
     if (err) return err;
     switch (level) {
@@ -560,6 +573,16 @@ int synack_getsockopt(synack_stack *s, int sd, int level, int name, void *val, s
             if (e == 0) *len = sizeof(struct synack_tcp_info);
             return e;
         }
+        case SYNACK_TCP_CONGESTION: {
+            const char *nm = c ? c->cc->name : k->opt.cc ? k->opt.cc->name : s->tunables.congestion_control;
+            if (!val || !len || *len == 0) return -EINVAL;
+            size_t n = strlen(nm) + 1;
+            if (n > *len) n = *len;
+            memcpy(val, nm, n);
+            ((char *)val)[n - 1] = 0;
+            *len = n;
+            return 0;
+        }
         case SYNACK_TCP_MAXSEG:
             if (c && c->state >= SYNACK_ESTABLISHED) return put_int(val, len, (int)tcp_send_mss(c));
             return put_int(val, len, k->opt.user_mss ? k->opt.user_mss : TCP_DEFAULT_MSS);
@@ -602,6 +625,10 @@ int synack_getinfo(synack_stack *s, int sd, struct synack_tcp_info *out)
     out->timestamps_ok = c->ts_ok;
     out->sack_ok = c->sack_ok;
     out->in_recovery = c->in_recovery;
+    snprintf(out->congestion, sizeof out->congestion, "%s", c->cc ? c->cc->name : "");
+    out->ca_state = c->ca_state;
+    out->min_rtt_us = c->min_rtt;
+    if (c->cc && c->cc->get_info) c->cc->get_info(c, out);
     return 0;
 }
 

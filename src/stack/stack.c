@@ -16,6 +16,7 @@
 #include "stack/stack.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +60,8 @@ void synack_config_init(struct synack_config *cfg)
     t->keepalive_probes = 9;
     t->moderate_rcvbuf = true;
     t->mem_max_kb = 262144;
+    t->tail_loss_probe = true;
+    snprintf(t->congestion_control, sizeof t->congestion_control, "%s", tcp_cc_cubic.name);
 }
 
 static int check_tunables(const struct synack_tunables *t)
@@ -79,6 +82,8 @@ static int check_tunables(const struct synack_tunables *t)
     if (t->mem_max_kb < 64) return -EINVAL; /* at least 16 chunks */
     if (t->keepalive_time_s == 0 || t->keepalive_intvl_s == 0 || t->keepalive_probes == 0 ||
         t->keepalive_time_s > 32767 || t->keepalive_intvl_s > 32767 || t->keepalive_probes > 127)
+        return -EINVAL;
+    if (!memchr(t->congestion_control, 0, sizeof t->congestion_control) || !tcp_cc_find(t->congestion_control))
         return -EINVAL;
     return 0;
 }
@@ -385,6 +390,7 @@ struct tcp_conn *stack_conn_new(synack_stack *s, const struct synack_conn_id *id
         c->ka_idle_s = opt->ka_idle_s;
         c->ka_intvl_s = opt->ka_intvl_s;
         c->ka_count = opt->ka_count;
+        c->cc = opt->cc;
     }
     *err = 0;
     return c;

@@ -45,6 +45,7 @@ struct sock_opts {
     uint16_t user_mss;
     uint8_t ttl;
     struct synack_linger linger;
+    const struct tcp_cc_ops *cc;   /* TCP_CONGESTION; NULL: the tunable's */
 };
 
 struct sock {

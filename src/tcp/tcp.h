@@ -26,6 +26,7 @@
 #include "util/timer_wheel.h"
 #include "synack/synack.h"
 #include "tcp/assembler.h"
+#include "tcp/tcp_cc.h"
 #include "synack/wire.h"
 #include "tcp/bytebuf.h"
 
@@ -37,6 +38,7 @@ struct tcp_conn;
 /* The stack's listener (stack.h). A connection only remembers which one
  * owns it while it waits to be accepted; tcp never looks inside. */
 struct tcp_listener;
+struct sack_board;
 
 /* What the stack provides to a connection. */
 struct tcp_env {
@@ -74,6 +76,7 @@ enum tcp_timer_kind {
     TCP_T_WAIT,     /* TIME_WAIT 2*MSL, or orphaned FIN_WAIT_2 fin_timeout */
     TCP_T_KEEP,     /* keepalive: idle time, then probe interval */
     TCP_T_LINGER,   /* close() with SO_LINGER {1, t}: abort if not done by then */
+    TCP_T_LOSS,     /* tail-loss probe, or RACK's reordering window (tcp_recovery.c) */
     TCP_T_COUNT
 };
 
@@ -137,12 +140,25 @@ struct tcp_conn {
     uint8_t probes_out;                /* zero-window probes the peer has not answered */
     uint8_t syn_retries_left;
 
-    /* ---- congestion control (RFC 5681, 6582) ---- */
+    /* ---- congestion control (tcp_cc.h) and loss recovery (tcp_recovery.c) ---- */
     uint32_t cwnd, ssthresh;
-    uint32_t recover;                  /* NewReno: SND.MAX when recovery began */
+    uint32_t recover;                  /* SND.MAX when recovery began (RFC 6582, 6675) */
     uint8_t dupacks;
     bool in_recovery;
+    bool cwnd_limited;                 /* the last send stopped at cwnd (growth allowed) */
+    uint8_t ca_state;                  /* enum tcp_ca_state */
     uint32_t ca_acked;                 /* congestion avoidance byte counting */
+    uint32_t min_rtt;                  /* smallest RTT sample, microseconds (0: none) */
+    uint32_t prior_cwnd, prior_ssthresh; /* before the last reduction (undo) */
+    const struct tcp_cc_ops *cc;       /* the congestion-control algorithm */
+    uint64_t cc_priv[8];               /* the algorithm's own state */
+    struct sack_board *sb;             /* SACK scoreboard (tcp_sack.h), only while needed */
+    uint32_t tlp_high;                 /* SND.MAX when the tail-loss probe went out */
+    bool tlp_out, tlp_retrans;         /* a probe is outstanding; it was a retransmission */
+    bool undo_armed;                   /* a reduction may still prove spurious (D-SACK) */
+    uint32_t undo_retrans;             /* bytes retransmitted since, not yet D-SACKed */
+    uint32_t dsack_start, dsack_end;   /* receiver: duplicate to report (RFC 2883) */
+    bool dsack_pending;
 
     /* ---- flags ---- */
     bool fin_queued;                   /* app: no more data; FIN goes after sndbuf */
@@ -303,6 +319,32 @@ void tcp_rcv_space_adjust(struct tcp_env *env, struct tcp_conn *c);
 /* Sends one data segment [seq, seq+len) from the send buffer (FIN added when
  * it ends at fin_seq); used by output and by retransmissions. */
 void tcp_send_data(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32_t len);
+/* Loss recovery (tcp_recovery.c). An acceptable ACK arrived, after SND.UNA
+ * moved from prior_una: rtt_us is its RTT sample (0: none), dupack whether
+ * it is a duplicate ACK (RFC 5681 2). */
+void tcp_recovery_on_ack(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *s,
+                         uint32_t prior_una, uint32_t rtt_us, bool dupack);
+/* The retransmission timer expired with data outstanding (after backoff++). */
+void tcp_recovery_on_rto(struct tcp_env *env, struct tcp_conn *c);
+/* TCP_T_LOSS expired: send the tail-loss probe or declare reordered holes lost. */
+void tcp_recovery_on_timer(struct tcp_env *env, struct tcp_conn *c);
+/* Before new data goes out: resends holes the recovery deems lost (RFC 6675
+ * NextSeg rule 1) while the window allows. */
+void tcp_recovery_output(struct tcp_env *env, struct tcp_conn *c);
+/* After output: arms the tail-loss probe when it applies (RFC 8985 7.2). */
+void tcp_recovery_arm_probe(struct tcp_env *env, struct tcp_conn *c);
+/* How many more bytes the congestion window lets go past SND.NXT now
+ * (cwnd - pipe during SACK recovery, RFC 6675; limited transmit). */
+uint32_t tcp_cwnd_room(const struct tcp_conn *c);
+/* SND.NXT in the middle of SACKed data (go-back-N after a timeout): where
+ * the next unSACKed byte is. */
+uint32_t tcp_skip_sacked(const struct tcp_conn *c, uint32_t seq);
+/* Frees the recovery's memory (connection teardown). */
+void tcp_recovery_fini(struct tcp_conn *c);
+/* Every change of the congestion state goes through here. */
+void tcp_set_ca_state(struct tcp_conn *c, enum tcp_ca_state to);
+/* Switches c to another algorithm (TCP_CONGESTION). */
+void tcp_set_congestion_control(struct tcp_conn *c, const struct tcp_cc_ops *cc);
 /* Applies an RTT sample (RFC 6298 2.2/2.3), microseconds. */
 void tcp_rtt_sample(struct tcp_env *env, struct tcp_conn *c, uint32_t rtt);
 

@@ -31,6 +31,7 @@ void tcp_conn_init(struct tcp_conn *c, const struct synack_conn_id *id,
 
 void tcp_conn_fini(struct tcp_env *env, struct tcp_conn *c)
 {
+    tcp_recovery_fini(c);
     bytebuf_release(&c->rcvbuf, env->pool);
     bytebuf_release(&c->sndbuf, env->pool);
 }
@@ -95,6 +96,11 @@ static void init_send_side(struct tcp_env *env, struct tcp_conn *c, uint32_t iss
     c->snd_sml = iss;
     c->rto = t->rto_initial_ms * 1000u;
     c->ssthresh = UINT32_MAX;
+    /* TCP_CONGESTION (copied from the socket) or the stack's default. */
+    if (!c->cc) c->cc = tcp_cc_find(t->congestion_control);
+    if (!c->cc) c->cc = &tcp_cc_cubic;
+    c->ca_state = TCP_CA_OPEN;
+    c->cc->init(c);
     if (c->user_mss && c->user_mss < c->adv_mss) c->adv_mss = c->user_mss;
     c->offer_ws = t->window_scaling;
     c->offer_ts = t->timestamps;

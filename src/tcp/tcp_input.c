@@ -124,6 +124,19 @@ static void input_syn_sent(struct tcp_env *env, struct tcp_conn *c, const struct
 
 static void paws_remember(struct tcp_conn *c, const struct tcp_repr *s);
 
+/* D-SACK (RFC 2883): data we already had arrived again; the next ACK
+ * reports it first among its SACK blocks, so the sender can tell a spurious
+ * retransmission. */
+static void note_dsack(struct tcp_env *env, struct tcp_conn *c, uint32_t start, uint32_t end)
+{
+    if (!c->sack_ok) return;
+    c->dsack_start = start;
+    c->dsack_end = end;
+    c->dsack_pending = true;
+    c->ack_now = true;
+    env->ctr->dsacks_sent++;
+}
+
 /* ---- Step 1: sequence number ------------------------------------------ */
 static enum step step_check_sequence(struct tcp_env *env, struct tcp_conn *c, struct seg_view *v)
 {
@@ -182,7 +195,11 @@ static enum step step_check_sequence(struct tcp_env *env, struct tcp_conn *c, st
          * tcp_oow_rate_limited: two ends whose ACKs each look old to the
          * other must not start an ACK storm. */
         if (len == 0 || (s->flags & TCP_SYN)) challenge_ack(env, c); /* SYN: RFC 5961 4 */
-        else c->ack_now = true;
+        else {
+            c->ack_now = true;
+            if (s->payload_len && seq_leq(s->seq + (uint32_t)s->payload_len, c->rcv_nxt))
+                note_dsack(env, c, s->seq, s->seq + (uint32_t)s->payload_len);
+        }
         return STEP_DONE;
     }
     /* Trim to the window: drop what lies left of RCV.NXT ... */
@@ -195,6 +212,7 @@ static enum step step_check_sequence(struct tcp_env *env, struct tcp_conn *c, st
         uint32_t skip = c->rcv_nxt - v->seq;
         if (v->syn) { v->syn = false; skip--; v->seq++; }
         if (skip > v->len) skip = v->len;
+        if (skip) note_dsack(env, c, v->seq, v->seq + skip);
         v->data += skip;
         v->len -= skip;
         v->seq += skip;
@@ -271,41 +289,12 @@ static enum step step_syn(struct tcp_env *env, struct tcp_conn *c, const struct 
     return STEP_DONE;
 }
 
-/* Congestion window growth on an ACK of new data (RFC 5681 3.1, with
- * appropriate byte counting limited to one MSS per ACK in slow start). */
-static void cwnd_on_ack(struct tcp_conn *c, uint32_t acked)
-{
-    if (c->cwnd < c->ssthresh) {
-        c->cwnd += acked < c->snd_mss ? acked : c->snd_mss;
-    } else {
-        c->ca_acked += acked;
-        if (c->ca_acked >= c->cwnd) {
-            c->ca_acked -= c->cwnd;
-            c->cwnd += c->snd_mss;
-        }
-    }
-}
-
-static uint32_t flight_size(const struct tcp_conn *c) { return c->snd_max - c->snd_una; }
-
-static void enter_fast_recovery(struct tcp_env *env, struct tcp_conn *c)
-{
-    uint32_t half = flight_size(c) / 2;
-    c->ssthresh = half > 2u * c->snd_mss ? half : 2u * c->snd_mss;
-    c->recover = c->snd_max;
-    c->in_recovery = true;
-    /* Retransmit the first unacknowledged segment (RFC 5681 3.2 step 2). */
-    uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
-    uint32_t len = seq_lt(c->snd_una, data_end) ? data_end - c->snd_una : 0;
-    if (len > c->snd_mss) len = c->snd_mss;
-    if (len || (c->fin_queued && c->snd_una == c->fin_seq)) tcp_send_data(env, c, c->snd_una, len);
-    c->cwnd = c->ssthresh + 3u * c->snd_mss;
-}
-
-/* ACK of new data: free the send buffer, sample RTT, grow cwnd, NewReno. */
-static void ack_new_data(struct tcp_env *env, struct tcp_conn *c, uint32_t ack)
+/* ACK of new data: free the send buffer and sample the RTT. Returns the
+ * RTT sample taken from the timed segment (0: none). */
+static uint32_t ack_new_data(struct tcp_env *env, struct tcp_conn *c, uint32_t ack)
 {
     uint32_t acked = ack - c->snd_una;
+    uint32_t rtt = 0;
     c->bytes_acked += acked;
     /* Bytes of the send buffer now acknowledged (SYN and FIN are not in it). */
     uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
@@ -317,32 +306,16 @@ static void ack_new_data(struct tcp_env *env, struct tcp_conn *c, uint32_t ack)
     c->snd_una = ack;
     if (seq_lt(c->snd_nxt, ack)) c->snd_nxt = ack;
     if (c->rtt_start && seq_geq(ack, c->rtt_seq)) {
-        tcp_rtt_sample(env, c, (uint32_t)(env->now - c->rtt_start));
+        rtt = (uint32_t)(env->now - c->rtt_start);
+        tcp_rtt_sample(env, c, rtt);
         c->rtt_start = 0;
     }
     c->backoff = 0;
-    if (c->in_recovery) {
-        if (seq_geq(ack, c->recover)) {
-            /* Full ACK: leave recovery (RFC 6582 3.2 step 3). */
-            uint32_t fl = flight_size(c) + c->snd_mss;
-            c->cwnd = c->ssthresh < fl ? c->ssthresh : fl;
-            c->in_recovery = false;
-        } else {
-            /* Partial ACK: retransmit the next hole, deflate (step 4). */
-            uint32_t len = seq_lt(c->snd_una, data_end) ? data_end - c->snd_una : 0;
-            if (len > c->snd_mss) len = c->snd_mss;
-            if (len) tcp_send_data(env, c, c->snd_una, len);
-            c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
-            c->cwnd += c->snd_mss;
-        }
-    } else {
-        cwnd_on_ack(c, acked);
-    }
-    c->dupacks = 0;
     /* RFC 6298 5.2/5.3: stop the timer when all is ACKed, else restart it. */
     c->persist = false;
     if (c->snd_una == c->snd_max) tcp_timer_set(env, c, TCP_T_RTX, TIMER_NEVER);
     else tcp_timer_set(env, c, TCP_T_RTX, env->now + c->rto);
+    return rtt;
 }
 
 /* ---- Step 5: ACK, the checks (RFC 9293 + RFC 5961 5) ------------------ */
@@ -391,22 +364,26 @@ static void ack_sender_side(struct tcp_env *env, struct tcp_conn *c, const struc
     if (seq_gt(ack, c->snd_una)) {
         /* RFC 7323 4: with timestamps, every ACK of new data is an RTT
          * sample (TSecr echoes our clock), retransmitted or not. */
+        uint32_t rtt = 0;
         if (c->ts_ok && s->opt.has_timestamp && s->opt.ts_ecr != 0) {
             uint32_t rtt_ms = tcp_ts_now(env, c) - s->opt.ts_ecr;
             if (rtt_ms < 3600000u) {
-                tcp_rtt_sample(env, c, rtt_ms ? rtt_ms * 1000u : 1000u);
+                rtt = rtt_ms ? rtt_ms * 1000u : 1000u;
+                tcp_rtt_sample(env, c, rtt);
                 c->rtt_start = 0;
             }
         }
-        ack_new_data(env, c, ack);
+        uint32_t prior_una = c->snd_una;
+        uint32_t timed = ack_new_data(env, c, ack);
+        tcp_recovery_on_ack(env, c, s, prior_una, timed ? timed : rtt, false);
     } else if (ack == c->snd_una && v->len == 0 && !v->fin && seg_wnd == c->snd_wnd &&
                c->snd_una != c->snd_max && !(s->flags & (TCP_SYN | TCP_FIN))) {
-        c->dupacks++;
-        if (c->dupacks == 3 && !c->in_recovery && seq_gt(ack, c->recover)) {
-            enter_fast_recovery(env, c);
-        } else if (c->dupacks > 3 && c->in_recovery) {
-            c->cwnd += c->snd_mss;   /* inflate: a segment has left the network */
-        }
+        /* Duplicate ACK (RFC 5681 2). */
+        tcp_recovery_on_ack(env, c, s, c->snd_una, 0, true);
+    } else if (ack == c->snd_una && s->opt.sack_count) {
+        /* Not a duplicate by RFC 5681's definition (it carries data or a
+         * window change) but its SACK blocks still inform the scoreboard. */
+        tcp_recovery_on_ack(env, c, s, c->snd_una, 0, false);
     }
 }
 

@@ -12,6 +12,7 @@
 
 #include "tcp/seq.h"
 #include "tcp/tcp.h"
+#include "tcp/tcp_sack.h"
 
 /* The window field for an outgoing segment. The right edge we advertise
  * never moves left (RFC 9293 3.8.6.2.2: do not shrink the window), and it
@@ -44,10 +45,18 @@ static uint16_t advertise_window(struct tcp_conn *c, bool syn)
 
 /* SACK blocks for our ACK (RFC 2018 4): the range holding the latest
  * out-of-order segment first, then the others, as many as fit. */
-static void add_sack_blocks(const struct tcp_conn *c, struct tcp_options *o)
+static void add_sack_blocks(struct tcp_conn *c, struct tcp_options *o)
 {
     unsigned room = o->has_timestamp ? 3 : 4;
     const struct assembler *a = &c->ooo;
+    if (c->dsack_pending) {
+        /* D-SACK (RFC 2883 4): the duplicate we just received goes first,
+         * reported once. */
+        o->sack[0].left = c->dsack_start;
+        o->sack[0].right = c->dsack_end;
+        o->sack_count = 1;
+        c->dsack_pending = false;
+    }
     for (unsigned i = 0; i < a->count && o->sack_count < room; i++) {
         if (seq_in(c->sack_latest, a->r[i].start, a->r[i].end)) {
             o->sack[o->sack_count].left = a->r[i].start;
@@ -130,6 +139,7 @@ static void note_sent(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uin
     if (seq_lt(seq, c->snd_max)) {
         env->ctr->retrans_segs++;
         c->total_retrans++;
+        if (c->undo_armed) c->undo_retrans += end - seq;
     }
     if (seq_gt(end, c->snd_max)) {
         /* New data: time it unless a sample is running (one per RTT) and
@@ -186,6 +196,7 @@ static void send_segment(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, 
     if (len && c->got_data && env->now - c->last_data_rcv < (uint64_t)env->tunables->delack_ms * 1000u)
         c->pingpong = true;
     note_sent(env, c, seq, end);
+    if (c->in_recovery && c->sb) c->sb->prr_out += len ? len : 1;
     if (seq_gt(end, c->snd_nxt)) c->snd_nxt = end;
     sent_ack(env, c);
     arm_rtx(env, c);
@@ -200,7 +211,7 @@ static void send_bare_ack(struct tcp_env *env, struct tcp_conn *c, uint32_t seq)
 {
     struct tcp_repr seg;
     fill_header(env, c, &seg, seq, TCP_ACK);
-    if (c->sack_ok && c->ooo.count) add_sack_blocks(c, &seg.opt);
+    if (c->sack_ok && (c->ooo.count || c->dsack_pending)) add_sack_blocks(c, &seg.opt);
     env->emit(env, c, &seg);
     env->ctr->out_segs++;
     sent_ack(env, c);
@@ -217,9 +228,22 @@ void tcp_send_probe(struct tcp_env *env, struct tcp_conn *c) { send_bare_ack(env
 /* The usable window: how far past SND.NXT the peer and the network let us go. */
 static uint32_t usable_window(const struct tcp_conn *c)
 {
-    uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
-    uint32_t edge = c->snd_una + wnd;
-    return seq_gt(edge, c->snd_nxt) ? edge - c->snd_nxt : 0;
+    uint32_t edge = c->snd_una + c->snd_wnd;
+    uint32_t peer = seq_gt(edge, c->snd_nxt) ? edge - c->snd_nxt : 0;
+    uint32_t net = tcp_cwnd_room(c);
+    return peer < net ? peer : net;
+}
+
+/* Whether the congestion window limits the sender (Linux's
+ * tcp_is_cwnd_limited): the window may grow only then. Stopped at cwnd with
+ * data waiting it does; out of data it does while the flight still fills the
+ * window (in slow start: half of it). */
+static void note_cwnd_use(struct tcp_conn *c, bool stopped_at_cwnd)
+{
+    uint32_t flight = c->snd_nxt - c->snd_una;
+    if (stopped_at_cwnd) c->cwnd_limited = true;
+    else if (c->cwnd < c->ssthresh) c->cwnd_limited = 2ull * flight >= c->cwnd;
+    else c->cwnd_limited = (uint64_t)flight + c->snd_mss >= c->cwnd;
 }
 
 /* The largest segment we send: the MSS, bounded by half the largest window
@@ -253,11 +277,17 @@ static bool send_queued(struct tcp_env *env, struct tcp_conn *c)
     bool sent = false;
     uint32_t mss = tcp_send_mss(c);
     for (;;) {
+        /* Go-back-N after a timeout passes over what the peer SACKed. */
+        if (seq_lt(c->snd_nxt, c->snd_max) && c->sb) c->snd_nxt = tcp_skip_sacked(c, c->snd_nxt);
         uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
         uint32_t unsent = seq_lt(c->snd_nxt, data_end) ? data_end - c->snd_nxt : 0;
         bool fin_due = c->fin_queued && seq_leq(c->snd_nxt, c->fin_seq);
-        if (unsent == 0 && !fin_due) break;
+        if (unsent == 0 && !fin_due) {
+            note_cwnd_use(c, false);
+            break;
+        }
         uint32_t usable = usable_window(c);
+        if (usable < mss && usable < unsent) note_cwnd_use(c, c->cwnd <= c->snd_wnd);
         uint32_t len = unsent < mss ? unsent : mss;
         if (len > usable) len = usable;
         if (unsent > 0 && len == 0) break;                  /* window closed: persist */
@@ -304,8 +334,13 @@ void tcp_output(struct tcp_env *env, struct tcp_conn *c)
     default:
         break;
     }
+    tcp_recovery_output(env, c);
     bool sent = send_queued(env, c);
     if (!sent && c->ack_now) tcp_send_ack(env, c);
+    /* Data in flight always has a retransmission timer (RFC 6298 5.1),
+     * whatever the recovery decided to send or not. */
+    if (c->snd_una != c->snd_max && c->deadline[TCP_T_RTX] == TIMER_NEVER) arm_rtx(env, c);
+    tcp_recovery_arm_probe(env, c);
     /* Data waits behind a zero window and nothing is in flight to bring a
      * window update: start the persist timer (RFC 9293 3.8.6.1). */
     uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;

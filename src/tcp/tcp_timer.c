@@ -129,16 +129,7 @@ static void on_retransmit_timer(struct tcp_env *env, struct tcp_conn *c)
         return;
     }
     c->backoff++;
-    /* RFC 5681 3.1 eq. 4 and RFC 6582: collapse to one segment, remember
-     * how far we had gone, and resend from SND.UNA (go-back-N). */
-    uint32_t half = (c->snd_max - c->snd_una) / 2;
-    c->ssthresh = half > 2u * c->snd_mss ? half : 2u * c->snd_mss;
-    c->cwnd = c->snd_mss;
-    c->recover = c->snd_max;
-    c->in_recovery = false;
-    c->dupacks = 0;
-    c->ca_acked = 0;
-    c->snd_nxt = c->snd_una;
+    tcp_recovery_on_rto(env, c);
 }
 
 static bool keepalive_state(enum synack_tcp_state s)
@@ -203,6 +194,10 @@ void tcp_on_timer(struct tcp_env *env, struct tcp_conn *c)
         c->deadline[TCP_T_DELACK] = TIMER_NEVER;
         c->ack_now = true;
         c->pingpong = false; /* the peer did not wait for our data: leave pingpong */
+    }
+    if (c->deadline[TCP_T_LOSS] <= now) {
+        c->deadline[TCP_T_LOSS] = TIMER_NEVER;
+        tcp_recovery_on_timer(env, c);
     }
     if (c->deadline[TCP_T_RTX] <= now) {
         c->deadline[TCP_T_RTX] = TIMER_NEVER;

@@ -4,11 +4,12 @@
 #include "tunables.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum kind { K_UNSIGNED, K_U32, K_U16, K_U8, K_BOOL };
+enum kind { K_UNSIGNED, K_U32, K_U16, K_U8, K_BOOL, K_CC };
 
 struct entry {
     const char *name;
@@ -51,6 +52,8 @@ static const struct entry table[] = {
     {"keepalive_probes", K_UNSIGNED, F(keepalive_probes), 127, "unanswered keepalive probes before ETIMEDOUT"},
     {"moderate_rcvbuf", K_BOOL, F(moderate_rcvbuf), 1, "receive-buffer autotuning: grow toward rcvbuf_max as the application reads (tcp_moderate_rcvbuf)"},
     {"mem_max_kb", K_U32, F(mem_max_kb), 1u << 30, "all connections' buffered data together, KB (at least 64): beyond it data is refused (SynackMemRefused)"},
+    {"tail_loss_probe", K_BOOL, F(tail_loss_probe), 1, "tail-loss probes (RFC 8985; tcp_early_retrans)"},
+    {"congestion_control", K_CC, F(congestion_control), 0, "congestion control of new connections: cubic or reno"},
 };
 #undef F
 
@@ -84,6 +87,28 @@ int tunables_set(struct synack_tunables *t, const char *assignment, FILE *err)
         return -ENOENT;
     }
     const char *v = eq + 1;
+    if (e->kind == K_CC) {
+        char *p = (char *)t + e->offset;
+        const char *names = "cubic reno newreno";
+        size_t n = strlen(v);
+        bool known = n > 0 && n < sizeof t->congestion_control;
+        if (known) {
+            known = false;
+            for (const char *w = names; *w;) {
+                size_t wl = strcspn(w, " ");
+                if (wl == n && !strncmp(w, v, n)) known = true;
+                w += wl;
+                while (*w == ' ') w++;
+            }
+        }
+        if (!known) {
+            if (err) fprintf(err, "tunable %s: '%s' is not one of: cubic, reno\n", e->name, v);
+            return -EINVAL;
+        }
+        memset(p, 0, sizeof t->congestion_control);
+        memcpy(p, strcmp(v, "newreno") ? v : "reno", strcmp(v, "newreno") ? n : 4);
+        return 0;
+    }
     char *end;
     errno = 0;
     unsigned long long n = strtoull(v, &end, 10);
@@ -98,6 +123,7 @@ int tunables_set(struct synack_tunables *t, const char *assignment, FILE *err)
     case K_U16: *(uint16_t *)p = (uint16_t)n; break;
     case K_U8: *(uint8_t *)p = (uint8_t)n; break;
     case K_BOOL: *(bool *)p = n != 0; break;
+    case K_CC: break;
     }
     return 0;
 }
@@ -114,6 +140,9 @@ void tunables_list(const struct synack_tunables *t, FILE *out)
         case K_U16: v = *(const uint16_t *)p; break;
         case K_U8: v = *(const uint8_t *)p; break;
         case K_BOOL: v = *(const bool *)p; break;
+        case K_CC:
+            fprintf(out, "  %-18s %-10s %s\n", e->name, p, e->meaning);
+            continue;
         }
         fprintf(out, "  %-18s %-10llu %s\n", e->name, v, e->meaning);
     }

@@ -468,6 +468,14 @@ static void print_info(FILE *out, const struct lab_result *r)
             t->total_retrans, t->bytes_acked, t->bytes_received, t->wscale_ok ? " wscale" : "",
             t->timestamps_ok ? " timestamps" : "", t->sack_ok ? " sack" : "", t->in_recovery ? " in-recovery" : "");
     if (t->wscale_ok) fprintf(out, "    window scale: sends <<%u, receives <<%u\n", t->snd_wscale, t->rcv_wscale);
+    static const char *const ca_states[] = {"open", "disorder", "cwr", "recovery", "loss"};
+    static const char *const hystart[] = {"slow start", "conservative slow start", "done"};
+    fprintf(out, "    congestion: %s, state %s, min_rtt %.3f ms", t->congestion,
+            t->ca_state < 5 ? ca_states[t->ca_state] : "?", t->min_rtt_us / 1000.0);
+    if (!strcmp(t->congestion, "cubic"))
+        fprintf(out, ", W_max %" PRIu32 " bytes, K %.3f ms, HyStart++ %s", t->ca_wmax, t->ca_k_us / 1000.0,
+                t->ca_hystart < 3 ? hystart[t->ca_hystart] : "?");
+    fputc('\n', out);
 }
 
 /* ---- command line ------------------------------------------------------------ */

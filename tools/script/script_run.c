@@ -29,6 +29,7 @@
 #include "script.h"
 #include "script_ast.h"
 #include "script_code.h"
+#include "tunables.h"
 #include "synack/synack.h"
 #include "synack/epoll.h"
 #include "synack/wire.h"
@@ -1050,6 +1051,7 @@ static bool sockopt_of(const struct sx *level, const struct sx *name, int *lv, i
         *lv = SYNACK_SOL_TCP;
         if (!strcmp(n, "TCP_NODELAY")) *nm = SYNACK_TCP_NODELAY;
         else if (!strcmp(n, "TCP_MAXSEG")) *nm = SYNACK_TCP_MAXSEG;
+        else if (!strcmp(n, "TCP_CONGESTION")) *nm = SYNACK_TCP_CONGESTION;
         /* Options the socket layer may grow; used when synack.h has them. */
 #ifdef SYNACK_TCP_QUICKACK
         else if (!strcmp(n, "TCP_QUICKACK")) *nm = SYNACK_TCP_QUICKACK;
@@ -1111,6 +1113,23 @@ static int call_sockopt(struct runner *r, struct sc_event *e, struct call_out *c
             (a != lg.onoff || b != lg.linger_s))
             snprintf(c->detail, sizeof c->detail, "value {onoff=%d, linger=%d}, expected {onoff=%" PRId64
                      ", linger=%" PRId64 "}", lg.onoff, lg.linger_s, a, b);
+        return r->done ? CALL_STOP : CALL_DONE;
+    }
+    if (lv == SYNACK_SOL_TCP && nm == SYNACK_TCP_CONGESTION) {
+        /* A string, as on Linux: setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, "reno", 4). */
+        char name[16] = "";
+        size_t len = sizeof name;
+        if (set) {
+            if (!val || val->kind != SX_STRING) {
+                fail(r, e->line, "TCP_CONGESTION needs a string value");
+                return CALL_STOP;
+            }
+            set_rc(c, synack_setsockopt(r->st, sd, lv, nm, val->str, strlen(val->str)));
+            return CALL_DONE;
+        }
+        set_rc(c, synack_getsockopt(r->st, sd, lv, nm, name, &len));
+        if (c->ret == 0 && val && val->kind == SX_STRING && strcmp(val->str, name))
+            snprintf(c->detail, sizeof c->detail, "value \"%s\", expected \"%s\"", name, val->str);
         return r->done ? CALL_STOP : CALL_DONE;
     }
     if (set) {
@@ -1444,7 +1463,14 @@ static void apply_sysctl(struct runner *r, int line, const char *name, const cha
     unsigned long v = strtoul(value, &end, 10);
     bool num = end != value;
     bool applied = true;
-    if (!num) applied = false;
+    if (!strcmp(n, "tcp_congestion_control")) {
+        char assignment[64];
+        snprintf(assignment, sizeof assignment, "congestion_control=%s", value);
+        if (tunables_set(&t, assignment, NULL) != 0) {
+            note(r, line, "sysctl %s=%s ignored: synack has no such algorithm", name, value);
+            return;
+        }
+    } else if (!num) applied = false;
     else if (!strcmp(n, "tcp_syn_retries")) t.syn_retries = (unsigned)v;
     else if (!strcmp(n, "tcp_synack_retries")) t.synack_retries = (unsigned)v;
     else if (!strcmp(n, "tcp_syn_linear_timeouts")) t.syn_linear_timeouts = (unsigned)v;
@@ -1456,6 +1482,7 @@ static void apply_sysctl(struct runner *r, int line, const char *name, const cha
     else if (!strcmp(n, "tcp_window_scaling")) t.window_scaling = v != 0;
     else if (!strcmp(n, "tcp_timestamps")) t.timestamps = v != 0;
     else if (!strcmp(n, "tcp_sack")) t.sack = v != 0;
+    else if (!strcmp(n, "tcp_early_retrans")) t.tail_loss_probe = v >= 3;
     else if (!strcmp(n, "tcp_keepalive_time")) t.keepalive_time_s = (uint32_t)v;
     else if (!strcmp(n, "tcp_keepalive_intvl")) t.keepalive_intvl_s = (uint32_t)v;
     else if (!strcmp(n, "tcp_keepalive_probes")) t.keepalive_probes = (unsigned)v;

@@ -1,0 +1,241 @@
+/*
+ * cc_cubic.c — CUBIC (RFC 9438) with HyStart++ (RFC 9406), the default.
+ *
+ * Owns: CUBIC's window curve W(t) = C (t - K)^3 + W_max (section 4.2), its
+ * Reno-friendly region (4.3), fast convergence (4.7), the multiplicative
+ * decrease beta = 0.7 (4.6), and HyStart++'s exit from slow start on a
+ * rising round-trip time, through Conservative Slow Start (RFC 9406 4.2).
+ * Windows are kept in bytes; the curve is computed in segments of the
+ * current MSS, as the RFC writes it. Must not touch anything but cwnd,
+ * ssthresh, ca_acked and its own state in cc_priv.
+ */
+#include <string.h>
+
+#include "synack/synack.h"
+#include "tcp/seq.h"
+#include "tcp/tcp.h"
+#include "tcp/tcp_cc.h"
+
+#define CUBIC_C 0.4             /* RFC 9438 4.2: segments / s^3 */
+#define CUBIC_BETA 0.7          /* RFC 9438 4.6 */
+#define HS_MIN_RTT_THRESH 4000u /* RFC 9406 4.3, microseconds */
+#define HS_MAX_RTT_THRESH 16000u
+#define HS_MIN_RTT_DIVISOR 8u
+#define HS_N_RTT_SAMPLE 8u
+#define HS_CSS_GROWTH_DIVISOR 4u
+#define HS_CSS_ROUNDS 5u
+#define HS_L_NON_PACED 8u       /* segments of growth per ACK at most */
+#define RTT_NONE UINT32_MAX
+
+enum hystart_phase { HS_SLOW_START, HS_CSS, HS_DONE };
+
+struct cubic {
+    uint64_t epoch_start;   /* microseconds; 0: no congestion-avoidance epoch */
+    uint64_t w_est_fp;      /* Reno-friendly window, bytes << 10 */
+    uint32_t w_max;         /* bytes: the window before the last reduction */
+    uint32_t w_last_max;    /* the W_max before that (fast convergence) */
+    uint32_t cwnd_epoch;    /* bytes: cwnd when the epoch began */
+    uint32_t k_us;          /* K: time to climb back to W_max */
+    /* HyStart++ (RFC 9406 4.2) */
+    uint32_t round_end;     /* the round ends when SND.UNA passes this */
+    uint32_t cur_min, last_min, css_base; /* microseconds, RTT_NONE when unset */
+    uint8_t samples;        /* RTT samples in the current round */
+    uint8_t css_rounds;
+    uint8_t phase;          /* enum hystart_phase */
+    bool round_open;
+};
+
+_Static_assert(sizeof(struct cubic) <= sizeof(((struct tcp_conn *)0)->cc_priv), "CUBIC state fits cc_priv");
+
+static struct cubic *cubic_of(struct tcp_conn *c) { return (struct cubic *)(void *)c->cc_priv; }
+static const struct cubic *cubic_of_const(const struct tcp_conn *c) { return (const struct cubic *)(const void *)c->cc_priv; }
+
+/* Cube root by Newton's method (no libm in the library). */
+static double cube_root(double x)
+{
+    if (x <= 0) return 0;
+    double r = x > 1 ? x / 3 : 1;
+    for (int i = 0; i < 100; i++) {
+        double next = r - (r * r * r - x) / (3 * r * r);
+        if (next == r || (next > r ? next - r : r - next) < 1e-9 * r) return next;
+        r = next;
+    }
+    return r;
+}
+
+static void cubic_init(struct tcp_conn *c)
+{
+    struct cubic *k = cubic_of(c);
+    memset(k, 0, sizeof *k);
+    k->cur_min = k->last_min = k->css_base = RTT_NONE;
+    k->phase = HS_SLOW_START;
+    c->ca_acked = 0;
+}
+
+/* RFC 9438 4.6/4.7: remember W_max (reduced further when the window is
+ * still below the previous one: fast convergence) and cut by beta. */
+static uint32_t cubic_ssthresh(struct tcp_conn *c, uint64_t now)
+{
+    (void)now;
+    struct cubic *k = cubic_of(c);
+    uint32_t cwnd = c->cwnd;
+    if (cwnd < k->w_last_max) k->w_max = (uint32_t)(cwnd * (1.0 + CUBIC_BETA) / 2.0);
+    else k->w_max = cwnd;
+    k->w_last_max = cwnd;
+    k->epoch_start = 0;
+    /* A loss ends HyStart++ for this connection (RFC 9406 4.2). */
+    k->phase = HS_DONE;
+    uint32_t t = (uint32_t)(cwnd * CUBIC_BETA);
+    return t > 2u * c->snd_mss ? t : 2u * c->snd_mss;
+}
+
+/* HyStart++, per ACK in slow start: a round is one window of data; the
+ * round's minimum RTT over its first samples is compared with the last
+ * round's. */
+static void hystart_on_ack(struct tcp_conn *c, uint32_t rtt_us)
+{
+    struct cubic *k = cubic_of(c);
+    if (k->phase == HS_DONE || !tcp_cc_in_slow_start(c)) return;
+    if (!k->round_open || seq_geq(c->snd_una, k->round_end)) {
+        /* A new round begins. */
+        k->last_min = k->cur_min;
+        k->cur_min = RTT_NONE;
+        k->samples = 0;
+        k->round_end = c->snd_max;
+        k->round_open = true;
+        if (k->phase == HS_CSS && ++k->css_rounds >= HS_CSS_ROUNDS) {
+            /* CSS lasted CSS_ROUNDS rounds: slow start is over. */
+            c->ssthresh = c->cwnd;
+            k->phase = HS_DONE;
+            return;
+        }
+    }
+    if (rtt_us) {
+        if (rtt_us < k->cur_min) k->cur_min = rtt_us;
+        if (k->samples < 255) k->samples++;
+    }
+    if (k->samples < HS_N_RTT_SAMPLE || k->cur_min == RTT_NONE) return;
+    if (k->phase == HS_SLOW_START && k->last_min != RTT_NONE) {
+        uint32_t thresh = k->last_min / HS_MIN_RTT_DIVISOR;
+        if (thresh < HS_MIN_RTT_THRESH) thresh = HS_MIN_RTT_THRESH;
+        if (thresh > HS_MAX_RTT_THRESH) thresh = HS_MAX_RTT_THRESH;
+        if (k->cur_min >= k->last_min + thresh) {
+            k->css_base = k->cur_min;
+            k->phase = HS_CSS;
+            k->css_rounds = 0;
+        }
+    } else if (k->phase == HS_CSS && k->cur_min < k->css_base) {
+        /* The RTT came back down: the rise was spurious, resume slow start. */
+        k->phase = HS_SLOW_START;
+        k->css_base = RTT_NONE;
+    }
+}
+
+static void cubic_pkts_acked(struct tcp_conn *c, uint32_t acked, uint32_t rtt_us, uint64_t now)
+{
+    (void)acked;
+    (void)now;
+    hystart_on_ack(c, rtt_us);
+}
+
+/* W_cubic(t) in bytes, t microseconds since the epoch began. */
+static double w_cubic(const struct tcp_conn *c, const struct cubic *k, uint64_t t_us)
+{
+    double t = ((double)t_us - (double)k->k_us) / 1e6;
+    return (CUBIC_C * t * t * t) * c->snd_mss + (double)k->w_max;
+}
+
+static void cubic_cong_avoid(struct tcp_conn *c, uint32_t acked, uint64_t now)
+{
+    struct cubic *k = cubic_of(c);
+    uint32_t mss = c->snd_mss;
+    if (tcp_cc_in_slow_start(c)) {
+        /* RFC 9406: growth capped at L segments per ACK, divided by
+         * CSS_GROWTH_DIVISOR during Conservative Slow Start. */
+        uint32_t grow = acked;
+        uint32_t limit = HS_L_NON_PACED * mss;
+        if (k->phase == HS_CSS) {
+            k->w_est_fp += (uint64_t)acked << 10; /* remainder carried in the estimate */
+            grow = (uint32_t)((k->w_est_fp >> 10) / HS_CSS_GROWTH_DIVISOR);
+            k->w_est_fp -= ((uint64_t)grow * HS_CSS_GROWTH_DIVISOR) << 10;
+        }
+        acked = tcp_cc_slow_start(c, grow, limit);
+        if (!acked) return;
+    }
+    if (k->epoch_start == 0) {
+        /* A congestion-avoidance epoch begins (RFC 9438 4.2, 4.8). */
+        k->epoch_start = now ? now : 1;
+        k->cwnd_epoch = c->cwnd;
+        k->w_est_fp = (uint64_t)c->cwnd << 10;
+        if (k->w_max < c->cwnd) {
+            /* No loss yet, or the window already passed W_max: the plateau
+             * is here (K = 0). */
+            k->w_max = c->cwnd;
+            k->k_us = 0;
+        } else {
+            double segs = (double)(k->w_max - c->cwnd) / mss;
+            k->k_us = (uint32_t)(cube_root(segs / CUBIC_C) * 1e6);
+        }
+        c->ca_acked = 0;
+    }
+    /* Target: the curve one RTT ahead, within [cwnd, 1.5 cwnd] (4.2). */
+    uint64_t t = now - k->epoch_start + c->srtt;
+    double target = w_cubic(c, k, t);
+    double cwnd = c->cwnd;
+    if (target < cwnd) target = cwnd;
+    if (target > 1.5 * cwnd) target = 1.5 * cwnd;
+    /* Reno-friendly estimate (4.3): alpha = 3(1-beta)/(1+beta) segments per
+     * window, 1 once the estimate passed W_max. */
+    double alpha = (k->w_est_fp >> 10) >= k->w_max ? 1.0 : 3.0 * (1 - CUBIC_BETA) / (1 + CUBIC_BETA);
+    k->w_est_fp += (uint64_t)(alpha * (double)acked * mss / cwnd * 1024.0);
+    double w_est = (double)(k->w_est_fp >> 10);
+    if (w_est > target) target = w_est;
+    /* Grow by (target - cwnd) / cwnd per segment acknowledged: one MSS for
+     * every `per` bytes acknowledged. */
+    if (target <= cwnd) {
+        tcp_cc_cong_avoid_ai(c, 100u * c->cwnd, acked);
+        return;
+    }
+    double per = cwnd / (target - cwnd) * mss;
+    if (per < mss) per = mss; /* at most one MSS per MSS acked */
+    tcp_cc_cong_avoid_ai(c, per > (double)UINT32_MAX ? UINT32_MAX : (uint32_t)per, acked);
+}
+
+static void cubic_set_state(struct tcp_conn *c, enum tcp_ca_state to)
+{
+    struct cubic *k = cubic_of(c);
+    if (to == TCP_CA_LOSS) {
+        /* After a timeout the window restarts from one segment: a new epoch
+         * begins when slow start ends (RFC 9438 4.8). */
+        k->epoch_start = 0;
+        k->phase = HS_DONE;
+    }
+}
+
+static uint32_t cubic_undo_cwnd(struct tcp_conn *c)
+{
+    struct cubic *k = cubic_of(c);
+    /* RFC 9438 4.9: back to the state before the spurious reduction. */
+    k->w_max = k->w_last_max;
+    k->epoch_start = 0;
+    return c->cwnd > c->prior_cwnd ? c->cwnd : c->prior_cwnd;
+}
+
+static void cubic_get_info(const struct tcp_conn *c, struct synack_tcp_info *out)
+{
+    const struct cubic *k = cubic_of_const(c);
+    out->ca_wmax = k->w_max;
+    out->ca_k_us = k->k_us;
+    out->ca_hystart = k->phase;
+}
+
+const struct tcp_cc_ops tcp_cc_cubic = {
+    .name = "cubic",
+    .init = cubic_init,
+    .ssthresh = cubic_ssthresh,
+    .cong_avoid = cubic_cong_avoid,
+    .pkts_acked = cubic_pkts_acked,
+    .set_state = cubic_set_state,
+    .undo_cwnd = cubic_undo_cwnd,
+    .get_info = cubic_get_info,
+};

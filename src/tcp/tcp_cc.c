@@ -1,0 +1,58 @@
+/*
+ * tcp_cc.c — the registry of congestion-control algorithms and the helpers
+ * they share (see tcp_cc.h).
+ */
+#include <string.h>
+
+#include "tcp/tcp.h"
+#include "tcp/tcp_cc.h"
+
+static const struct tcp_cc_ops *const algorithms[] = {&tcp_cc_cubic, &tcp_cc_newreno};
+
+const struct tcp_cc_ops *tcp_cc_find(const char *name)
+{
+    if (!name) return NULL;
+    if (!strcmp(name, "newreno")) name = "reno";
+    for (size_t i = 0; i < sizeof algorithms / sizeof *algorithms; i++)
+        if (!strcmp(algorithms[i]->name, name)) return algorithms[i];
+    return NULL;
+}
+
+const char *tcp_cc_available(void) { return "cubic reno"; }
+
+const char *tcp_ca_state_name(enum tcp_ca_state s)
+{
+    switch (s) {
+    case TCP_CA_OPEN: return "open";
+    case TCP_CA_DISORDER: return "disorder";
+    case TCP_CA_CWR: return "cwr";
+    case TCP_CA_RECOVERY: return "recovery";
+    case TCP_CA_LOSS: return "loss";
+    }
+    return "?";
+}
+
+bool tcp_cc_in_slow_start(const struct tcp_conn *c) { return c->cwnd < c->ssthresh; }
+
+uint32_t tcp_cc_slow_start(struct tcp_conn *c, uint32_t acked, uint32_t limit)
+{
+    uint32_t step = acked < limit ? acked : limit;
+    uint64_t cwnd = (uint64_t)c->cwnd + step;
+    if (cwnd > c->ssthresh) cwnd = c->ssthresh > c->cwnd ? c->ssthresh : c->cwnd;
+    uint32_t used = (uint32_t)(cwnd - c->cwnd);
+    c->cwnd = (uint32_t)cwnd;
+    /* What was not spent reaching ssthresh counts for congestion avoidance. */
+    return !tcp_cc_in_slow_start(c) && acked > used ? acked - used : 0;
+}
+
+void tcp_cc_cong_avoid_ai(struct tcp_conn *c, uint32_t w, uint32_t acked)
+{
+    if (w < c->snd_mss) w = c->snd_mss;
+    c->ca_acked += acked;
+    if (c->ca_acked >= w) {
+        uint32_t n = c->ca_acked / w;
+        c->ca_acked -= n * w;
+        uint64_t cwnd = (uint64_t)c->cwnd + (uint64_t)n * c->snd_mss;
+        c->cwnd = cwnd > UINT32_MAX / 2 ? UINT32_MAX / 2 : (uint32_t)cwnd;
+    }
+}

@@ -1,0 +1,484 @@
+/*
+ * tcp_recovery.c — how a sender finds and repairs losses, and when it tells
+ * the congestion-control algorithm (tcp_cc.h) about them.
+ *
+ * Owns: the congestion state (open, disorder, recovery, loss); with SACK,
+ * the scoreboard's use (tcp_sack.h): RFC 6675 recovery with its pipe
+ * estimate, holes declared lost by DupThresh SACKed segments above them or,
+ * as RACK (RFC 8985) does, once a reordering window has passed since later
+ * data was SACKed, Proportional Rate Reduction (RFC 6937) for the window in
+ * recovery, limited transmit (RFC 3042, through pipe), tail-loss probes
+ * (RFC 8985 7), undo of a spurious recovery on D-SACK (RFC 2883, as Linux);
+ * without SACK, duplicate-ACK counting, fast retransmit (RFC 5681 3.2) and
+ * NewReno's partial ACKs (RFC 6582). Also the reaction to a retransmission
+ * timeout. Calls into the algorithm: ssthresh on a loss, cong_avoid on an
+ * ACK that may grow the window, undo_cwnd when a reduction was spurious.
+ * Must not touch: segment parsing, the send buffer (it asks tcp_send_data to
+ * retransmit), the algorithms' own state.
+ */
+#include <stdlib.h>
+
+#include "tcp/seq.h"
+#include "tcp/tcp.h"
+#include "tcp/tcp_cc.h"
+#include "tcp/tcp_sack.h"
+
+#define DUPTHRESH 3u
+#define PTO_EXTRA_ONE_SEGMENT 200000u /* Linux: TCP_RTO_MIN more when one segment is out */
+#define PTO_EXTRA 2000u               /* Linux: TCP_TIMEOUT_MIN */
+
+void tcp_set_ca_state(struct tcp_conn *c, enum tcp_ca_state to)
+{
+    if (c->ca_state == to) return;
+    c->ca_state = (uint8_t)to;
+    if (c->cc->set_state) c->cc->set_state(c, to);
+}
+
+void tcp_recovery_fini(struct tcp_conn *c)
+{
+    free(c->sb);
+    c->sb = NULL;
+}
+
+static uint32_t flight_size(const struct tcp_conn *c) { return c->snd_max - c->snd_una; }
+
+static bool sack_recovery(const struct tcp_conn *c) { return c->in_recovery && c->sb; }
+
+/* RFC 6675 SetPipe, by ranges: what is in flight counts, except SACKed
+ * bytes and lost bytes not yet resent (a resent one counts once). */
+static uint32_t pipe_of(const struct tcp_conn *c)
+{
+    const struct sack_board *b = c->sb;
+    uint32_t fl = flight_size(c);
+    if (!b) return fl;
+    uint32_t lost = seq_gt(b->lost_end, b->high_rxt) ? sack_board_unsacked_in(b, b->high_rxt, b->lost_end) : 0;
+    uint32_t out = b->sacked + lost;
+    return fl > out ? fl - out : 0;
+}
+
+uint32_t tcp_cwnd_room(const struct tcp_conn *c)
+{
+    if (c->sb && (c->in_recovery || c->ca_state == TCP_CA_DISORDER)) {
+        uint32_t pipe = pipe_of(c);
+        uint32_t room = c->cwnd > pipe ? c->cwnd - pipe : 0;
+        /* New data only past SND.NXT; pipe already counts what is out. */
+        return room;
+    }
+    uint32_t wnd = c->cwnd;
+    /* Limited transmit (RFC 3042) without SACK: one new segment for each
+     * of the first two duplicate ACKs. */
+    if (c->ca_state == TCP_CA_DISORDER && !c->in_recovery && c->dupacks < DUPTHRESH)
+        wnd += (uint32_t)c->dupacks * c->snd_mss;
+    uint32_t edge = c->snd_una + wnd;
+    return seq_gt(edge, c->snd_nxt) ? edge - c->snd_nxt : 0;
+}
+
+uint32_t tcp_skip_sacked(const struct tcp_conn *c, uint32_t seq)
+{
+    /* SND.UNA itself always goes again: the cumulative ACK, not a SACK
+     * block, says what the peer holds there. */
+    if (!c->sb || !seq_lt(seq, c->snd_max) || seq == c->snd_una) return seq;
+    uint32_t end;
+    return sack_board_next_hole(c->sb, seq, c->snd_max, &end);
+}
+
+/* Retransmits the first unacknowledged segment (SND.UNA), with the FIN when
+ * that is all that is left. */
+static void retransmit_head(struct tcp_env *env, struct tcp_conn *c)
+{
+    uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
+    uint32_t len = seq_lt(c->snd_una, data_end) ? data_end - c->snd_una : 0;
+    if (len > c->snd_mss) len = c->snd_mss;
+    if (len || (c->fin_queued && c->snd_una == c->fin_seq)) tcp_send_data(env, c, c->snd_una, len);
+}
+
+/* A congestion event: remember the window for undo, ask the algorithm for
+ * the new threshold. */
+static void reduce_window(struct tcp_env *env, struct tcp_conn *c)
+{
+    c->prior_cwnd = c->cwnd;
+    c->prior_ssthresh = c->ssthresh;
+    c->ssthresh = c->cc->ssthresh(c, env->now);
+    c->ca_acked = 0;
+    c->undo_armed = true;
+    c->undo_retrans = 0;
+    c->rtt_start = 0; /* Karn: the timed segment may be resent */
+}
+
+/* ---- without SACK: NewReno ---------------------------------------------- */
+
+static void enter_newreno_recovery(struct tcp_env *env, struct tcp_conn *c)
+{
+    reduce_window(env, c);
+    c->recover = c->snd_max;
+    c->in_recovery = true;
+    tcp_set_ca_state(c, TCP_CA_RECOVERY);
+    retransmit_head(env, c); /* RFC 5681 3.2 step 2 */
+    c->cwnd = c->ssthresh + 3u * c->snd_mss;
+}
+
+static void newreno_on_ack(struct tcp_env *env, struct tcp_conn *c, uint32_t acked, bool dupack)
+{
+    if (dupack) {
+        c->dupacks++;
+        if (c->dupacks == DUPTHRESH && !c->in_recovery && seq_gt(c->snd_una, c->recover))
+            enter_newreno_recovery(env, c);
+        else if (c->dupacks > DUPTHRESH && c->in_recovery)
+            c->cwnd += c->snd_mss; /* inflate: a segment has left the network */
+        else if (!c->in_recovery && c->ca_state == TCP_CA_OPEN)
+            tcp_set_ca_state(c, TCP_CA_DISORDER);
+        return;
+    }
+    if (!acked || !c->in_recovery) return;
+    if (seq_geq(c->snd_una, c->recover)) {
+        /* Full ACK: leave recovery (RFC 6582 3.2 step 3). */
+        uint32_t fl = flight_size(c) + c->snd_mss;
+        c->cwnd = c->ssthresh < fl ? c->ssthresh : fl;
+        c->in_recovery = false;
+        tcp_set_ca_state(c, TCP_CA_OPEN);
+    } else {
+        /* Partial ACK: retransmit the next hole, deflate (step 4). */
+        retransmit_head(env, c);
+        c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
+        c->cwnd += c->snd_mss;
+    }
+}
+
+/* ---- with SACK ------------------------------------------------------------ */
+
+static struct sack_board *board(struct tcp_conn *c)
+{
+    if (!c->sb) {
+        c->sb = calloc(1, sizeof *c->sb);
+        if (c->sb) c->sb->high_rxt = c->sb->lost_end = c->snd_una;
+    }
+    return c->sb;
+}
+
+/* RACK's reordering window (RFC 8985 6.2): a quarter of the minimum RTT,
+ * none once recovery has begun (losses are already being repaired). */
+static uint64_t reo_wnd(const struct tcp_conn *c)
+{
+    if (c->in_recovery) return 0;
+    uint32_t rtt = c->min_rtt ? c->min_rtt : c->srtt;
+    return rtt / 4;
+}
+
+/* Moves lost_end up to the top of the highest hole now deemed lost: DupThresh
+ * segments SACKed above it (RFC 6675 IsLost), or later data SACKed more
+ * than the reordering window ago (RFC 8985, with a segment's send time
+ * bounded by the SACKed data's). Both tests only weaken going up, so lost
+ * holes form a prefix. Returns the time the next hole will be lost if
+ * nothing else arrives (TIMER_NEVER: none pending). */
+static uint64_t mark_lost(struct tcp_env *env, struct tcp_conn *c)
+{
+    struct sack_board *b = c->sb;
+    uint64_t pending = TIMER_NEVER, window = reo_wnd(c);
+    uint32_t above = 0;
+    uint64_t first = TIMER_NEVER;
+    for (unsigned i = b->count; i-- > 0;) {
+        above += b->r[i].end - b->r[i].start;
+        if (b->r[i].when < first) first = b->r[i].when;
+        /* The hole just below r[i] ends at r[i].start. */
+        uint32_t hole_end = b->r[i].start;
+        if (!seq_gt(hole_end, b->lost_end)) break;
+        if (above >= DUPTHRESH * c->snd_mss || env->now >= first + window) {
+            b->lost_end = hole_end;
+            break;
+        }
+        pending = first + window;
+    }
+    return pending;
+}
+
+static void enter_sack_recovery(struct tcp_env *env, struct tcp_conn *c)
+{
+    struct sack_board *b = c->sb;
+    reduce_window(env, c);
+    c->recover = c->snd_max;
+    c->in_recovery = true;
+    b->high_rxt = c->snd_una;
+    b->recover_fs = flight_size(c);
+    b->prr_delivered = b->prr_out = 0;
+    tcp_set_ca_state(c, TCP_CA_RECOVERY);
+    env->ctr->sack_recoveries++;
+}
+
+/* PRR (RFC 6937 section 3), per ACK in recovery: cwnd becomes pipe plus what
+ * may be sent now, proportional to what was delivered while pipe is above
+ * ssthresh, and slow-start-like up to ssthresh below it (PRR-SSRB). Counted
+ * in segments, as Linux's tcp_cwnd_reduction, so a delivered segment can
+ * release a whole one. */
+static void prr_on_ack(struct tcp_conn *c, uint32_t delivered)
+{
+    struct sack_board *b = c->sb;
+    uint32_t mss = c->snd_mss;
+    b->prr_delivered += delivered;
+    uint32_t pipe = pipe_of(c);
+    int64_t d = (b->prr_delivered + mss - 1) / mss, out = (b->prr_out + mss - 1) / mss;
+    int64_t ss = c->ssthresh / mss, newly = (delivered + mss - 1) / mss, in_flight = (pipe + mss - 1) / mss;
+    int64_t sndcnt;
+    if (in_flight > ss) {
+        int64_t fs = (b->recover_fs + mss - 1) / mss;
+        if (fs < 1) fs = 1;
+        sndcnt = (d * ss + fs - 1) / fs - out;
+    } else {
+        int64_t limit = d - out > newly ? d - out : newly;
+        sndcnt = ss - in_flight;
+        if (sndcnt > limit + 1) sndcnt = limit + 1;
+    }
+    if (sndcnt < 0) sndcnt = 0;
+    c->cwnd = pipe + (uint32_t)sndcnt * mss;
+}
+
+static void end_recovery(struct tcp_conn *c)
+{
+    /* As Linux's tcp_end_cwnd_reduction: the window is ssthresh after it. */
+    if (c->ssthresh != UINT32_MAX) c->cwnd = c->ssthresh;
+    c->in_recovery = false;
+    c->dupacks = 0;
+    tcp_set_ca_state(c, TCP_CA_OPEN);
+}
+
+/* D-SACK (RFC 2883): every retransmission since the reduction (counted in
+ * undo_retrans by tcp_send_data) came back as a duplicate, so nothing was lost: restore the window (Linux's
+ * tcp_try_undo_dsack). */
+static void try_undo(struct tcp_env *env, struct tcp_conn *c)
+{
+    if (!c->undo_armed || c->undo_retrans != 0 || c->ssthresh == UINT32_MAX) return;
+    c->undo_armed = false;
+    c->cwnd = c->cc->undo_cwnd(c);
+    c->ssthresh = c->prior_ssthresh;
+    env->ctr->dsack_undos++;
+    if (c->in_recovery) {
+        c->in_recovery = false;
+        tcp_set_ca_state(c, TCP_CA_OPEN);
+    }
+}
+
+/* The SACK blocks of one ACK. Returns the newly SACKed bytes. */
+static uint32_t take_sack_blocks(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *s,
+                                 bool *dsacked)
+{
+    uint32_t newly = 0;
+    for (unsigned i = 0; i < s->opt.sack_count && i < TCP_MAX_SACK_BLOCKS; i++) {
+        uint32_t l = s->opt.sack[i].left, r = s->opt.sack[i].right;
+        /* Bounds (HOSTILE-INPUTS, SACK blocks): empty, inverted, beyond
+         * what we sent or older than the window could be: ignored. */
+        if (!seq_lt(l, r) || seq_gt(r, c->snd_max) || r - l > c->max_snd_wnd + c->snd_max - c->snd_una ||
+            seq_lt(l, c->snd_una - c->max_snd_wnd)) {
+            env->ctr->sack_blocks_ignored++;
+            continue;
+        }
+        /* D-SACK: the first block, below SND.UNA or inside the second. */
+        bool dsack = i == 0 && (seq_leq(r, c->snd_una) ||
+                                (s->opt.sack_count > 1 && seq_geq(l, s->opt.sack[1].left) &&
+                                 seq_leq(r, s->opt.sack[1].right)));
+        if (dsack) {
+            env->ctr->dsacks_received++;
+            *dsacked = true;
+            if (c->undo_armed) c->undo_retrans = c->undo_retrans > r - l ? c->undo_retrans - (r - l) : 0;
+            if (c->tlp_out && c->tlp_retrans && seq_geq(r, c->tlp_high - c->snd_mss) && seq_leq(l, c->tlp_high))
+                c->tlp_retrans = false; /* the probe was a duplicate: nothing was lost */
+            continue;
+        }
+        if (!seq_gt(r, c->snd_una)) continue;
+        struct sack_board *b = board(c);
+        if (!b) return newly; /* no memory: recovery goes on without SACK */
+        newly += sack_board_add(b, c->snd_una, c->snd_max, l, r, env->now);
+    }
+    return newly;
+}
+
+static void arm_loss_timer(struct tcp_env *env, struct tcp_conn *c, uint64_t at)
+{
+    tcp_timer_set(env, c, TCP_T_LOSS, at);
+}
+
+/* Loss detection on the scoreboard; enters recovery when a hole is lost
+ * (returns true then). */
+static bool detect_losses(struct tcp_env *env, struct tcp_conn *c)
+{
+    struct sack_board *b = c->sb;
+    bool entered = false;
+    /* After a timeout everything outstanding is being resent already. */
+    if (!b || b->count == 0 || c->ca_state == TCP_CA_LOSS) return false;
+    uint64_t pending = mark_lost(env, c);
+    if (!c->in_recovery && seq_gt(b->lost_end, c->snd_una)) {
+        enter_sack_recovery(env, c);
+        pending = mark_lost(env, c);
+        entered = true;
+    }
+    if (!c->in_recovery && c->ca_state == TCP_CA_OPEN) tcp_set_ca_state(c, TCP_CA_DISORDER);
+    /* The reordering timer (RFC 8985 6.3) takes TCP_T_LOSS from the probe:
+     * with SACKed data outstanding, no probe is due. */
+    arm_loss_timer(env, c, pending);
+    return entered;
+}
+
+/* RFC 8985 7.4: the ACK of a probe. If it was a retransmission and no
+ * D-SACK says it was a duplicate, it repaired a loss: reduce the window. */
+static void probe_acked(struct tcp_env *env, struct tcp_conn *c)
+{
+    if (!c->tlp_out || seq_lt(c->snd_una, c->tlp_high)) return;
+    c->tlp_out = false;
+    if (c->tlp_retrans && !c->in_recovery) {
+        reduce_window(env, c);
+        c->undo_armed = false;
+        c->cwnd = c->ssthresh;
+        env->ctr->tlp_recoveries++;
+    }
+}
+
+void tcp_recovery_on_ack(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *s,
+                         uint32_t prior_una, uint32_t rtt_us, bool dupack)
+{
+    uint32_t acked = c->snd_una - prior_una;
+    if (rtt_us && (c->min_rtt == 0 || rtt_us < c->min_rtt)) c->min_rtt = rtt_us;
+    uint32_t delivered = acked;
+    bool dsacked = false;
+    if (c->sack_ok && s->opt.sack_count) delivered += take_sack_blocks(env, c, s, &dsacked);
+    if (c->sb) sack_board_advance(c->sb, c->snd_una);
+    if (acked && c->cc->pkts_acked) c->cc->pkts_acked(c, acked, rtt_us, env->now);
+    if (acked) probe_acked(env, c);
+    if (dsacked) try_undo(env, c);
+
+    if (c->sb && (c->sb->count || sack_recovery(c))) {
+        /* SACK-based recovery (RFC 6675). */
+        c->dupacks = 0;
+        detect_losses(env, c);
+        if (c->in_recovery) {
+            if (seq_geq(c->snd_una, c->recover)) end_recovery(c);
+            else prr_on_ack(c, delivered);
+        }
+    } else {
+        newreno_on_ack(env, c, acked, dupack);
+        if (c->ca_state == TCP_CA_DISORDER && !dupack && acked) tcp_set_ca_state(c, TCP_CA_OPEN);
+    }
+    if (!c->in_recovery && acked) {
+        c->dupacks = dupack ? c->dupacks : 0;
+        if (c->ca_state == TCP_CA_LOSS && seq_geq(c->snd_una, c->recover)) tcp_set_ca_state(c, TCP_CA_OPEN);
+        if (c->ca_state == TCP_CA_DISORDER && (!c->sb || c->sb->count == 0)) tcp_set_ca_state(c, TCP_CA_OPEN);
+        /* Grow only when the window, not the application or the peer,
+         * limited what was sent (Linux's tcp_is_cwnd_limited). */
+        if (c->cwnd_limited && c->ca_state != TCP_CA_RECOVERY) c->cc->cong_avoid(c, acked, env->now);
+    }
+    /* Memory only while needed: an empty board outside recovery goes. */
+    if (c->sb && c->sb->count == 0 && !c->in_recovery) {
+        tcp_recovery_fini(c);
+        if (!c->tlp_out) arm_loss_timer(env, c, TIMER_NEVER);
+    }
+}
+
+void tcp_recovery_output(struct tcp_env *env, struct tcp_conn *c)
+{
+    if (!sack_recovery(c)) return;
+    struct sack_board *b = c->sb;
+    uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
+    for (int guard = 0; guard < 64; guard++) {
+        if (pipe_of(c) >= c->cwnd) return;
+        /* NextSeg rule 1: the first unSACKed byte past HighRxt that is lost. */
+        uint32_t from = seq_max(b->high_rxt, c->snd_una), run_end;
+        uint32_t seq = sack_board_next_hole(b, from, b->lost_end, &run_end);
+        if (!seq_lt(seq, b->lost_end)) return;
+        uint32_t len = run_end - seq;
+        if (len > c->snd_mss) len = c->snd_mss;
+        if (!seq_lt(seq, data_end)) {
+            len = 0; /* only the FIN is left there */
+            if (!(c->fin_queued && seq == c->fin_seq)) return;
+        } else if (seq_gt(seq + len, data_end)) {
+            len = data_end - seq;
+        }
+        tcp_send_data(env, c, seq, len);
+        b->high_rxt = seq + len + (len == 0 ? 1u : 0u);
+        env->ctr->sack_retrans++;
+    }
+}
+
+/* ---- tail-loss probe (RFC 8985 7) ------------------------------------------ */
+
+void tcp_recovery_arm_probe(struct tcp_env *env, struct tcp_conn *c)
+{
+    if (c->tlp_out || c->persist || !c->sack_ok || !env->tunables->tail_loss_probe || c->srtt == 0 || c->ca_state != TCP_CA_OPEN ||
+        c->snd_una == c->snd_max || (c->state != SYNACK_ESTABLISHED && c->state != SYNACK_CLOSE_WAIT &&
+                                     c->state != SYNACK_FIN_WAIT_1 && c->state != SYNACK_LAST_ACK &&
+                                     c->state != SYNACK_CLOSING)) {
+        if (!c->sb && !c->tlp_out && c->deadline[TCP_T_LOSS] != TIMER_NEVER) arm_loss_timer(env, c, TIMER_NEVER);
+        return;
+    }
+    uint64_t pto = 2ull * c->srtt + (flight_size(c) <= c->snd_mss ? PTO_EXTRA_ONE_SEGMENT : PTO_EXTRA);
+    uint64_t at = env->now + pto;
+    /* Never later than the retransmission timeout: when that comes first,
+     * the probe goes in its place (as Linux), which spares the collapse of
+     * the window if only the tail was lost. */
+    if (at > c->deadline[TCP_T_RTX]) at = c->deadline[TCP_T_RTX];
+    arm_loss_timer(env, c, at);
+}
+
+static void send_probe(struct tcp_env *env, struct tcp_conn *c)
+{
+    uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
+    uint32_t unsent = seq_lt(c->snd_nxt, data_end) ? data_end - c->snd_nxt : 0;
+    uint32_t rwnd_edge = c->snd_una + c->snd_wnd;
+    c->tlp_retrans = false;
+    if (unsent && seq_gt(rwnd_edge, c->snd_nxt)) {
+        /* New data, if the peer's window takes it (7.3). */
+        uint32_t len = unsent < c->snd_mss ? unsent : c->snd_mss;
+        if (len > rwnd_edge - c->snd_nxt) len = rwnd_edge - c->snd_nxt;
+        tcp_send_data(env, c, c->snd_nxt, len);
+    } else {
+        /* Otherwise the last segment sent, again. */
+        uint32_t end = c->fin_queued && seq_gt(c->snd_max, c->fin_seq) ? c->fin_seq : c->snd_max;
+        uint32_t start = end - c->snd_una > c->snd_mss ? end - c->snd_mss : c->snd_una;
+        if (seq_gt(end, data_end)) end = data_end;
+        if (seq_gt(start, end)) start = end;
+        tcp_send_data(env, c, start, end - start);
+        c->tlp_retrans = true;
+    }
+    c->tlp_out = true;
+    c->tlp_high = c->snd_max;
+    env->ctr->tlp_probes++;
+    /* The retransmission timer starts again from the probe. */
+    uint64_t rto = (uint64_t)c->rto << (c->backoff > 16 ? 16 : c->backoff);
+    uint64_t max = (uint64_t)env->tunables->rto_max_ms * 1000u;
+    tcp_timer_set(env, c, TCP_T_RTX, env->now + (rto > max ? max : rto));
+}
+
+void tcp_recovery_on_timer(struct tcp_env *env, struct tcp_conn *c)
+{
+    if (c->snd_una == c->snd_max) return;
+    if (c->sb && c->sb->count) {
+        /* The reordering window passed: holes below SACKed data are lost.
+         * Entering recovery here, PRR runs as for one delivered segment
+         * (as Linux's tcp_rack_reo_timeout), so the first holes go now. */
+        if (detect_losses(env, c)) prr_on_ack(c, c->snd_mss);
+        return;
+    }
+    if (c->ca_state == TCP_CA_OPEN && !c->tlp_out && c->sack_ok) send_probe(env, c);
+}
+
+void tcp_recovery_on_rto(struct tcp_env *env, struct tcp_conn *c)
+{
+    /* RFC 5681 3.1 eq. 4: collapse to one segment, remember how far we had
+     * gone, and resend from SND.UNA, skipping what the peer SACKed. A
+     * second expiry in a row keeps the threshold of the first, as Linux
+     * does, and forgets the SACKs (RFC 2018 8: the peer may have reneged). */
+    if (c->ca_state != TCP_CA_LOSS || c->backoff <= 1) reduce_window(env, c);
+    c->cwnd = c->snd_mss;
+    c->recover = c->snd_max;
+    c->in_recovery = false;
+    c->dupacks = 0;
+    c->snd_nxt = c->snd_una;
+    c->tlp_out = false;
+    tcp_timer_set(env, c, TCP_T_LOSS, TIMER_NEVER);
+    if (c->sb && c->backoff >= 2) tcp_recovery_fini(c);
+    if (c->sb) c->sb->high_rxt = c->sb->lost_end = c->snd_una;
+    tcp_set_ca_state(c, TCP_CA_LOSS);
+}
+
+void tcp_set_congestion_control(struct tcp_conn *c, const struct tcp_cc_ops *cc)
+{
+    if (c->cc == cc) return;
+    c->cc = cc;
+    cc->init(c);
+}
