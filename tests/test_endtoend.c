@@ -441,9 +441,10 @@ static void receive_autotuning_opens_the_window(void)
     uint64_t t_tuned = run_oneway(false, &tuned);
     REQUIRE(t_fixed != 0);
     REQUIRE(t_tuned != 0);
-    CHECK_EQ(fixed.rcvbuf_max_seen, 65536);          /* SO_RCVBUF: no autotuning */
-    CHECK(tuned.rcvbuf_max_seen >= 500000);           /* grew to at least the BDP */
-    CHECK(tuned.rcvbuf_max_seen <= 6 << 20);          /* never past rcvbuf_max */
+    /* getsockopt(SO_RCVBUF) reads back twice the buffer, as Linux does */
+    CHECK_EQ(fixed.rcvbuf_max_seen, 2 * 65536);       /* SO_RCVBUF: no autotuning */
+    CHECK(tuned.rcvbuf_max_seen >= 2 * 500000);       /* grew to at least the BDP */
+    CHECK(tuned.rcvbuf_max_seen <= 2 * (6 << 20));    /* never past rcvbuf_max */
     CHECK(t_tuned * 3 < t_fixed);                     /* and the transfer is much faster */
     printf("# 8 MB at 100 Mbit/s, RTT 40 ms: %.2f s with 64 KB fixed, %.2f s autotuned (buffer %d B)\n",
            (double)t_fixed / 1e6, (double)t_tuned / 1e6, tuned.rcvbuf_max_seen);

@@ -151,12 +151,20 @@ static void overrides(void)
     CHECK_EQ(r.client_error, -ETIMEDOUT);
     CHECK(strstr(r.failure, "timed out") != NULL);
     CHECK_EQ(r.end_time_us, 1000000);
-    /* syn-timeout with 2 retries: SYNs at 0, 1 and 3 s, ETIMEDOUT at 7 s. */
-    static const char *const two[] = {"syn_retries=2"};
-    CHECK_EQ(run_scenario("syn-timeout", two, 1, &r), 0);
+    /* syn-timeout with 2 retries and no linear timeouts: SYNs at 0, 1 and
+     * 3 s, ETIMEDOUT at 7 s. */
+    static const char *const two[] = {"syn_retries=2", "syn_linear_timeouts=0"};
+    CHECK_EQ(run_scenario("syn-timeout", two, 2, &r), 0);
     CHECK_EQ(r.nsegs, 3);
     CHECK_EQ(r.segs[1].t_us, 1000000);
     CHECK_EQ(r.segs[2].t_us, 3000000);
+    CHECK_EQ(r.end_time_us, 7000000);
+    /* with Linux 6.x's linear timeouts the same 7 s budget (Linux gives up by
+     * time, measured on Linux 6.18) holds SYNs at 0, 1, 2, 3, 4 and 5 s. */
+    static const char *const two_linear[] = {"syn_retries=2"};
+    CHECK_EQ(run_scenario("syn-timeout", two_linear, 1, &r), 0);
+    CHECK_EQ(r.nsegs, 6);
+    CHECK_EQ(r.segs[5].t_us, 5000000);
     CHECK_EQ(r.end_time_us, 7000000);
     /* a longer delayed-ACK timer */
     static const char *const del[] = {"delack_ms=100"};

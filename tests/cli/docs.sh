@@ -50,7 +50,7 @@ check "complete 'synack ver' -> version (got '$got')" [ "$got" = version ]
 got=$(complete_words "$SYNACK" lab --sce)
 check "complete 'synack lab --sce' -> --scenario (got '$got')" [ "$got" = --scenario ]
 got=$(complete_words "$SYNACK" lab --scenario lost-s)
-check "complete 'synack lab --scenario lost-s' -> lost-syn lost-synack (got '$got')" [ "$got" = "lost-syn lost-synack" ]
+check "complete 'synack lab --scenario lost-s' -> lost-syn lost-synack lost-server-fin (got '$got')" [ "$got" = "lost-syn lost-synack lost-server-fin" ]
 got=$(complete_words "$SYNACK" frobnicate --)
 check "complete 'synack frobnicate --' -> nothing (got '$got')" [ -z "$got" ]
 for cmd in lab script serve connect get bulk trace; do

@@ -954,17 +954,29 @@ static bool check_rst_in_window(const struct lab_result *r, char *why, size_t ca
     return true;
 }
 
+/* Linux 6.x's SYN schedule with the defaults (syn_retries 6,
+ * syn_linear_timeouts 4): the first retransmissions keep the initial RTO of
+ * 1 s, then it doubles; connect gives up by time, once the time since the
+ * first SYN reaches what 6 doubling retransmissions take (127 s), checked at
+ * each expiry: SYNs at 0, 1, 2, 3, 4, 5, 7, 11, 19, 35 and 67 s, ETIMEDOUT at
+ * 131 s. */
+#define DEFAULT_SYNS 11
+static uint64_t syn_gap_before(int k) /* k >= 2: the k-th SYN */
+{
+    int shift = k - 2 > 4 ? k - 2 - 4 : 0;
+    return (1000 * MS) << shift;
+}
+
 static bool check_syn_timeout(const struct lab_result *r, char *why, size_t cap)
 {
     int n = count(r, 0, is_syn);
-    if (n != 7) WHY("%d SYNs, expected 1 + syn_retries (6)", n);
-    uint64_t gap = 1000 * MS;
+    if (n != DEFAULT_SYNS) WHY("%d SYNs, expected %d (syn_retries 6, syn_linear_timeouts 4)", n, DEFAULT_SYNS);
     for (int k = 2; k <= n; k++) {
         uint64_t d = r->segs[find(r, 0, 0, is_syn, k)].t_us - r->segs[find(r, 0, 0, is_syn, k - 1)].t_us;
-        if (d != gap) WHY("SYN %d came %" PRIu64 " us after the previous one, expected %" PRIu64, k, d, gap);
-        gap *= 2;
+        if (d != syn_gap_before(k))
+            WHY("SYN %d came %" PRIu64 " us after the previous one, expected %" PRIu64, k, d, syn_gap_before(k));
     }
-    if (r->end_time_us != 127000 * MS) WHY("connect failed at %" PRIu64 " us, expected 127 s", r->end_time_us);
+    if (r->end_time_us != 131000 * MS) WHY("connect failed at %" PRIu64 " us, expected 131 s", r->end_time_us);
     return true;
 }
 
@@ -990,7 +1002,8 @@ static bool check_synack_retries(const struct lab_result *r, char *why, size_t c
     if (n < 3) WHY("%d SYN|ACKs, expected the first and synack_retries (2) retransmissions at least", n);
     for (int i = 0; i < r->nsegs; i++)
         if (is_synack(&r->segs[i]) && !r->segs[i].lost) WHY("a SYN|ACK was delivered");
-    if (count(r, 0, is_syn) != 7) WHY("%d client SYNs, expected 1 + syn_retries (6)", count(r, 0, is_syn));
+    if (count(r, 0, is_syn) != DEFAULT_SYNS)
+        WHY("%d client SYNs, expected %d (syn_retries 6, syn_linear_timeouts 4)", count(r, 0, is_syn), DEFAULT_SYNS);
     if (r->counters[1].attempt_fails < 1) WHY("the server did not drop a half-open connection (AttemptFails 0)");
     if (r->counters[1].curr_estab != 0) WHY("a connection was established at the server");
     return true;
@@ -998,12 +1011,14 @@ static bool check_synack_retries(const struct lab_result *r, char *why, size_t c
 
 static bool check_fin_retries(const struct lab_result *r, char *why, size_t cap)
 {
+    /* The FIN, one tail-loss probe (RFC 8985 7, as Linux: the FIN is the last
+     * segment in flight), then orphan_retries (3) timeouts, backing off. */
     int n = count(r, 0, is_fin);
-    if (n != 1 + 3) WHY("the client sent %d FINs, expected 1 + orphan_retries (3)", n);
+    if (n != 1 + 1 + 3) WHY("the client sent %d FINs, expected 1 + a tail-loss probe + orphan_retries (3)", n);
     for (int k = 1; k <= n; k++)
         if (!r->segs[find(r, 0, 0, is_fin, k)].lost) WHY("FIN %d of the client was delivered", k);
-    uint64_t g1 = r->segs[find(r, 0, 0, is_fin, 2)].t_us - r->segs[find(r, 0, 0, is_fin, 1)].t_us;
-    uint64_t g2 = r->segs[find(r, 0, 0, is_fin, 3)].t_us - r->segs[find(r, 0, 0, is_fin, 2)].t_us;
+    uint64_t g1 = r->segs[find(r, 0, 0, is_fin, 4)].t_us - r->segs[find(r, 0, 0, is_fin, 3)].t_us;
+    uint64_t g2 = r->segs[find(r, 0, 0, is_fin, 5)].t_us - r->segs[find(r, 0, 0, is_fin, 4)].t_us;
     if (g2 < 2 * g1 - 2 * MS) WHY("the FIN retransmissions do not back off (%" PRIu64 " then %" PRIu64 " us)", g1, g2);
     int sf = find(r, 0, 1, is_fin, 1);
     if (sf < 0 || find(r, sf, 0, is_rst, 1) < 0) WHY("the server's late FIN was not answered with RST");
@@ -1447,10 +1462,14 @@ const struct scenario scenarios[] = {
         .name = "syn-timeout",
         .title = "no answer to any SYN: connect fails with ETIMEDOUT",
         .explanation =
-            "Every SYN the client sends is lost (a firewall that drops silently). The client retransmits "
-            "with exponential backoff, 1, 2, 4, 8, 16 and 32 s apart (RFC 6298 5.5), syn_retries (6, as "
-            "Linux) times, and gives up 64 s after the last one: connect fails with ETIMEDOUT after 127 s. "
-            "--set syn_retries=N changes the count.",
+            "Every SYN the client sends is lost (a firewall that drops silently). As Linux 6.x does, the "
+            "first syn_linear_timeouts (4, net.ipv4.tcp_syn_linear_timeouts) retransmissions keep the "
+            "initial RTO of 1 s, so a SYN lost by chance is repaired quickly; then the timeout doubles "
+            "(RFC 6298 5.5): SYNs at 0, 1, 2, 3, 4, 5, 7, 11, 19, 35 and 67 s. Linux gives up by time, "
+            "not by count: once the time since the first SYN reaches what syn_retries (6, "
+            "net.ipv4.tcp_syn_retries) doubling retransmissions would take, 1+2+...+64 = 127 s, checked "
+            "when a timeout expires: connect fails with ETIMEDOUT at 131 s. --set syn_retries=N or "
+            "--set syn_linear_timeouts=0 (the classic 1, 2, 4, 8 s backoff) changes the story.",
         .rules = {DROP(0, SCEN_M_SYN, 0)},
         .expect = {CSTATES(ST(SYN_SENT), ST(CLOSED)), .client_error = -ETIMEDOUT, .no_data = true},
         .check = check_syn_timeout,
@@ -1479,14 +1498,14 @@ const struct scenario scenarios[] = {
             "2 here, --set synack_retries=N), then drops the half-open connection silently. Each "
             "retransmitted SYN from the client is a duplicate that the server answers too, or a new "
             "half-open connection once the old one is gone. The client never hears anything and connect "
-            "fails with ETIMEDOUT after syn_retries (net.ipv4.tcp_syn_retries, 6): 127 s. Bounding the "
+            "fails with ETIMEDOUT after 131 s (see syn-timeout for the SYN schedule). Bounding the "
             "retries bounds how long a SYN can hold memory at the server (RFC 4987 3.2).",
         .set = {"synack_retries=2"},
         .rules = {DROP(1, SCEN_M_SYNACK, 0)},
         /* every half-open connection at the server: SYN_RCVD, then dropped */
         .expect = {CSTATES(ST(SYN_SENT), ST(CLOSED)),
                    SSTATES(ST(SYN_RCVD), ST(CLOSED), ST(SYN_RCVD), ST(CLOSED), ST(SYN_RCVD), ST(CLOSED),
-                           ST(SYN_RCVD), ST(CLOSED)),
+                           ST(SYN_RCVD), ST(CLOSED), ST(SYN_RCVD), ST(CLOSED)),
                    .client_error = -ETIMEDOUT, .no_data = true},
         .check = check_synack_retries,
     },
@@ -1495,7 +1514,8 @@ const struct scenario scenarios[] = {
         .title = "every FIN of a closed socket is lost: retransmissions until orphan_retries",
         .explanation =
             "The client's application closes and goes away: its connection is an orphan. Its FIN is "
-            "lost every time. The FIN is retransmitted with exponential backoff like data (RFC 9293 3.6, "
+            "lost every time. As the last segment in flight it is first resent once by a tail-loss probe "
+            "(RFC 8985 7, Linux's tcp_early_retrans), then retransmitted with exponential backoff like data (RFC 9293 3.6, "
             "RFC 6298 5.5), but for an orphan Linux limits the retries with net.ipv4.tcp_orphan_retries "
             "(here 3, --set orphan_retries=N; Linux's 0 means 8) instead of tcp_retries2, and then "
             "forgets the connection without a segment. The server, which never saw the FIN, closes its "
