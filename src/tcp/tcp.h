@@ -109,6 +109,7 @@ struct tcp_conn {
     uint32_t snd_buf_seq;              /* sequence number of sndbuf's first byte */
     uint32_t fin_seq;                  /* our FIN's number, valid when fin_queued */
     uint32_t snd_sml;                  /* end of the last sub-MSS segment sent (Minshall) */
+    uint32_t pushed_seq;               /* end of the last segment sent with PSH (Linux's forced push) */
 
     /* ---- receive sequence space ---- */
     uint32_t irs;                      /* IRS */

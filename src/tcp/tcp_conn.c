@@ -92,6 +92,7 @@ static void init_send_side(struct tcp_env *env, struct tcp_conn *c, uint32_t iss
     c->snd_nxt = iss;
     c->snd_max = iss;
     c->snd_buf_seq = iss + 1;
+    c->pushed_seq = iss + 1;
     c->recover = iss;
     c->snd_sml = iss;
     c->rto = t->rto_initial_ms * 1000u;

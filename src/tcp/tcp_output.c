@@ -169,7 +169,12 @@ static void send_segment(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, 
     struct tcp_repr seg;
     uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
     uint8_t flags = TCP_ACK;
+    /* PSH at the end of the queued data, and, as Linux's forced_push, on
+     * new data running more than half the peer's largest window past the
+     * last push (so a receiver that waits for PSH still gets data). */
+    if (len && seq_geq(seq, c->snd_max) && seq_gt(seq + len, c->pushed_seq + c->max_snd_wnd / 2)) push = true;
     if (len && (push || seq + len == data_end)) flags |= TCP_PSH;
+    if (flags & TCP_PSH) c->pushed_seq = seq + len;
     bool fin = c->fin_queued && seq + len == c->fin_seq;
     if (fin) flags |= TCP_FIN;
     fill_header(env, c, &seg, seq, flags);

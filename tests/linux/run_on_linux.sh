@@ -24,7 +24,11 @@ command -v unshare >/dev/null || cannot "no unshare(1)"
 # synack's defaults (include/synack/synack.h) in sysctl form. Linux counts half
 # of buffer memory as window: synack's 64 KB buffers are tcp_rmem/tcp_wmem 128 KB.
 # Features synack does not have are switched off so they cannot explain a
-# difference: ECN, Fast Open, RACK/TLP, F-RTO, autocorking, metrics caching.
+# difference: ECN, Fast Open, F-RTO, autocorking, metrics caching. RACK and
+# tail-loss probes are on, as in synack. The namespace's congestion control
+# is reno: a namespace may only choose an algorithm from the host's allowed
+# list, which need not hold cubic (synack's default), so the scripts that
+# depend on CUBIC choose it with setsockopt(TCP_CONGESTION).
 settings='
 sysctl -qw net.ipv4.tcp_rmem="4096 131072 6291456"
 sysctl -qw net.ipv4.tcp_wmem="4096 131072 4194304"
@@ -32,8 +36,8 @@ sysctl -qw net.ipv4.tcp_timestamps=1 net.ipv4.tcp_sack=1 net.ipv4.tcp_window_sca
 sysctl -qw net.ipv4.tcp_syn_retries=6 net.ipv4.tcp_synack_retries=5 net.ipv4.tcp_retries2=15
 sysctl -qw net.ipv4.tcp_fin_timeout=60 net.ipv4.tcp_keepalive_time=7200
 sysctl -qw net.ipv4.tcp_keepalive_intvl=75 net.ipv4.tcp_keepalive_probes=9
-sysctl -qw net.ipv4.tcp_ecn=0 net.ipv4.tcp_fastopen=0 net.ipv4.tcp_early_retrans=0
-sysctl -qw net.ipv4.tcp_recovery=0 net.ipv4.tcp_frto=0 net.ipv4.tcp_autocorking=0
+sysctl -qw net.ipv4.tcp_ecn=0 net.ipv4.tcp_fastopen=0 net.ipv4.tcp_early_retrans=3
+sysctl -qw net.ipv4.tcp_recovery=1 net.ipv4.tcp_frto=0 net.ipv4.tcp_autocorking=0
 sysctl -qw net.ipv4.tcp_no_metrics_save=1 net.ipv4.tcp_congestion_control=reno
 sysctl -qw net.ipv4.tcp_syncookies=1 net.ipv4.tcp_slow_start_after_idle=1
 sysctl -qw net.ipv4.tcp_dsack=1 net.ipv4.tcp_tw_reuse=2 net.ipv4.tcp_rfc1337=0
@@ -63,6 +67,17 @@ for pkt in "$@"; do
   run_one "$pkt" &
 done
 wait
+# A script that failed while others ran beside it runs once more alone:
+# packetdrill's timing tolerance (10 ms) is tighter than a loaded machine's
+# scheduling, and a real difference fails both times.
+for pkt in "$@"; do
+  res="$tmp/$(basename "$pkt").res"
+  if [ "$(head -1 "$res" | cut -d' ' -f1)" = FAIL ]; then
+    mv "$res" "$res.first"
+    run_one "$pkt"
+    [ "$(head -1 "$res" | cut -d' ' -f1)" = PASS ] && sed -i '1s/$/ (on the second run, alone; the first, beside others, failed)/' "$res"
+  fi
+done
 for pkt in "$@"; do cat "$tmp/$(basename "$pkt").res"; done
 # LINUX_KNOWN: differences not yet resolved, one "SCRIPT.pkt reason" a line
 # (docs/LINUX-FIDELITY.md); such a failure is reported but does not fail
