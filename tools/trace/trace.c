@@ -20,7 +20,6 @@
 #include "pcapread.h"
 #include "synack/wire.h"
 
-#define TRACE_MAX_FILE (1024u * 1024u * 1024u)
 
 static bool seq_gt(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
 static bool seq_geq(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
@@ -290,7 +289,13 @@ static int trace_packet(struct trace *t, const struct ipv4_repr *ip, const struc
     seg.marks = marks;
     seg.dup_num = dup_num;
     render_seg_options(&seg, &tcp->opt);
-    if (render_record_segment(c->rl, &seg) < 0) return -ENOMEM;
+    if (t->lines_kept < TRACE_MAX_LINES) {
+        if (render_record_segment(c->rl, &seg) < 0) return -ENOMEM;
+        t->lines_kept++;
+    } else {
+        c->lines_dropped++; /* analysed and counted, not drawn */
+        t->lines_dropped++;
+    }
     receiver_states(c, s, tcp, t_us);
     c->segments++;
     /* a fast or spurious retransmission is counted as that kind only */
@@ -324,15 +329,9 @@ static int parse_packet(const uint8_t *p, size_t len, uint8_t *scratch, struct i
     return tcp_parse_nocsum(tcp, p + ip->header_len, ip->payload_len);
 }
 
-int trace_read(struct trace *t, const uint8_t *data, size_t len, bool absolute, char *err, size_t errcap)
+/* Reads every record of an open capture. */
+static int read_records(struct trace *t, struct pcapread *r, char *err, size_t errcap)
 {
-    memset(t, 0, sizeof *t);
-    t->absolute = absolute;
-    struct pcapread r;
-    if (pcapread_init(&r, data, len) != 0) {
-        snprintf(err, errcap, "%s", pcapread_error(&r));
-        return -1;
-    }
     struct pcapread_packet p;
     uint8_t *scratch = malloc(65536);
     if (!scratch) {
@@ -340,7 +339,7 @@ int trace_read(struct trace *t, const uint8_t *data, size_t len, bool absolute, 
         return -1;
     }
     int rc;
-    while ((rc = pcapread_next(&r, &p)) == 1) {
+    while ((rc = pcapread_next(r, &p)) == 1) {
         t->packets++;
         struct ipv4_repr ip;
         struct tcp_repr tcp;
@@ -350,21 +349,67 @@ int trace_read(struct trace *t, const uint8_t *data, size_t len, bool absolute, 
         }
         t->tcp_segments++;
         if (trace_packet(t, &ip, &tcp, p.t_ns) != 0) {
+            char where[64];
+            if (p.offset != UINT64_MAX) snprintf(where, sizeof where, "at offset %" PRIu64, p.offset);
+            else snprintf(where, sizeof where, "number %" PRIu64, t->packets);
             if (t->over_cap)
-                snprintf(err, errcap, "more than %d connections (the record at offset %zu starts one more): "
-                         "synack trace reads at most %d from one capture", TRACE_MAX_CONNS, p.offset, TRACE_MAX_CONNS);
+                snprintf(err, errcap, "more than %d connections (the record %s starts one more): "
+                         "synack trace reads at most %d from one capture", TRACE_MAX_CONNS, where, TRACE_MAX_CONNS);
             else
-                snprintf(err, errcap, "out of memory at the record at offset %zu", p.offset);
+                snprintf(err, errcap, "out of memory at the record %s", where);
             free(scratch);
             return -1;
         }
     }
     free(scratch);
     if (rc < 0) {
-        snprintf(err, errcap, "%s", pcapread_error(&r));
+        snprintf(err, errcap, "%s", pcapread_error(r));
         return -1;
     }
     return 0;
+}
+
+int trace_read(struct trace *t, const uint8_t *data, size_t len, bool absolute, char *err, size_t errcap)
+{
+    memset(t, 0, sizeof *t);
+    t->absolute = absolute;
+    struct pcapread r;
+    if (pcapread_init(&r, data, len) != 0) {
+        snprintf(err, errcap, "%s", pcapread_error(&r));
+        return -1;
+    }
+    return read_records(t, &r, err, errcap);
+}
+
+int trace_read_stream(struct trace *t, FILE *f, enum pcapread_reader reader, size_t window, bool absolute,
+                      char *err, size_t errcap)
+{
+    memset(t, 0, sizeof *t);
+    t->absolute = absolute;
+    struct pcapread r;
+    int rc = pcapread_open_stream(&r, f, reader, window);
+    t->reader = pcapread_reader_name(&r);
+    if (rc == -EILSEQ)
+        snprintf(err, errcap, "not a pcap or pcapng file (its first bytes are no capture's magic number)");
+    else if (rc == -EINVAL)
+        snprintf(err, errcap, "%s", pcapread_error(&r));
+    else if (rc)
+        snprintf(err, errcap, "%s", strerror(-rc));
+    if (rc == 0) rc = read_records(t, &r, err, errcap);
+    pcapread_close(&r);
+    return rc ? -1 : 0;
+}
+
+int trace_read_file(struct trace *t, const char *path, enum pcapread_reader reader, bool absolute, char *err,
+                    size_t errcap)
+{
+    memset(t, 0, sizeof *t);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errcap, "%s", strerror(errno));
+        return -1;
+    }
+    return trace_read_stream(t, f, reader, 0, absolute, err, errcap);
 }
 
 void trace_free(struct trace *t)
@@ -425,6 +470,9 @@ void trace_print(const struct trace *t, FILE *out)
         fprintf(out, "\n%s, %" PRIu32 " segments in %.3f ms\n", c->rl->title, c->segments,
                 (double)(c->last_ns - c->t0_ns) / 1e6);
         render_text(c->rl, out);
+        if (c->lines_dropped)
+            fprintf(out, "(%" PRIu32 " later segments analysed but not drawn: synack trace draws at most %d per capture)\n",
+                    c->lines_dropped, TRACE_MAX_LINES);
         fprintf(out, "states at the end of the capture: client %s, server %s\n", synack_state_name(c->state[0]),
                 synack_state_name(c->state[1]));
         print_marks(c, out);
@@ -491,31 +539,16 @@ int trace_main(int argc, char **argv)
         trace_usage(stderr);
         return 2;
     }
-    uint8_t *data;
-    size_t len;
-    int rc = pcapread_load(path, TRACE_MAX_FILE, &data, &len);
-    if (rc == -EILSEQ) {
-        fprintf(stderr, "synack trace: %s: not a pcap or pcapng file (its first bytes are no capture's magic number)\n",
-                path);
-        return 1;
-    }
-    if (rc == -EFBIG) {
-        fprintf(stderr, "synack trace: %s: larger than %u MiB, the most synack trace reads\n", path,
-                TRACE_MAX_FILE >> 20);
-        return 1;
-    }
-    if (rc) {
-        fprintf(stderr, "synack trace: %s: %s\n", path, strerror(-rc));
-        return 1;
-    }
     struct trace t;
     char err[256];
-    if (trace_read(&t, data, len, absolute, err, sizeof err) != 0) {
+    if (trace_read_file(&t, path, PCAPREAD_AUTO, absolute, err, sizeof err) != 0) {
         fprintf(stderr, "synack trace: %s: %s\n", path, err);
         trace_free(&t);
-        free(data);
         return 1;
     }
+    if (t.lines_dropped)
+        fprintf(stderr, "synack trace: %s: %" PRIu64 " segments after the first %d analysed but not drawn\n", path,
+                t.lines_dropped, TRACE_MAX_LINES);
     if (quiet) {
         for (size_t i = 0; i < t.nconns; i++)
             printf("%s: client %s, server %s\n", t.conns[i]->rl->title, synack_state_name(t.conns[i]->state[0]),
@@ -523,7 +556,7 @@ int trace_main(int argc, char **argv)
     } else {
         trace_print(&t, stdout);
     }
-    int status = 0;
+    int status = 0, rc;
     if (svg) {
         if ((size_t)conn > t.nconns) {
             fprintf(stderr, "synack trace: --svg: there is no connection %ld (%zu in the capture)\n", conn, t.nconns);
@@ -555,6 +588,5 @@ int trace_main(int argc, char **argv)
         }
     }
     trace_free(&t);
-    free(data);
     return status;
 }
