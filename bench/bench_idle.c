@@ -30,14 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "synack/synack.h"
-
-static uint64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
+#include "mempair.h"
 
 static long rss_bytes(void)
 {
@@ -63,105 +56,41 @@ static long slab_bytes(void)
 
 /* ---- synack: two stacks on a direct link ----------------------------------- */
 
-#define SLOTS 4096
-#define SLOT_BYTES 1600
 #define BATCH 1000         /* connects between pumps (each makes 1 packet a turn) */
 #define SERVER_PORTS 64    /* listening ports: the ephemeral range is per 4-tuple */
 #define LIFE_PORT 9000
 
-struct fifo {
-    uint8_t *data;
-    uint32_t len[SLOTS];
-    unsigned head, count;
-};
-
-struct pair {
-    synack_stack *a, *b;   /* a: client, b: server */
-    struct fifo to_a, to_b;
+struct bench {
+    struct pair *p;
     int lsd[SERVER_PORTS], life_lsd;
 };
 
-static void push(struct fifo *f, const uint8_t *pkt, size_t len)
+static struct bench *bench_new(unsigned n)
 {
-    if (f->count == SLOTS || len > SLOT_BYTES) {
-        fprintf(stderr, "bench_idle: link queue full (a bench bug)\n");
-        exit(1);
-    }
-    unsigned i = (f->head + f->count) % SLOTS;
-    memcpy(f->data + (size_t)i * SLOT_BYTES, pkt, len);
-    f->len[i] = (uint32_t)len;
-    f->count++;
-}
-
-static void out_to_b(void *ctx, const uint8_t *pkt, size_t len) { push(&((struct pair *)ctx)->to_b, pkt, len); }
-static void out_to_a(void *ctx, const uint8_t *pkt, size_t len) { push(&((struct pair *)ctx)->to_a, pkt, len); }
-
-static void deliver(synack_stack *st, struct fifo *f, uint64_t t)
-{
-    while (f->count) {
-        unsigned i = f->head;
-        f->head = (f->head + 1) % SLOTS;
-        f->count--;
-        synack_stack_input(st, f->data + (size_t)i * SLOT_BYTES, f->len[i], t);
-    }
-}
-
-static void pump(struct pair *p)
-{
-    uint64_t t = now_us();
-    synack_stack_poll(p->a, t);
-    synack_stack_poll(p->b, t);
-    while (p->to_a.count || p->to_b.count) {
-        deliver(p->b, &p->to_b, t);
-        deliver(p->a, &p->to_a, t);
-        synack_stack_poll(p->a, t);
-        synack_stack_poll(p->b, t);
-    }
-}
-
-static struct pair *pair_new(unsigned n)
-{
-    struct pair *p = calloc(1, sizeof *p);
-    p->to_a.data = malloc((size_t)SLOTS * SLOT_BYTES);
-    p->to_b.data = malloc((size_t)SLOTS * SLOT_BYTES);
-    if (!p->to_a.data || !p->to_b.data) abort();
+    struct bench *bn = calloc(1, sizeof *bn);
+    if (!bn) abort();
     struct synack_config cfg;
     synack_config_init(&cfg);
     /* Room for the idle crowd plus the lifecycle loop's TIME_WAITs. */
     if (cfg.tunables.max_connections < n + 200000) cfg.tunables.max_connections = n + 200000;
-    for (int i = 0; i < 16; i++) cfg.secret[i] = (uint8_t)(i * 7 + 1);
-    cfg.addr = 0x0a000001u;
-    cfg.output = out_to_b;
-    cfg.output_ctx = p;
-    if (synack_stack_create(&p->a, &cfg) != 0) abort();
-    cfg.addr = 0x0a000002u;
-    cfg.output = out_to_a;
-    if (synack_stack_create(&p->b, &cfg) != 0) abort();
+    bn->p = pair_new(cfg);
     for (int i = 0; i < SERVER_PORTS; i++) {
-        p->lsd[i] = synack_socket(p->b);
-        if (synack_bind(p->b, p->lsd[i], &(struct synack_endpoint){0, (uint16_t)(5000 + i)}) != 0 ||
-            synack_listen(p->b, p->lsd[i], 4096) != 0)
+        bn->lsd[i] = synack_socket(bn->p->b);
+        if (synack_bind(bn->p->b, bn->lsd[i], &(struct synack_endpoint){0, (uint16_t)(5000 + i)}) != 0 ||
+            synack_listen(bn->p->b, bn->lsd[i], 4096) != 0)
             abort();
     }
-    p->life_lsd = synack_socket(p->b);
-    if (synack_bind(p->b, p->life_lsd, &(struct synack_endpoint){0, LIFE_PORT}) != 0 ||
-        synack_listen(p->b, p->life_lsd, 4096) != 0)
+    bn->life_lsd = synack_socket(bn->p->b);
+    if (synack_bind(bn->p->b, bn->life_lsd, &(struct synack_endpoint){0, LIFE_PORT}) != 0 ||
+        synack_listen(bn->p->b, bn->life_lsd, 4096) != 0)
         abort();
-    return p;
-}
-
-static void pair_free(struct pair *p)
-{
-    synack_stack_destroy(p->a);
-    synack_stack_destroy(p->b);
-    free(p->to_a.data);
-    free(p->to_b.data);
-    free(p);
+    return bn;
 }
 
 /* Opens count more idle connections; returns how many were established. */
-static unsigned synack_open(struct pair *p, unsigned done, unsigned count)
+static unsigned synack_open(struct bench *bn, unsigned done, unsigned count)
 {
+    struct pair *p = bn->p;
     unsigned ok = 0;
     while (ok < count) {
         unsigned batch = count - ok < BATCH ? count - ok : BATCH;
@@ -176,7 +105,7 @@ static unsigned synack_open(struct pair *p, unsigned done, unsigned count)
         pump(p);
         unsigned got = 0;
         for (int i = 0; i < SERVER_PORTS; i++)
-            while (synack_accept(p->b, p->lsd[i], NULL) >= 0) got++;
+            while (synack_accept(p->b, bn->lsd[i], NULL) >= 0) got++;
         if (got != batch) {
             fprintf(stderr, "bench_idle: %u of %u accepted\n", got, batch);
             return ok + got;
@@ -186,8 +115,9 @@ static unsigned synack_open(struct pair *p, unsigned done, unsigned count)
     return ok;
 }
 
-static double synack_lifecycles(struct pair *p, unsigned count)
+static double synack_lifecycles(struct bench *bn, unsigned count)
 {
+    struct pair *p = bn->p;
     uint8_t msg[64];
     memset(msg, 'x', sizeof msg);
     uint64_t t0 = now_us();
@@ -195,7 +125,7 @@ static double synack_lifecycles(struct pair *p, unsigned count)
         int c = synack_socket(p->a);
         if (synack_connect(p->a, c, &(struct synack_endpoint){0x0a000002u, LIFE_PORT}) != -EINPROGRESS) abort();
         pump(p);
-        int s = synack_accept(p->b, p->life_lsd, NULL);
+        int s = synack_accept(p->b, bn->life_lsd, NULL);
         if (s < 0) abort();
         if (synack_send(p->a, c, msg, sizeof msg) != sizeof msg) abort();
         pump(p);
@@ -214,21 +144,22 @@ static double synack_lifecycles(struct pair *p, unsigned count)
 static void synack_run(unsigned n, unsigned lifecycles)
 {
     long rss0 = rss_bytes();
-    struct pair *p = pair_new(n);
+    struct bench *bn = bench_new(n);
     uint64_t t0 = now_us();
     unsigned first = n > 1000 ? n - 1000 : 0;
-    unsigned got = synack_open(p, 0, first);
+    unsigned got = synack_open(bn, 0, first);
     uint64_t t1 = now_us();
-    if (got == first) got += synack_open(p, first, n - first);
+    if (got == first) got += synack_open(bn, first, n - first);
     uint64_t t2 = now_us();
     long rss1 = rss_bytes();
     if (got != n) printf("  synack: only %u of %u connections\n", got, n);
-    double life = synack_lifecycles(p, lifecycles);
+    double life = synack_lifecycles(bn, lifecycles);
     printf("  synack  N=%-8u %7.0f B/endpoint  %6.2f us/connect (all)  %6.2f us/connect (last 1000)  "
            "%8.0f lifecycles/s\n",
            n, (double)(rss1 - rss0) / (2.0 * got), (double)(t2 - t0) / got, (double)(t2 - t1) / (n - first), life);
     fflush(stdout);
-    pair_free(p);
+    pair_free(bn->p);
+    free(bn);
 }
 
 /* ---- kernel: the same loop on sockets over lo -------------------------------- */

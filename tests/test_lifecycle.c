@@ -317,6 +317,13 @@ static void time_wait_is_bounded(void)
     synack_stack_get_counters(cs, &k);
     CHECK_EQ(k.curr_time_wait, 50);
     CHECK_EQ(k.tw_overflows, 150);
+    /* A connection that skipped TIME_WAIT still ACKed the server's FIN:
+     * the server never retransmitted it, and nothing was reset. */
+    struct synack_counters sk;
+    synack_stack_get_counters(ss, &sk);
+    CHECK_EQ(sk.retrans_segs, 0);
+    CHECK_EQ(sk.out_rsts, 0);
+    CHECK_EQ(k.out_rsts, 0);
     /* After 2*MSL every TIME_WAIT is gone. */
     world_settle(&w, world_now(&w) + 61000000);
     synack_stack_get_counters(cs, &k);

@@ -7,7 +7,12 @@
  * analysis marks (counts cross-checked with tshark's TCP analysis when the
  * vectors were made), the link types and file formats, and that every
  * truncation of a capture is an error naming an offset, never a crash.
+ * Files are read as streams by both readers (libpcap's and synack's own,
+ * through windows as small as 4 bytes), which must agree with the in-memory
+ * reading byte for byte; a capture larger than the ladder budget is read in
+ * bounded memory.
  */
+#define _GNU_SOURCE /* fopencookie, fmemopen */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -372,6 +377,245 @@ static void pictures(void)
     trace_free(&t);
 }
 
+
+/* ---- streams: both readers, tiny windows, bounded memory ------------------ */
+
+/* trace_print of a trace, as a malloc'd string. */
+static char *printed(const struct trace *t)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    if (!f) return NULL;
+    trace_print(t, f);
+    fclose(f);
+    return buf;
+}
+
+/* Reads bytes through a stream with the given reader and window. */
+static int read_stream(const uint8_t *d, size_t len, enum pcapread_reader reader, size_t window, struct trace *t,
+                       char *err, size_t errcap)
+{
+    FILE *f = fmemopen((void *)d, len, "rb");
+    if (!f) {
+        snprintf(err, errcap, "fmemopen: %s", strerror(errno));
+        memset(t, 0, sizeof *t);
+        return -2;
+    }
+    return trace_read_stream(t, f, reader, window, false, err, errcap);
+}
+
+static bool ci(void)
+{
+    const char *c = getenv("CI");
+    return c && !strcmp(c, "true");
+}
+
+/* Every vector read as a stream — builtin with windows from 4 bytes up, and
+ * libpcap — prints exactly what the in-memory reading prints. */
+static void streams_agree(void)
+{
+    const char *names[] = {"kernel_basic.pcap", "kernel_basic.pcapng", "kernel_basic_ns_be.pcap", "kernel_sll.pcap",
+                           "kernel_sll2.pcap", "kernel_zerowin.pcap", "kernel_keepalive.pcap", "kernel_loss.pcap"};
+    static const size_t windows[] = {4, 5, 13, 64, 0};
+    if (!pcapread_have_libpcap()) {
+        if (ci()) HARNESS_FAIL("synack was built without libpcap: its reader is not tested (CI installs libpcap-dev)");
+        else fprintf(stderr, "note: built without libpcap: only the builtin reader is checked\n");
+    }
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        char path[512];
+        snprintf(path, sizeof path, VEC "%s", names[k]);
+        size_t len;
+        uint8_t *d = load(path, &len);
+        REQUIRE(d != NULL);
+        struct trace ref, t;
+        char err[256];
+        REQUIRE(trace_read(&ref, d, len, false, err, sizeof err) == 0);
+        char *want = printed(&ref);
+        REQUIRE(want != NULL);
+        for (size_t w = 0; w < sizeof windows / sizeof windows[0]; w++) {
+            int rc = read_stream(d, len, PCAPREAD_BUILTIN, windows[w], &t, err, sizeof err);
+            if (rc != 0) HARNESS_FAIL("%s, window %zu: %s", names[k], windows[w], err);
+            CHECK_STR(t.reader, "builtin");
+            char *got = rc == 0 ? printed(&t) : NULL;
+            if (rc == 0 && (!got || strcmp(got, want)))
+                HARNESS_FAIL("%s: the stream through a %zu-byte window reads differently", names[k], windows[w]);
+            free(got);
+            trace_free(&t);
+        }
+        if (pcapread_have_libpcap()) {
+            int rc = read_stream(d, len, PCAPREAD_LIBPCAP, 0, &t, err, sizeof err);
+            if (rc != 0) HARNESS_FAIL("%s through libpcap: %s", names[k], err);
+            CHECK_STR(t.reader, "libpcap");
+            char *got = rc == 0 ? printed(&t) : NULL;
+            if (rc == 0 && (!got || strcmp(got, want))) HARNESS_FAIL("%s: libpcap reads it differently", names[k]);
+            free(got);
+            trace_free(&t);
+        }
+        free(want);
+        trace_free(&ref);
+        free(d);
+    }
+}
+
+/* Every prefix of a capture read as a stream through a 7-byte window gives
+ * exactly the in-memory reading's result and error (offsets are file
+ * offsets, not window indexes); through libpcap it is an error too
+ * whenever the builtin reader finds one. */
+static void stream_truncations(void)
+{
+    const char *names[] = {VEC "kernel_basic.pcap", VEC "kernel_basic.pcapng"};
+    for (int k = 0; k < 2; k++) {
+        size_t len;
+        uint8_t *d = load(names[k], &len);
+        REQUIRE(d != NULL);
+        int errors = 0;
+        for (size_t n = 1; n < len; n++) {
+            struct trace ref, t;
+            char want[256] = "", err[256] = "";
+            int rref = trace_read(&ref, d, n, false, want, sizeof want);
+            int rc = read_stream(d, n, PCAPREAD_BUILTIN, 7, &t, err, sizeof err);
+            bool magic_ok = n >= 4; /* a shorter file is refused before its header is parsed */
+            if (rref != rc) HARNESS_FAIL("%s cut at %zu: in memory %d, stream %d (%s)", names[k], n, rref, rc, err);
+            else if (rc != 0 && magic_ok && strcmp(want, err))
+                HARNESS_FAIL("%s cut at %zu: '%s' in memory, '%s' streamed", names[k], n, want, err);
+            else if (rc == 0 && ref.tcp_segments != t.tcp_segments)
+                HARNESS_FAIL("%s cut at %zu: segment counts differ", names[k], n);
+            errors += rc != 0;
+            trace_free(&t);
+            if (pcapread_have_libpcap()) {
+                int rl = read_stream(d, n, PCAPREAD_LIBPCAP, 0, &t, err, sizeof err);
+                if (rref != 0 && rl == 0) HARNESS_FAIL("%s cut at %zu: libpcap took it", names[k], n);
+                if (rl != 0 && magic_ok && !strstr(err, "offset") && !strstr(err, "libpcap"))
+                    HARNESS_FAIL("%s cut at %zu: unclear libpcap error: %s", names[k], n, err);
+                trace_free(&t);
+            }
+            trace_free(&ref);
+        }
+        CHECK(errors > 0);
+        free(d);
+    }
+}
+
+/* A generated capture, produced as it is read (fopencookie): one
+ * connection, a SYN, a SYN|ACK and then `segments` one-byte data segments. */
+struct gen_capture {
+    uint64_t segments, made;
+    uint8_t pending[64];
+    size_t npending, pos;
+    bool header_done;
+};
+
+static size_t gen_record(struct gen_capture *g, uint8_t *r)
+{
+    uint64_t i = g->made++;
+    bool syn = i == 0, synack = i == 1;
+    size_t plen = syn || synack ? 0 : 1;
+    memset(r, 0, 16 + 40 + plen);
+    uint32_t ts = (uint32_t)(i / 1000), us = (uint32_t)(i % 1000) * 1000u;
+    memcpy(r, &ts, 4);
+    memcpy(r + 4, &us, 4);
+    r[8] = r[12] = (uint8_t)(40 + plen);
+    uint8_t *ip = r + 16, *tcp = ip + 20;
+    ip[0] = 0x45, ip[3] = (uint8_t)(40 + plen), ip[8] = 64, ip[9] = 6;
+    uint8_t a = synack ? 2 : 1, b = synack ? 1 : 2;
+    ip[12] = 10, ip[15] = a, ip[16] = 10, ip[19] = b;
+    uint32_t sum = 0;
+    for (int k = 0; k < 20; k += 2) sum += (uint32_t)ip[k] << 8 | ip[k + 1];
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    ip[10] = (uint8_t)(~sum >> 8), ip[11] = (uint8_t)~sum;
+    uint16_t sp = synack ? 80 : 40000, dp = synack ? 40000 : 80;
+    tcp[0] = (uint8_t)(sp >> 8), tcp[1] = (uint8_t)sp, tcp[2] = (uint8_t)(dp >> 8), tcp[3] = (uint8_t)dp;
+    uint32_t seq = synack ? 5000 : syn ? 1000 : 1000 + (uint32_t)(i - 1), ack = synack ? 1001 : syn ? 0 : 5001;
+    for (int k = 0; k < 4; k++) tcp[4 + k] = (uint8_t)(seq >> (24 - 8 * k)), tcp[8 + k] = (uint8_t)(ack >> (24 - 8 * k));
+    tcp[12] = 5 << 4;
+    tcp[13] = syn ? 0x02 : synack ? 0x12 : 0x18;
+    tcp[14] = 0xff, tcp[15] = 0xff;
+    if (plen) tcp[20] = 'x';
+    return 16 + 40 + plen;
+}
+
+static ssize_t gen_read(void *cookie, char *buf, size_t size)
+{
+    struct gen_capture *g = cookie;
+    size_t n = 0;
+    while (n < size) {
+        if (g->pos == g->npending) {
+            if (!g->header_done) {
+                static const uint8_t hdr[24] = {0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                                0xff, 0xff, 0, 0, 101, 0, 0, 0};
+                memcpy(g->pending, hdr, sizeof hdr);
+                g->npending = sizeof hdr;
+                g->header_done = true;
+            } else if (g->made < g->segments) {
+                g->npending = gen_record(g, g->pending);
+            } else {
+                break;
+            }
+            g->pos = 0;
+        }
+        size_t take = g->npending - g->pos < size - n ? g->npending - g->pos : size - n;
+        memcpy(buf + n, g->pending + g->pos, take);
+        g->pos += take;
+        n += take;
+    }
+    return (ssize_t)n;
+}
+
+/* Keeps the last 4 KB written to it. */
+struct tail_sink {
+    char buf[4096];
+    size_t n;
+};
+
+static ssize_t tail_write(void *cookie, const char *buf, size_t size)
+{
+    struct tail_sink *t = cookie;
+    for (size_t i = 0; i < size; i++) {
+        if (t->n == sizeof t->buf - 1) {
+            memmove(t->buf, t->buf + 2048, t->n - 2048);
+            t->n -= 2048;
+        }
+        t->buf[t->n++] = buf[i];
+    }
+    t->buf[t->n] = '\0';
+    return (ssize_t)size;
+}
+
+/* More segments than the ladder budget: the file streams (nothing holds
+ * it whole), every segment is analysed and counted, only TRACE_MAX_LINES
+ * are kept as ladder lines, and the output says how many were not drawn. */
+static void stream_bounded(void)
+{
+    struct gen_capture g = {.segments = TRACE_MAX_LINES + 5002};
+    cookie_io_functions_t io = {.read = gen_read};
+    FILE *f = fopencookie(&g, "r", io);
+    REQUIRE(f != NULL);
+    struct trace t;
+    char err[256];
+    int rc = trace_read_stream(&t, f, PCAPREAD_BUILTIN, 0, false, err, sizeof err);
+    if (rc) HARNESS_FAIL("%s", err);
+    CHECK_EQ(t.tcp_segments, g.segments);
+    CHECK_EQ(t.nconns, 1);
+    CHECK_EQ(t.lines_kept, TRACE_MAX_LINES);
+    CHECK_EQ(t.lines_dropped, 5002);
+    if (t.nconns == 1) {
+        CHECK_EQ(t.conns[0]->segments, g.segments);
+        CHECK_EQ(t.conns[0]->lines_dropped, 5002);
+        CHECK_STR(synack_state_name(t.conns[0]->state[0]), "ESTABLISHED");
+        struct tail_sink sink = {.n = 0};
+        cookie_io_functions_t wio = {.write = tail_write};
+        FILE *out = fopencookie(&sink, "w", wio);
+        REQUIRE(out != NULL);
+        trace_print(&t, out);
+        fclose(out);
+        CHECK(strstr(sink.buf, "(5002 later segments analysed but not drawn: synack trace draws at most 1000000") !=
+              NULL);
+    }
+    trace_free(&t);
+}
+
 TEST_MAIN(TEST(kernel_basic_pcap), TEST(kernel_basic_pcapng), TEST(kernel_basic_ns_big_endian), TEST(kernel_sll),
           TEST(kernel_sll2), TEST(formats_agree), TEST(kernel_zero_window), TEST(kernel_keepalive), TEST(kernel_loss),
-          TEST(lab_capture), TEST(truncations), TEST(malformed), TEST(link_layers), TEST(pictures), TEST(connection_cap))
+          TEST(lab_capture), TEST(truncations), TEST(malformed), TEST(link_layers), TEST(pictures), TEST(connection_cap),
+          TEST(streams_agree), TEST(stream_truncations), TEST(stream_bounded))

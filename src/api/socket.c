@@ -31,23 +31,20 @@ static struct sock *sock_get(synack_stack *s, int sd)
 
 int synack_socket(synack_stack *s)
 {
-    int sd = -1;
-    for (int i = 0; i < s->nsocks; i++) {
-        if (s->socks[i].kind == SOCK_FREE) {
-            sd = i;
-            break;
-        }
-    }
+    /* The lowest free descriptor, as POSIX: O(1) (util/slotmap.h). */
+    int sd = (int)slotmap_lowest_free(&s->free_socks);
     if (sd < 0) {
-        if (s->nsocks >= 1 << 20) return -EMFILE;
+        if (s->nsocks >= STACK_MAX_SOCKETS) return -EMFILE;
         int n = s->nsocks ? s->nsocks * 2 : 16;
         struct sock *ns = realloc(s->socks, (size_t)n * sizeof *ns);
         if (!ns) return -ENOMEM;
         memset(ns + s->nsocks, 0, (size_t)(n - s->nsocks) * sizeof *ns);
         s->socks = ns;
         sd = s->nsocks;
+        for (int i = sd + 1; i < n; i++) slotmap_set_free(&s->free_socks, (uint32_t)i);
         s->nsocks = n;
     }
+    slotmap_set_used(&s->free_socks, (uint32_t)sd);
     struct sock *k = &s->socks[sd];
     memset(k, 0, sizeof *k);
     k->kind = SOCK_NEW;
@@ -364,6 +361,7 @@ int synack_close(synack_stack *s, int sd)
     if (k->explicit_bind) stack_port_bind(s, k->local.port, -1);
     memset(k, 0, sizeof *k);
     k->kind = SOCK_FREE;
+    slotmap_set_free(&s->free_socks, (uint32_t)sd);
     epoll_forget_sd(s, sd);
     return 0;
 }

@@ -147,13 +147,25 @@ static uint32_t conn_hash(const synack_stack *s, uint32_t laddr, uint16_t lport,
     memcpy(key + 4, &raddr, 4);
     memcpy(key + 8, &lport, 2);
     memcpy(key + 10, &rport, 2);
-    return (uint32_t)siphash24(s->cfg.secret, key, sizeof key);
+    return (uint32_t)siphash13(s->cfg.secret, key, sizeof key);
+}
+
+/* The chain that holds (or would hold) hash h. While the table grows, a
+ * bucket of the old array that has not moved yet still holds its chain. */
+static struct tcp_conn **conn_chain(synack_stack *s, uint32_t h)
+{
+    if (s->conn_old) {
+        uint32_t ob = h & (s->conn_old_nbuckets - 1);
+        if (ob >= s->conn_migrated) return &s->conn_old[ob];
+    }
+    return &s->conn_buckets[h & (s->conn_nbuckets - 1)];
 }
 
 static void conn_table_remove(synack_stack *s, struct tcp_conn *c)
 {
-    uint32_t b = conn_hash(s, c->id.laddr, c->id.lport, c->id.raddr, c->id.rport) & (s->conn_nbuckets - 1);
-    for (struct tcp_conn **pp = &s->conn_buckets[b]; *pp; pp = &(*pp)->hash_next) {
+    for (struct tcp_conn **pp = conn_chain(s, conn_hash(s, c->id.laddr, c->id.lport, c->id.raddr, c->id.rport));
+         *pp; pp = &(*pp)->hash_next) {
+        s->work++;
         if (*pp == c) {
             *pp = c->hash_next;
             c->hash_next = NULL;
@@ -264,11 +276,10 @@ int synack_stack_create(synack_stack **out, const struct synack_config *cfg)
     s->out_buf = malloc((size_t)cfg->mtu + TCP_HDR_MAX);
     s->port_conns = calloc(2 * 65536, sizeof *s->port_conns);
     s->port_binds = s->port_conns ? s->port_conns + 65536 : NULL;
-    if (!s->conn_buckets || !s->out_buf || !s->port_conns) {
+    if (!s->conn_buckets || !s->out_buf || !s->port_conns || slotmap_init(&s->free_socks, STACK_MAX_SOCKETS) != 0) {
         synack_stack_destroy(s);
         return -ENOMEM;
     }
-    s->free_sock = -1;
     s->next_deadline = SYNACK_NEVER;
     timer_wheel_init(&s->wheel, 0);
     if (tw_table_init(&s->tw, s->cfg.secret) != 0) {
@@ -299,6 +310,14 @@ int synack_stack_create(synack_stack **out, const struct synack_config *cfg)
 void stack_conn_free(synack_stack *s, struct tcp_conn *c)
 {
     tcp_conn_fini(&s->env, c);
+    /* A few freed connections are kept for the next ones (short
+     * connections come and go in bursts; malloc's own caches are smaller). */
+    if (s->spare_count < STACK_SPARE_CONNS) {
+        c->hash_next = s->spare;
+        s->spare = c;
+        s->spare_count++;
+        return;
+    }
     free(c);
 }
 
@@ -318,6 +337,15 @@ void synack_stack_destroy(synack_stack *s)
             c = next;
         }
     }
+    for (uint32_t b = s->conn_migrated; s->conn_old && b < s->conn_old_nbuckets; b++) {
+        struct tcp_conn *c = s->conn_old[b];
+        while (c) {
+            struct tcp_conn *next = c->hash_next;
+            stack_conn_free(s, c);
+            c = next;
+        }
+    }
+    free(s->conn_old);
     while (s->graveyard) {
         struct tcp_conn *next = s->graveyard->hash_next;
         stack_conn_free(s, s->graveyard);
@@ -331,34 +359,61 @@ void synack_stack_destroy(synack_stack *s)
             l = next;
         }
     }
+    while (s->spare) {
+        struct tcp_conn *next = s->spare->hash_next;
+        free(s->spare);
+        s->spare = next;
+    }
     if (s->epolls_fini) s->epolls_fini(s);
     tw_table_fini(&s->tw);
     free(s->port_conns);
     chunk_pool_fini(&s->pool);
     free(s->conn_buckets);
     free(s->socks);
+    slotmap_fini(&s->free_socks);
     free(s->out_buf);
     free(s);
 }
 
 /* ---- connection table ---------------------------------------------------- */
 
-static void conn_table_grow(synack_stack *s)
+/* Incremental growth (no stop-the-world rehash): when the table holds as
+ * many connections as buckets, a twice larger bucket array takes over and
+ * each insertion moves CONN_MIGRATE_PER_INSERT old buckets into it; lookups
+ * meanwhile look in the old bucket when it has not moved yet. All old
+ * buckets have moved long before the next growth (that needs as many
+ * insertions again as there are old buckets). */
+#define CONN_MIGRATE_PER_INSERT 4u
+
+static void conn_table_migrate(synack_stack *s)
 {
+    for (unsigned n = 0; s->conn_old && n < CONN_MIGRATE_PER_INSERT; n++) {
+        struct tcp_conn *c = s->conn_old[s->conn_migrated];
+        while (c) {
+            struct tcp_conn *next = c->hash_next;
+            struct tcp_conn **head = &s->conn_buckets[conn_hash(s, c->id.laddr, c->id.lport, c->id.raddr,
+                                                                c->id.rport) & (s->conn_nbuckets - 1)];
+            c->hash_next = *head;
+            *head = c;
+            s->work++;
+            c = next;
+        }
+        if (++s->conn_migrated == s->conn_old_nbuckets) {
+            free(s->conn_old);
+            s->conn_old = NULL;
+        }
+    }
+}
+
+static void conn_table_maybe_grow(synack_stack *s)
+{
+    if (s->conn_old || s->conn_count < s->conn_nbuckets || s->conn_nbuckets >= (1u << 30)) return;
     uint32_t n = s->conn_nbuckets * 2;
     struct tcp_conn **nb = calloc(n, sizeof *nb);
     if (!nb) return; /* keep the old table: longer chains, still correct */
-    for (uint32_t b = 0; b < s->conn_nbuckets; b++) {
-        struct tcp_conn *c = s->conn_buckets[b];
-        while (c) {
-            struct tcp_conn *next = c->hash_next;
-            uint32_t h = conn_hash(s, c->id.laddr, c->id.lport, c->id.raddr, c->id.rport) & (n - 1);
-            c->hash_next = nb[h];
-            nb[h] = c;
-            c = next;
-        }
-    }
-    free(s->conn_buckets);
+    s->conn_old = s->conn_buckets;
+    s->conn_old_nbuckets = s->conn_nbuckets;
+    s->conn_migrated = 0;
     s->conn_buckets = nb;
     s->conn_nbuckets = n;
 }
@@ -373,8 +428,11 @@ struct tcp_conn *stack_conn_new(synack_stack *s, const struct synack_conn_id *id
         *err = -ENOBUFS;
         return NULL;
     }
-    struct tcp_conn *c = malloc(sizeof *c);
-    if (!c) {
+    struct tcp_conn *c = s->spare;
+    if (c) {
+        s->spare = c->hash_next;
+        s->spare_count--;
+    } else if (!(c = malloc(sizeof *c))) {
         *err = -ENOMEM;
         return NULL;
     }
@@ -398,10 +456,11 @@ struct tcp_conn *stack_conn_new(synack_stack *s, const struct synack_conn_id *id
 
 void stack_conn_insert(synack_stack *s, struct tcp_conn *c)
 {
-    if (s->conn_count >= s->conn_nbuckets * 2) conn_table_grow(s);
-    uint32_t b = conn_hash(s, c->id.laddr, c->id.lport, c->id.raddr, c->id.rport) & (s->conn_nbuckets - 1);
-    c->hash_next = s->conn_buckets[b];
-    s->conn_buckets[b] = c;
+    conn_table_maybe_grow(s);
+    conn_table_migrate(s);
+    struct tcp_conn **head = conn_chain(s, conn_hash(s, c->id.laddr, c->id.lport, c->id.raddr, c->id.rport));
+    c->hash_next = *head;
+    *head = c;
     s->conn_count++;
     s->port_conns[c->id.lport]++;
 }
@@ -409,10 +468,11 @@ void stack_conn_insert(synack_stack *s, struct tcp_conn *c)
 struct tcp_conn *stack_conn_lookup(synack_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
                                    uint16_t rport)
 {
-    uint32_t b = conn_hash(s, laddr, lport, raddr, rport) & (s->conn_nbuckets - 1);
-    for (struct tcp_conn *c = s->conn_buckets[b]; c; c = c->hash_next)
+    for (struct tcp_conn *c = *conn_chain(s, conn_hash(s, laddr, lport, raddr, rport)); c; c = c->hash_next) {
+        s->work++;
         if (c->id.laddr == laddr && c->id.lport == lport && c->id.raddr == raddr && c->id.rport == rport)
             return c;
+    }
     return NULL;
 }
 

@@ -16,6 +16,7 @@
 #ifndef SYNACK_STACK_STACK_H
 #define SYNACK_STACK_STACK_H
 
+#include "util/slotmap.h"
 #include "util/timer_wheel.h"
 #include "ip/ip.h"
 #include "stack/tw_table.h"
@@ -62,6 +63,8 @@ struct sock {
     int next_free;
 };
 
+#define STACK_MAX_SOCKETS (1 << 21) /* descriptors per stack (EMFILE beyond) */
+#define STACK_SPARE_CONNS 1024   /* freed connections kept for reuse */
 #define STACK_DEFERRED_MAX 64
 #define STACK_DEFERRED_BYTES 64    /* headers only: RSTs */
 
@@ -71,19 +74,25 @@ struct synack_stack {
     struct synack_counters ctr;
     struct tcp_env env;
     uint64_t now;                  /* latest time seen from the embedder */
+    uint64_t work;                 /* table chain steps and moves so far (debug:
+                                    * stack_work adds the wheel's and TIME_WAIT's) */
     uint64_t next_deadline;
 
     /* connection table */
     struct tcp_conn **conn_buckets;
     uint32_t conn_nbuckets;        /* power of two */
+    /* while growing: the previous array; its buckets below conn_migrated have moved */
+    struct tcp_conn **conn_old;
+    uint32_t conn_old_nbuckets, conn_migrated;
     uint32_t conn_count;
 
     /* listeners */
     struct tcp_listener *listen_buckets[64];
 
-    /* sockets */
+    /* sockets: descriptors index socks; a new one is the lowest free */
     struct sock *socks;
-    int nsocks, free_sock;
+    int nsocks;
+    struct slotmap free_socks;     /* the free slots below nsocks */
 
     struct timer_wheel wheel;
     struct chunk_pool pool;        /* send and receive storage of every connection */
@@ -92,6 +101,9 @@ struct synack_stack {
     struct tcp_conn *dirty_head, *dirty_tail; /* via tcp_conn.dirty_next */
     /* CLOSED connections with nobody holding them: freed after processing */
     struct tcp_conn *graveyard;
+    /* freed connections kept for reuse (via hash_next), at most STACK_SPARE_CONNS */
+    struct tcp_conn *spare;
+    unsigned spare_count;
 
     /* packets built inside socket calls, sent at the next poll */
     uint8_t deferred[STACK_DEFERRED_MAX][STACK_DEFERRED_BYTES];
@@ -118,6 +130,11 @@ struct synack_stack {
      * destroyed (the stack cannot call up into the api layer itself). */
     void (*epolls_fini)(synack_stack *s);
 };
+
+/* Work done so far (debug, for tests): hash-chain steps and moves in the
+ * connection and TIME_WAIT tables, timer nodes moved and fired. A poll
+ * with nothing due adds nothing, whatever the number of connections. */
+static inline uint64_t stack_work(const synack_stack *s) { return s->work + s->tw.work + s->wheel.work; }
 
 /* ---- used by the socket layer ---- */
 struct tcp_conn *stack_conn_new(synack_stack *s, const struct synack_conn_id *id,

@@ -19,7 +19,7 @@ static uint32_t tw_hash(const struct tw_table *t, uint32_t laddr, uint16_t lport
     memcpy(k + 4, &raddr, 4);
     memcpy(k + 8, &lport, 2);
     memcpy(k + 10, &rport, 2);
-    return (uint32_t)siphash24(t->key, k, sizeof k);
+    return (uint32_t)siphash13(t->key, k, sizeof k);
 }
 
 static uint32_t rec_hash(const struct tw_table *t, const struct tw_rec *r)

@@ -66,8 +66,16 @@ static void trim_memory(struct tcp_env *env, struct tcp_conn *c)
 static void enter_time_wait(struct tcp_env *env, struct tcp_conn *c)
 {
     if (env->ctr->curr_time_wait >= env->tunables->max_tw) {
-        /* Bounded TIME_WAIT memory: skip it, as Linux does on overflow. */
+        /* Bounded TIME_WAIT memory: skip it, as Linux does on overflow,
+         * but ACK the peer's FIN first (Linux has sent that ACK before
+         * tcp_time_wait runs): else the peer's LAST_ACK lingers and
+         * retransmits its FIN into a reset, or meets our next SYN on the
+         * same 4-tuple. */
         env->ctr->tw_overflows++;
+        if (c->ack_now) {
+            tcp_send_ack(env, c);
+            c->ack_now = false;
+        }
         tcp_set_state(env, c, SYNACK_CLOSED);
         return;
     }

@@ -263,7 +263,7 @@ static uint32_t take_sack_blocks(struct tcp_env *env, struct tcp_conn *c, const 
     uint32_t newly = 0;
     for (unsigned i = 0; i < s->opt.sack_count && i < TCP_MAX_SACK_BLOCKS; i++) {
         uint32_t l = s->opt.sack[i].left, r = s->opt.sack[i].right;
-        /* Bounds (HOSTILE-INPUTS, SACK blocks): empty, inverted, beyond
+        /* Bounds (docs/HOSTILE.md H-40): empty, inverted, beyond
          * what we sent or older than the window could be: ignored. */
         if (!seq_lt(l, r) || seq_gt(r, c->snd_max) || r - l > c->max_snd_wnd + c->snd_max - c->snd_una ||
             seq_lt(l, c->snd_una - c->max_snd_wnd)) {

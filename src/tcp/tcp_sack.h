@@ -7,7 +7,7 @@
  * connection is bounded whatever the peer sends, and every operation costs
  * at most O(SACK_BOARD_MAX) per SACK block, so an ACK costs O(4 x cap) even
  * with thousands of segments in flight or thousands of tiny holes
- * (HOSTILE-INPUTS: SACK Panic / SACK Slowness). When the array is full a
+ * (docs/HOSTILE.md H-40, H-61: SACK panic and slowness). When the array is full a
  * new range is dropped or replaces the highest one: forgetting a SACK is
  * always safe (the data is sent again at worst), inventing one never
  * happens. The board is allocated when the first SACK block arrives and

@@ -1,5 +1,5 @@
 /*
- * siphash.c — SipHash-2-4, written from the paper's description.
+ * siphash.c — SipHash-2-4 and SipHash-1-3, written from the paper's description.
  */
 #include "util/siphash.h"
 
@@ -20,7 +20,7 @@ static uint64_t load64(const uint8_t *p)
         v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);        \
     } while (0)
 
-uint64_t siphash24(const uint8_t key[16], const void *data, size_t len)
+static inline uint64_t siphash_cd(const uint8_t key[16], const void *data, size_t len, int c, int d)
 {
     const uint8_t *in = data;
     uint64_t k0 = load64(key), k1 = load64(key + 8);
@@ -32,17 +32,18 @@ uint64_t siphash24(const uint8_t key[16], const void *data, size_t len)
     for (size_t i = 0; i < full; i += 8) {
         uint64_t m = load64(in + i);
         v3 ^= m;
-        SIPROUND(v0, v1, v2, v3);
-        SIPROUND(v0, v1, v2, v3);
+        for (int r = 0; r < c; r++) SIPROUND(v0, v1, v2, v3);
         v0 ^= m;
     }
     uint64_t b = (uint64_t)len << 56;
     for (size_t i = 0; i < (len & 7); i++) b |= (uint64_t)in[full + i] << (8 * i);
     v3 ^= b;
-    SIPROUND(v0, v1, v2, v3);
-    SIPROUND(v0, v1, v2, v3);
+    for (int r = 0; r < c; r++) SIPROUND(v0, v1, v2, v3);
     v0 ^= b;
     v2 ^= 0xff;
-    for (int i = 0; i < 4; i++) SIPROUND(v0, v1, v2, v3);
+    for (int r = 0; r < d; r++) SIPROUND(v0, v1, v2, v3);
     return v0 ^ v1 ^ v2 ^ v3;
 }
+
+uint64_t siphash24(const uint8_t key[16], const void *data, size_t len) { return siphash_cd(key, data, len, 2, 4); }
+uint64_t siphash13(const uint8_t key[16], const void *data, size_t len) { return siphash_cd(key, data, len, 1, 3); }

@@ -1,15 +1,25 @@
 /*
  * pcapread.c — classic pcap and pcapng readers (see pcapread.h).
  *
- * Map: byte-order helpers; link layers (pcapread_link_ipv4); classic pcap
- * (pcap_header, pcap_record); pcapng (block walking, SHB, IDB and its
- * options, EPB/SPB/PB); pcapread_init/next/load.
+ * Map: byte-order helpers; the stream's window (refill); link layers
+ * (pcapread_link_ipv4); classic pcap (pcap_header, pcap_record); pcapng
+ * (block walking, SHB, IDB and its options, EPB/SPB/PB); libpcap
+ * (libpcap_next); pcapread_init/open/next/close/load.
  *
  * Every length read from the file is checked against what is left of the
  * buffer before it is used, and every error names the offset of the header
  * that was wrong — "truncated record at offset 1234" is something a user can
  * check with a hex dump.
+ *
+ * A stream is read through a window: before a record is parsed, refill()
+ * moves what is left of the window to its start and reads until the
+ * record's header, then the whole record, is in it (or the file ends: then
+ * the checks below see a short buffer exactly as for a cut file in memory).
+ * The window grows only to the largest record, which the limits bound.
+ * Offsets inside the window are buffer indexes; r->base turns them into
+ * file offsets for the messages.
  */
+#define _DEFAULT_SOURCE /* libpcap's headers use u_int and u_char */
 #include "pcapread.h"
 
 #include <errno.h>
@@ -19,6 +29,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#ifdef SYNACK_HAVE_LIBPCAP
+#include <pcap/pcap.h>
+#endif
 
 /* A frame larger than this is not a packet but a corrupt length field. */
 #define PCAPREAD_MAX_FRAME (256u * 1024u)
@@ -30,8 +44,41 @@ static int fail(struct pcapread *r, size_t off, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    snprintf(r->err, sizeof r->err, "%s at offset %zu (0x%zx)", what, off, off);
+    uint64_t at = r->base + off;
+    snprintf(r->err, sizeof r->err, "%s at offset %" PRIu64 " (0x%" PRIx64 ")", what, at, at);
     return -1;
+}
+
+/* Makes at least want bytes from r->off available in a stream's window, or
+ * all that is left of the file. Returns 0, or -1 on a read error. A buffer
+ * source has everything already. Moves the window: buffer indexes taken
+ * before the call are stale after it (re-read r->off). */
+static int refill(struct pcapread *r, size_t want)
+{
+    if (!r->file || r->len - r->off >= want || r->eof) return 0;
+    if (r->off > 0) {
+        memmove(r->window, r->window + r->off, r->len - r->off);
+        r->base += r->off;
+        r->len -= r->off;
+        r->off = 0;
+    }
+    if (want > r->window_cap) {
+        size_t ncap = r->window_cap * 2 > want ? r->window_cap * 2 : want;
+        uint8_t *n = realloc(r->window, ncap);
+        if (!n) return fail(r, 0, "out of memory for a %zu-byte record", want);
+        r->window = n;
+        r->window_cap = ncap;
+    }
+    r->data = r->window;
+    while (r->len < want && !r->eof) {
+        size_t got = fread(r->window + r->len, 1, r->window_cap - r->len, r->file);
+        r->len += got;
+        if (got == 0) {
+            if (ferror(r->file)) return fail(r, r->len, "read error (%s)", strerror(errno));
+            r->eof = true;
+        }
+    }
+    return 0;
 }
 
 const char *pcapread_error(const struct pcapread *r) { return r->err[0] ? r->err : "no error"; }
@@ -140,6 +187,7 @@ static void fill_ip(struct pcapread_packet *out)
 
 static int pcap_header(struct pcapread *r)
 {
+    if (refill(r, 24) != 0) return -1;
     if (r->len < 24) return fail(r, 0, "truncated pcap file header (%zu of 24 bytes)", r->len);
     uint32_t le = (uint32_t)r->data[0] | ((uint32_t)r->data[1] << 8) | ((uint32_t)r->data[2] << 16) |
                   ((uint32_t)r->data[3] << 24);
@@ -158,6 +206,7 @@ static int pcap_header(struct pcapread *r)
 
 static int pcap_record(struct pcapread *r, struct pcapread_packet *out)
 {
+    if (refill(r, 16) != 0) return -1;
     size_t off = r->off;
     if (off == r->len) return 0;
     if (r->len - off < 16)
@@ -167,6 +216,9 @@ static int pcap_record(struct pcapread *r, struct pcapread_packet *out)
     if (caplen > PCAPREAD_MAX_FRAME)
         return fail(r, off, "pcap record claims %" PRIu32 " captured bytes (more than %u)", caplen,
                     PCAPREAD_MAX_FRAME);
+    if (refill(r, 16 + (size_t)caplen) != 0) return -1;
+    off = r->off;
+    h = r->data + off;
     if (caplen > r->len - off - 16)
         return fail(r, off, "truncated pcap record: %" PRIu32 " bytes captured, %zu left in the file", caplen,
                     r->len - off - 16);
@@ -175,7 +227,7 @@ static int pcap_record(struct pcapread *r, struct pcapread_packet *out)
     memset(out, 0, sizeof *out);
     out->t_ns = (uint64_t)sec * 1000000000u + (r->nanos ? frac : (uint64_t)frac * 1000u);
     out->has_time = true;
-    out->offset = off;
+    out->offset = r->base + off;
     out->linktype = r->linktype;
     out->caplen = caplen;
     out->origlen = origlen;
@@ -253,6 +305,7 @@ static int shb(struct pcapread *r, size_t off)
 static int pcapng_next(struct pcapread *r, struct pcapread_packet *out)
 {
     for (;;) {
+        if (refill(r, 28) != 0) return -1; /* a block header, or a whole SHB's fixed part */
         size_t off = r->off;
         if (off == r->len) return 0;
         if (r->len - off < 12) return fail(r, off, "truncated pcapng block header (%zu bytes left)", r->len - off);
@@ -261,6 +314,11 @@ static int pcapng_next(struct pcapread *r, struct pcapread_packet *out)
         if (type == PCAPNG_SHB && shb(r, off) != 0) return -1;
         uint32_t blen = get32(r, b + 4);
         if (blen < 12 || (blen & 3u)) return fail(r, off, "pcapng block with invalid length %" PRIu32, blen);
+        if (blen > PCAPREAD_MAX_BLOCK)
+            return fail(r, off, "pcapng block of %" PRIu32 " bytes (more than %u MiB)", blen, PCAPREAD_MAX_BLOCK >> 20);
+        if (refill(r, blen) != 0) return -1;
+        off = r->off;
+        b = r->data + off;
         if (blen > r->len - off)
             return fail(r, off, "truncated pcapng block: length %" PRIu32 ", %zu bytes left", blen, r->len - off);
         if (get32(r, b + blen - 4) != blen)
@@ -282,7 +340,7 @@ static int pcapng_next(struct pcapread *r, struct pcapread_packet *out)
         }
         if (type != 6 && type != 3 && type != 2) continue; /* other blocks are skipped */
         memset(out, 0, sizeof *out);
-        out->offset = off;
+        out->offset = r->base + off;
         uint32_t iface = 0, caplen, origlen;
         const uint8_t *data;
         uint64_t ts = 0;
@@ -318,29 +376,182 @@ static int pcapng_next(struct pcapread *r, struct pcapread_packet *out)
 
 /* ---- entry points ------------------------------------------------------------ */
 
-int pcapread_init(struct pcapread *r, const uint8_t *data, size_t len)
+static bool capture_magic(const uint8_t *m)
 {
-    memset(r, 0, sizeof *r);
-    r->data = data;
-    r->len = len;
-    if (len < 4) return fail(r, 0, "not a capture: %zu bytes", len);
+    uint32_t le = (uint32_t)m[0] | ((uint32_t)m[1] << 8) | ((uint32_t)m[2] << 16) | ((uint32_t)m[3] << 24);
+    uint32_t be = ((uint32_t)m[0] << 24) | ((uint32_t)m[1] << 16) | ((uint32_t)m[2] << 8) | m[3];
+    return le == PCAPNG_SHB || le == PCAP_MAGIC_US || le == PCAP_MAGIC_NS || be == PCAP_MAGIC_US ||
+           be == PCAP_MAGIC_NS;
+}
+
+/* Detects the format from the first bytes and reads the file header. */
+static int detect(struct pcapread *r)
+{
+    if (refill(r, 28) != 0) return -1;
+    const uint8_t *data = r->data;
+    if (r->len < 4) return fail(r, 0, "not a capture: %zu bytes", r->len);
     uint32_t le = (uint32_t)data[0] | ((uint32_t)data[1] << 8) | ((uint32_t)data[2] << 16) | ((uint32_t)data[3] << 24);
     uint32_t be = ((uint32_t)data[0] << 24) | ((uint32_t)data[1] << 16) | ((uint32_t)data[2] << 8) | data[3];
     if (le == PCAPNG_SHB) {
         r->format = PCAPREAD_PCAPNG;
         return shb(r, 0);
     }
-    if (le == PCAP_MAGIC_US || le == PCAP_MAGIC_NS || be == PCAP_MAGIC_US || be == PCAP_MAGIC_NS) {
+    if (capture_magic(data)) {
         r->format = PCAPREAD_PCAP;
         return pcap_header(r);
     }
     return fail(r, 0, "not a pcap or pcapng file (magic 0x%08" PRIx32 ")", be);
 }
 
+int pcapread_init(struct pcapread *r, const uint8_t *data, size_t len)
+{
+    memset(r, 0, sizeof *r);
+    r->data = data;
+    r->len = len;
+    r->reader = PCAPREAD_BUILTIN;
+    return detect(r);
+}
+
+bool pcapread_have_libpcap(void)
+{
+#ifdef SYNACK_HAVE_LIBPCAP
+    return true;
+#else
+    return false;
+#endif
+}
+
+const char *pcapread_reader_name(const struct pcapread *r)
+{
+    return r->reader == PCAPREAD_LIBPCAP ? "libpcap" : "builtin";
+}
+
+/* ---- libpcap ------------------------------------------------------------------ */
+
+#ifdef SYNACK_HAVE_LIBPCAP
+/* Hands the stream (positioned at its start) to libpcap. */
+static int libpcap_open(struct pcapread *r, FILE *f)
+{
+    char errbuf[PCAP_ERRBUF_SIZE] = "";
+    pcap_t *p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+    if (!p) {
+        fclose(f);
+        /* libpcap's message, cut to fit (its buffer is larger than ours) */
+        snprintf(r->err, sizeof r->err, "%.*s (libpcap)", (int)sizeof r->err - 16, errbuf);
+        return -EINVAL;
+    }
+    r->pcap = p;
+    r->pcap_off = 24;
+    return 0;
+}
+
+static int libpcap_next(struct pcapread *r, struct pcapread_packet *out)
+{
+    pcap_t *p = r->pcap;
+    struct pcap_pkthdr *h;
+    const u_char *d;
+    int rc = pcap_next_ex(p, &h, &d);
+    if (rc == PCAP_ERROR_BREAK) return 0;
+    if (rc != 1) {
+        /* A classic pcap record's start is known; of pcapng, where libpcap stopped. */
+        long at = r->format == PCAPREAD_PCAP ? (long)r->pcap_off : ftell(pcap_file(p));
+        snprintf(r->err, sizeof r->err, "%s (libpcap), record %" PRIu64 " at offset %ld", pcap_geterr(p),
+                 r->records + 1, at);
+        return -1;
+    }
+    memset(out, 0, sizeof *out);
+    out->t_ns = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec; /* nanosecond precision */
+    out->has_time = true;
+    /* Classic pcap records follow each other: the offset is exact. libpcap
+     * does not say where a pcapng block started. */
+    out->offset = r->format == PCAPREAD_PCAP ? r->pcap_off : UINT64_MAX;
+    r->pcap_off += 16 + (uint64_t)h->caplen;
+    out->linktype = (uint32_t)pcap_datalink(p);
+    out->caplen = h->caplen;
+    out->origlen = h->len;
+    out->frame = d;
+    fill_ip(out);
+    return 1;
+}
+#endif
+
+/* ---- files ------------------------------------------------------------------- */
+
+/* The magic number first: a directory, or a file that is not a capture (or
+ * /dev/zero), is refused after at most 4 bytes. Returns 0 with the 4 bytes,
+ * or a negative errno with f closed. */
+static int read_magic(FILE *f, uint8_t magic[4])
+{
+    struct stat st;
+    int e = 0;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) e = -EISDIR;
+    else if (fread(magic, 1, 4, f) < 4 || !capture_magic(magic)) e = ferror(f) ? -EIO : -EILSEQ;
+    if (e) fclose(f);
+    return e;
+}
+
+int pcapread_open_stream(struct pcapread *r, FILE *f, enum pcapread_reader reader, size_t window)
+{
+    memset(r, 0, sizeof *r);
+    uint8_t magic[4];
+    int e = read_magic(f, magic);
+    if (e) return e;
+    if (reader == PCAPREAD_AUTO) {
+        const char *env = getenv("SYNACK_PCAP_READER");
+        reader = env && !strcmp(env, "builtin") ? PCAPREAD_BUILTIN : PCAPREAD_LIBPCAP;
+    }
+    if (!pcapread_have_libpcap()) reader = PCAPREAD_BUILTIN;
+    r->format = magic[0] == 0x0a && magic[1] == 0x0d ? PCAPREAD_PCAPNG : PCAPREAD_PCAP;
+#ifdef SYNACK_HAVE_LIBPCAP
+    /* libpcap reads the magic number itself; a stream that cannot go back
+     * (a pipe) stays with the builtin reader. */
+    if (reader == PCAPREAD_LIBPCAP && fseek(f, 0, SEEK_SET) == 0) {
+        r->reader = PCAPREAD_LIBPCAP;
+        return libpcap_open(r, f);
+    }
+#endif
+    r->reader = PCAPREAD_BUILTIN;
+    r->file = f;
+    r->window_cap = window >= sizeof magic ? window : 65536;
+    r->window = malloc(r->window_cap);
+    if (!r->window) return -ENOMEM;
+    memcpy(r->window, magic, sizeof magic);
+    r->data = r->window;
+    r->len = sizeof magic;
+    return detect(r) == 0 ? 0 : -EINVAL;
+}
+
+int pcapread_open(struct pcapread *r, const char *path, enum pcapread_reader reader)
+{
+    memset(r, 0, sizeof *r);
+    FILE *f = fopen(path, "rb");
+    if (!f) return -errno;
+    return pcapread_open_stream(r, f, reader, 0);
+}
+
+void pcapread_close(struct pcapread *r)
+{
+#ifdef SYNACK_HAVE_LIBPCAP
+    if (r->pcap) pcap_close(r->pcap); /* closes the stream too */
+#endif
+    if (r->file) fclose(r->file);
+    free(r->window);
+    r->pcap = NULL;
+    r->file = NULL;
+    r->window = NULL;
+    r->data = NULL;
+    r->len = r->off = 0;
+}
+
 int pcapread_next(struct pcapread *r, struct pcapread_packet *out)
 {
     if (r->err[0]) return -1;
-    int rc = r->format == PCAPREAD_PCAPNG ? pcapng_next(r, out) : pcap_record(r, out);
+    int rc;
+#ifdef SYNACK_HAVE_LIBPCAP
+    if (r->pcap) rc = libpcap_next(r, out);
+    else
+#endif
+        rc = r->format == PCAPREAD_PCAPNG ? pcapng_next(r, out) : pcap_record(r, out);
     if (rc == 1) r->records++;
     return rc;
 }
@@ -351,25 +562,10 @@ int pcapread_load(const char *path, size_t max, uint8_t **data, size_t *len)
     *len = 0;
     FILE *f = fopen(path, "rb");
     if (!f) return -errno;
-    struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fclose(f);
-        return -EISDIR;
-    }
-    /* The magic number first: a file that is not a capture (or /dev/zero)
-     * is refused after 4 bytes, not after reading up to max. */
     uint8_t magic[4];
-    size_t have = fread(magic, 1, sizeof magic, f);
-    if (have == sizeof magic) {
-        uint32_t le = (uint32_t)magic[0] | ((uint32_t)magic[1] << 8) | ((uint32_t)magic[2] << 16) |
-                      ((uint32_t)magic[3] << 24);
-        uint32_t be = ((uint32_t)magic[0] << 24) | ((uint32_t)magic[1] << 16) | ((uint32_t)magic[2] << 8) | magic[3];
-        if (le != PCAPNG_SHB && le != PCAP_MAGIC_US && le != PCAP_MAGIC_NS && be != PCAP_MAGIC_US &&
-            be != PCAP_MAGIC_NS) {
-            fclose(f);
-            return -EILSEQ;
-        }
-    }
+    int e = read_magic(f, magic);
+    if (e) return e;
+    size_t have = sizeof magic;
     size_t cap = 65536, n = have;
     uint8_t *buf = malloc(cap);
     if (!buf) {
