@@ -436,7 +436,8 @@ static int libpcap_open(struct pcapread *r, FILE *f)
     pcap_t *p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, errbuf);
     if (!p) {
         fclose(f);
-        snprintf(r->err, sizeof r->err, "%.150s (libpcap)", errbuf);
+        /* libpcap's message, cut to fit (its buffer is larger than ours) */
+        snprintf(r->err, sizeof r->err, "%.*s (libpcap)", (int)sizeof r->err - 16, errbuf);
         return -EINVAL;
     }
     r->pcap = p;
@@ -454,7 +455,7 @@ static int libpcap_next(struct pcapread *r, struct pcapread_packet *out)
     if (rc != 1) {
         /* A classic pcap record's start is known; of pcapng, where libpcap stopped. */
         long at = r->format == PCAPREAD_PCAP ? (long)r->pcap_off : ftell(pcap_file(p));
-        snprintf(r->err, sizeof r->err, "%.120s (libpcap), record %" PRIu64 " at offset %ld", pcap_geterr(p),
+        snprintf(r->err, sizeof r->err, "%s (libpcap), record %" PRIu64 " at offset %ld", pcap_geterr(p),
                  r->records + 1, at);
         return -1;
     }
