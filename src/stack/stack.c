@@ -13,19 +13,15 @@
  * back when the buffer empties, so idle and half-open connections hold
  * none. Nothing is malloc'd per segment in steady state.
  */
-#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include "stack/stack.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "util/siphash.h"
 #include "tcp/seq.h"
-
-#define PORT_TABLE_BYTES (2u * 65536u * sizeof(uint32_t)) /* port_conns, then port_binds */
 
 /* ---- configuration ------------------------------------------------------ */
 
@@ -278,12 +274,7 @@ int synack_stack_create(synack_stack **out, const struct synack_config *cfg)
     s->conn_nbuckets = 64;
     s->conn_buckets = calloc(s->conn_nbuckets, sizeof *s->conn_buckets);
     s->out_buf = malloc((size_t)cfg->mtu + TCP_HDR_MAX);
-    /* The per-port counts (512 KB) are mapped, not malloc'd: pages of
-     * ports never used are never touched, and creating a stack costs no
-     * memset of the whole table (under ASan that made fuzz_stack spend most
-     * of its time in calloc: 635 inputs per CPU-second instead of ~5,000). */
-    void *ports = mmap(NULL, PORT_TABLE_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    s->port_conns = ports == MAP_FAILED ? NULL : ports;
+    s->port_conns = calloc(2 * 65536, sizeof *s->port_conns);
     s->port_binds = s->port_conns ? s->port_conns + 65536 : NULL;
     if (!s->conn_buckets || !s->out_buf || !s->port_conns || slotmap_init(&s->free_socks, STACK_MAX_SOCKETS) != 0) {
         synack_stack_destroy(s);
@@ -375,7 +366,7 @@ void synack_stack_destroy(synack_stack *s)
     }
     if (s->epolls_fini) s->epolls_fini(s);
     tw_table_fini(&s->tw);
-    if (s->port_conns) munmap(s->port_conns, PORT_TABLE_BYTES);
+    free(s->port_conns);
     chunk_pool_fini(&s->pool);
     free(s->conn_buckets);
     free(s->socks);
