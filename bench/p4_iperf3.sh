@@ -43,7 +43,7 @@ PIDS+=($!)
 # TUN: kernel (10.99.0.1) <-> synack (10.99.0.2)
 ip netns add "$NS-tun" || exit 1
 ip -n "$NS-tun" link set lo up
-ip -n "$NS-tun" tuntap add dev p4t mode tun
+ip -n "$NS-tun" tuntap add dev p4t mode tun multi_queue  # one queue per --threads
 ip -n "$NS-tun" addr add 10.99.0.1/24 dev p4t
 ip -n "$NS-tun" link set p4t up
 LOG=$(mktemp /tmp/synack-p4.XXXXXX)

@@ -65,6 +65,13 @@ enum synack_tun_mode {
     /* A flag to OR in: IFF_VNET_HDR and TUNSETOFFLOAD (see vnet, offload
      * above). A kernel refusing either leaves the flag false: plain packets. */
     SYNACK_TUN_OFFLOAD = 2,
+    /* A flag to OR in: IFF_MULTI_QUEUE. Each synack_tun_open() of the same
+     * name then attaches one more queue of the interface (its own
+     * descriptor); the kernel spreads flows over the queues by a hash of
+     * the 4-tuple, and sends a flow to the queue that last wrote a packet
+     * of it. The interface must have been created multi-queue
+     * (ip tuntap add ... multi_queue), or be created here. */
+    SYNACK_TUN_MULTI_QUEUE = 4,
 };
 
 /* Opens /dev/net/tun and attaches it to interface `name` (or creates it, by

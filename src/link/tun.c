@@ -44,7 +44,8 @@ static void say(char *why, size_t whylen, const char *fmt, ...)
     va_end(ap);
 }
 
-/* What kind of interface is `name`? 0: none, 1: a TUN, 2: a TAP, 3: other. */
+/* What kind of interface is `name`? 0: none, 1: a TUN, 2: a TAP, 3: other,
+ * 4: a multi-queue TUN. */
 static int iface_kind(const char *name)
 {
     char path[96];
@@ -58,7 +59,7 @@ static int iface_kind(const char *name)
     int n = fscanf(f, "%x", &flags);
     fclose(f);
     if (n != 1) return 3;
-    return (flags & IFF_TAP) ? 2 : 1;
+    return (flags & IFF_TAP) ? 2 : (flags & IFF_MULTI_QUEUE) ? 4 : 1;
 }
 
 static int iface_ioctl(unsigned long req, struct ifreq *ifr)
@@ -163,11 +164,13 @@ int synack_tun_open(struct synack_tun *tun, const char *name, enum synack_tun_mo
     }
     struct ifreq ifr;
     memset(&ifr, 0, sizeof ifr);
-    ifr.ifr_flags = IFF_TUN | IFF_NO_PI | ((mode & SYNACK_TUN_OFFLOAD) ? IFF_VNET_HDR : 0);
+    /* A multi-queue interface takes a single queue too (one thread). */
+    short mq = (mode & SYNACK_TUN_MULTI_QUEUE) || kind == 4 ? IFF_MULTI_QUEUE : 0;
+    ifr.ifr_flags = (short)(IFF_TUN | IFF_NO_PI | mq | ((mode & SYNACK_TUN_OFFLOAD) ? IFF_VNET_HDR : 0));
     snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
     int setiff = ioctl(fd, TUNSETIFF, &ifr);
     if (setiff < 0 && errno == EINVAL && (mode & SYNACK_TUN_OFFLOAD)) { /* no virtio-net header here */
-        ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+        ifr.ifr_flags = (short)(IFF_TUN | IFF_NO_PI | mq);
         setiff = ioctl(fd, TUNSETIFF, &ifr);
     }
     if (setiff < 0) {
@@ -179,8 +182,11 @@ int synack_tun_open(struct synack_tun *tun, const char *name, enum synack_tun_mo
                              "(ip tuntap add dev %s mode tun user NAME)", name, name);
         else if (e == EBUSY)
             say(why, whylen, "--tun %s: busy: another process is attached to it", name);
+        else if (e == EINVAL && mq)
+            say(why, whylen, "--tun %s: cannot attach a queue: several threads need a multi-queue TUN "
+                             "(ip tuntap add dev %s mode tun multi_queue)", name, name);
         else if (e == EINVAL)
-            say(why, whylen, "--tun %s: cannot attach (is it a TUN without multi_queue?)", name);
+            say(why, whylen, "--tun %s: cannot attach (is it a multi-queue TUN? those need --threads)", name);
         else
             say(why, whylen, "--tun %s: TUNSETIFF failed: %s", name, strerror(e));
         return -e;

@@ -9,7 +9,11 @@
 #   - a second client during a test is told the server is busy; a UDP test
 #     is refused with iperf3's own error; the server serves again afterwards;
 #   - all of it with the TUN's offloads on (virtio-net header, TSO/GRO
-#     super-packets both ways, checksums by the link), checked in --stats.
+#     super-packets both ways, checksums by the link), checked in --stats;
+#   - `serve --threads 2` on a multi-queue TUN: -P 4 both ways with the
+#     streams on both threads, -R -n exact, -R -F byte-exact, and a test
+#     whose control connection sits idle on one thread while another runs
+#     its stream.
 . "$(dirname "$0")/lib.sh"
 ia_require iperf3 sha256sum
 ia_netns 7
@@ -81,4 +85,39 @@ link=$(grep "stats: link" "$IA_TMP/serve.log")
 echo "$link"
 check "the TUN's offloads were on, super-packets both ways" \
     "$PY" -c 'import re,sys; m=re.search(r"offloads on: super-packets in=(\d+) out=(\d+)", sys.argv[1]); sys.exit(not (m and int(m[1]) > 0 and int(m[2]) > 0))' "$link"
+
+# --threads 2: two stacks on two queues of a multi-queue TUN (new flows go
+# to the threads in turn: the control connection to one, the streams spread).
+nsx ip tuntap add dev tun2 mode tun multi_queue
+nsx ip addr add 10.79.7.1/24 dev tun2
+nsx ip link set tun2 up
+SADDR=10.79.7.2
+LINK=(--tun tun2 --addr "$SADDR/24")
+mv "$IA_TMP/serve.log" "$IA_TMP/serve1.log"
+ia_serve --iperf3 5201 --threads 2 --set rcvbuf=1048576 --set sndbuf=1048576 --stats
+check "threads: the server runs 2 threads on 2 queues" grep -q "2 threads on 2 queues" "$IA_TMP/serve.log"
+check "threads: forward -P 4 -t 2: iperf3 exits 0" ip3 tp4 -t 2 -P 4
+check "threads: forward -P 4: 4 streams, each received bytes" \
+    [ "$(field tp4 "len(j['end']['streams']) == 4 and all(s['receiver']['bytes'] > 0 for s in j['end']['streams'])")" = True ]
+echo "threads: forward -P 4: $(mbps tp4) Mbit/s"
+check "threads: reverse -P 4 -t 2: iperf3 exits 0" ip3 trp4 -R -t 2 -P 4
+check "threads: reverse -P 4: 4 streams, each received bytes" \
+    [ "$(field trp4 "len(j['end']['streams']) == 4 and all(s['receiver']['bytes'] > 0 for s in j['end']['streams'])")" = True ]
+echo "threads: reverse -P 4: $(mbps trp4) Mbit/s"
+check "threads: reverse -P 2 -n 20M: iperf3 exits 0" ip3 trn -R -P 2 -n 20M
+check "threads: reverse -P 2 -n 20M: received == sent >= 20 MiB" \
+    [ "$(field trn "j['end']['sum_received']['bytes'] == j['end']['sum_sent']['bytes'] >= 20*1024*1024")" = True ]
+check "threads: reverse -n 5M -F: iperf3 exits 0" ip3 trf -R -n 5000000 -l 100000 -F "$IA_TMP/trecv.bin"
+check "threads: reverse -F: the received bytes are the block pattern, byte for byte" \
+    [ "$(sha "$IA_TMP/trecv.bin")" = "$want" ]
+# -t 5: the control connection idles longer than the kernel remembers its
+# queue (3 s); TEST_END may arrive on the other queue and is handed over.
+check "threads: forward -t 5 (idle control connection): iperf3 exits 0" ip3 tlong -t 5
+check "threads: forward -t 5: receiver bytes > 0" [ "$(field tlong "j['end']['sum_received']['bytes'] > 0")" = True ]
+kill -TERM "$IA_SERVE"
+ia_reap "$IA_SERVE"
+tl=$(grep -E "super-packets in=" "$IA_TMP/serve.log" | wc -l)
+check "threads: each thread reports its link counters" [ "$tl" = 2 ]
+check "threads: both threads received super-packets" \
+    "$PY" -c 'import re,sys; v=[int(x) for x in re.findall(r"super-packets in=(\d+)", open(sys.argv[1]).read())]; sys.exit(not (len(v) == 2 and all(x > 0 for x in v)))' "$IA_TMP/serve.log"
 ia_done

@@ -61,6 +61,43 @@ for sc in lost-server-fin synack-retries fin-retries fin-timeout slow-start opti
 done
 grep -q 'connection 4' "$dir/trace.html"
 
+# The picture defects a student found (issue 16), each checked here.
+pic() { # name args... : synack lab --quiet args --svg/--html name.*, well-formed
+    local n=$1; shift
+    "$synack" lab --quiet "$@" --svg "$dir/$n.svg" --html "$dir/$n.html" > "$dir/$n.txt" ||
+        { echo "FAIL: synack lab $* did not complete"; cat "$dir/$n.txt"; exit 1; }
+    xmllint --noout "$dir/$n.svg" "$dir/$n.html" || { echo "FAIL: $n pictures are not well-formed"; exit 1; }
+}
+pic fr --scenario fast-retransmit
+pic backlog --scenario backlog-full
+pic long --bytes 3000000
+# 1. Windows scaled and SACK blocks as ranges, as the text ladder shows them.
+grep -q 'ack=19 len=1448 win=65536' "$dir/fr.svg" || { echo "FAIL: the window is not shown scaled"; exit 1; }
+grep -q 'sack=2897-4345' "$dir/fr.svg" || { echo "FAIL: SACK blocks are not shown as ranges"; exit 1; }
+if grep -Eq ' sack=[0-9]+[^0-9-]' "$dir/fr.svg"; then echo "FAIL: a SACK option shown as a count"; exit 1; fi
+# 2. The lab's pictures carry the trace's analysis marks.
+for m in 'dup ack #3' 'fast retransmission'; do
+    grep -q "$m" "$dir/fr.svg" || { echo "FAIL: the lab ladder lacks the mark '$m'"; exit 1; }
+done
+grep -q 'dup ack #' "$dir/lossy.svg" || { echo "FAIL: the lossy lab ladder has no dup ack mark"; exit 1; }
+# 5. No empty graph frames: a side without samples gets a sentence.
+for f in lab.html lossy.html trace.html loss.html fr.html backlog.html; do
+    if grep -q 'class="empty"' "$dir/$f"; then echo "FAIL: $f draws an empty graph"; exit 1; fi
+done
+# 7. A long run is folded.
+segs=$(grep -oE '^[0-9]+ segments' "$dir/long.txt" | grep -oE '^[0-9]+')
+[ "${segs:-0}" -gt 2000 ] || { echo "FAIL: the long run has only ${segs:-0} segments"; exit 1; }
+grep -q 'segments folded' "$dir/long.svg" || { echo "FAIL: the long run is not folded"; exit 1; }
+# As laid out by the browser: 3. one ladder per connection, its first SYN
+# not a retransmission; 4. no two labels overlap; 6. the ladder first;
+# 7. the long run's page stays short.
+layout() { python3 "$here/layout_check.py" "$chrome" "$@" || { echo "FAIL: layout of $1"; exit 1; }; }
+layout "$dir/backlog.html" min-ladders=2 fresh-syn overlap ladder-top=400
+for f in lab.html lossy.html fr.html trace.html loss.html slow-start.html; do
+    layout "$dir/$f" overlap ladder-top=400
+done
+layout "$dir/long.html" max-height=12000 ladder-top=400
+
 shoot() { # html png
     timeout 120 "$chrome" --headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run \
         --user-data-dir="$dir/profile" --window-size=1100,2600 --screenshot="$2" "file://$1" \

@@ -81,12 +81,28 @@ struct lab {
 
 static void print_time(struct lab *L, uint64_t t) { fprintf(L->out, "%10.3f  ", (double)t / 1000.0); }
 
-/* --svg/--html: the picture recorder, set by lab_main for the run (render.h). */
-static struct render_ladder *lab_render;
+/* --svg/--html: the pictures, one ladder per connection of the run (its
+ * 4-tuple: one pair of lines each, marks per connection), set by lab_main
+ * for the run (render.h). */
+struct lab_pictures {
+    char title[96];
+    struct render_ladder *rl[LAB_MAX_CONNS];
+    int n;
+    bool listen_pending;            /* the listener opened: shown on the next ladder */
+    uint64_t listen_t;
+};
+static struct lab_pictures *lab_pics;
+
+static struct render_ladder *conn_ladder(int conn) { return lab_pics && conn >= 0 && conn < lab_pics->n ? lab_pics->rl[conn] : NULL; }
 
 static void state_line(struct lab *L, int side, const char *from, const char *to, uint64_t now, int conn)
 {
-    if (lab_render) render_record_state(lab_render, side, now, from, to);
+    if (lab_pics && conn < 0) {
+        lab_pics->listen_pending = true;
+        lab_pics->listen_t = now;
+    }
+    struct render_ladder *rl = conn_ladder(conn);
+    if (rl) render_record_state(rl, side, now, from, to);
     if (!L->out) return;
     char text[64];
     if (L->multi && conn >= 0) snprintf(text, sizeof text, "%s -> %s  [conn %d]", from, to, conn + 1);
@@ -108,6 +124,18 @@ static int conn_new(struct lab *L, uint16_t cport)
     memset(c, 0, sizeof *c);
     c->cport = cport;
     c->seq[0].wscale = c->seq[1].wscale = -1;
+    if (lab_pics && lab_pics->n == L->nconns) {
+        char title[160], left[64];
+        snprintf(title, sizeof title, "%s: connection %d, 10.0.0.1:%u \xe2\x86\x92 10.0.0.2:%d", lab_pics->title,
+                 L->nconns + 1, cport, SERVER_PORT);
+        snprintf(left, sizeof left, "client 10.0.0.1:%u", cport);
+        struct render_ladder *rl = render_new(title, left, "server 10.0.0.2:80");
+        if (rl) {
+            lab_pics->rl[lab_pics->n++] = rl;
+            if (lab_pics->listen_pending) render_record_state(rl, 1, lab_pics->listen_t, "CLOSED", "LISTEN");
+            lab_pics->listen_pending = false;
+        }
+    }
     return L->nconns++;
 }
 
@@ -191,12 +219,13 @@ static void on_packet(void *ctx, int from_host, int to_host, const uint8_t *pkt,
     if (tcp_parse_nocsum(&tcp, pkt + ip.header_len, ip.payload_len) != 0) return;
     int side = from_host == L->w.hosts[L->client_host].sim_id ? 0 : 1;
     uint64_t held = L->run.held_us;
-    if (lab_render) {
+    int ci = conn_for_segment(L, side, &tcp);
+    struct render_ladder *rl = conn_ladder(ci);
+    if (rl) {
         bool lost = fate == SYNACK_SIM_LOST || fate == SYNACK_SIM_QUEUE_DROP;
         uint64_t arrive = L->opt->reorder > 0 ? RENDER_UNKNOWN : now + (uint64_t)L->opt->delay_ms * 1000u + held;
-        render_record_ipv4(lab_render, side, now, arrive, pkt, len, lost, fate == SYNACK_SIM_CORRUPTED);
+        render_record_ipv4(rl, side, now, arrive, pkt, len, lost, fate == SYNACK_SIM_CORRUPTED);
     }
-    int ci = conn_for_segment(L, side, &tcp);
     struct side_seq *me = &L->conns[ci].seq[side], *peer = &L->conns[ci].seq[1 - side];
     if ((tcp.flags & TCP_SYN) && !me->have_isn) {
         me->have_isn = true;
@@ -289,12 +318,21 @@ static void record_samples(struct lab *L)
         if (sd < 0) continue;
         struct synack_tcp_info ti;
         if (synack_getinfo(world_stack(&L->w, side == 0 ? L->client_host : L->server_host), sd, &ti) != 0) continue;
+        /* the connection the socket belongs to: by the client's port */
+        struct synack_endpoint ep;
+        synack_stack *st = world_stack(&L->w, side == 0 ? L->client_host : L->server_host);
+        if ((side == 0 ? synack_getsockname(st, sd, &ep) : synack_getpeername(st, sd, &ep)) != 0) continue;
+        int ci = -1;
+        for (int i = L->nconns - 1; i >= 0 && ci < 0; i--)
+            if (L->conns[i].cport == ep.port) ci = i;
+        struct render_ladder *rl = conn_ladder(ci);
+        if (!rl) continue;
         struct render_sample smp = {world_now(&L->w), side, ti.cwnd, ti.ssthresh, ti.rtt_us, ti.rto_us};
         struct render_sample *last = &L->last_sample[side];
         if (L->have_sample[side] && last->cwnd == smp.cwnd && last->ssthresh == smp.ssthresh &&
             last->srtt_us == smp.srtt_us && last->rto_us == smp.rto_us)
             continue;
-        if (render_record_sample(lab_render, &smp) == 0) {
+        if (render_record_sample(rl, &smp) == 0) {
             *last = smp;
             L->have_sample[side] = true;
         }
@@ -308,7 +346,7 @@ static bool lab_turn(void *ctx, struct world *w)
     /* Done when both applications finished and every connection is gone
      * (the active closer's only after TIME_WAIT). */
     bool done = scen_turn(&L->run);
-    if (lab_render) record_samples(L);
+    if (lab_pics) record_samples(L);
     return done;
 }
 
@@ -623,18 +661,19 @@ int lab_main(int argc, char **argv)
         return fflush(stdout) == 0 ? 0 : 1;
     }
     struct lab_result res;
-    struct render_ladder *pic = NULL;
-    char title[96];
-    snprintf(title, sizeof title, "synack lab%s%s", sc ? " --scenario " : "", sc ? sc->name : "");
-    if (pic_svg || pic_html) {
-        pic = render_new(title, "client 10.0.0.1", "server 10.0.0.2:80");
-        if (pic && sc) render_set_intro(pic, sc->explanation);
-    }
-    lab_render = pic;
+    struct lab_pictures pics;
+    memset(&pics, 0, sizeof pics);
+    snprintf(pics.title, sizeof pics.title, "synack lab%s%s", sc ? " --scenario " : "", sc ? sc->name : "");
+    lab_pics = pic_svg || pic_html ? &pics : NULL;
     int rc = lab_run(&o, o.quiet ? NULL : stdout, &res);
-    lab_render = NULL;
-    int pic_err = pic && rc >= 0 ? render_lab_pictures(pic, &o, &res, pic_svg, pic_html) : 0;
-    render_free(pic);
+    lab_pics = NULL;
+    int pic_err = 0;
+    if ((pic_svg || pic_html) && rc >= 0) {
+        if (pics.n == 0 && (pics.rl[0] = render_new(pics.title, "client 10.0.0.1", "server 10.0.0.2:80")))
+            pics.n = 1; /* no segment at all: an empty ladder says so */
+        pic_err = pics.n ? render_lab_pictures(pics.rl, (size_t)pics.n, &o, &res, pic_svg, pic_html) : -ENOMEM;
+    }
+    for (int i = 0; i < pics.n; i++) render_free(pics.rl[i]);
     if (pic_err) {
         fprintf(stderr, "synack lab: writing the pictures: %s\n", strerror(-pic_err));
         return 1;

@@ -436,7 +436,8 @@ static int libpcap_open(struct pcapread *r, FILE *f)
     pcap_t *p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, errbuf);
     if (!p) {
         fclose(f);
-        snprintf(r->err, sizeof r->err, "%s (libpcap)", errbuf);
+        /* libpcap's message, cut to fit (its buffer is larger than ours) */
+        snprintf(r->err, sizeof r->err, "%.*s (libpcap)", (int)sizeof r->err - 16, errbuf);
         return -EINVAL;
     }
     r->pcap = p;

@@ -1,37 +1,13 @@
 /*
  * trace.c — `synack trace` (see trace.h).
  *
- * Map: sequence helpers; connection lookup and creation (find_conn); the
- * analysis of one segment after Wireshark's tcp_analyze_sequence_number
- * (analyze); state inference (sender_states, receiver_states); one packet
+ * Map: sequence helpers; connection lookup and creation (find_conn); state
+ * inference (sender_states, receiver_states); one packet
  * (trace_packet); reading a capture (trace_read); printing (trace_print);
  * the command line (trace_main).
  *
- * Analysis definitions (Wireshark User's Guide, "TCP Analysis"), checked in
- * Wireshark's order; "next expected" is the highest seq+len seen from the
- * sender, "last" values are the sender's own previous segment's:
- *   zero window probe  len 1, seq == next expected, peer's window is 0
- *   zero window        window 0, no SYN/FIN/RST
- *   prev. not captured seq > next expected (a gap), no RST
- *   keep-alive         len <= 1, seq == next expected - 1, no SYN/FIN/RST
- *   window update      len 0, window != 0 and changed, seq == next expected,
- *                      ack == last ack, no SYN/FIN/RST
- *   window full        len > 0 and the segment fills the peer's window
- *   keep-alive ack     len 0, window unchanged, seq/ack as last, and the
- *                      peer's last segment was a keep-alive
- *   zero win probe ack len 0, window 0 unchanged, seq/ack as last, and the
- *                      peer's last segment was a zero window probe
- *   dup ack            len 0, window != 0 unchanged, seq == next expected,
- *                      ack == last ack, no SYN/FIN/RST (counted #1, #2, ...)
- *   ACKed unseen       ack beyond anything the peer was seen to send
- *   retransmission     len > 0 or SYN/FIN, seq < next expected, not a
- *                      keep-alive; refined to
- *     fast retrans.    peer sent >= 2 dup acks for exactly this seq, the
- *                      last under 20 ms ago
- *     out-of-order     within the out-of-order threshold (the handshake's
- *                      RTT, else 3 ms) of the highest segment, and not
- *                      ending where it did
- *     spurious         all of it was already ACKed
+ * The analysis marks (Wireshark's tcp_analyze_sequence_number) come from
+ * tools/view/analysis.c, which the lab's pictures share.
  */
 #include "trace.h"
 
@@ -40,15 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis.h"
 #include "pcapread.h"
 #include "synack/wire.h"
 
-#define FAST_RETRANS_US 20000u
-#define OOO_DEFAULT_US 3000u
 
-static bool seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
 static bool seq_gt(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
-static bool seq_leq(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
 static bool seq_geq(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
 
 static int mark_bit(uint32_t mark)
@@ -154,88 +127,6 @@ static struct trace_conn *find_conn(struct trace *t, uint32_t src, uint16_t spor
 
 /* ---- analysis --------------------------------------------------------------------- */
 
-static uint32_t analyze(struct trace_conn *c, int s, const struct tcp_repr *tcp, uint32_t win, uint64_t now,
-                        uint32_t *dup_num)
-{
-    struct trace_flow *fwd = &c->f[s], *rev = &c->f[1 - s];
-    uint32_t seq = tcp->seq, ack = tcp->ack, seglen = (uint32_t)tcp->payload_len;
-    uint8_t fl = tcp->flags;
-    bool sfr = (fl & (TCP_SYN | TCP_FIN | TCP_RST)) != 0;
-    bool has_ack = (fl & TCP_ACK) != 0;
-    bool same_seq = fwd->have_next && seq == fwd->nextseq;
-    bool same_ack = has_ack && fwd->have_ack && ack == fwd->lastack;
-    uint32_t m = 0;
-
-    if (seglen == 1 && same_seq && rev->have_win && rev->win == 0) {
-        m |= RENDER_M_ZERO_WINDOW_PROBE;
-        goto finished_fwd;
-    }
-    if (win == 0 && !sfr && has_ack) m |= RENDER_M_ZERO_WINDOW;
-    if (fwd->have_next && seq_gt(seq, fwd->nextseq) && !(fl & TCP_RST)) m |= RENDER_M_PREV_NOT_CAPTURED;
-    if (seglen <= 1 && !sfr && fwd->have_next && seq == fwd->nextseq - 1) {
-        m |= RENDER_M_KEEPALIVE;
-        goto finished_fwd;
-    }
-    if (seglen == 0 && win != 0 && fwd->have_win && win != fwd->win && same_seq && same_ack && !sfr) {
-        m |= RENDER_M_WINDOW_UPDATE;
-        goto finished_fwd;
-    }
-    if (seglen > 0 && rev->have_win && rev->have_ack && seq + seglen == rev->lastack + rev->win)
-        m |= RENDER_M_WINDOW_FULL;
-    if (seglen == 0 && win != 0 && fwd->have_win && win == fwd->win && same_seq && same_ack &&
-        (rev->last_marks & RENDER_M_KEEPALIVE) && !sfr) {
-        m |= RENDER_M_KEEPALIVE_ACK;
-        goto finished_fwd;
-    }
-    if (seglen == 0 && win == 0 && fwd->have_win && win == fwd->win && same_seq && same_ack &&
-        (rev->last_marks & RENDER_M_ZERO_WINDOW_PROBE) && !sfr) {
-        m |= RENDER_M_ZERO_WINDOW_PROBE_ACK;
-        goto finished_fwd;
-    }
-    if (seglen == 0 && win != 0 && fwd->have_win && win == fwd->win && same_seq && same_ack && !sfr) {
-        fwd->dupacks++;
-        *dup_num = fwd->dupacks;
-        m |= RENDER_M_DUP_ACK;
-    }
-finished_fwd:
-    if (has_ack && (!fwd->have_ack || ack != fwd->lastack)) fwd->dupacks = 0;
-    if (has_ack && !(fl & TCP_RST) && rev->have_next && seq_gt(ack, rev->nextseq)) m |= RENDER_M_ACKED_UNSEEN;
-
-    if ((seglen > 0 || (fl & (TCP_SYN | TCP_FIN))) && fwd->have_next && seq_lt(seq, fwd->nextseq) &&
-        !(m & RENDER_M_KEEPALIVE)) {
-        uint64_t ooo = c->initial_rtt_us ? c->initial_rtt_us : OOO_DEFAULT_US;
-        if (rev->dupacks >= 2 && rev->have_ack && rev->lastack == seq && now - rev->lastack_t < FAST_RETRANS_US)
-            m |= RENDER_M_FAST_RETRANS;
-        else if (now - fwd->nextseq_t < ooo && fwd->nextseq != seq + seglen)
-            m |= RENDER_M_OUT_OF_ORDER;
-        else if (seglen > 0 && rev->have_ack && seq_leq(seq + seglen, rev->lastack))
-            m |= RENDER_M_SPURIOUS;
-        else
-            m |= RENDER_M_RETRANS;
-        if (m & (RENDER_M_FAST_RETRANS | RENDER_M_SPURIOUS)) m |= RENDER_M_RETRANS;
-    }
-    if (fl & TCP_RST) m |= RENDER_M_RESET;
-
-    /* Update the sender's flow. */
-    uint32_t end = seq + seglen + ((fl & TCP_SYN) ? 1u : 0u) + ((fl & TCP_FIN) ? 1u : 0u);
-    if (!fwd->have_next || seq_gt(end, fwd->nextseq)) {
-        fwd->have_next = true;
-        fwd->nextseq = end;
-        fwd->nextseq_t = now;
-    }
-    if (has_ack) {
-        fwd->have_ack = true;
-        fwd->lastack = ack;
-        fwd->lastack_t = now;
-    }
-    if (!(fl & (TCP_SYN | TCP_RST))) {
-        fwd->have_win = true;
-        fwd->win = win;
-    }
-    fwd->last_marks = m;
-    return m;
-}
-
 /* ---- state inference ----------------------------------------------------------------- */
 
 static void set_state(struct trace_conn *c, int side, enum synack_tcp_state to, uint64_t t_us)
@@ -293,7 +184,7 @@ static void receiver_states(struct trace_conn *c, int s, const struct tcp_repr *
         return;
     }
     if ((fl & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
-        if (c->state[r] == SYNACK_CLOSED && !c->listen_pending[r] && !rf->have_next) {
+        if (c->state[r] == SYNACK_CLOSED && !c->listen_pending[r] && !c->an.f[r].have_next) {
             c->listen_pending[r] = true;
             c->listen_at[r] = c->rl->nev;
             c->listen_t[r] = t_us;
@@ -379,7 +270,8 @@ static int trace_packet(struct trace *t, const struct ipv4_repr *ip, const struc
     if (!(tcp->flags & TCP_SYN) && c->f[0].wscale >= 0 && c->f[1].wscale >= 0) win <<= fwd->wscale;
 
     uint32_t dup_num = 0;
-    uint32_t marks = analyze(c, s, tcp, win, t_us, &dup_num);
+    c->an.ooo_us = c->initial_rtt_us;
+    uint32_t marks = analysis_segment(&c->an, s, tcp, win, t_us, &dup_num);
     if (reused) marks |= RENDER_M_PORTS_REUSED;
 
     sender_states(c, s, tcp, t_us);
@@ -396,7 +288,7 @@ static int trace_packet(struct trace *t, const struct ipv4_repr *ip, const struc
     seg.win = win;
     seg.marks = marks;
     seg.dup_num = dup_num;
-    render_options_text(&tcp->opt, seg.opts, sizeof seg.opts);
+    render_seg_options(&seg, &tcp->opt);
     if (t->lines_kept < TRACE_MAX_LINES) {
         if (render_record_segment(c->rl, &seg) < 0) return -ENOMEM;
         t->lines_kept++;

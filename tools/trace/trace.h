@@ -23,25 +23,16 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "analysis.h"
 #include "pcapread.h"
 #include "render.h"
 #include "synack/synack.h"
 
-/* One direction of a connection: what Wireshark's analysis keeps per flow. */
+/* One direction of a connection: what the state inference keeps. */
 struct trace_flow {
     bool have_isn;            /* a SYN was seen from this side */
     uint32_t isn;
     int wscale;               /* from its SYN; -1 when not sent or not seen */
-    bool have_next;
-    uint32_t nextseq;         /* highest seq + len (+SYN/FIN) seen: next expected */
-    uint64_t nextseq_t;       /* when nextseq last advanced */
-    bool have_ack;
-    uint32_t lastack;         /* last ACK number this side sent */
-    uint64_t lastack_t;
-    bool have_win;
-    uint32_t win;             /* last window this side advertised, scaled */
-    uint32_t dupacks;         /* duplicate ACKs in a row */
-    uint32_t last_marks;      /* marks of this side's last segment */
     bool fin_sent;
     uint32_t fin_seq;         /* sequence number the FIN occupies */
     bool fin_delivered;       /* the peer has taken the FIN in */
@@ -53,6 +44,7 @@ struct trace_conn {
     uint32_t addr[2];                /* side 0: the client (it sent the first SYN) */
     uint16_t port[2];
     struct trace_flow f[2];
+    struct analysis an;              /* the marks (analysis.h) */
     enum synack_tcp_state state[2];  /* inferred, as seen at the capture point */
     bool listen_pending[2];          /* got a SYN while CLOSED: LISTEN if it answers */
     size_t listen_at[2];             /* event index to put "LISTEN -> SYN_RCVD" at */

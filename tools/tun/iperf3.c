@@ -6,6 +6,13 @@
  * the control connection's buffers; the phases of a test; the data streams;
  * the results object; the public entry points.
  *
+ * Threads (serve --threads): every thread has its own server on its own
+ * stack, all sharing one struct iperf3_shared. The server that reads a
+ * cookie while no test runs takes the control connection and drives the
+ * test; a connection with the test's cookie, on any thread, joins it as a
+ * stream and is run by the thread it landed on. The test's state (run) and
+ * each stream's bytes are atomics; whoever changes run wakes the others.
+ *
  * Bounds: at most IPERF3_MAX_PENDING connections sending a cookie (each gets
  * COOKIE_WAIT_US to do it), at most IPERF3_MAX_STREAMS streams, JSON objects
  * of at most IPERF3_MAX_JSON bytes; anything beyond is refused and closed.
@@ -16,6 +23,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -215,6 +224,8 @@ int iperf3_parse_params(const char *json, size_t len, struct iperf3_params *p, c
 
 /* ---- state ------------------------------------------------------------------------ */
 
+#define IPERF3_MAX_MEMBERS 64
+
 struct pending {
     int sd;
     uint8_t cookie[COOKIE_SIZE];
@@ -222,13 +233,48 @@ struct pending {
     uint64_t deadline;
 };
 
+/* What the data streams of test `gen` do (iperf3_shared.run). */
+enum run {
+    RUN_SETUP,    /* streams joining */
+    RUN_RUNNING,  /* bytes counted */
+    RUN_ENDED,    /* TEST_END came: counts frozen, senders closed */
+    RUN_OVER,     /* the test is over: its streams close */
+};
+
+struct iperf3_shared {
+    pthread_mutex_t mu;
+    /* under mu */
+    bool busy;               /* a server holds a control connection */
+    bool accepting;          /* streams may join (CREATE_STREAMS sent) */
+    uint8_t cookie[COOKIE_SIZE];
+    unsigned want, joined;
+    bool reverse;
+    uint32_t len;            /* -l */
+    int ids[IPERF3_MAX_STREAMS];
+    /* set before run becomes RUN_RUNNING, read after */
+    uint64_t send_limit;     /* reverse with -n/-k: bytes to send in all (0: until TEST_END) */
+    /* lock-free */
+    atomic_uint_fast64_t gen;              /* the current test's number */
+    atomic_int run;                        /* enum run, of test gen */
+    atomic_bool graceful;                  /* how the streams of an aborted test close */
+    atomic_bool failed;                    /* a stream of test gen failed */
+    atomic_uint_fast64_t sent;             /* reverse: bytes taken by all streams against send_limit */
+    atomic_uint_fast64_t bytes[IPERF3_MAX_STREAMS];   /* by join order */
+    atomic_int_fast64_t retrans[IPERF3_MAX_STREAMS];
+    /* the members, to wake them (registered before the threads start) */
+    unsigned members, nmembers;
+    void (*wake[IPERF3_MAX_MEMBERS])(void *);
+    void *wake_ctx[IPERF3_MAX_MEMBERS];
+};
+
 struct stream {
     int sd;
-    int id;
+    unsigned idx;            /* join order: its slot in the shared arrays */
+    uint64_t gen;            /* its test */
     bool sender;             /* synack sends on it (reverse) */
-    bool eof, failed;
+    bool eof, failed, shut, started;
     uint64_t bytes;          /* counted during the test */
-    uint64_t bytes_at_end;
+    uint64_t pos;            /* bytes sent: where in the block the next byte is */
     uint32_t retrans0;
 };
 
@@ -245,28 +291,38 @@ enum phase {
 struct iperf3_server {
     synack_stack *stack;
     FILE *log;
+    struct iperf3_shared *sh;
+    bool own_sh;             /* made by iperf3_server_new: freed with the server */
+    unsigned member;
     struct pending pend[IPERF3_MAX_PENDING];
     size_t npend;
-    /* the test */
+    /* the streams on this server's stack */
+    struct stream streams[IPERF3_MAX_STREAMS];
+    unsigned nstreams;
+    uint8_t *block;          /* what the sending streams send */
+    uint32_t block_len;
+    /* the test, when this server holds its control connection */
     enum phase phase;
     int ctrl;
     struct synack_endpoint peer;
-    uint8_t cookie[COOKIE_SIZE];
     uint8_t *cin;            /* control input: 4-byte length + JSON, or state bytes */
     size_t cin_len;
     uint8_t *cout;           /* control output */
     size_t cout_off, cout_len;
     struct iperf3_params P;
-    struct stream streams[IPERF3_MAX_STREAMS];
-    unsigned nstreams, want_streams;
     uint64_t deadline;       /* of the current phase (0: none) */
     uint64_t t_start, t_end;
     struct rusage ru_start;
-    uint64_t send_limit;     /* reverse with -n/-k: bytes to send in all (0: until TEST_END) */
-    uint64_t sent;
-    uint8_t *block;          /* what the sending streams send */
+    uint64_t bytes_at_end[IPERF3_MAX_STREAMS];
     uint64_t tests;
 };
+
+static void wake_others(struct iperf3_server *s)
+{
+    struct iperf3_shared *sh = s->sh;
+    for (unsigned i = 0; i < sh->nmembers; i++)
+        if (i != s->member && sh->wake[i]) sh->wake[i](sh->wake_ctx[i]);
+}
 
 /* ---- the control connection --------------------------------------------------------- */
 
@@ -343,6 +399,23 @@ static void close_sd(struct iperf3_server *s, int sd, bool graceful)
     synack_close(s->stack, sd);
 }
 
+/* Closes this server's streams of tests that are over. */
+static void reap_streams(struct iperf3_server *s, bool all, bool graceful)
+{
+    uint64_t gen = atomic_load(&s->sh->gen);
+    int run = atomic_load(&s->sh->run);
+    for (unsigned i = 0; i < s->nstreams;) {
+        struct stream *st = &s->streams[i];
+        bool over = st->gen != gen || run == RUN_OVER;
+        if (!all && !over) {
+            i++;
+            continue;
+        }
+        close_sd(s, st->sd, all ? graceful : atomic_load(&s->sh->graceful));
+        s->streams[i] = s->streams[--s->nstreams];
+    }
+}
+
 static void end_test(struct iperf3_server *s, bool graceful, const char *why)
 {
     if (s->phase == PH_IDLE) return;
@@ -350,8 +423,14 @@ static void end_test(struct iperf3_server *s, bool graceful, const char *why)
         char a[16];
         fprintf(s->log, "synack serve: iperf3 test from %s: %s\n", synack_format_ipv4(s->peer.addr, a), why);
     }
-    for (unsigned i = 0; i < s->nstreams; i++) close_sd(s, s->streams[i].sd, graceful);
-    s->nstreams = 0;
+    struct iperf3_shared *sh = s->sh;
+    pthread_mutex_lock(&sh->mu);
+    atomic_store(&sh->graceful, graceful);
+    atomic_store(&sh->run, RUN_OVER);
+    sh->busy = sh->accepting = false;
+    pthread_mutex_unlock(&sh->mu);
+    reap_streams(s, false, graceful);
+    wake_others(s);
     ctrl_flush(s);
     close_sd(s, s->ctrl, graceful);
     s->ctrl = -1;
@@ -396,21 +475,18 @@ static size_t results_json(struct iperf3_server *s, char *out, size_t cap)
     double sys = tv_s(ru.ru_stime) - tv_s(s->ru_start.ru_stime);
     double pu = wall > 0 ? 100 * user / wall : 0, ps = wall > 0 ? 100 * sys / wall : 0;
     bool sender = s->P.reverse;
+    struct iperf3_shared *sh = s->sh;
     size_t n = 0;
     n += (size_t)snprintf(out + n, cap - n,
                           "{\"cpu_util_total\":%.6f,\"cpu_util_user\":%.6f,\"cpu_util_system\":%.6f,"
                           "\"sender_has_retransmits\":%d,\"congestion_used\":\"synack\",\"streams\":[",
                           pu + ps, pu, ps, sender ? 1 : -1);
-    for (unsigned i = 0; i < s->nstreams && n < cap; i++) {
-        struct stream *st = &s->streams[i];
-        long long retr = -1;
-        struct synack_tcp_info ti;
-        if (sender && synack_getinfo(s->stack, st->sd, &ti) == 0) retr = (long long)(ti.total_retrans - st->retrans0);
-        else if (sender) retr = 0;
+    for (unsigned i = 0; i < sh->want && n < cap; i++) {
+        long long retr = sender ? (long long)atomic_load(&sh->retrans[i]) : -1;
         n += (size_t)snprintf(out + n, cap - n,
                               "%s{\"id\":%d,\"bytes\":%" PRIu64 ",\"retransmits\":%lld,\"jitter\":0,\"errors\":0,"
                               "\"packets\":0,\"start_time\":0,\"end_time\":%.6f}",
-                              i ? "," : "", st->id, st->bytes_at_end, retr, wall);
+                              i ? "," : "", sh->ids[i], s->bytes_at_end[i], retr, wall);
     }
     if (n < cap) n += (size_t)snprintf(out + n, cap - n, "]}");
     return n < cap ? n : 0;
@@ -418,24 +494,26 @@ static size_t results_json(struct iperf3_server *s, char *out, size_t cap)
 
 static void start_test(struct iperf3_server *s, uint64_t now)
 {
+    struct iperf3_shared *sh = s->sh;
     ctrl_state(s, ST_TEST_START);
     ctrl_state(s, ST_TEST_RUNNING);
     s->phase = PH_RUNNING;
     s->t_start = now;
     getrusage(RUSAGE_SELF, &s->ru_start);
     s->deadline = s->P.time_s > 0 ? now + (uint64_t)((s->P.time_s + s->P.omit_s) * 1e6) + END_GRACE_US : 0;
-    s->sent = 0;
-    s->send_limit = 0;
-    if (s->P.reverse && s->P.bytes) s->send_limit = (s->P.bytes + s->P.len - 1) / s->P.len * s->P.len;
-    if (s->P.reverse && s->P.blocks) s->send_limit = s->P.blocks * s->P.len;
-    for (unsigned i = 0; i < s->nstreams; i++) {
-        struct synack_tcp_info ti;
-        if (synack_getinfo(s->stack, s->streams[i].sd, &ti) == 0) s->streams[i].retrans0 = ti.total_retrans;
-    }
+    pthread_mutex_lock(&sh->mu);
+    sh->accepting = false;
+    sh->send_limit = 0;
+    if (s->P.reverse && s->P.bytes) sh->send_limit = (s->P.bytes + s->P.len - 1) / s->P.len * s->P.len;
+    if (s->P.reverse && s->P.blocks) sh->send_limit = s->P.blocks * s->P.len;
+    atomic_store(&sh->sent, 0);
+    atomic_store(&sh->run, RUN_RUNNING);
+    pthread_mutex_unlock(&sh->mu);
+    wake_others(s);
     if (s->log) {
         char a[16];
         fprintf(s->log, "synack serve: iperf3 test from %s: %u stream(s), %s, %s\n",
-                synack_format_ipv4(s->peer.addr, a), s->nstreams,
+                synack_format_ipv4(s->peer.addr, a), sh->want,
                 s->P.reverse ? "synack sends (-R)" : "synack receives",
                 s->P.bytes ? "until -n bytes" : s->P.blocks ? "until -k blocks" : "timed");
     }
@@ -465,31 +543,63 @@ static void got_params(struct iperf3_server *s, uint64_t now, size_t n)
         refuse(s, IE_BLOCKSIZE, "block size out of range");
         return;
     }
-    if (s->P.reverse) {
-        free(s->block);
-        s->block = malloc(s->P.len);
-        if (!s->block) {
-            refuse(s, IE_UNIMP, "out of memory");
-            return;
-        }
-        for (uint32_t i = 0; i < s->P.len; i++) s->block[i] = (uint8_t)(i * 131u + 7u);
-    }
-    s->want_streams = s->P.parallel;
-    s->nstreams = 0;
+    struct iperf3_shared *sh = s->sh;
+    pthread_mutex_lock(&sh->mu);
+    sh->want = s->P.parallel;
+    sh->joined = 0;
+    sh->reverse = s->P.reverse;
+    sh->len = s->P.len;
+    sh->accepting = true;
+    pthread_mutex_unlock(&sh->mu);
     ctrl_state(s, ST_CREATE_STREAMS);
     s->phase = PH_STREAMS;
     s->deadline = now + SETUP_WAIT_US;
 }
 
-/* Moves data on every stream. */
+/* This server's block for sending streams, len bytes: byte i = 131 i + 7. */
+static bool ensure_block(struct iperf3_server *s, uint32_t len)
+{
+    if (s->block && s->block_len == len) return true;
+    free(s->block);
+    s->block = malloc(len);
+    s->block_len = s->block ? len : 0;
+    if (!s->block) return false;
+    for (uint32_t i = 0; i < len; i++) s->block[i] = (uint8_t)(i * 131u + 7u);
+    return true;
+}
+
+/* Bytes a sending stream may send now, against the test's -n/-k limit
+ * (taken from the shared count: exact with several threads). */
+static size_t take_quota(struct iperf3_shared *sh, size_t want)
+{
+    if (!sh->send_limit) return want;
+    uint_fast64_t cur = atomic_load(&sh->sent);
+    for (;;) {
+        if (cur >= sh->send_limit) return 0;
+        size_t w = want;
+        if (w > sh->send_limit - cur) w = (size_t)(sh->send_limit - cur);
+        if (atomic_compare_exchange_weak(&sh->sent, &cur, cur + w)) return w;
+    }
+}
+
+/* Moves data on this server's streams. */
 static void run_streams(struct iperf3_server *s)
 {
+    struct iperf3_shared *sh = s->sh;
+    int run = atomic_load(&sh->run);
+    uint64_t gen = atomic_load(&sh->gen);
     for (unsigned i = 0; i < s->nstreams; i++) {
         struct stream *st = &s->streams[i];
-        if (st->failed) continue;
+        if (st->failed || st->gen != gen) continue;
+        if (run == RUN_RUNNING && !st->started) {
+            st->started = true;
+            struct synack_tcp_info ti;
+            if (synack_getinfo(s->stack, st->sd, &ti) == 0) st->retrans0 = ti.total_retrans;
+        }
         if (!st->sender) {
             /* The bytes are counted, not looked at: consumed in place
              * (zero-copy), never copied out of the receive buffer. */
+            uint64_t before = st->bytes;
             for (int k = 0; k < 256 && !st->eof; k++) {
                 const void *view;
                 ssize_t n = synack_recv_peek(s->stack, st->sd, &view);
@@ -497,32 +607,42 @@ static void run_streams(struct iperf3_server *s)
                 if (n > 0 && synack_recv_consume(s->stack, st->sd, (size_t)n) != 0) n = -EINVAL;
                 if (n < 0) st->failed = true;
                 else if (n == 0) st->eof = true;
-                else if (s->phase == PH_RUNNING) st->bytes += (uint64_t)n;
+                else if (run == RUN_RUNNING) st->bytes += (uint64_t)n;
                 if (n < 0) break;
             }
-            continue;
-        }
-        if (s->phase != PH_RUNNING) continue;
-        for (int k = 0; k < 64; k++) {
-            size_t want = s->P.len - (size_t)(st->bytes % s->P.len);
-            if (s->send_limit) {
-                if (s->sent >= s->send_limit) break;
-                if (want > s->send_limit - s->sent) want = (size_t)(s->send_limit - s->sent);
+            if (st->bytes != before) atomic_store(&sh->bytes[st->idx], st->bytes);
+        } else if (run == RUN_RUNNING) {
+            for (int k = 0; k < 64; k++) {
+                size_t want = take_quota(sh, sh->len - (size_t)(st->pos % sh->len));
+                if (want == 0) break;
+                ssize_t n = synack_send(s->stack, st->sd, s->block + st->pos % sh->len, want);
+                if (sh->send_limit && (n < 0 || (size_t)n < want))
+                    atomic_fetch_sub(&sh->sent, (uint_fast64_t)(want - (n > 0 ? (size_t)n : 0)));
+                if (n == -EAGAIN) break;
+                if (n < 0) {
+                    st->failed = true;
+                    break;
+                }
+                st->bytes += (uint64_t)n;
+                st->pos += (uint64_t)n;
             }
-            ssize_t n = synack_send(s->stack, st->sd, s->block + st->bytes % s->P.len, want);
-            if (n == -EAGAIN) break;
-            if (n < 0) {
-                st->failed = true;
-                break;
-            }
-            st->bytes += (uint64_t)n;
-            s->sent += (uint64_t)n;
+            atomic_store(&sh->bytes[st->idx], st->bytes);
+            struct synack_tcp_info ti;
+            if (synack_getinfo(s->stack, st->sd, &ti) == 0)
+                atomic_store(&sh->retrans[st->idx], (int_fast64_t)(ti.total_retrans - st->retrans0));
+        } else if (run == RUN_ENDED && !st->shut) {
+            /* As iperf3's server closes its streams at TEST_END: the client
+             * reads whole blocks and would wait for the rest of one. */
+            synack_shutdown(s->stack, st->sd, SYNACK_SHUT_WR);
+            st->shut = true;
         }
+        if (st->failed && !atomic_exchange(&sh->failed, true)) wake_others(s);
     }
 }
 
 static void step_ctrl(struct iperf3_server *s, uint64_t now)
 {
+    struct iperf3_shared *sh = s->sh;
     long n;
     int r;
     switch (s->phase) {
@@ -534,6 +654,15 @@ static void step_ctrl(struct iperf3_server *s, uint64_t now)
     case PH_STREAMS:
     case PH_RUNNING:
     case PH_FINISH:
+        if (s->phase == PH_STREAMS) {
+            pthread_mutex_lock(&sh->mu);
+            bool all = sh->joined == sh->want;
+            pthread_mutex_unlock(&sh->mu);
+            if (all) {
+                start_test(s, now);
+                break;
+            }
+        }
         r = ctrl_read(s, 1);
         if (r != 0) {
             end_test(s, false, "the client closed the control connection");
@@ -545,20 +674,17 @@ static void step_ctrl(struct iperf3_server *s, uint64_t now)
             end_test(s, false, "the client terminated the test");
         } else if (s->cin[0] == ST_TEST_END && s->phase == PH_RUNNING) {
             s->t_end = now;
-            for (unsigned i = 0; i < s->nstreams; i++) {
-                struct stream *st = &s->streams[i];
-                st->bytes_at_end = st->bytes;
-                /* As iperf3's server closes its streams here: the client
-                 * reads whole blocks and would wait for the rest of one. */
-                if (st->sender) synack_shutdown(s->stack, st->sd, SYNACK_SHUT_WR);
-            }
+            atomic_store(&sh->run, RUN_ENDED);
+            wake_others(s);
+            run_streams(s); /* this server's senders close now */
+            for (unsigned i = 0; i < sh->want; i++) s->bytes_at_end[i] = atomic_load(&sh->bytes[i]);
             ctrl_state(s, ST_EXCHANGE_RESULTS);
             s->phase = PH_RESULTS;
         } else if (s->cin[0] == ST_IPERF_DONE && s->phase == PH_FINISH) {
             s->tests++;
             if (s->log) {
                 uint64_t total = 0;
-                for (unsigned i = 0; i < s->nstreams; i++) total += s->streams[i].bytes_at_end;
+                for (unsigned i = 0; i < sh->want; i++) total += s->bytes_at_end[i];
                 char a[16];
                 double t = elapsed_s(s->t_start, s->t_end);
                 fprintf(s->log, "synack serve: iperf3 test from %s done: %" PRIu64 " bytes %s in %.2f s = %.1f Mbit/s\n",
@@ -576,7 +702,7 @@ static void step_ctrl(struct iperf3_server *s, uint64_t now)
             end_test(s, false, "the client's results did not come");
         } else if (n > 0) {
             s->cin_len = 0;
-            static char json[IPERF3_MAX_JSON];
+            static _Thread_local char json[IPERF3_MAX_JSON];
             size_t k = results_json(s, json, sizeof json);
             ctrl_put_object(s, json, k);
             ctrl_state(s, ST_DISPLAY_RESULTS);
@@ -592,28 +718,44 @@ static void step_ctrl(struct iperf3_server *s, uint64_t now)
 /* A connection finished its cookie: control, stream, or refused. */
 static void classify(struct iperf3_server *s, struct pending *p, uint64_t now)
 {
-    if (s->phase == PH_IDLE) {
+    struct iperf3_shared *sh = s->sh;
+    pthread_mutex_lock(&sh->mu);
+    if (!sh->busy) {
+        sh->busy = true;
+        sh->accepting = false;
+        memcpy(sh->cookie, p->cookie, COOKIE_SIZE);
+        atomic_fetch_add(&sh->gen, 1);
+        atomic_store(&sh->run, RUN_SETUP);
+        atomic_store(&sh->failed, false);
+        pthread_mutex_unlock(&sh->mu);
         s->phase = PH_PARAMS;
         s->ctrl = p->sd;
         synack_getpeername(s->stack, p->sd, &s->peer);
-        memcpy(s->cookie, p->cookie, COOKIE_SIZE);
         s->cin_len = s->cout_off = s->cout_len = 0;
         s->deadline = now + SETUP_WAIT_US;
         ctrl_state(s, ST_PARAM_EXCHANGE);
         return;
     }
-    if (s->phase == PH_STREAMS && !memcmp(p->cookie, s->cookie, COOKIE_SIZE) && s->nstreams < s->want_streams) {
-        struct stream *st = &s->streams[s->nstreams];
+    if (sh->accepting && !memcmp(p->cookie, sh->cookie, COOKIE_SIZE) && sh->joined < sh->want &&
+        s->nstreams < IPERF3_MAX_STREAMS && (!sh->reverse || ensure_block(s, sh->len))) {
+        unsigned idx = sh->joined++;
+        sh->ids[idx] = idx == 0 ? 1 : (int)idx + 2;
+        atomic_store(&sh->bytes[idx], 0);
+        atomic_store(&sh->retrans[idx], 0);
+        bool all = sh->joined == sh->want;
+        struct stream *st = &s->streams[s->nstreams++];
         memset(st, 0, sizeof *st);
         st->sd = p->sd;
-        st->id = s->nstreams == 0 ? 1 : (int)s->nstreams + 2;
-        st->sender = s->P.reverse;
+        st->idx = idx;
+        st->gen = atomic_load(&sh->gen);
+        st->sender = sh->reverse;
+        pthread_mutex_unlock(&sh->mu);
         int one = 1;
         synack_setsockopt(s->stack, st->sd, SYNACK_SOL_TCP, SYNACK_TCP_NODELAY, &one, sizeof one);
-        s->nstreams++;
-        if (s->nstreams == s->want_streams) start_test(s, now);
+        if (all) wake_others(s); /* the control connection's server starts the test */
         return;
     }
+    pthread_mutex_unlock(&sh->mu);
     /* Busy with another client (or a stream too many): ACCESS_DENIED. */
     uint8_t b = (uint8_t)(int8_t)ST_ACCESS_DENIED;
     synack_send(s->stack, p->sd, &b, 1);
@@ -653,8 +795,28 @@ static void step_pending(struct iperf3_server *s, uint64_t now)
 
 /* ---- entry points ---------------------------------------------------------------- */
 
-struct iperf3_server *iperf3_server_new(synack_stack *stack, FILE *log)
+struct iperf3_shared *iperf3_shared_new(unsigned members)
 {
+    if (members < 1 || members > IPERF3_MAX_MEMBERS) return NULL;
+    struct iperf3_shared *sh = calloc(1, sizeof *sh);
+    if (!sh) return NULL;
+    pthread_mutex_init(&sh->mu, NULL);
+    sh->members = members;
+    atomic_store(&sh->run, RUN_OVER);
+    return sh;
+}
+
+void iperf3_shared_free(struct iperf3_shared *sh)
+{
+    if (!sh) return;
+    pthread_mutex_destroy(&sh->mu);
+    free(sh);
+}
+
+struct iperf3_server *iperf3_server_new_shared(synack_stack *stack, FILE *log, struct iperf3_shared *sh,
+                                               void (*wake)(void *), void *wake_ctx)
+{
+    if (!sh || sh->nmembers == sh->members) return NULL;
     struct iperf3_server *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     s->cin = malloc(IPERF3_MAX_JSON + 8);
@@ -668,6 +830,22 @@ struct iperf3_server *iperf3_server_new(synack_stack *stack, FILE *log)
     s->stack = stack;
     s->log = log;
     s->ctrl = -1;
+    s->sh = sh;
+    s->member = sh->nmembers++;
+    sh->wake[s->member] = wake;
+    sh->wake_ctx[s->member] = wake_ctx;
+    return s;
+}
+
+struct iperf3_server *iperf3_server_new(synack_stack *stack, FILE *log)
+{
+    struct iperf3_shared *sh = iperf3_shared_new(1);
+    struct iperf3_server *s = sh ? iperf3_server_new_shared(stack, log, sh, NULL, NULL) : NULL;
+    if (!s) {
+        iperf3_shared_free(sh);
+        return NULL;
+    }
+    s->own_sh = true;
     return s;
 }
 
@@ -691,12 +869,10 @@ uint64_t iperf3_server_step(struct iperf3_server *s, uint64_t now)
         if (s->phase != PH_CLOSING) step_ctrl(s, now);
         if (s->phase == PH_IDLE) break;
         if (s->phase >= PH_RUNNING && s->phase != PH_CLOSING) run_streams(s);
-        for (unsigned i = 0; i < s->nstreams; i++)
-            if (s->streams[i].failed && s->phase == PH_RUNNING) {
-                end_test(s, false, "a data stream failed");
-                break;
-            }
-        if (s->phase == PH_IDLE) break;
+        if (s->phase == PH_RUNNING && atomic_load(&s->sh->failed)) {
+            end_test(s, false, "a data stream failed");
+            break;
+        }
         if (!ctrl_flush(s)) {
             end_test(s, false, "the control connection failed");
             break;
@@ -708,6 +884,8 @@ uint64_t iperf3_server_step(struct iperf3_server *s, uint64_t now)
         if (s->phase == before) break;
     }
     if (s->phase != PH_IDLE && s->deadline && now >= s->deadline) end_test(s, false, "timed out");
+    if (s->phase == PH_IDLE) run_streams(s); /* streams of a test another thread drives */
+    reap_streams(s, false, true);
     uint64_t wake = UINT64_MAX;
     if (s->phase != PH_IDLE && s->deadline) wake = s->deadline;
     for (size_t i = 0; i < s->npend; i++)
@@ -729,7 +907,10 @@ void iperf3_server_free(struct iperf3_server *s, bool graceful)
 {
     if (!s) return;
     end_test(s, graceful, NULL);
+    reap_streams(s, true, graceful);
     for (size_t i = 0; i < s->npend; i++) close_sd(s, s->pend[i].sd, graceful);
+    /* Other threads may still wake this server's loop: it outlives us. */
+    if (s->own_sh) iperf3_shared_free(s->sh);
     free(s->cin);
     free(s->cout);
     free(s->block);

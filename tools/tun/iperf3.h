@@ -33,9 +33,26 @@
 #include "synack/synack.h"
 
 struct iperf3_server;
+/* What the servers of one test share when several threads, each with its
+ * own stack, serve it (serve --threads): the client's control connection
+ * lands on one of them, its data streams on any. The server holding the
+ * control connection drives the test; the others run the streams that
+ * landed on their stacks and publish their byte counts. Set up under a
+ * mutex (cookies, joining streams); the data path reads atomics only. */
+struct iperf3_shared;
+
+/* A shared state for up to `members` servers; NULL when out of memory. */
+struct iperf3_shared *iperf3_shared_new(unsigned members);
+/* After every server using it is freed. */
+void iperf3_shared_free(struct iperf3_shared *sh);
 
 /* log: where one line per test goes (NULL: nowhere). */
 struct iperf3_server *iperf3_server_new(synack_stack *stack, FILE *log);
+/* One of several servers sharing sh (at most the members given to it):
+ * wake(wake_ctx) is called from other threads when this server has work
+ * (a stream joined, the test started or ended). */
+struct iperf3_server *iperf3_server_new_shared(synack_stack *stack, FILE *log, struct iperf3_shared *sh,
+                                               void (*wake)(void *), void *wake_ctx);
 /* Takes ownership of an accepted connection on the iperf3 port. */
 void iperf3_server_adopt(struct iperf3_server *s, int sd, uint64_t now);
 /* Moves what can move without blocking. Returns the time it wants to run

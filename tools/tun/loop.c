@@ -15,7 +15,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
@@ -621,15 +623,153 @@ static void fill_secret(uint8_t *secret, size_t n)
     }
 }
 
+/* ---- --threads: the group of loops on one multi-queue TUN ------------------ */
+
+#define STEER_SLOTS 65536u  /* flow owners: a hash of the 4-tuple picks the slot */
+#define MBOX_MAX 1024u      /* packets waiting in one loop's mailbox at most */
+
+struct loop_parcel {
+    size_t len;
+    uint8_t *data;
+};
+
+struct loop_group {
+    unsigned n;
+    struct loop *loops[LOOP_MAX_THREADS];
+    /* slot: tag (the hash's high 24 bits) << 8 | owner's queue + 1; 0: free */
+    _Atomic uint32_t owner[STEER_SLOTS];
+    atomic_uint next;       /* the thread the next new flow goes to */
+    atomic_int signals;     /* SIGINT/SIGTERM received (by thread 0) */
+};
+
+void loop_poke(struct loop *L)
+{
+    uint64_t one = 1;
+    if (L->evfd >= 0 && write(L->evfd, &one, sizeof one) < 0) { /* already pending: fine */
+    }
+}
+
+/* The loop that owns this packet's flow: the owner recorded for it, or for a
+ * new flow's SYN the next thread in turn; a packet of no known flow stays
+ * where it arrived (its stack answers it as any stack would). */
+static unsigned steer(struct loop *L, const uint8_t *pkt, size_t len)
+{
+    struct loop_group *g = L->group;
+    struct tcp_view v;
+    if (!tcp_view(pkt, len, &v)) return L->queue;
+    const uint8_t *t = pkt + v.ihl;
+    uint64_t key = (uint64_t)wire_get32(pkt + 12) << 32 ^ (uint64_t)wire_get32(pkt + 16) ^
+                   (uint64_t)wire_get32(t) << 16;
+    key *= 0x9e3779b97f4a7c15ull;
+    key ^= key >> 29;
+    key *= 0xbf58476d1ce4e5b9ull;
+    uint32_t h = (uint32_t)(key >> 32);
+    _Atomic uint32_t *slot = &g->owner[h % STEER_SLOTS];
+    uint32_t tag = h >> 8 << 8;
+    uint32_t cur = atomic_load_explicit(slot, memory_order_relaxed);
+    for (;;) {
+        if (cur && (cur & ~0xFFu) == tag) return (cur & 0xFFu) - 1;
+        if ((v.flags & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN) return L->queue;
+        unsigned q = atomic_fetch_add_explicit(&g->next, 1, memory_order_relaxed) % g->n;
+        if (atomic_compare_exchange_weak_explicit(slot, &cur, tag | (q + 1), memory_order_relaxed,
+                                                  memory_order_relaxed))
+            return q;
+    }
+}
+
+/* Hands a packet to loop q's mailbox (copied; dropped when it is full, as a
+ * full queue drops: TCP repairs it). */
+static void pass_on(struct loop *L, unsigned q, const uint8_t *pkt, size_t len)
+{
+    struct loop *to = L->group->loops[q];
+    uint8_t *copy = malloc(len);
+    if (!copy) return;
+    memcpy(copy, pkt, len);
+    pthread_mutex_lock(&to->mbox_mu);
+    if (to->mbox_n < MBOX_MAX) {
+        to->mbox[to->mbox_n++] = (struct loop_parcel){len, copy};
+        copy = NULL;
+    }
+    pthread_mutex_unlock(&to->mbox_mu);
+    free(copy);
+    L->passed_on++;
+    loop_poke(to);
+}
+
+/* Gives the stack what other loops passed on. */
+static void take_mail(struct loop *L, uint64_t now)
+{
+    struct loop_parcel got[64];
+    size_t n;
+    do {
+        pthread_mutex_lock(&L->mbox_mu);
+        n = L->mbox_n < 64 ? L->mbox_n : 64; /* the oldest first */
+        memcpy(got, L->mbox, n * sizeof *got);
+        L->mbox_n -= n;
+        memmove(L->mbox, L->mbox + n, L->mbox_n * sizeof *got);
+        pthread_mutex_unlock(&L->mbox_mu);
+        for (size_t i = 0; i < n; i++) {
+            synack_stack_input(L->stack, got[i].data, got[i].len, now);
+            free(got[i].data);
+        }
+    } while (n == 64);
+}
+
+static int loop_open_queue(struct loop *L, const struct loop_options *o, const char *prog, struct loop_group *g,
+                           unsigned queue);
+
 int loop_open(struct loop *L, const struct loop_options *o, const char *prog)
+{
+    return loop_open_queue(L, o, prog, NULL, 0);
+}
+
+int loop_group_open(struct loop_group **gp, struct loop *const *loops, unsigned n, const struct loop_options *o,
+                    const char *prog)
+{
+    *gp = NULL;
+    if (n < 2 || n > LOOP_MAX_THREADS) {
+        fprintf(stderr, "%s: --threads %u: from 1 to %u\n", prog, n, LOOP_MAX_THREADS);
+        return -EINVAL;
+    }
+    if (o->pcap || o->loss_pct > 0 || o->dup_pct > 0 || o->delay_ms || o->reorder_ms) {
+        fprintf(stderr, "%s: --threads %u: --pcap and --impair work with one thread only\n", prog, n);
+        return -EINVAL;
+    }
+    struct loop_group *g = calloc(1, sizeof *g);
+    if (!g) return -ENOMEM;
+    g->n = n;
+    for (unsigned i = 0; i < n; i++) {
+        g->loops[i] = loops[i];
+        int rc = loop_open_queue(loops[i], o, prog, g, i);
+        if (rc) {
+            for (unsigned k = 0; k <= i; k++) loop_close(loops[k]);
+            free(g);
+            return rc;
+        }
+    }
+    *gp = g;
+    return 0;
+}
+
+void loop_group_free(struct loop_group *g) { free(g); }
+
+static int loop_open_queue(struct loop *L, const struct loop_options *o, const char *prog, struct loop_group *g,
+                           unsigned queue)
 {
     memset(L, 0, sizeof *L);
     L->opt = *o;
-    L->epfd = L->tfd = L->sfd = -1;
+    L->epfd = L->tfd = L->sfd = L->evfd = -1;
     L->wake_at = SYNACK_NEVER;
     L->rng = o->seed;
+    L->group = g;
+    L->queue = queue;
+    if (g) {
+        pthread_mutex_init(&L->mbox_mu, NULL);
+        L->mbox = malloc(MBOX_MAX * sizeof *L->mbox);
+    }
     char why[256];
-    int mode = (o->create ? SYNACK_TUN_CREATE : SYNACK_TUN_ATTACH) | (o->no_offload ? 0 : SYNACK_TUN_OFFLOAD);
+    int mode = (o->create ? SYNACK_TUN_CREATE : SYNACK_TUN_ATTACH) | (o->no_offload ? 0 : SYNACK_TUN_OFFLOAD) |
+               (g ? SYNACK_TUN_MULTI_QUEUE : 0);
     int rc = synack_tun_open(&L->tun, o->tun, (enum synack_tun_mode)mode, why,
                              sizeof why);
     if (rc) {
@@ -651,7 +791,8 @@ int loop_open(struct loop *L, const struct loop_options *o, const char *prog)
             return err;
         }
     }
-    if (o->user && (rc = drop_privileges(o->user, prog)) != 0) return rc;
+    /* Every queue first: attaching one needs the privileges. */
+    if (o->user && (!g || queue == g->n - 1) && (rc = drop_privileges(o->user, prog)) != 0) return rc;
 
     L->in_slot = L->tun.vnet ? sizeof(struct synack_vnet_hdr) + 65536 : L->tun.mtu;
     L->out_buf = malloc((size_t)LOOP_BATCH * L->tun.mtu);
@@ -683,15 +824,21 @@ int loop_open(struct loop *L, const struct loop_options *o, const char *prog)
     sigaddset(&set, SIGUSR1); /* print the counters now */
     sigprocmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
-    L->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    /* The threads inherit the blocked set; thread 0 reads the signals. */
+    L->sfd = queue == 0 ? signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC) : -2;
     L->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     L->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (L->sfd < 0 || L->tfd < 0 || L->epfd < 0) {
+    if (g) {
+        L->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    }
+    if (L->sfd == -1 || L->tfd < 0 || L->epfd < 0 || (g && (L->evfd < 0 || !L->mbox))) {
         rc = -errno;
         fprintf(stderr, "%s: event loop: %s\n", prog, strerror(errno));
         return rc;
     }
-    if (loop_watch(L, L->tun.fd, EPOLLIN) || loop_watch(L, L->sfd, EPOLLIN) || loop_watch(L, L->tfd, EPOLLIN)) {
+    if (L->sfd == -2) L->sfd = -1;
+    if (loop_watch(L, L->tun.fd, EPOLLIN) || (L->sfd >= 0 && loop_watch(L, L->sfd, EPOLLIN)) ||
+        loop_watch(L, L->tfd, EPOLLIN) || (L->evfd >= 0 && loop_watch(L, L->evfd, EPOLLIN))) {
         fprintf(stderr, "%s: event loop: %s\n", prog, strerror(errno));
         return -EIO;
     }
@@ -746,8 +893,24 @@ int loop_run(struct loop *L, const struct loop_app *app)
             size_t len = lens[i];
             if (L->tun.vnet && !link_input(L, &pkt, &len)) continue;
             if (imp && !impair(L, true, pkt, len, now)) continue;
+            if (L->group) {
+                unsigned q = steer(L, pkt, len);
+                if (q != L->queue) {
+                    pass_on(L, q, pkt, len);
+                    continue;
+                }
+            }
             if (L->pcap) synack_pcap_write(L->pcap, pkt, len, wall_us());
             synack_stack_input(L->stack, pkt, len, now);
+        }
+        if (L->group) {
+            take_mail(L, now);
+            int sig = atomic_load(&L->group->signals);
+            while (L->signals < sig) {
+                L->signals++;
+                if (app->on_signal) app->on_signal(app->ctx, L, L->signals);
+                else loop_stop(L, 130);
+            }
         }
         if (imp) release_held(L, now);
         synack_stack_poll(L->stack, now);
@@ -773,7 +936,11 @@ int loop_run(struct loop *L, const struct loop_app *app)
         for (int i = 0; i < ne; i++) {
             int fd = evs[i].data.fd;
             if (fd == L->tun.fd) continue;
-            if (fd == L->tfd) {
+            if (fd == L->evfd) {
+                uint64_t v;
+                if (read(L->evfd, &v, sizeof v) < 0) { /* nothing pending */
+                }
+            } else if (fd == L->tfd) {
                 uint64_t exp;
                 if (read(L->tfd, &exp, sizeof exp) < 0) { /* nothing: not expired */
                 }
@@ -789,6 +956,11 @@ int loop_run(struct loop *L, const struct loop_app *app)
                 L->tun.offload ? "offloads on" : L->tun.vnet ? "virtio-net header, offloads refused" : "plain",
                 (unsigned long long)L->gro_reads, (unsigned long long)L->gso_writes,
                 (unsigned long long)L->gso_segments, (unsigned long long)L->csum_dropped);
+                        continue;
+                    }
+                    if (L->group) { /* every loop hears it, this one at the next turn */
+                        atomic_fetch_add(&L->group->signals, 1);
+                        for (unsigned q = 0; q < L->group->n; q++) loop_poke(L->group->loops[q]);
                         continue;
                     }
                     L->signals++;
@@ -814,6 +986,9 @@ void loop_close(struct loop *L)
                 L->tun.offload ? "offloads on" : L->tun.vnet ? "virtio-net header, offloads refused" : "plain",
                 (unsigned long long)L->gro_reads, (unsigned long long)L->gso_writes,
                 (unsigned long long)L->gso_segments, (unsigned long long)L->csum_dropped);
+        if (L->group)
+            fprintf(stderr, "stats: thread %u of %u: packets passed to another thread=%llu\n", L->queue,
+                    L->group->n, (unsigned long long)L->passed_on);
         if (impairing(L))
             fprintf(stderr, "stats: impair dropped=%llu duplicated=%llu held=%llu\n",
                     (unsigned long long)L->imp_dropped, (unsigned long long)L->imp_duplicated,
@@ -821,6 +996,13 @@ void loop_close(struct loop *L)
     }
     for (size_t i = 0; i < L->nheld; i++) free(L->held[i].data);
     free(L->held);
+    if (L->group) {
+        for (size_t i = 0; i < L->mbox_n; i++) free(L->mbox[i].data);
+        free(L->mbox);
+        L->mbox = NULL;
+        pthread_mutex_destroy(&L->mbox_mu);
+    }
+    if (L->evfd >= 0) close(L->evfd);
     if (L->stack) synack_stack_destroy(L->stack);
     if (L->pcap) synack_pcap_close(L->pcap);
     if (L->epfd >= 0) close(L->epfd);
@@ -830,5 +1012,5 @@ void loop_close(struct loop *L)
     free(L->out_buf);
     free(L->in_buf);
     memset(L, 0, sizeof *L);
-    L->epfd = L->tfd = L->sfd = -1;
+    L->epfd = L->tfd = L->sfd = L->evfd = -1;
 }

@@ -27,6 +27,7 @@
 #ifndef SYNACK_TOOLS_LOOP_H
 #define SYNACK_TOOLS_LOOP_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -81,6 +82,22 @@ int loop_parse_hostport(const char *text, const char *prog, struct synack_endpoi
 
 struct loop;
 
+/* serve --threads N: N loops, one per queue of a multi-queue TUN, each with
+ * its own stack on its own thread; no lock on the data path.
+ *
+ * The kernel picks a queue for every packet it hands to the TUN: the queue
+ * that last wrote a packet of that flow (its flow table, a few seconds of
+ * memory), else one by a hash of the 4-tuple. A new flow's SYN is given to
+ * the threads in turn, whatever queue it came in on: the thread answers on
+ * its own queue, so the kernel sends the rest of the flow there. The owner
+ * of every flow is kept in a small table (a hash of the 4-tuple and a tag;
+ * lock-free), and a packet that still arrives on another queue (a flow
+ * idle long enough for the kernel to forget it, a repeated SYN) is passed
+ * to its owner's mailbox (the one lock, off the data path). Signals go to
+ * thread 0 and are handed to every loop. */
+struct loop_group;
+#define LOOP_MAX_THREADS 16
+
 struct loop_app {
     void *ctx;
     /* Socket work for this turn (never blocks). */
@@ -120,11 +137,30 @@ struct loop {
     void (*state_hook)(void *ctx, const struct synack_conn_id *id, enum synack_tcp_state from,
                        enum synack_tcp_state to, uint64_t now);
     void *state_ctx;
+    /* --threads: the group, this loop's queue, its wake-up descriptor and
+     * its mailbox (packets of its flows that arrived on another queue) */
+    struct loop_group *group;
+    unsigned queue;
+    int evfd;
+    pthread_mutex_t mbox_mu;
+    struct loop_parcel *mbox;
+    size_t mbox_n;
+    uint64_t passed_on;     /* packets handed to another loop */
 };
 
 /* Opens the TUN, drops privileges (--user), creates the stack. Prints why
  * and returns a negative errno on failure. */
 int loop_open(struct loop *L, const struct loop_options *o, const char *prog);
+/* --threads n (2..LOOP_MAX_THREADS): opens n loops on n queues of the TUN
+ * (multi-queue; created so with --create), privileges dropped after the
+ * last. --pcap and --impair are refused (prints why). On failure the loops
+ * opened so far are closed. The caller runs *loops[i] on thread i
+ * (loop_run), then loop_close()s them all and loop_group_free()s. */
+int loop_group_open(struct loop_group **g, struct loop *const *loops, unsigned n, const struct loop_options *o,
+                    const char *prog);
+void loop_group_free(struct loop_group *g);
+/* Wakes L's thread at once (any thread may call it). */
+void loop_poke(struct loop *L);
 /* Runs turns until loop_stop(); returns the status given to it. */
 int loop_run(struct loop *L, const struct loop_app *app);
 void loop_stop(struct loop *L, int status);

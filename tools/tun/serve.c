@@ -10,6 +10,11 @@
  * without blocking and says when the connection is finished); the HTTP
  * responder; accept, step, signals; serve_main.
  *
+ * --threads N: N copies of everything above, one per thread, each on its
+ * own stack and its own queue of a multi-queue TUN (loop.h, loop_group);
+ * a connection lives on the thread the kernel's queue choice (steered at
+ * its SYN) gives it. Only iperf3's tests span threads (iperf3.h).
+ *
  * Every connection keeps one output buffer. A service only reads when that
  * buffer has room, so a slow peer pushes back through TCP's window instead
  * of growing memory.
@@ -28,6 +33,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -111,10 +117,13 @@ static void usage(FILE *f)
             "                      `iperf3 -c` client measures synack; one test at a time\n"
             "  --header-timeout S  HTTP: a request head must arrive within S seconds (default %u; 408)\n"
             "  --idle-timeout S    HTTP: close a connection idle for S seconds (default %u)\n"
+            "  --threads N         N threads (1..%u), each with its own stack, on N queues of a\n"
+            "                      multi-queue TUN (ip tuntap add dev IF mode tun multi_queue,\n"
+            "                      or --create): flows are spread over them (default 1)\n"
             "  -v, --verbose       one line per connection on stderr\n\n"
             "Link options:\n%s\n"
             "SIGINT or SIGTERM closes every connection gracefully (at most 5 s); a second one exits at once.\n",
-            HEADER_TIMEOUT_S, IDLE_TIMEOUT_S, loop_options_help);
+            HEADER_TIMEOUT_S, IDLE_TIMEOUT_S, LOOP_MAX_THREADS, loop_options_help);
 }
 
 /* ---- the services ----------------------------------------------------------- */
@@ -634,12 +643,124 @@ static int add_service(struct serve *S, enum svc kind, const char *arg)
     return 0;
 }
 
+static void poke_loop(void *L) { loop_poke(L); }
+
+/* The services' listeners on S's stack (opened), and its iperf3 server
+ * (sharing sh with the other threads' when sh is not NULL). */
+static int serve_start(struct serve *S, const struct loop_options *o, struct iperf3_shared *sh)
+{
+    struct loop *L = &S->L;
+    for (int k = 0; k < S->nsvc; k++)
+        if (S->svc[k].kind == SVC_IPERF3 && !S->iperf3) {
+            S->iperf3 = sh ? iperf3_server_new_shared(L->stack, stderr, sh, poke_loop, L)
+                           : iperf3_server_new(L->stack, stderr);
+            if (!S->iperf3) {
+                fprintf(stderr, "%s: out of memory\n", PROG);
+                return -1;
+            }
+        }
+    char addr[16];
+    synack_format_ipv4(o->addr, addr);
+    for (int k = 0; k < S->nsvc; k++) {
+        struct service *v = &S->svc[k];
+        int one = 1;
+        struct synack_endpoint ep = {o->addr, v->port};
+        int rc = v->sd = synack_socket(L->stack);
+        if (rc >= 0) rc = synack_setsockopt(L->stack, v->sd, SYNACK_SOL_SOCKET, SYNACK_SO_REUSEADDR, &one, sizeof one);
+        if (rc >= 0) rc = synack_bind(L->stack, v->sd, &ep);
+        if (rc >= 0) rc = synack_listen(L->stack, v->sd, 1024);
+        if (rc < 0) {
+            fprintf(stderr, "%s: --%s %u: cannot listen: %s\n", PROG, svc_name[v->kind], v->port, synack_strerror(rc));
+            return -1;
+        }
+        if (L->queue == 0) fprintf(stderr, "%s: %s on %s:%u\n", PROG, svc_name[v->kind], addr, v->port);
+    }
+    if (S->verbose) L->state_hook = trace_state;
+    return 0;
+}
+
+/* Closes what serve_start and the connections hold (the loop stays). */
+static void serve_finish(struct serve *S)
+{
+    while (S->nconns) conn_free(S, S->nconns - 1, false);
+    iperf3_server_free(S->iperf3, false);
+    S->iperf3 = NULL;
+    free(S->conns);
+    S->conns = NULL;
+}
+
+static void *serve_thread(void *arg)
+{
+    struct serve *S = arg;
+    struct loop_app app = {.ctx = S, .step = serve_step, .on_signal = serve_signal};
+    loop_run(&S->L, &app);
+    return NULL;
+}
+
+/* --threads n: n copies of the parsed S, one per queue and thread. */
+static int serve_threads(const struct serve *S0, const struct loop_options *o, unsigned n)
+{
+    struct serve *Sv[LOOP_MAX_THREADS] = {0};
+    struct loop *loops[LOOP_MAX_THREADS];
+    for (unsigned i = 0; i < n; i++) {
+        Sv[i] = malloc(sizeof *Sv[i]);
+        if (!Sv[i]) {
+            fprintf(stderr, "%s: out of memory\n", PROG);
+            for (unsigned k = 0; k < i; k++) free(Sv[k]);
+            return 1;
+        }
+        memcpy(Sv[i], S0, sizeof *S0);
+        loops[i] = &Sv[i]->L;
+    }
+    struct loop_group *g = NULL;
+    struct iperf3_shared *sh = NULL;
+    int status = 1;
+    unsigned started = 0;
+    pthread_t tid[LOOP_MAX_THREADS];
+    if (loop_group_open(&g, loops, n, o, PROG) != 0) goto out_free;
+    for (int k = 0; k < S0->nsvc; k++)
+        if (S0->svc[k].kind == SVC_IPERF3 && !(sh = iperf3_shared_new(n))) {
+            fprintf(stderr, "%s: out of memory\n", PROG);
+            goto out;
+        }
+    for (unsigned i = 0; i < n; i++)
+        if (serve_start(Sv[i], o, sh) != 0) goto out;
+    char addr[16];
+    fprintf(stderr, "%s: listening on %s (%s, mtu %u, %u threads on %u queues)\n", PROG,
+            synack_format_ipv4(o->addr, addr), loops[0]->tun.name, loops[0]->tun.mtu, n, n);
+    for (started = 1; started < n; started++)
+        if (pthread_create(&tid[started], NULL, serve_thread, Sv[started]) != 0) {
+            fprintf(stderr, "%s: cannot start thread %u\n", PROG, started);
+            for (unsigned k = 0; k < started; k++) loop_stop(loops[k], 1), loop_poke(loops[k]);
+            break;
+        }
+    if (started == n) {
+        struct loop_app app = {.ctx = Sv[0], .step = serve_step, .on_signal = serve_signal};
+        status = loop_run(loops[0], &app);
+    }
+    for (unsigned i = 1; i < started; i++) pthread_join(tid[i], NULL);
+out:;
+    uint64_t accepted = 0;
+    for (unsigned i = 0; i < n; i++) {
+        serve_finish(Sv[i]);
+        accepted += Sv[i]->accepted;
+    }
+    iperf3_shared_free(sh);
+    if (o->stats) fprintf(stderr, "stats: connections_accepted=%" PRIu64 "\n", accepted);
+    for (unsigned i = 0; i < n; i++) loop_close(loops[i]);
+    loop_group_free(g);
+out_free:
+    for (unsigned i = 0; i < n; i++) free(Sv[i]);
+    return status;
+}
+
 int serve_main(int argc, char **argv)
 {
     static struct serve S; /* large: keep it off the stack */
     memset(&S, 0, sizeof S);
     S.header_timeout_us = HEADER_TIMEOUT_S * 1000000ull;
     S.idle_timeout_us = IDLE_TIMEOUT_S * 1000000ull;
+    unsigned threads = 1;
     struct loop_options o;
     loop_options_default(&o);
     for (int i = 1; i < argc;) {
@@ -654,6 +775,18 @@ int serve_main(int argc, char **argv)
         if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
             S.verbose = true;
             i++;
+            continue;
+        }
+        if (!strcmp(a, "--threads")) {
+            char *end;
+            unsigned long t = i + 1 < argc ? strtoul(argv[i + 1], &end, 10) : 0;
+            if (i + 1 >= argc || *end || end == argv[i + 1] || argv[i + 1][0] == '-' || t < 1 ||
+                t > LOOP_MAX_THREADS) {
+                fprintf(stderr, "%s: --threads needs a number from 1 to %u\n", PROG, LOOP_MAX_THREADS);
+                return 2;
+            }
+            threads = (unsigned)t;
+            i += 2;
             continue;
         }
         if (!strcmp(a, "--header-timeout") || !strcmp(a, "--idle-timeout")) {
@@ -689,44 +822,23 @@ int serve_main(int argc, char **argv)
                 PROG);
         return 2;
     }
+    if (threads > 1) return serve_threads(&S, &o, threads);
     if (loop_open(&S.L, &o, PROG) != 0) {
         loop_close(&S.L);
         return 1;
     }
     struct loop *L = &S.L;
-    for (int k = 0; k < S.nsvc; k++)
-        if (S.svc[k].kind == SVC_IPERF3 && !S.iperf3) {
-            S.iperf3 = iperf3_server_new(L->stack, stderr);
-            if (!S.iperf3) {
-                fprintf(stderr, "%s: out of memory\n", PROG);
-                loop_close(L);
-                return 1;
-            }
-        }
-    char addr[16];
-    synack_format_ipv4(o.addr, addr);
-    for (int k = 0; k < S.nsvc; k++) {
-        struct service *v = &S.svc[k];
-        int one = 1;
-        struct synack_endpoint ep = {o.addr, v->port};
-        int rc = v->sd = synack_socket(L->stack);
-        if (rc >= 0) rc = synack_setsockopt(L->stack, v->sd, SYNACK_SOL_SOCKET, SYNACK_SO_REUSEADDR, &one, sizeof one);
-        if (rc >= 0) rc = synack_bind(L->stack, v->sd, &ep);
-        if (rc >= 0) rc = synack_listen(L->stack, v->sd, 1024);
-        if (rc < 0) {
-            fprintf(stderr, "%s: --%s %u: cannot listen: %s\n", PROG, svc_name[v->kind], v->port, synack_strerror(rc));
-            loop_close(L);
-            return 1;
-        }
-        fprintf(stderr, "%s: %s on %s:%u\n", PROG, svc_name[v->kind], addr, v->port);
+    if (serve_start(&S, &o, NULL) != 0) {
+        serve_finish(&S);
+        loop_close(L);
+        return 1;
     }
-    fprintf(stderr, "%s: listening on %s (%s, mtu %u)\n", PROG, addr, L->tun.name, L->tun.mtu);
-    if (S.verbose) L->state_hook = trace_state;
+    char addr[16];
+    fprintf(stderr, "%s: listening on %s (%s, mtu %u)\n", PROG, synack_format_ipv4(o.addr, addr), L->tun.name,
+            L->tun.mtu);
     struct loop_app app = {.ctx = &S, .step = serve_step, .on_signal = serve_signal};
     int status = loop_run(L, &app);
-    while (S.nconns) conn_free(&S, S.nconns - 1, false);
-    iperf3_server_free(S.iperf3, false);
-    free(S.conns);
+    serve_finish(&S);
     if (o.stats) fprintf(stderr, "stats: connections_accepted=%" PRIu64 "\n", S.accepted);
     loop_close(L);
     return status;

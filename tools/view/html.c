@@ -81,6 +81,13 @@ static bool has_data(const struct render_ladder *rl, int side)
     return false;
 }
 
+static bool has_samples(const struct render_ladder *rl, int side)
+{
+    for (size_t i = 0; i < rl->nsamples; i++)
+        if (rl->samples[i].side == side) return true;
+    return false;
+}
+
 int render_write_html(struct render_ladder *const *rls, size_t n, const char *page_title, const char *intro,
                       const char *path)
 {
@@ -98,21 +105,28 @@ int render_write_html(struct render_ladder *const *rls, size_t n, const char *pa
           "svg { display: block; margin: 8px 0; max-width: 100%; height: auto; border: 1px solid #e4e4e4; }\n"
           "pre { font-size: 11px; background: #f7f7f7; padding: 8px; overflow-x: auto; }\n"
           "p.note { color: #555; font-size: 13px; }\n"
+          "details.about { color: #333; font-size: 14px; margin-bottom: 8px; }\n"
           "</style>\n</head>\n<body>\n<h1>",
           out);
     render_xml_escape(out, page_title);
     fputs("</h1>\n", out);
+    /* The ladder comes first; what the page is and how to read it is one
+     * click away, each connection's story right under its ladder. */
+    fputs("<details class=\"about\"><summary>About this page and how to read the pictures</summary>\n", out);
     paragraphs(out, intro);
     paragraphs(out, how_to_read);
+    fputs("</details>\n", out);
     if (n == 0) fputs("<p><strong>No TCP connection to show.</strong></p>\n", out);
     for (size_t i = 0; i < n; i++) {
         const struct render_ladder *rl = rls[i];
         fprintf(out, "<h2 id=\"conn%zu\">", i + 1);
         render_xml_escape(out, rl->title);
         fputs("</h2>\n", out);
-        if (rl->intro) paragraphs(out, rl->intro);
-        fputs("<h3>Ladder</h3>\n", out);
         render_svg_ladder(rl, out);
+        if (rl->intro) {
+            fputs("<h3>What happens here</h3>\n", out);
+            paragraphs(out, rl->intro);
+        }
         text_ladder(out, rl);
         fputs("<h3>Time-sequence graphs</h3>\n", out);
         bool any = false;
@@ -122,10 +136,27 @@ int render_write_html(struct render_ladder *const *rls, size_t n, const char *pa
             any = true;
         }
         if (!any) fputs("<p class=\"note\">No data was sent in either direction.</p>\n", out);
+        /* Only the sides the stack reported on get graphs: an empty frame
+         * says nothing a sentence cannot. */
         fputs("<h3>Congestion window, slow-start threshold, smoothed RTT and RTO</h3>\n", out);
+        bool sampled = false;
         for (int side = 0; side < 2; side++) {
+            if (!has_samples(rl, side)) continue;
             render_svg_samples(rl, side, false, out);
             render_svg_samples(rl, side, true, out);
+            sampled = true;
+        }
+        if (!sampled) {
+            fputs("<p class=\"note\">", out);
+            render_xml_escape(out, rl->samples_note[0] ? rl->samples_note : "Not recorded.");
+            fputs("</p>\n", out);
+        } else {
+            for (int side = 0; side < 2; side++) {
+                if (has_samples(rl, side)) continue;
+                fputs("<p class=\"note\">The ", out);
+                render_xml_escape(out, rl->side_name[side]);
+                fputs(" had no connection to report on.</p>\n", out);
+            }
         }
     }
     fputs("<p class=\"note\">Made by synack. This page is self-contained: it needs no network access.</p>\n"
@@ -138,9 +169,11 @@ int render_write_html(struct render_ladder *const *rls, size_t n, const char *pa
 
 /* ---- `synack lab --svg/--html` ------------------------------------------------------ */
 
-int render_lab_pictures(struct render_ladder *rl, const struct lab_options *o, const struct lab_result *res,
-                        const char *svg, const char *html)
+int render_lab_pictures(struct render_ladder *const *rls, size_t n, const struct lab_options *o,
+                        const struct lab_result *res, const char *svg, const char *html)
 {
+    if (n == 0) return -EINVAL;
+    struct render_ladder *rl = rls[0];
     /* The scenario's own explanation when one is played; the default
      * scenario's story otherwise. */
     const struct scenario *sc = o->scenario ? scenario_find(o->scenario) : NULL;
@@ -152,27 +185,33 @@ int render_lab_pictures(struct render_ladder *rl, const struct lab_options *o, c
                  "The client (10.0.0.1) connects to the server (10.0.0.2:80) and sends an 18-byte request; the "
                  "server answers %" PRIu64 " bytes; the client closes first, then the server.",
                  o->bytes);
-    char intro[3600];
-    snprintf(intro, sizeof intro,
-             "synack lab: two synack stacks in the simulated network. %s\n\nOne-way delay %u ms; loss %g, "
-             "reorder %g, duplicate %g, corrupt %g (each way); seed %" PRIu64 "; 2\xc3\x97MSL %u ms. Times are "
-             "virtual milliseconds. A segment's arrow starts when it is sent and ends one delay later, when it "
-             "arrives.\n\n"
+    char result[400];
+    snprintf(result, sizeof result,
              "Result: %" PRIu64 " segments, %" PRIu64 " lost in the network, %" PRIu64 " retransmissions; %s.",
-             story, o->delay_ms, o->loss, o->reorder, o->duplicate, o->corrupt, o->seed, 2 * o->msl_ms,
              res->segments, res->lost, res->retransmissions,
              res->completed ? "completed byte-exact, both sides reached CLOSED"
                             : (res->failure[0] ? res->failure : "did not complete"));
-    rl->absolute = o->absolute;
-    if (!rl->samples_note[0])
-        snprintf(rl->samples_note, sizeof rl->samples_note,
-                 "not recorded: the stack does not report its congestion window and RTO to the lab yet "
-                 "(synack_getinfo)");
+    char told[3000];
+    snprintf(told, sizeof told, "%s\n\n%s", story, result);
+    render_set_intro(rl, told);
+    char intro[1200];
+    snprintf(intro, sizeof intro,
+             "synack lab: two synack stacks in the simulated network. One-way delay %u ms; loss %g, "
+             "reorder %g, duplicate %g, corrupt %g (each way); seed %" PRIu64 "; 2\xc3\x97MSL %u ms. Times are "
+             "virtual milliseconds. A segment's arrow starts when it is sent and ends one delay later, when it "
+             "arrives.",
+             o->delay_ms, o->loss, o->reorder, o->duplicate, o->corrupt, o->seed, 2 * o->msl_ms);
     int err = 0;
-    if (svg) err = render_write_svg(rl, svg);
-    if (html && !err) {
-        struct render_ladder *one[1] = {rl};
-        err = render_write_html(one, 1, "synack lab: a TCP connection, segment by segment", intro, html);
+    for (size_t i = 0; i < n; i++) {
+        if (!rls[i]->absolute) rls[i]->absolute = o->absolute;
+        if (!rls[i]->samples_note[0])
+            snprintf(rls[i]->samples_note, sizeof rls[i]->samples_note,
+                     "not recorded: the stack reported no congestion window or RTO for this connection");
     }
+    if (svg) err = render_write_svgs(rls, n, svg);
+    if (html && !err) err = render_write_html(rls, n,
+                                            n == 1 ? "synack lab: a TCP connection, segment by segment"
+                                                   : "synack lab: TCP connections, segment by segment",
+                                            intro, html);
     return err;
 }

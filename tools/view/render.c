@@ -91,8 +91,15 @@ void render_options_text(const struct tcp_options *o, char *buf, size_t cap)
     if (n < cap && o->has_wscale) n += (size_t)snprintf(buf + n, cap - n, " ws=%u", o->wscale);
     if (n < cap && o->sack_permitted) n += (size_t)snprintf(buf + n, cap - n, " sackOK");
     if (n < cap && o->has_timestamp) n += (size_t)snprintf(buf + n, cap - n, " ts=%" PRIu32, o->ts_val);
-    if (n < cap && o->sack_count) {
-        n += (size_t)snprintf(buf + n, cap - n, " sack=%u", o->sack_count);
+}
+
+void render_seg_options(struct render_seg *s, const struct tcp_options *o)
+{
+    render_options_text(o, s->opts, sizeof s->opts);
+    s->nsack = o->sack_count > TCP_MAX_SACK_BLOCKS ? TCP_MAX_SACK_BLOCKS : o->sack_count;
+    for (unsigned i = 0; i < s->nsack; i++) {
+        s->sack[i][0] = o->sack[i].left;
+        s->sack[i][1] = o->sack[i].right;
     }
 }
 
@@ -123,14 +130,8 @@ int render_record_ipv4(struct render_ladder *rl, int side, uint64_t t_us, uint64
     s.win = tcp.window;
     if (!(tcp.flags & TCP_SYN) && rl->syn_seen[0] && rl->syn_seen[1] && rl->wscale[0] >= 0 && rl->wscale[1] >= 0)
         s.win = (uint32_t)tcp.window << rl->wscale[side];
-    render_options_text(&tcp.opt, s.opts, sizeof s.opts);
-    uint32_t end = tcp.seq + s.len + ((tcp.flags & TCP_SYN) ? 1u : 0u) + ((tcp.flags & TCP_FIN) ? 1u : 0u);
-    bool consumes = end != tcp.seq;
-    if (consumes && rl->sent_any[side] && (int32_t)(tcp.seq - rl->high[side]) < 0) s.marks |= RENDER_M_RETRANS;
-    if (consumes && (!rl->sent_any[side] || (int32_t)(end - rl->high[side]) > 0)) {
-        rl->high[side] = end;
-        rl->sent_any[side] = true;
-    }
+    render_seg_options(&s, &tcp.opt);
+    s.marks = analysis_segment(&rl->an, side, &tcp, s.win, t_us, &s.dup_num);
     if (lost) s.marks |= RENDER_M_LOST;
     if (corrupted) s.marks |= RENDER_M_CORRUPTED;
     if (tcp.flags & TCP_RST) s.marks |= RENDER_M_RESET;
@@ -196,8 +197,12 @@ uint32_t render_rel_ack(const struct render_ladder *rl, const struct render_seg 
 
 void render_seg_label(const struct render_ladder *rl, const struct render_seg *s, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "%s seq=%" PRIu32 " ack=%" PRIu32 " len=%" PRIu32 " win=%u%s", tcp_flags_str(s->flags),
-             render_rel_seq(rl, s), render_rel_ack(rl, s), s->len, s->win_raw, s->opts);
+    int n = snprintf(buf, cap, "%s seq=%" PRIu32 " ack=%" PRIu32 " len=%" PRIu32 " win=%" PRIu32 "%s",
+                     tcp_flags_str(s->flags), render_rel_seq(rl, s), render_rel_ack(rl, s), s->len, s->win, s->opts);
+    /* SACK blocks name the data sender's bytes: the peer's sequence space */
+    uint32_t base = rl->absolute || !rl->have_isn[1 - s->side] ? 0 : rl->isn[1 - s->side];
+    for (unsigned i = 0; i < s->nsack && n >= 0 && (size_t)n < cap; i++)
+        n += snprintf(buf + n, cap - (size_t)n, " sack=%" PRIu32 "-%" PRIu32, s->sack[i][0] - base, s->sack[i][1] - base);
 }
 
 void render_marks_text(const struct render_seg *s, char *buf, size_t cap)
@@ -256,7 +261,7 @@ void render_text(const struct render_ladder *rl, FILE *out)
             continue;
         }
         const struct render_seg *s = &e->u.seg;
-        char body[160], marks[256];
+        char body[256], marks[256];
         render_seg_label(rl, s, body, sizeof body);
         /* lost and corrupted are said by the lab's own wording */
         struct render_seg m = *s;

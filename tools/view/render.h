@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "analysis.h"
 #include "synack/wire.h"
 
 #define RENDER_UNKNOWN UINT64_MAX
@@ -63,7 +64,9 @@ struct render_seg {
     uint32_t win;           /* in bytes, window scale applied when known */
     uint32_t marks;         /* enum render_mark */
     uint32_t dup_num;       /* RENDER_M_DUP_ACK: 1 for the first duplicate */
-    char opts[72];          /* " mss=1460 ws=7 sackOK ts=..." */
+    char opts[72];          /* " mss=1460 ws=7 sackOK ts=..." (no SACK blocks) */
+    uint8_t nsack;          /* SACK blocks, raw: shown relative to the peer's ISN */
+    uint32_t sack[TCP_MAX_SACK_BLOCKS][2];
 };
 
 struct render_state {
@@ -99,10 +102,9 @@ struct render_ladder {
     bool have_isn[2];
     uint32_t isn[2];
     /* recorder state for render_record_ipv4 */
-    bool sent_any[2];
-    uint32_t high[2];
     bool syn_seen[2];
     int wscale[2];
+    struct analysis an;      /* the marks, as `synack trace` makes them */
     struct render_event *ev;
     size_t nev, cap;
     struct render_sample *samples;
@@ -118,9 +120,10 @@ void render_set_intro(struct render_ladder *rl, const char *text);
 /* Appends a segment as given (marks included). Returns its index or -ENOMEM. */
 int render_record_segment(struct render_ladder *rl, const struct render_seg *seg);
 /* Parses an IPv4/TCP packet (checksum not verified) sent by side at t_us and
- * records it; learns ISNs from SYNs and marks retransmissions (a segment
- * that starts below the highest sequence number this side sent). lost and
- * corrupted come from the simulator. Non-TCP packets are ignored (returns 1). */
+ * records it; learns ISNs from SYNs and marks it with the analysis `synack
+ * trace` uses (analysis.h: retransmission, dup ack, zero window, ...), so
+ * feed each connection its own ladder. lost and corrupted come from the
+ * simulator. Non-TCP packets are ignored (returns 1). */
 int render_record_ipv4(struct render_ladder *rl, int side, uint64_t t_us, uint64_t arrive_us,
                        const uint8_t *pkt, size_t len, bool lost, bool corrupted);
 int render_record_state(struct render_ladder *rl, int side, uint64_t t_us, const char *from, const char *to);
@@ -135,7 +138,10 @@ int render_record_sample(struct render_ladder *rl, const struct render_sample *s
 /* seq and ack as displayed: relative to the ISNs unless rl->absolute. */
 uint32_t render_rel_seq(const struct render_ladder *rl, const struct render_seg *s);
 uint32_t render_rel_ack(const struct render_ladder *rl, const struct render_seg *s);
-/* "SYN|ACK seq=0 ack=1 len=0 win=65535 mss=1460" */
+/* "SYN|ACK seq=0 ack=1 len=0 win=65535 mss=1460", "ACK seq=1 ack=1449 len=0
+ * win=65536 sack=2897-4345": the window as the receiver reads it (scaled
+ * once both SYNs offered scaling), SACK blocks as ranges of the data
+ * sender's sequence numbers (relative unless rl->absolute). */
 void render_seg_label(const struct render_ladder *rl, const struct render_seg *s, char *buf, size_t cap);
 /* "  (retransmission)  (dup ack #2)" — empty string when no mark */
 void render_marks_text(const struct render_seg *s, char *buf, size_t cap);
@@ -153,19 +159,24 @@ void render_svg_timeseq(const struct render_ladder *rl, int side, FILE *out);
 void render_svg_samples(const struct render_ladder *rl, int side, bool rtt, FILE *out);
 /* Standalone files. Return 0 or a negative errno. */
 int render_write_svg(const struct render_ladder *rl, const char *path);
+/* Several connections in one file: one ladder (one pair of lines) each. */
+int render_write_svgs(struct render_ladder *const *rls, size_t n, const char *path);
 int render_write_html(struct render_ladder *const *rls, size_t n, const char *page_title, const char *intro,
                       const char *path);
-/* `synack lab --svg FILE --html FILE`: writes the recorded ladder (either
- * path may be NULL), with the scenario and its result in the page. */
+/* `synack lab --svg FILE --html FILE`: writes the recorded ladders, one per
+ * connection (either path may be NULL), with the scenario and its result in
+ * the page (told under the first ladder). */
 struct lab_options;
 struct lab_result;
-int render_lab_pictures(struct render_ladder *rl, const struct lab_options *o, const struct lab_result *res,
-                        const char *svg, const char *html);
+int render_lab_pictures(struct render_ladder *const *rls, size_t n, const struct lab_options *o,
+                        const struct lab_result *res, const char *svg, const char *html);
 /* Writes s with &, <, >, " escaped. */
 void render_xml_escape(FILE *out, const char *s);
 
-/* A segment's options as short text (" mss=1460 ws=7 sackOK ts=N sack=2"),
- * the labels of the pictures and of `synack trace`. */
+/* A segment's options as short text (" mss=1460 ws=7 sackOK ts=N"), the
+ * labels of the pictures and of `synack trace`; SACK blocks are not in it. */
 void render_options_text(const struct tcp_options *o, char *buf, size_t cap);
+/* Fills s->opts and s->sack/nsack from the parsed options. */
+void render_seg_options(struct render_seg *s, const struct tcp_options *o);
 
 #endif

@@ -25,7 +25,12 @@
 #define LAD_XL 270    /* left time line */
 #define LAD_XR 800    /* right time line */
 #define LAD_TOP 64
-#define LAD_MAX_ITEMS 20000
+#define LAD_LABEL_CHARS 76 /* longer labels are squeezed into the space between the lines */
+/* A long run is folded: its first FOLD_HEAD and last FOLD_TAIL events are
+ * drawn, the middle is one row that says what was left out (the
+ * time-sequence graph and the text ladder still hold everything). */
+#define FOLD_HEAD 120
+#define FOLD_TAIL 60
 
 void render_xml_escape(FILE *out, const char *s)
 {
@@ -80,7 +85,7 @@ static double m_ceil(double x) { return -m_floor(-x); }
 
 /* ---- layout ---------------------------------------------------------------------- */
 
-enum item_kind { IT_ARRIVE = 0, IT_STATE = 1, IT_SEND = 2 };
+enum item_kind { IT_ARRIVE = 0, IT_STATE = 1, IT_SEND = 2, IT_FOLD = 3 };
 
 struct item {
     enum item_kind kind;
@@ -94,7 +99,7 @@ struct layout {
     size_t n;
     double *send_y, *arrive_y; /* per event index; NAN when none */
     double height;
-    bool truncated;
+    size_t fold_from, fold_to; /* events [fold_from, fold_to) are folded; equal: none */
 };
 
 static int cmp_arrival(const void *a, const void *b)
@@ -118,28 +123,18 @@ static void layout_free(struct layout *L)
     free(L->arrive_y);
 }
 
-static int ladder_layout(const struct render_ladder *rl, struct layout *L)
+/* Appends the events [from, to) and their arrivals to L->it: events in
+ * recording order (it is time order), an arrival before the first event at
+ * or after its time; arrivals left at the end follow the last event. */
+static int merge_group(const struct render_ladder *rl, struct layout *L, size_t from, size_t to)
 {
-    memset(L, 0, sizeof *L);
-    size_t nev = rl->nev > LAD_MAX_ITEMS ? LAD_MAX_ITEMS : rl->nev;
-    L->truncated = nev < rl->nev;
     size_t narr = 0;
-    for (size_t i = 0; i < nev; i++) {
-        const struct render_event *e = &rl->ev[i];
-        if (e->kind == RENDER_EV_SEG && e->u.seg.arrive_us != RENDER_UNKNOWN) narr++;
-    }
-    L->it = calloc(nev + narr + 1, sizeof *L->it);
+    for (size_t i = from; i < to; i++)
+        if (rl->ev[i].kind == RENDER_EV_SEG && rl->ev[i].u.seg.arrive_us != RENDER_UNKNOWN) narr++;
     struct item *arr = calloc(narr + 1, sizeof *arr);
-    L->send_y = calloc(nev + 1, sizeof *L->send_y);
-    L->arrive_y = calloc(nev + 1, sizeof *L->arrive_y);
-    if (!L->it || !arr || !L->send_y || !L->arrive_y) {
-        free(arr);
-        layout_free(L);
-        return -ENOMEM;
-    }
+    if (!arr) return -ENOMEM;
     size_t k = 0;
-    for (size_t i = 0; i < nev; i++) {
-        L->send_y[i] = L->arrive_y[i] = NAN;
+    for (size_t i = from; i < to; i++) {
         const struct render_event *e = &rl->ev[i];
         /* a lost segment keeps the row it would have arrived at: its arrow
          * then has the same slope as the others and stops part way */
@@ -147,10 +142,8 @@ static int ladder_layout(const struct render_ladder *rl, struct layout *L)
             arr[k++] = (struct item){IT_ARRIVE, i, e->u.seg.arrive_us, 0};
     }
     qsort(arr, narr, sizeof *arr, cmp_arrival);
-    /* Merge: the events keep their recording order (it is time order); an
-     * arrival goes before the first event at or after its time. */
     size_t a = 0;
-    for (size_t i = 0; i < nev; i++) {
+    for (size_t i = from; i < to; i++) {
         const struct render_event *e = &rl->ev[i];
         uint64_t t = e->kind == RENDER_EV_SEG ? e->u.seg.t_us : e->u.st.t_us;
         while (a < narr && arr[a].t <= t) L->it[L->n++] = arr[a++];
@@ -158,6 +151,41 @@ static int ladder_layout(const struct render_ladder *rl, struct layout *L)
     }
     while (a < narr) L->it[L->n++] = arr[a++];
     free(arr);
+    return 0;
+}
+
+static uint64_t event_time(const struct render_event *e) { return e->kind == RENDER_EV_SEG ? e->u.seg.t_us : e->u.st.t_us; }
+
+static int ladder_layout(const struct render_ladder *rl, struct layout *L)
+{
+    memset(L, 0, sizeof *L);
+    size_t nev = rl->nev;
+    if (nev > FOLD_HEAD + FOLD_TAIL + 20) {
+        L->fold_from = FOLD_HEAD;
+        L->fold_to = nev - FOLD_TAIL;
+    }
+    L->it = calloc(2 * nev + 2, sizeof *L->it);
+    L->send_y = calloc(nev + 1, sizeof *L->send_y);
+    L->arrive_y = calloc(nev + 1, sizeof *L->arrive_y);
+    if (!L->it || !L->send_y || !L->arrive_y) {
+        layout_free(L);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < nev; i++) L->send_y[i] = L->arrive_y[i] = NAN;
+    int rc;
+    if (L->fold_to > L->fold_from) {
+        rc = merge_group(rl, L, 0, L->fold_from);
+        if (rc == 0) {
+            L->it[L->n++] = (struct item){IT_FOLD, L->fold_from, event_time(&rl->ev[L->fold_to]), 0};
+            rc = merge_group(rl, L, L->fold_to, nev);
+        }
+    } else {
+        rc = merge_group(rl, L, 0, nev);
+    }
+    if (rc != 0) {
+        layout_free(L);
+        return rc;
+    }
 
     double y = LAD_TOP;
     uint64_t prev_t = L->n ? L->it[0].t : 0;
@@ -165,12 +193,16 @@ static int ladder_layout(const struct render_ladder *rl, struct layout *L)
     for (size_t i = 0; i < L->n; i++) {
         struct item *it = &L->it[i];
         uint64_t dt = it->t > prev_t ? it->t - prev_t : 0;
+        if (it->kind == IT_FOLD || prev_kind == IT_FOLD) dt = 0;
         y += gap_for(dt);
         if (i > 0) {
-            /* room for the previous row's text, and for the next arrow's label */
+            /* room for the previous row's text, and for the next arrow's
+             * label (written above the arrow's start): two sends are at
+             * least 22 px apart, so their labels never meet */
             if (it->kind == IT_ARRIVE) y += prev_kind == IT_ARRIVE ? 20 : 4;
             else if (it->kind == IT_STATE) y += 18;
-            else y += prev_kind == IT_SEND ? 22 : 18;
+            else if (it->kind == IT_FOLD) y += 34;
+            else y += prev_kind == IT_SEND ? 22 : prev_kind == IT_FOLD ? 40 : 18;
         }
         it->y = y;
         if (it->kind == IT_SEND) L->send_y[it->ev] = y;
@@ -208,7 +240,26 @@ static void arrow_head(FILE *out, double x1, double y1, double x2, double y2, co
 
 static void fmt_time(uint64_t t_us, char *buf, size_t cap) { snprintf(buf, cap, "%.3f", (double)t_us / 1000.0); }
 
-void render_svg_ladder(const struct render_ladder *rl, FILE *out)
+/* The row that stands for the folded middle of a long run. */
+static void fold_row(const struct render_ladder *rl, const struct layout *L, double y, FILE *out)
+{
+    size_t segs = 0;
+    for (size_t i = L->fold_from; i < L->fold_to; i++) segs += rl->ev[i].kind == RENDER_EV_SEG;
+    uint64_t t0 = event_time(&rl->ev[L->fold_from]), t1 = event_time(&rl->ev[L->fold_to - 1]);
+    fprintf(out,
+            "<rect class=\"fold\" x=\"%d\" y=\"%.1f\" width=\"%d\" height=\"30\" fill=\"#f3f3f3\" "
+            "stroke=\"#999\" stroke-dasharray=\"4 3\"/>\n",
+            LAD_XT + 6, y - 15, LAD_W - LAD_XT - 16);
+    fprintf(out,
+            "<text x=\"%d\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#444\" font-style=\"italic\">&#8942; %zu "
+            "segments folded (%.3f ms to %.3f ms): the time-sequence graph and the text ladder show them all "
+            "&#8942;</text>\n",
+            (LAD_XL + LAD_XR) / 2, y + 4, segs, (double)t0 / 1000.0, (double)t1 / 1000.0);
+}
+
+/* The ladder; at_y >= 0 places it inside an enclosing SVG (a file with
+ * several connections, one under the other). */
+static void svg_ladder_at(const struct render_ladder *rl, FILE *out, double at_y)
 {
     struct layout L;
     if (ladder_layout(rl, &L) != 0) {
@@ -216,10 +267,12 @@ void render_svg_ladder(const struct render_ladder *rl, FILE *out)
                      "y=\"20\">out of memory</text></svg>\n");
         return;
     }
+    char place[48] = "";
+    if (at_y >= 0) snprintf(place, sizeof place, " x=\"0\" y=\"%.0f\"", at_y);
     fprintf(out,
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" "
+            "<svg xmlns=\"http://www.w3.org/2000/svg\"%s width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" "
             "font-family=\"DejaVu Sans Mono, Menlo, Consolas, monospace\" font-size=\"11\" role=\"img\">\n",
-            LAD_W, L.height, LAD_W, L.height);
+            place, LAD_W, L.height, LAD_W, L.height);
     fprintf(out, "<title>");
     render_xml_escape(out, rl->title);
     fprintf(out, "</title>\n<rect width=\"100%%\" height=\"100%%\" fill=\"#ffffff\"/>\n");
@@ -234,7 +287,8 @@ void render_svg_ladder(const struct render_ladder *rl, FILE *out)
     }
     /* time breaks: a long quiet stretch gets a note across both lines */
     for (size_t i = 1; i < L.n; i++) {
-        if (L.it[i].t - L.it[i - 1].t < 1000000u || L.it[i].kind == IT_ARRIVE) continue;
+        if (L.it[i].kind == IT_ARRIVE || L.it[i].kind == IT_FOLD || L.it[i - 1].kind == IT_FOLD) continue;
+        if (L.it[i].t < L.it[i - 1].t || L.it[i].t - L.it[i - 1].t < 1000000u) continue;
         double y = (L.it[i].y + L.it[i - 1].y) / 2 + 4;
         fprintf(out,
                 "<text x=\"%d\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#777\" font-style=\"italic\">"
@@ -246,6 +300,10 @@ void render_svg_ladder(const struct render_ladder *rl, FILE *out)
     for (size_t i = 0; i < L.n; i++) {
         const struct item *it = &L.it[i];
         if (it->kind == IT_ARRIVE) continue;
+        if (it->kind == IT_FOLD) {
+            fold_row(rl, &L, it->y, out);
+            continue;
+        }
         const struct render_event *e = &rl->ev[it->ev];
         char tbuf[32];
         fmt_time(it->t, tbuf, sizeof tbuf);
@@ -287,19 +345,23 @@ void render_svg_ladder(const struct render_ladder *rl, FILE *out)
         } else {
             arrow_head(out, x1, y1, ex, ey, color);
         }
-        /* the label rides on the arrow, centred, slightly above it */
-        char label[200], marks[256];
+        /* The label is written level, just above the arrow's start, from
+         * the sender's line towards the peer: rows of sends are at least
+         * 22 px apart, so labels of a burst never overlap (a label on the
+         * middle of the arrow would meet the labels of crossing arrows). */
+        char label[256], marks[256];
         render_seg_label(rl, s, label, sizeof label);
         render_marks_text(s, marks, sizeof marks);
-        double mx = (x1 + x2) / 2, my = (y1 + y2) / 2;
-        /* rotate the label to the arrow's slope, kept left-to-right */
-        double dx = x2 - x1, dy = y2 - y1;
-        if (dx < 0) dx = -dx, dy = -dy;
-        double d = m_sqrt(dx * dx + dy * dy), co = d > 0 ? dx / d : 1, si = d > 0 ? dy / d : 0;
+        /* a very long label is squeezed to stay between the lines */
+        size_t chars = strlen(label) + strlen(marks);
+        char squeeze[64] = "";
+        if (chars > LAD_LABEL_CHARS)
+            snprintf(squeeze, sizeof squeeze, " textLength=\"%d\" lengthAdjust=\"spacingAndGlyphs\"",
+                     LAD_XR - LAD_XL - 24);
         fprintf(out,
-                "<text x=\"0\" y=\"-4\" text-anchor=\"middle\" transform=\"matrix(%.4f %.4f %.4f %.4f %.1f %.1f)\" "
-                "fill=\"%s\" stroke=\"#ffffff\" stroke-width=\"3\" paint-order=\"stroke\">",
-                co, si, -si, co, mx, my, color);
+                "<text class=\"seg\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" fill=\"%s\" stroke=\"#ffffff\" "
+                "stroke-width=\"3\" paint-order=\"stroke\"%s>",
+                s->side ? x1 - 8 : x1 + 8, y1 - 4, s->side ? "end" : "start", color, squeeze);
         render_xml_escape(out, label);
         if (marks[0]) {
             fprintf(out, "<tspan font-weight=\"bold\">");
@@ -308,10 +370,6 @@ void render_svg_ladder(const struct render_ladder *rl, FILE *out)
         }
         fprintf(out, "</text>\n");
     }
-    if (L.truncated)
-        fprintf(out, "<text x=\"%d\" y=\"%.0f\" text-anchor=\"middle\" fill=\"#c62828\">(only the first %d events "
-                     "are drawn)</text>\n",
-                (LAD_XL + LAD_XR) / 2, L.height - 6, LAD_MAX_ITEMS);
     fprintf(out, "</svg>\n");
     layout_free(&L);
 }
@@ -401,7 +459,7 @@ static void legend(FILE *out, int *x, const char *color, const char *text, bool 
 static void empty_graph(FILE *out, const char *title, const char *note)
 {
     fprintf(out,
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"70\" viewBox=\"0 0 %d 70\" "
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"empty\" width=\"%d\" height=\"70\" viewBox=\"0 0 %d 70\" "
             "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" font-size=\"12\" role=\"img\">\n<title>",
             G_W, G_W);
     render_xml_escape(out, title);
@@ -560,12 +618,50 @@ void render_svg_samples(const struct render_ladder *rl, int side, bool rtt, FILE
     fprintf(out, "</svg>\n");
 }
 
+void render_svg_ladder(const struct render_ladder *rl, FILE *out) { svg_ladder_at(rl, out, -1); }
+
+static double ladder_height(const struct render_ladder *rl)
+{
+    struct layout L;
+    if (ladder_layout(rl, &L) != 0) return 30;
+    double h = L.height;
+    layout_free(&L);
+    return h;
+}
+
 int render_write_svg(const struct render_ladder *rl, const char *path)
+{
+    struct render_ladder *one[1] = {(struct render_ladder *)rl};
+    return render_write_svgs(one, 1, path);
+}
+
+int render_write_svgs(struct render_ladder *const *rls, size_t n, const char *path)
 {
     FILE *f = fopen(path, "w");
     if (!f) return -errno;
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    render_svg_ladder(rl, f);
+    if (n == 1) {
+        render_svg_ladder(rls[0], f);
+    } else {
+        /* one ladder per connection, each with its own pair of lines and a
+         * heading, one under the other */
+        double total = 0;
+        for (size_t i = 0; i < n; i++) total += 28 + ladder_height(rls[i]);
+        fprintf(f,
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" "
+                "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">\n<rect width=\"100%%\" "
+                "height=\"100%%\" fill=\"#ffffff\"/>\n",
+                LAD_W, total, LAD_W, total);
+        double y = 0;
+        for (size_t i = 0; i < n; i++) {
+            fprintf(f, "<text x=\"8\" y=\"%.0f\" font-size=\"15\" font-weight=\"bold\">", y + 20);
+            render_xml_escape(f, rls[i]->title);
+            fprintf(f, "</text>\n");
+            svg_ladder_at(rls[i], f, y + 28);
+            y += 28 + ladder_height(rls[i]);
+        }
+        fprintf(f, "</svg>\n");
+    }
     int err = ferror(f) ? -EIO : 0;
     if (fclose(f) != 0 && !err) err = -errno;
     return err;
