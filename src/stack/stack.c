@@ -327,8 +327,9 @@ void synack_stack_destroy(synack_stack *s)
     /* Connections not in the table first: CLOSED ones still held by
      * sockets (every other connection is in the table, freed below). */
     for (int i = 0; i < s->nsocks; i++)
-        if (s->socks[i].kind == SOCK_CONN && s->socks[i].conn && s->socks[i].conn->state == SYNACK_CLOSED)
-            stack_conn_free(s, s->socks[i].conn);
+        if (stack_sock(s, i)->kind == SOCK_CONN && stack_sock(s, i)->conn &&
+            stack_sock(s, i)->conn->state == SYNACK_CLOSED)
+            stack_conn_free(s, stack_sock(s, i)->conn);
     for (uint32_t b = 0; s->conn_buckets && b < s->conn_nbuckets; b++) {
         struct tcp_conn *c = s->conn_buckets[b];
         while (c) {
@@ -369,7 +370,8 @@ void synack_stack_destroy(synack_stack *s)
     free(s->port_conns);
     chunk_pool_fini(&s->pool);
     free(s->conn_buckets);
-    free(s->socks);
+    for (int i = 0; i < s->nsocks / STACK_SOCK_CHUNK; i++) free(s->sock_chunks[i]);
+    free(s->sock_chunks);
     slotmap_fini(&s->free_socks);
     free(s->out_buf);
     free(s);
@@ -734,7 +736,7 @@ bool stack_port_bound(synack_stack *s, uint32_t addr, uint16_t port, int except_
      * candidate). */
     if (!s->port_binds[port] && !s->port_conns[port]) return false;
     for (int i = 0; i < s->nsocks; i++) {
-        const struct sock *k = &s->socks[i];
+        const struct sock *k = stack_sock(s, i);
         if (i == except_sd || k->kind == SOCK_FREE || !k->bound || k->local.port != port) continue;
         if (k->local.addr != 0 && addr != 0 && k->local.addr != addr) continue;
         if (reuse && k->opt.reuseaddr && k->kind != SOCK_LISTENER) continue;
@@ -937,7 +939,7 @@ static void listen_input(synack_stack *s, struct tcp_listener *l, const struct i
 {
     struct synack_conn_id id = {.laddr = ip->dst, .raddr = ip->src, .lport = seg->dst_port,
                                 .rport = seg->src_port};
-    const struct sock_opts *opt = l->sd >= 0 ? &s->socks[l->sd].opt : NULL;
+    const struct sock_opts *opt = l->sd >= 0 ? &stack_sock(s, l->sd)->opt : NULL;
     int err;
     if (seg->flags & TCP_RST) return;                 /* first: ignore RST */
     if (seg->flags & TCP_ACK) {                       /* second: ACK gets RST ... */
