@@ -4,7 +4,7 @@
 # Writes OUT/synack.1, OUT/synack-<command>.1 for each command, and
 # OUT/synack.bash (bash completion: commands, each command's options, lab
 # scenario names, file names where a file is expected).
-set(commands lab script serve connect get bulk trace)
+set(commands lab script serve connect get bulk trace relay)
 
 function(help_of cmd out)
   if(cmd STREQUAL "")

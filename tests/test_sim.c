@@ -368,6 +368,50 @@ static void test_loss_rate(void)
     CHECK_EQ(run_loss(7, 1.0, 10000), 10000);
 }
 
+/* Gilbert-Elliott bursty loss: the long-run loss is enter/(enter+leave)
+ * and the losses come in runs of 1/leave on average; a link without it
+ * draws exactly what it drew before (its random stream is unchanged). */
+static void lost_tap(void *ctx, int from, int to, const uint8_t *pkt, size_t len, uint64_t now,
+                     enum synack_sim_fate fate, int dup)
+{
+    (void)from, (void)to, (void)pkt, (void)len, (void)now, (void)dup;
+    uint64_t *t = ctx; /* t[0]: packets, t[1]: lost, t[2]: runs, t[3]: previous lost */
+    int lost = fate == SYNACK_SIM_LOST;
+    t[0]++;
+    t[1] += (uint64_t)lost;
+    t[2] += (uint64_t)(lost && !t[3]);
+    t[3] = (uint64_t)lost;
+}
+
+static void test_bursty_loss(void)
+{
+    struct synack_sim_link_params ab = {.delay_us = 10, .ge_enter = 0.02, .ge_leave = 0.2, .ge_loss = 1.0};
+    struct pair p;
+    REQUIRE(pair_init(&p, 5, &ab, &ab) == 0);
+    uint64_t t[4] = {0};
+    synack_sim_set_tap(p.sim, lost_tap, t);
+    uint8_t buf[40];
+    const uint64_t n = 200000;
+    for (uint64_t i = 0; i < n; i++) {
+        make_pkt(buf, sizeof buf, ADDR_A, ADDR_B, (uint32_t)i);
+        /* over the link, whatever the destination address */
+        CHECK_EQ(synack_sim_send_on(p.sim, p.link, p.a.id, buf, sizeof buf), 0);
+        if (i % 1000 == 999) synack_sim_advance(p.sim, synack_sim_now(p.sim) + 100);
+    }
+    synack_sim_advance(p.sim, synack_sim_now(p.sim) + 100);
+    CHECK_EQ(t[0], n);
+    double rate = (double)t[1] / (double)n, run_len = (double)t[1] / (double)t[2];
+    CHECK(rate > 0.08 && rate < 0.102);  /* 0.02 / 0.22 = 0.0909 */
+    CHECK(run_len > 4.5 && run_len < 5.5); /* 1 / 0.2 */
+    CHECK_EQ(p.b.n_rx, n - t[1]);
+    /* advance() moved the clock and delivered everything due */
+    CHECK(synack_sim_now(p.sim) >= 200u * 100u);
+    CHECK_EQ(synack_sim_send_on(p.sim, p.link + 1, p.a.id, buf, sizeof buf), -EINVAL);
+    pair_free(&p);
+    /* a link without the chain: same seed, same losses */
+    CHECK_EQ(run_loss(42, 0.2, 100000), run_loss(42, 0.2, 100000));
+}
+
 static void test_reorder(void)
 {
     struct synack_sim_link_params ab = {.delay_us = 100, .reorder = 0.5, .reorder_us = 1000};
@@ -776,7 +820,7 @@ static void test_pcap_tshark(void)
 }
 
 TEST_MAIN(TEST(test_delay_exact), TEST(test_bandwidth), TEST(test_queue_limit),
-          TEST(test_loss_rate), TEST(test_reorder), TEST(test_duplicate), TEST(test_corrupt),
+          TEST(test_loss_rate), TEST(test_bursty_loss), TEST(test_reorder), TEST(test_duplicate), TEST(test_corrupt),
           TEST(test_no_route), TEST(test_determinism), TEST(test_poll_deadlines),
           TEST(test_set_link_params), TEST(test_many_hosts), TEST(test_pcap_bytes),
           TEST(test_pcap_tshark))

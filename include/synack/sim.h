@@ -46,6 +46,13 @@ struct synack_sim_link_params {
     uint64_t reorder_us;      /* ... by up to this much extra delay */
     double duplicate;         /* probability a packet is delivered twice */
     double corrupt;           /* probability one random bit is flipped */
+    /* Bursty loss, Gilbert-Elliott: a two-state chain stepped once per
+     * packet, good -> bad with probability ge_enter, bad -> good with
+     * ge_leave; in the bad state a packet is lost with probability ge_loss
+     * (on top of `loss`, which applies in both states). ge_enter = 0 turns
+     * the chain off (and then it draws nothing from the PRNG, so links
+     * without it keep their random stream). Mean burst: 1/ge_leave packets. */
+    double ge_enter, ge_leave, ge_loss;
 };
 
 /* What happened to a packet entering a link, reported to the tap. */
@@ -88,6 +95,12 @@ SYNACK_API int synack_sim_set_link_params(struct synack_sim *sim, int link, int 
  * (-EINVAL for a packet shorter than an IPv4 header). */
 SYNACK_API int synack_sim_send(struct synack_sim *sim, int from_host, const uint8_t *pkt, size_t len);
 
+/* Like synack_sim_send, but over the given link (from_host must be on it),
+ * whatever the destination address: for a relay whose two sides route whole
+ * subnets through one link. */
+SYNACK_API int synack_sim_send_on(struct synack_sim *sim, int link, int from_host,
+                                  const uint8_t *pkt, size_t len);
+
 SYNACK_API void synack_sim_set_tap(struct synack_sim *sim, synack_sim_tap_fn tap, void *ctx);
 
 /* A packet filter for deterministic, targeted impairments ("drop the
@@ -118,6 +131,10 @@ SYNACK_API uint64_t synack_sim_next_event(const struct synack_sim *sim);
  * SYNACK_SIM_NEVER when nothing is scheduled at or before limit (the clock
  * then stays where it was). */
 SYNACK_API uint64_t synack_sim_step(struct synack_sim *sim, uint64_t limit);
+
+/* Runs every event due at or before t, then sets the clock to t (never
+ * backwards): for a driver whose clock is a real one (synack relay). */
+SYNACK_API void synack_sim_advance(struct synack_sim *sim, uint64_t t);
 
 /* A stack secret (ISN and port key) derived from a simulation seed and a
  * host address: reproducible runs, different keys per host. */

@@ -25,8 +25,8 @@
 
 static struct sock *sock_get(synack_stack *s, int sd)
 {
-    if (sd < 0 || sd >= s->nsocks || s->socks[sd].kind == SOCK_FREE) return NULL;
-    return &s->socks[sd];
+    if (sd < 0 || sd >= s->nsocks || stack_sock(s, sd)->kind == SOCK_FREE) return NULL;
+    return stack_sock(s, sd);
 }
 
 int synack_socket(synack_stack *s)
@@ -35,17 +35,19 @@ int synack_socket(synack_stack *s)
     int sd = (int)slotmap_lowest_free(&s->free_socks);
     if (sd < 0) {
         if (s->nsocks >= STACK_MAX_SOCKETS) return -EMFILE;
-        int n = s->nsocks ? s->nsocks * 2 : 16;
-        struct sock *ns = realloc(s->socks, (size_t)n * sizeof *ns);
-        if (!ns) return -ENOMEM;
-        memset(ns + s->nsocks, 0, (size_t)(n - s->nsocks) * sizeof *ns);
-        s->socks = ns;
+        /* One more chunk of slots: nothing moves (no copy, no pause), and
+         * its pages are touched only as slots are used. */
+        int nchunks = s->nsocks / STACK_SOCK_CHUNK;
+        struct sock **nc = realloc(s->sock_chunks, (size_t)(nchunks + 1) * sizeof *nc);
+        if (!nc) return -ENOMEM;
+        s->sock_chunks = nc;
+        if (!(nc[nchunks] = calloc(STACK_SOCK_CHUNK, sizeof(struct sock)))) return -ENOMEM;
         sd = s->nsocks;
-        for (int i = sd + 1; i < n; i++) slotmap_set_free(&s->free_socks, (uint32_t)i);
-        s->nsocks = n;
+        s->nsocks += STACK_SOCK_CHUNK;
+        for (int i = sd + 1; i < s->nsocks; i++) slotmap_set_free(&s->free_socks, (uint32_t)i);
     }
     slotmap_set_used(&s->free_socks, (uint32_t)sd);
-    struct sock *k = &s->socks[sd];
+    struct sock *k = stack_sock(s, sd);
     memset(k, 0, sizeof *k);
     k->kind = SOCK_NEW;
     return sd;
@@ -89,7 +91,7 @@ int synack_listen(synack_stack *s, int sd, int backlog)
     }
     /* A listener needs its port free of other listeners even with SO_REUSEADDR. */
     for (int i = 0; i < s->nsocks; i++) {
-        const struct sock *o = &s->socks[i];
+        const struct sock *o = stack_sock(s, i);
         if (i != sd && o->kind == SOCK_LISTENER && o->local.port == k->local.port &&
             (o->local.addr == 0 || k->local.addr == 0 || o->local.addr == k->local.addr))
             return -EADDRINUSE;
@@ -109,11 +111,10 @@ int synack_accept(synack_stack *s, int sd, struct synack_endpoint *peer)
     if (!k) return -EBADF;
     if (k->kind != SOCK_LISTENER) return -EINVAL;
     if (!k->listener->accept_head) return -EAGAIN;
-    int nsd = synack_socket(s); /* may move s->socks: look k up again after */
+    int nsd = synack_socket(s);
     if (nsd < 0) return nsd;
-    k = &s->socks[sd];
     struct tcp_conn *c = stack_listener_take(s, k->listener);
-    struct sock *n = &s->socks[nsd];
+    struct sock *n = stack_sock(s, nsd);
     n->kind = SOCK_CONN;
     n->bound = true;
     n->opt = k->opt;

@@ -22,7 +22,9 @@
  *      hold back by some extra delay), acted on below.
  *   2. draw: exactly PRNG_DRAWS_PER_PACKET numbers, always, in a fixed order
  *      (loss, reorder?, reorder amount, duplicate?, corrupt?, which bit), so
- *      one packet's fate never shifts the random stream of the next one.
+ *      one packet's fate never shifts the random stream of the next one;
+ *      two more (step the chain, lost in the bad state?) on a direction with
+ *      Gilbert-Elliott bursty loss.
  *   3. queue: if the link is still busy serialising, the packet must wait;
  *      if the bytes already waiting plus this packet exceed queue_limit it
  *      is tail-dropped (tap QUEUE_DROP). A packet that finds the link idle
@@ -123,6 +125,7 @@ struct sim_dir {
     struct backlog_entry *q;     /* ring buffer of waiting packets */
     size_t q_cap, q_head, q_count;
     size_t q_bytes;              /* sum of len over the waiting packets */
+    int ge_bad;                  /* Gilbert-Elliott chain: in the bad state */
 };
 
 struct sim_link {
@@ -333,7 +336,9 @@ int synack_sim_add_host(struct synack_sim *sim, uint32_t addr,
 static int params_valid(const struct synack_sim_link_params *p)
 {
     /* Written so NaN fails every test. */
-    return p->loss >= 0.0 && p->loss <= 1.0 && p->reorder >= 0.0 && p->reorder <= 1.0 &&
+    return p->loss >= 0.0 && p->loss <= 1.0 && p->ge_enter >= 0.0 && p->ge_enter <= 1.0 &&
+           p->ge_leave >= 0.0 && p->ge_leave <= 1.0 && p->ge_loss >= 0.0 && p->ge_loss <= 1.0 &&
+           p->reorder >= 0.0 && p->reorder <= 1.0 &&
            p->duplicate >= 0.0 && p->duplicate <= 1.0 && p->corrupt >= 0.0 && p->corrupt <= 1.0;
 }
 
@@ -410,6 +415,9 @@ static struct sim_dir *route(struct synack_sim *sim, int from_host, uint32_t dst
     return NULL;
 }
 
+static int send_dir(struct synack_sim *sim, struct sim_dir *d, int from_host, int to,
+                    const uint8_t *pkt, size_t len);
+
 int synack_sim_send(struct synack_sim *sim, int from_host, const uint8_t *pkt, size_t len)
 {
     if (!sim || !pkt || from_host < 0 || from_host >= sim->n_hosts || len < IPV4_MIN_HEADER)
@@ -428,6 +436,24 @@ int synack_sim_send(struct synack_sim *sim, int from_host, const uint8_t *pkt, s
         return 0;
     }
 
+    return send_dir(sim, d, from_host, to, pkt, len);
+}
+
+int synack_sim_send_on(struct synack_sim *sim, int link, int from_host, const uint8_t *pkt, size_t len)
+{
+    if (!sim || !pkt || link < 0 || link >= sim->n_links || len < IPV4_MIN_HEADER) return -EINVAL;
+    struct sim_link *l = &sim->links[link];
+    if (from_host != l->host[0] && from_host != l->host[1]) return -EINVAL;
+    if (len > SIM_MAX_PACKET) return -EMSGSIZE;
+    sim->stats.sent++;
+    int side = from_host == l->host[0] ? 0 : 1;
+    return send_dir(sim, &l->dir[side], from_host, l->host[1 - side], pkt, len);
+}
+
+/* Steps 1b to 8 of the life of a packet, on the chosen direction. */
+static int send_dir(struct synack_sim *sim, struct sim_dir *d, int from_host, int to,
+                    const uint8_t *pkt, size_t len)
+{
     /* 1b. the filter, if any: its verdict is acted on at step 5 */
     enum synack_sim_verdict verdict = SYNACK_SIM_PASS;
     uint64_t filter_delay = 0;
@@ -440,6 +466,13 @@ int synack_sim_send(struct synack_sim *sim, int from_host, const uint8_t *pkt, s
     double u_dup = prng_double(&sim->rng);
     double u_corrupt = prng_double(&sim->rng);
     double u_bit = prng_double(&sim->rng);
+    /* 2b. the Gilbert-Elliott chain, only on links that have one */
+    int ge_lost = 0;
+    if (d->p.ge_enter > 0.0) {
+        double u_step = prng_double(&sim->rng), u_ge = prng_double(&sim->rng);
+        d->ge_bad = d->ge_bad ? !(u_step < d->p.ge_leave) : u_step < d->p.ge_enter;
+        ge_lost = d->ge_bad && u_ge < d->p.ge_loss;
+    }
 
     /* 3. queue limit (tail drop), only for packets that would have to wait */
     const struct synack_sim_link_params *p = &d->p;
@@ -456,7 +489,7 @@ int synack_sim_send(struct synack_sim *sim, int from_host, const uint8_t *pkt, s
     d->busy_until = start + tx_time_us(len, p->bandwidth_bps);
 
     /* 5. loss, after the packet used its transmit slot */
-    if (verdict == SYNACK_SIM_DROP || u_loss < p->loss) {
+    if (verdict == SYNACK_SIM_DROP || u_loss < p->loss || ge_lost) {
         sim->stats.lost++;
         if (verdict == SYNACK_SIM_DROP) sim->stats.filtered++;
         tap(sim, from_host, to, pkt, len, SYNACK_SIM_LOST, 0);
@@ -555,6 +588,19 @@ uint64_t synack_sim_step(struct synack_sim *sim, uint64_t limit)
     }
     synack_sim_poll_hosts(sim);
     return sim->now;
+}
+
+void synack_sim_advance(struct synack_sim *sim, uint64_t t)
+{
+    while (sim->heap_len > 0 && sim->heap[0].time <= t) {
+        if (sim->heap[0].time > sim->now) sim->now = sim->heap[0].time;
+        struct sim_event ev = heap_pop(sim);
+        struct sim_host *h = &sim->hosts[ev.pkt->to_host];
+        sim->stats.delivered++;
+        h->ops.deliver(h->ctx, ev.pkt->data, ev.pkt->len, sim->now);
+        pool_put(sim, ev.pkt);
+    }
+    if (t > sim->now) sim->now = t;
 }
 
 void synack_sim_get_stats(const struct synack_sim *sim, struct synack_sim_stats *out)

@@ -13,19 +13,15 @@
  * back when the buffer empties, so idle and half-open connections hold
  * none. Nothing is malloc'd per segment in steady state.
  */
-#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include "stack/stack.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "util/siphash.h"
 #include "tcp/seq.h"
-
-#define PORT_TABLE_BYTES (2u * 65536u * sizeof(uint32_t)) /* port_conns, then port_binds */
 
 /* ---- configuration ------------------------------------------------------ */
 
@@ -278,12 +274,7 @@ int synack_stack_create(synack_stack **out, const struct synack_config *cfg)
     s->conn_nbuckets = 64;
     s->conn_buckets = calloc(s->conn_nbuckets, sizeof *s->conn_buckets);
     s->out_buf = malloc((size_t)cfg->mtu + TCP_HDR_MAX);
-    /* The per-port counts (512 KB) are mapped, not malloc'd: pages of
-     * ports never used are never touched, and creating a stack costs no
-     * memset of the whole table (under ASan that made fuzz_stack spend most
-     * of its time in calloc: 635 inputs per CPU-second instead of ~5,000). */
-    void *ports = mmap(NULL, PORT_TABLE_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    s->port_conns = ports == MAP_FAILED ? NULL : ports;
+    s->port_conns = calloc(2 * 65536, sizeof *s->port_conns);
     s->port_binds = s->port_conns ? s->port_conns + 65536 : NULL;
     if (!s->conn_buckets || !s->out_buf || !s->port_conns || slotmap_init(&s->free_socks, STACK_MAX_SOCKETS) != 0) {
         synack_stack_destroy(s);
@@ -336,8 +327,9 @@ void synack_stack_destroy(synack_stack *s)
     /* Connections not in the table first: CLOSED ones still held by
      * sockets (every other connection is in the table, freed below). */
     for (int i = 0; i < s->nsocks; i++)
-        if (s->socks[i].kind == SOCK_CONN && s->socks[i].conn && s->socks[i].conn->state == SYNACK_CLOSED)
-            stack_conn_free(s, s->socks[i].conn);
+        if (stack_sock(s, i)->kind == SOCK_CONN && stack_sock(s, i)->conn &&
+            stack_sock(s, i)->conn->state == SYNACK_CLOSED)
+            stack_conn_free(s, stack_sock(s, i)->conn);
     for (uint32_t b = 0; s->conn_buckets && b < s->conn_nbuckets; b++) {
         struct tcp_conn *c = s->conn_buckets[b];
         while (c) {
@@ -375,10 +367,11 @@ void synack_stack_destroy(synack_stack *s)
     }
     if (s->epolls_fini) s->epolls_fini(s);
     tw_table_fini(&s->tw);
-    if (s->port_conns) munmap(s->port_conns, PORT_TABLE_BYTES);
+    free(s->port_conns);
     chunk_pool_fini(&s->pool);
     free(s->conn_buckets);
-    free(s->socks);
+    for (int i = 0; i < s->nsocks / STACK_SOCK_CHUNK; i++) free(s->sock_chunks[i]);
+    free(s->sock_chunks);
     slotmap_fini(&s->free_socks);
     free(s->out_buf);
     free(s);
@@ -743,7 +736,7 @@ bool stack_port_bound(synack_stack *s, uint32_t addr, uint16_t port, int except_
      * candidate). */
     if (!s->port_binds[port] && !s->port_conns[port]) return false;
     for (int i = 0; i < s->nsocks; i++) {
-        const struct sock *k = &s->socks[i];
+        const struct sock *k = stack_sock(s, i);
         if (i == except_sd || k->kind == SOCK_FREE || !k->bound || k->local.port != port) continue;
         if (k->local.addr != 0 && addr != 0 && k->local.addr != addr) continue;
         if (reuse && k->opt.reuseaddr && k->kind != SOCK_LISTENER) continue;
@@ -946,7 +939,7 @@ static void listen_input(synack_stack *s, struct tcp_listener *l, const struct i
 {
     struct synack_conn_id id = {.laddr = ip->dst, .raddr = ip->src, .lport = seg->dst_port,
                                 .rport = seg->src_port};
-    const struct sock_opts *opt = l->sd >= 0 ? &s->socks[l->sd].opt : NULL;
+    const struct sock_opts *opt = l->sd >= 0 ? &stack_sock(s, l->sd)->opt : NULL;
     int err;
     if (seg->flags & TCP_RST) return;                 /* first: ignore RST */
     if (seg->flags & TCP_ACK) {                       /* second: ACK gets RST ... */

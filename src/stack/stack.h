@@ -37,33 +37,34 @@ struct tcp_listener {
 
 enum sock_kind { SOCK_FREE = 0, SOCK_NEW, SOCK_LISTENER, SOCK_CONN };
 
-/* Per-socket options that connections inherit. */
+/* Per-socket options that connections inherit (laid out for size). */
 struct sock_opts {
-    bool reuseaddr, nodelay, keepalive;
+    const struct tcp_cc_ops *cc;   /* TCP_CONGESTION; NULL: the tunable's */
+    struct synack_linger linger;
     uint32_t ka_idle_s, ka_intvl_s;
-    uint8_t ka_count;
     uint32_t rcvbuf, sndbuf;
     uint16_t user_mss;
     uint8_t ttl;
-    struct synack_linger linger;
-    const struct tcp_cc_ops *cc;   /* TCP_CONGESTION; NULL: the tunable's */
+    uint8_t ka_count;
+    bool reuseaddr, nodelay, keepalive;
 };
 
+/* One descriptor's slot (laid out for size: a million of them may exist). */
 struct sock {
-    enum sock_kind kind;
-    bool bound, shut_rd, shut_wr;
-    struct synack_endpoint local;
-    struct sock_opts opt;
-    bool explicit_bind;            /* bound by bind() (or listen): counted in port_binds */
     struct tcp_listener *listener;
     struct tcp_conn *conn;
+    struct sock_opts opt;
+    struct synack_endpoint local;
     int err;                       /* positive errno reported once (SO_ERROR) */
     uint32_t reserved;             /* zero-copy: bytes of the open send reservation */
     uint32_t peeked;               /* zero-copy: bytes of the open receive view */
-    int next_free;
+    uint8_t kind;                  /* enum sock_kind */
+    bool bound, shut_rd, shut_wr;
+    bool explicit_bind;            /* bound by bind() (or listen): counted in port_binds */
 };
 
 #define STACK_MAX_SOCKETS (1 << 21) /* descriptors per stack (EMFILE beyond) */
+#define STACK_SOCK_CHUNK 4096      /* socket slots per chunk of the socket table */
 #define STACK_SPARE_CONNS 1024   /* freed connections kept for reuse */
 #define STACK_DEFERRED_MAX 64
 #define STACK_DEFERRED_BYTES 64    /* headers only: RSTs */
@@ -89,9 +90,9 @@ struct synack_stack {
     /* listeners */
     struct tcp_listener *listen_buckets[64];
 
-    /* sockets: descriptors index socks; a new one is the lowest free */
-    struct sock *socks;
-    int nsocks;
+    /* sockets: a descriptor is a slot (stack_sock); a new one is the lowest free */
+    struct sock **sock_chunks;     /* STACK_SOCK_CHUNK slots each (stack_sock) */
+    int nsocks;                    /* slots in the chunks */
     struct slotmap free_socks;     /* the free slots below nsocks */
 
     struct timer_wheel wheel;
@@ -135,6 +136,12 @@ struct synack_stack {
  * connection and TIME_WAIT tables, timer nodes moved and fired. A poll
  * with nothing due adds nothing, whatever the number of connections. */
 static inline uint64_t stack_work(const synack_stack *s) { return s->work + s->tw.work + s->wheel.work; }
+
+/* The slot of descriptor sd (0 <= sd < nsocks). */
+static inline struct sock *stack_sock(const synack_stack *s, int sd)
+{
+    return &s->sock_chunks[sd / STACK_SOCK_CHUNK][sd % STACK_SOCK_CHUNK];
+}
 
 /* ---- used by the socket layer ---- */
 struct tcp_conn *stack_conn_new(synack_stack *s, const struct synack_conn_id *id,

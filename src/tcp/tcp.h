@@ -80,23 +80,43 @@ enum tcp_timer_kind {
     TCP_T_COUNT
 };
 
+/* Laid out for size (an idle connection is this and nothing more: no
+ * buffer storage, no out-of-order list, no SACK scoreboard): 8-byte fields,
+ * then 4-byte, then 2- and 1-byte ones, each group in the order of the
+ * RFC 9293 description. */
 struct tcp_conn {
     /* ---- identity; tables and timer node are the stack's ---- */
-    struct synack_conn_id id;
     struct tcp_conn *hash_next;        /* connection-table chain */
     struct tcp_conn *queue_next;       /* listener's SYN or accept queue */
     struct tcp_conn *tw_next, *tw_prev; /* the stack's TIME_WAIT list */
     struct tcp_conn *compact_next;     /* the stack's list of TIME_WAITs to make records of */
-    bool compact_queued;               /* on that list */
     struct tcp_conn *dirty_next;       /* the stack's list of output to flush */
-    bool dirty;                        /* on that list */
     struct tcp_listener *listener;     /* passive open: owning listener until accepted (opaque here) */
     struct timer_node timer;           /* filed at tcp_next_deadline() */
-    int sd;                            /* socket descriptor, -1 when orphaned */
+    const struct tcp_cc_ops *cc;       /* the congestion-control algorithm */
+    struct sack_board *sb;             /* SACK scoreboard (tcp_sack.h), only while needed */
+    struct assembler *ooo;             /* ranges parked past RCV.NXT; taken at the first one */
 
+    /* ---- times (microseconds) ---- */
+    uint64_t rtt_start;                /* when the timed segment was sent; 0 = none */
+    uint64_t last_data_rcv;            /* when in-order data last arrived */
+    uint64_t last_rcv;                 /* when the latest segment arrived (keepalive idle) */
+    uint64_t last_challenge;           /* when we last sent a challenge ACK (RFC 5961 7) */
+    uint64_t rcv_rtt_time;             /* receive RTT: measuring since then; 0 = not measuring */
+    uint64_t rcvq_time;                /* when the last autotuning adjustment was made */
+    uint64_t bytes_acked, bytes_received; /* over the whole connection (TCP_INFO) */
+    uint64_t cc_priv[8];               /* the congestion-control algorithm's own state */
+    uint64_t deadline[TCP_T_COUNT];    /* absolute, TIMER_NEVER when off */
+
+    /* ---- buffers ---- */
+    struct bytebuf sndbuf;             /* bytes from snd_buf_seq: unacked then unsent */
+    struct bytebuf rcvbuf;             /* readable bytes, then out-of-order parking */
+
+    struct synack_conn_id id;
     enum synack_tcp_state state;
-    bool passive;                      /* came from a listener */
-    bool persist;                      /* TCP_T_RTX is running as the persist timer */
+    int sd;                            /* socket descriptor, -1 when orphaned */
+    int err;                           /* pending error for the app (positive errno), 0 none */
+    int soft_err;                      /* last ICMP soft error, reported if we time out */
 
     /* ---- send sequence space (RFC 9293 3.3.1) ---- */
     uint32_t iss;                      /* ISS */
@@ -120,45 +140,62 @@ struct tcp_conn {
     uint32_t peer_fin_seq;             /* peer's FIN number, valid when fin_pending */
 
     /* ---- negotiated (RFC 9293 3.7.1, RFC 7323, RFC 2018) ---- */
-    bool offer_ws, offer_ts, offer_sack; /* what our SYN or SYN|ACK offers */
-    bool ws_ok, ts_ok, sack_ok;        /* both sides offered */
-    uint8_t snd_wscale;                /* Snd.Wind.Shift: applied to windows we receive */
-    uint8_t rcv_wscale;                /* Rcv.Wind.Shift: applied to windows we send */
     uint32_t ts_recent;                /* TS.Recent: the peer's TSval to echo */
     uint32_t ts_offset;                /* our TSval = milliseconds + this (per connection) */
     uint32_t rcv_wup;                  /* Last.ACK.sent: RCV.NXT in our latest ACK */
     uint32_t sack_latest;              /* start of the latest out-of-order segment */
+
+    /* ---- RTO (RFC 6298), microseconds ---- */
+    uint32_t srtt, rttvar, rto;
+    uint32_t rtt_seq;                  /* timed segment: sample when ACK passes it */
+
+    /* ---- congestion control (tcp_cc.h) and loss recovery (tcp_recovery.c) ---- */
+    uint32_t cwnd, ssthresh;
+    uint32_t recover;                  /* SND.MAX when recovery began (RFC 6582, 6675) */
+    uint32_t ca_acked;                 /* congestion avoidance byte counting */
+    uint32_t min_rtt;                  /* smallest RTT sample, microseconds (0: none) */
+    uint32_t prior_cwnd, prior_ssthresh; /* before the last reduction (undo) */
+    uint32_t tlp_high;                 /* SND.MAX when the tail-loss probe went out */
+    uint32_t undo_retrans;             /* bytes retransmitted since, not yet D-SACKed */
+    uint32_t dsack_start, dsack_end;   /* receiver: duplicate to report (RFC 2883) */
+
+    /* ---- keepalive, autotuning, statistics ---- */
+    uint32_t ka_idle_s, ka_intvl_s;    /* TCP_KEEPIDLE / TCP_KEEPINTVL (0: stack default) */
+    uint32_t rcv_rtt_us;               /* receiver's RTT estimate: the least time one
+                                        * window took to arrive; 0 = none yet */
+    uint32_t rcv_rtt_seq;              /* measuring until RCV.NXT passes this */
+    uint32_t rcvq_seq;                 /* bytes read count at the last adjustment */
+    uint32_t rcvq_space;               /* most the application read in one RTT */
+    uint32_t total_retrans;            /* segments retransmitted, ever */
+
     uint16_t snd_mss;                  /* payload bytes per full segment (peer's MSS,
                                         * clamped, less our per-segment options) */
     uint16_t adv_mss;                  /* MSS we advertise */
     uint16_t user_mss;                 /* TCP_MAXSEG, 0 = none */
 
-    /* ---- RTO (RFC 6298), microseconds ---- */
-    uint32_t srtt, rttvar, rto;
-    uint64_t rtt_start;                /* when the timed segment was sent; 0 = none */
-    uint32_t rtt_seq;                  /* timed segment: sample when ACK passes it */
+    uint8_t snd_wscale;                /* Snd.Wind.Shift: applied to windows we receive */
+    uint8_t rcv_wscale;                /* Rcv.Wind.Shift: applied to windows we send */
     uint8_t backoff;                   /* consecutive RTO expiries */
     uint8_t probes_out;                /* zero-window probes the peer has not answered */
     uint8_t syn_retries_left;
-
-    /* ---- congestion control (tcp_cc.h) and loss recovery (tcp_recovery.c) ---- */
-    uint32_t cwnd, ssthresh;
-    uint32_t recover;                  /* SND.MAX when recovery began (RFC 6582, 6675) */
     uint8_t dupacks;
+    uint8_t ca_state;                  /* enum tcp_ca_state */
+    uint8_t quick_acks;                /* ACKs still to send at once (Linux quickack mode) */
+    uint8_t ka_sent;                   /* keepalive probes unanswered */
+    uint8_t ka_count;                  /* TCP_KEEPCNT (0: stack default) */
+    uint8_t unacked_full;              /* full segments received since our last ACK */
+    uint8_t ttl;
+
+    bool compact_queued;               /* on the stack's list of TIME_WAITs to make records of */
+    bool dirty;                        /* on the stack's list of output to flush */
+    bool passive;                      /* came from a listener */
+    bool persist;                      /* TCP_T_RTX is running as the persist timer */
+    bool offer_ws, offer_ts, offer_sack; /* what our SYN or SYN|ACK offers */
+    bool ws_ok, ts_ok, sack_ok;        /* both sides offered */
     bool in_recovery;
     bool cwnd_limited;                 /* the last send stopped at cwnd (growth allowed) */
-    uint8_t ca_state;                  /* enum tcp_ca_state */
-    uint32_t ca_acked;                 /* congestion avoidance byte counting */
-    uint32_t min_rtt;                  /* smallest RTT sample, microseconds (0: none) */
-    uint32_t prior_cwnd, prior_ssthresh; /* before the last reduction (undo) */
-    const struct tcp_cc_ops *cc;       /* the congestion-control algorithm */
-    uint64_t cc_priv[8];               /* the algorithm's own state */
-    struct sack_board *sb;             /* SACK scoreboard (tcp_sack.h), only while needed */
-    uint32_t tlp_high;                 /* SND.MAX when the tail-loss probe went out */
     bool tlp_out, tlp_retrans;         /* a probe is outstanding; it was a retransmission */
     bool undo_armed;                   /* a reduction may still prove spurious (D-SACK) */
-    uint32_t undo_retrans;             /* bytes retransmitted since, not yet D-SACKed */
-    uint32_t dsack_start, dsack_end;   /* receiver: duplicate to report (RFC 2883) */
     bool dsack_pending;
 
     /* ---- flags ---- */
@@ -169,38 +206,13 @@ struct tcp_conn {
     bool ack_now;                      /* send an ACK at the next output */
     bool nodelay;                      /* TCP_NODELAY */
     bool keepalive;                    /* SO_KEEPALIVE */
-    uint8_t quick_acks;                /* ACKs still to send at once (Linux quickack mode) */
     bool pingpong;                     /* interactive: we answer data quickly, so delay ACKs */
     bool got_data;                     /* any data received yet (quickack mode starts then) */
-    uint64_t last_data_rcv;            /* when in-order data last arrived */
-    uint8_t ka_sent;                   /* keepalive probes unanswered */
-    uint32_t ka_idle_s, ka_intvl_s;    /* TCP_KEEPIDLE / TCP_KEEPINTVL (0: stack default) */
-    uint8_t ka_count;                  /* TCP_KEEPCNT (0: stack default) */
-    uint64_t last_rcv;                 /* when the latest segment arrived (keepalive idle) */
-    uint8_t unacked_full;              /* full segments received since our last ACK */
-    uint64_t last_challenge;           /* when we last sent a challenge ACK (RFC 5961 7) */
-    uint8_t ttl;
-    int err;                           /* pending error for the app (positive errno), 0 none */
-    int soft_err;                      /* last ICMP soft error, reported if we time out */
-    /* ---- receive-buffer autotuning (Linux tcp_rcv_space_adjust) ---- */
-    bool rcvbuf_locked;                /* SO_RCVBUF was set: no autotuning */
-    uint32_t rcv_rtt_us;               /* receiver's RTT estimate: the least time one
-                                        * window took to arrive; 0 = none yet */
-    uint32_t rcv_rtt_seq;              /* measuring until RCV.NXT passes this */
-    uint64_t rcv_rtt_time;             /* ... since then; 0 = not measuring */
-    uint32_t rcvq_seq;                 /* bytes read count at the last adjustment */
-    uint32_t rcvq_space;               /* most the application read in one RTT */
-    uint64_t rcvq_time;                /* when the last adjustment was made */
-    uint32_t total_retrans;            /* segments retransmitted, ever */
-    uint64_t bytes_acked, bytes_received; /* over the whole connection (TCP_INFO) */
-
-    /* ---- buffers ---- */
-    struct bytebuf sndbuf;             /* bytes from snd_buf_seq: unacked then unsent */
-    struct bytebuf rcvbuf;             /* readable bytes, then out-of-order parking */
-    struct assembler ooo;              /* ranges parked past RCV.NXT */
-
-    uint64_t deadline[TCP_T_COUNT];    /* absolute, TIMER_NEVER when off */
+    bool rcvbuf_locked;                /* SO_RCVBUF was set: no receive autotuning */
 };
+
+/* Ranges parked past RCV.NXT (none until the first out-of-order segment). */
+static inline unsigned tcp_ooo_count(const struct tcp_conn *c) { return c->ooo ? c->ooo->count : 0; }
 
 /* ---- lifecycle (tcp_conn.c) ---- */
 /* Sets up a fresh connection whose buffers may grow to the given sizes;

@@ -7,6 +7,7 @@
  * change buffers and state only; segments go out at the next tcp_output.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tcp/seq.h"
@@ -32,6 +33,8 @@ void tcp_conn_init(struct tcp_conn *c, const struct synack_conn_id *id,
 void tcp_conn_fini(struct tcp_env *env, struct tcp_conn *c)
 {
     tcp_recovery_fini(c);
+    free(c->ooo);
+    c->ooo = NULL;
     bytebuf_release(&c->rcvbuf, env->pool);
     bytebuf_release(&c->sndbuf, env->pool);
 }

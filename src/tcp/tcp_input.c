@@ -17,6 +17,7 @@
  * burst of segments (ACK coalesced with any data now allowed).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tcp/seq.h"
@@ -496,9 +497,12 @@ static enum step step_text(struct tcp_env *env, struct tcp_conn *c, const struct
          * (RFC 5681 4.2: duplicate ACKs are not delayed). */
         /* Storage is taken only for a segment the assembler can record,
          * and recorded only once its bytes are all stored. */
-        if (asm_can_add(&c->ooo, v->seq, v->seq + len) &&
+        /* The range list itself is taken on the first such segment (an
+         * idle or in-order connection never holds one) and kept. */
+        if (!c->ooo) c->ooo = calloc(1, sizeof *c->ooo);
+        if (c->ooo && asm_can_add(c->ooo, v->seq, v->seq + len) &&
             bytebuf_write_at(&c->rcvbuf, env->pool, c->rcvbuf.len + off, v->data, len) == len &&
-            asm_add(&c->ooo, v->seq, v->seq + len))
+            asm_add(c->ooo, v->seq, v->seq + len))
             c->sack_latest = v->seq;
         else
             env->ctr->ooo_dropped++;
@@ -518,9 +522,9 @@ static enum step step_text(struct tcp_env *env, struct tcp_conn *c, const struct
         c->rcv_ssthresh += incr < room ? incr : room;
     }
     uint32_t nxt = c->rcv_nxt + len;
-    bool filled = c->ooo.count > 0;
+    bool filled = tcp_ooo_count(c) > 0;
     /* Parked ranges that now touch (or lie below) RCV.NXT become readable. */
-    while (c->ooo.count && seq_leq(c->ooo.r[0].start, nxt)) nxt = asm_take(&c->ooo, nxt);
+    while (tcp_ooo_count(c) && seq_leq(c->ooo->r[0].start, nxt)) nxt = asm_take(c->ooo, nxt);
     bytebuf_commit(&c->rcvbuf, nxt - c->rcv_nxt);
     c->bytes_received += nxt - c->rcv_nxt;
     c->rcv_nxt = nxt;

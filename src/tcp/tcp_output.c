@@ -48,7 +48,8 @@ static uint16_t advertise_window(struct tcp_conn *c, bool syn)
 static void add_sack_blocks(struct tcp_conn *c, struct tcp_options *o)
 {
     unsigned room = o->has_timestamp ? 3 : 4;
-    const struct assembler *a = &c->ooo;
+    static const struct assembler none;
+    const struct assembler *a = c->ooo ? c->ooo : &none;
     if (c->dsack_pending) {
         /* D-SACK (RFC 2883 4): the duplicate we just received goes first,
          * reported once. */
@@ -216,7 +217,7 @@ static void send_bare_ack(struct tcp_env *env, struct tcp_conn *c, uint32_t seq)
 {
     struct tcp_repr seg;
     fill_header(env, c, &seg, seq, TCP_ACK);
-    if (c->sack_ok && (c->ooo.count || c->dsack_pending)) add_sack_blocks(c, &seg.opt);
+    if (c->sack_ok && (tcp_ooo_count(c) || c->dsack_pending)) add_sack_blocks(c, &seg.opt);
     env->emit(env, c, &seg);
     env->ctr->out_segs++;
     sent_ack(env, c);

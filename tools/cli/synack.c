@@ -13,6 +13,7 @@
 
 #include "lab.h"
 #include "loop.h"
+#include "relay.h"
 #include "script.h"
 #include "trace.h"
 
@@ -27,6 +28,7 @@ static void usage(FILE *f)
             "  connect  like nc: stdin to a TCP connection over a TUN interface, and back\n"
             "  get      download an http:// URL over a TUN interface\n"
             "  bulk     send or receive N bytes over a TUN interface and report throughput\n"
+            "  relay    bridge two TUN interfaces through an impaired link (delay, loss, rate, ...)\n"
             "  trace    read a pcap/pcapng capture: each TCP connection's ladder, states and analysis\n"
             "  help     this text\n"
             "  version  the version (also --version)\n\n"
@@ -49,6 +51,7 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "connect")) return connect_main(argc - 1, argv + 1);
     if (!strcmp(argv[1], "get")) return get_main(argc - 1, argv + 1);
     if (!strcmp(argv[1], "bulk")) return bulk_main(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "relay")) return relay_main(argc - 1, argv + 1);
     if (!strcmp(argv[1], "script")) return script_main(argc - 1, argv + 1);
     fprintf(stderr, "synack: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
