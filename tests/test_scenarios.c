@@ -98,7 +98,7 @@ static void list_names_them_all(void)
         "keepalive-timeout", "rst-in-window", "syn-timeout",
         /* the seed topics */
         "lost-server-fin", "synack-retries", "fin-retries", "fin-timeout", "slow-start", "option-negotiation",
-        "isn"};
+        "isn", "syn-flood", "reuseaddr-bind", "rcvtimeo", "sndtimeo", "linger-close"};
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);

@@ -49,7 +49,8 @@ grep -q 'cwnd and ssthresh (bytes) of the client' "$dir/lab.html"
 if grep -q 'not recorded' "$dir/lab.html"; then echo "FAIL: the lab page's cwnd/RTT graphs are empty"; exit 1; fi
 grep -q 'dup ack #3' "$dir/loss.svg"
 # Every seed-topic scenario plays, explains (its rule and RFC on the page) and draws.
-for sc in lost-server-fin synack-retries fin-retries fin-timeout slow-start option-negotiation isn; do
+for sc in lost-server-fin synack-retries fin-retries fin-timeout slow-start option-negotiation isn \
+          syn-flood reuseaddr-bind rcvtimeo sndtimeo linger-close; do
     "$synack" lab --quiet --scenario "$sc" --svg "$dir/$sc.svg" --html "$dir/$sc.html" > "$dir/$sc.txt" ||
         { echo "FAIL: synack lab --scenario $sc did not complete"; cat "$dir/$sc.txt"; exit 1; }
     for f in "$sc.svg" "$sc.html"; do

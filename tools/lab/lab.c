@@ -86,8 +86,9 @@ static void print_time(struct lab *L, uint64_t t) { fprintf(L->out, "%10.3f  ", 
  * for the run (render.h). */
 struct lab_pictures {
     char title[96];
-    struct render_ladder *rl[LAB_MAX_CONNS];
+    struct render_ladder *rl[LAB_MAX_CONNS + 1]; /* + the flood's, last */
     int n;
+    struct render_ladder *flood;    /* a SYN flood's forged SYNs and the answers to them */
     bool listen_pending;            /* the listener opened: shown on the next ladder */
     uint64_t listen_t;
 };
@@ -172,6 +173,12 @@ static void on_state(void *ctx, const struct synack_conn_id *id, enum synack_tcp
     struct lab *L = ctx;
     int side = id->laddr == CLIENT_ADDR ? 0 : 1;
     struct lab_result *r = L->res;
+    if (side == 1 && id->raddr != CLIENT_ADDR) {
+        /* a half-open connection for a forged SYN (a SYN flood): counted
+         * for the run's end, not told (the flood's own ladder shows it) */
+        scen_on_state(&L->run, side, from, to);
+        return;
+    }
     /* A passive connection is born from the listener: show LISTEN as its
      * first state, as the tutorial does. */
     const char *from_name = synack_state_name(from);
@@ -206,6 +213,71 @@ static void describe_options(const struct tcp_options *o, bool syn, uint32_t bas
                               o->sack[i].right - base);
 }
 
+static void text_arrow(struct lab *L, int side, const char *body, bool gone)
+{
+    size_t blen = strlen(body);
+    int pad = MID_WIDTH - 8 - (int)blen;
+    if (pad < 2) pad = 2;
+    char dashes[MID_WIDTH + 1];
+    memset(dashes, '-', sizeof dashes - 1);
+    dashes[pad > MID_WIDTH ? MID_WIDTH : pad] = '\0';
+    if (side == 0)
+        fprintf(L->out, "       --- %s %s%s", body, dashes, gone ? "-X" : "->");
+    else
+        fprintf(L->out, "       %s%s %s ---", gone ? "X-" : "<-", dashes, body);
+}
+
+/* A segment of a SYN flood: a forged SYN from a spoofed address, or the
+ * server's answer to one (it goes nowhere). All of them share one ladder
+ * of their own, with raw sequence numbers (each SYN has its own ISN). */
+static void flood_packet(struct lab *L, int side, const struct ipv4_repr *ip, const struct tcp_repr *tcp,
+                         const uint8_t *pkt, size_t len, uint64_t now, enum synack_sim_fate fate)
+{
+    bool gone = fate != SYNACK_SIM_SENT && fate != SYNACK_SIM_CORRUPTED;
+    uint32_t spoofed = side == 0 ? ip->src : ip->dst;
+    L->res->segments++;
+    if (L->res->nsegs < LAB_MAX_SEGS) {
+        struct lab_seg *g = &L->res->segs[L->res->nsegs++];
+        memset(g, 0, sizeof *g);
+        g->t_us = now;
+        g->side = side;
+        g->conn = -1;
+        g->cport = side == 0 ? tcp->src_port : tcp->dst_port;
+        g->flags = tcp->flags;
+        g->seq = g->raw_seq = tcp->seq;
+        g->ack = tcp->ack;
+        g->lost = gone;
+        g->injected = true;
+        g->mss = tcp->opt.has_mss ? tcp->opt.mss : 0;
+        g->wscale = tcp->opt.has_wscale ? (int8_t)tcp->opt.wscale : -1;
+        g->ts = tcp->opt.has_timestamp;
+        g->sack_perm = tcp->opt.sack_permitted;
+    }
+    if (lab_pics) {
+        if (!lab_pics->flood) {
+            char title[160];
+            snprintf(title, sizeof title, "%s: the flood, forged SYNs from spoofed addresses", lab_pics->title);
+            lab_pics->flood = render_new(title, "spoofed 10.0.9.x (forged)", "server 10.0.0.2:80");
+            if (lab_pics->flood) lab_pics->flood->absolute = true;
+        }
+        struct render_ladder *rl = lab_pics->flood;
+        if (rl) {
+            uint64_t arrive = now + (uint64_t)L->opt->delay_ms * 1000u;
+            memset(&rl->an, 0, sizeof rl->an); /* each SYN is its own connection: no marks across them */
+            if (render_record_ipv4(rl, side, now, arrive, pkt, len, gone, false) == 0 && rl->nev > 0)
+                rl->ev[rl->nev - 1].u.seg.marks &= RENDER_M_LOST;
+        }
+    }
+    if (!L->out) return;
+    char body[200];
+    snprintf(body, sizeof body, "%s seq=%" PRIu32 " ack=%" PRIu32 " len=0 win=%u%s", tcp_flags_str(tcp->flags),
+             tcp->seq, tcp->ack, tcp->window, tcp->opt.has_mss ? " mss" : "");
+    print_time(L, now);
+    text_arrow(L, side, body, gone);
+    fprintf(L->out, "  (%s %u.%u.%u.%u%s)\n", side == 0 ? "forged, from" : "to", spoofed >> 24, (spoofed >> 16) & 0xff,
+            (spoofed >> 8) & 0xff, spoofed & 0xff, side == 0 ? "" : ": nobody there");
+}
+
 static void on_packet(void *ctx, int from_host, int to_host, const uint8_t *pkt, size_t len,
                       uint64_t now, enum synack_sim_fate fate, int dup)
 {
@@ -219,6 +291,10 @@ static void on_packet(void *ctx, int from_host, int to_host, const uint8_t *pkt,
     if (tcp_parse_nocsum(&tcp, pkt + ip.header_len, ip.payload_len) != 0) return;
     int side = from_host == L->w.hosts[L->client_host].sim_id ? 0 : 1;
     uint64_t held = L->run.held_us;
+    if ((side == 0 ? ip.src : ip.dst) != CLIENT_ADDR) {
+        flood_packet(L, side, &ip, &tcp, pkt, len, now, fate);
+        return;
+    }
     int ci = conn_for_segment(L, side, &tcp);
     struct render_ladder *rl = conn_ladder(ci);
     if (rl) {
@@ -287,17 +363,8 @@ static void on_packet(void *ctx, int from_host, int to_host, const uint8_t *pkt,
                                                        : "";
     bool gone = fate == SYNACK_SIM_LOST || fate == SYNACK_SIM_QUEUE_DROP;
     /* client ---- text ----> server, or server <---- text ---- client */
-    size_t blen = strlen(body);
-    int pad = MID_WIDTH - 8 - (int)blen;
-    if (pad < 2) pad = 2;
-    char dashes[MID_WIDTH + 1];
-    memset(dashes, '-', sizeof dashes - 1);
-    dashes[pad > MID_WIDTH ? MID_WIDTH : pad] = '\0';
     print_time(L, now);
-    if (side == 0)
-        fprintf(L->out, "       --- %s %s%s", body, dashes, gone ? "-X" : "->");
-    else
-        fprintf(L->out, "       %s%s %s ---", gone ? "X-" : "<-", dashes, body);
+    text_arrow(L, side, body, gone);
     fprintf(L->out, "%s%s", retrans ? "  (retransmission)" : "", note);
     /* What only a scenario does: forged segments, targeted hold-backs,
      * several connections. */
@@ -668,6 +735,7 @@ int lab_main(int argc, char **argv)
     int rc = lab_run(&o, o.quiet ? NULL : stdout, &res);
     lab_pics = NULL;
     int pic_err = 0;
+    if (pics.flood) pics.rl[pics.n++] = pics.flood;
     if ((pic_svg || pic_html) && rc >= 0) {
         if (pics.n == 0 && (pics.rl[0] = render_new(pics.title, "client 10.0.0.1", "server 10.0.0.2:80")))
             pics.n = 1; /* no segment at all: an empty ladder says so */

@@ -82,6 +82,14 @@ struct lab_result {
     bool have_client_info;
     int expected_client_error, expected_server_error; /* what the scenario expects */
     int nconns;                           /* client connections made (each asks and is answered) */
+    /* What the applications' blocking calls and socket calls did: */
+    int timeouts[2];                      /* calls ended by SO_RCVTIMEO/SO_SNDTIMEO (-EAGAIN): client, server */
+    uint64_t block_from_us[2], timeout_at_us[2]; /* the first such call: when it began, when it gave up */
+    uint64_t close_called_us, close_returned_us; /* the server's lingering close (SO_LINGER {1, t}) */
+    bool close_drained;                   /* it returned because everything was acknowledged */
+    uint64_t bind_refused_us;             /* the restarted server's bind() saw EADDRINUSE then */
+    uint64_t rebound_us;                  /* ... and bound with SO_REUSEADDR then */
+    int forged_syns;                      /* SYNs sent by a SYN flood */
 };
 
 /* Plays o->scenario (NULL: the default, handshake); writes the ladder to

@@ -71,6 +71,31 @@ static void set_int(synack_stack *st, int sd, int level, int name, int v)
     synack_setsockopt(st, sd, level, name, &v, sizeof v);
 }
 
+/* A blocking call with a timeout (SO_RCVTIMEO, SO_SNDTIMEO), played as
+ * synack_host_recv/send play it (include/synack/host.h): the call waits
+ * until it can go on; when timeout_ms of virtual time pass first, it
+ * returns -EAGAIN and nothing is sent on the wire. The lab's applications
+ * are event-driven, so the wait is kept here. Returns true when the call
+ * gives up now (the application then calls again: a new wait begins). */
+static bool blocked_gives_up(struct scen_run *r, int side, uint64_t *until, uint32_t timeout_ms)
+{
+    uint64_t now = now_us(r);
+    if (timeout_ms == 0) return false; /* {0, 0}: waits for ever */
+    if (*until == 0) {
+        *until = now + timeout_ms * MS;
+        if (r->res->timeouts[side] == 0) r->res->block_from_us[side] = now;
+    }
+    if (now < *until) {
+        wake_at(r, *until);
+        return false;
+    }
+    if (r->res->timeouts[side]++ == 0) r->res->timeout_at_us[side] = now;
+    *until = 0;
+    app_error(r, side, side ? "server send (SO_SNDTIMEO)" : "client recv (SO_RCVTIMEO)", -EAGAIN);
+    blocked_gives_up(r, side, until, timeout_ms); /* called again */
+    return true;
+}
+
 /* One client connection: connect, send the request, read the answer, close.
  * Returns true when it is finished. */
 static bool client_step(struct scen_run *r, struct scen_capp *c)
@@ -162,7 +187,11 @@ static bool client_step(struct scen_run *r, struct scen_capp *c)
             bool done = false;
             while (!done) {
                 ssize_t n = synack_recv(st, c->sd, buf, sizeof buf);
-                if (n == -EAGAIN) return false;
+                if (n == -EAGAIN) {
+                    blocked_gives_up(r, 0, &c->block_until, cp->rcvtimeo_ms);
+                    return false;
+                }
+                c->block_until = 0;
                 if (n < 0) {
                     app_error(r, 0, "client recv", (int)n);
                     client_close(r, c);
@@ -202,6 +231,35 @@ static void server_close_conn(struct scen_run *r, struct scen_sapp *s)
     synack_close(world_stack(r->w, r->server_host), s->sd);
     s->sd = -1;
     s->phase = 9;
+}
+
+/* close() with SO_LINGER {1, t} on a blocking socket, as synack_host_close
+ * plays it (and Linux's tcp_close): the FIN goes out after the queued data,
+ * then the call waits until everything sent is acknowledged or t seconds
+ * pass; either way it then returns and the connection goes on without its
+ * socket (only {1, 0} resets). True when the call returns. */
+static bool lingering_close_returns(struct scen_run *r, struct scen_sapp *s)
+{
+    synack_stack *st = world_stack(r->w, r->server_host);
+    uint64_t now = now_us(r);
+    if (s->block_until == 0) {
+        struct synack_linger lg = {1, (int)r->sc->server.linger_s};
+        synack_setsockopt(st, s->sd, SYNACK_SOL_SOCKET, SYNACK_SO_LINGER, &lg, sizeof lg);
+        synack_shutdown(st, s->sd, SYNACK_SHUT_WR);
+        r->res->close_called_us = now;
+        s->block_until = now + (uint64_t)lg.linger_s * 1000u * MS;
+    }
+    struct synack_pollfd p = {s->sd, SYNACK_POLLDRAINED, 0};
+    synack_poll(st, &p, 1);
+    bool drained = (p.revents & SYNACK_POLLDRAINED) != 0;
+    if (!drained && !(p.revents & (SYNACK_POLLERR | SYNACK_POLLHUP)) && now < s->block_until) {
+        wake_at(r, s->block_until);
+        return false;
+    }
+    r->res->close_returned_us = now;
+    r->res->close_drained = drained;
+    s->block_until = 0;
+    return true;
 }
 
 /* One server connection: read the request, answer, wait for the client's
@@ -274,7 +332,11 @@ static bool server_step(struct scen_run *r, struct scen_sapp *s)
             size_t chunk = left < sizeof buf ? (size_t)left : sizeof buf;
             for (size_t i = 0; i < chunk; i++) buf[i] = scen_answer_byte(s->ans_sent + i);
             ssize_t n = synack_send(st, s->sd, buf, chunk);
-            if (n == -EAGAIN) return false;
+            if (n == -EAGAIN) {
+                blocked_gives_up(r, 1, &s->block_until, sp->sndtimeo_ms);
+                return false;
+            }
+            s->block_until = 0;
             if (n < 0) {
                 app_error(r, 1, "server send", (int)n);
                 server_close_conn(r, s);
@@ -311,6 +373,7 @@ static bool server_step(struct scen_run *r, struct scen_sapp *s)
             wake_at(r, s->wait_us);
             return false;
         }
+        if (sp->linger_s && !lingering_close_returns(r, s)) return false;
         server_close_conn(r, s);
         return true;
     default:
@@ -356,6 +419,30 @@ static bool server_turn(struct scen_run *r)
         }
         if (r->listen_line) r->listen_line(r->line_ctx, now);
         r->server_phase = 1;
+    }
+    if (r->server_phase == 1 && sp->restart && !r->restarted && r->naccepted >= 1 && r->s[0].phase == 9 &&
+        r->res->nserver_states > 0 && r->res->server_states[r->res->nserver_states - 1] == SYNACK_TIME_WAIT) {
+        /* The server restarts while its old connection waits in TIME_WAIT:
+         * a new listening socket binds port 80 again. */
+        r->restarted = true;
+        synack_close(st, r->lsd);
+        r->lsd = synack_socket(st);
+        struct synack_endpoint any = {0, SCEN_SERVER_PORT};
+        int rc = synack_bind(st, r->lsd, &any);
+        if (rc == -EADDRINUSE) {
+            r->res->bind_refused_us = now;
+            app_error(r, 1, "server bind (restart)", rc);
+            set_int(st, r->lsd, SYNACK_SOL_SOCKET, SYNACK_SO_REUSEADDR, 1);
+            rc = synack_bind(st, r->lsd, &any);
+            if (rc == 0) r->res->rebound_us = now;
+        }
+        if (rc == 0) rc = synack_listen(st, r->lsd, sp->backlog ? sp->backlog : 8);
+        if (rc != 0) {
+            app_error(r, 1, "server listen (restart)", rc);
+            r->server_phase = 9;
+            return true;
+        }
+        if (r->listen_line) r->listen_line(r->line_ctx, now);
     }
     if (r->server_phase == 1) {
         while (r->naccepted < r->nconns) {
@@ -443,6 +530,42 @@ static void inject(struct scen_run *r)
     r->injecting = true;
     synack_sim_send(r->w->sim, r->w->hosts[r->client_host].sim_id, pkt, (size_t)hl + (size_t)tl);
     r->injecting = false;
+}
+
+/* A SYN flood: SYNs to the server's port from addresses nobody owns
+ * (10.0.9.1, 10.0.9.2, ...), each from its own port and ISN, never
+ * followed by an ACK. They go out on the client's link. */
+static void inject_syn_flood(struct scen_run *r)
+{
+    r->injected = true;
+    for (int i = 0; i < r->sc->inject.count; i++) {
+        uint8_t pkt[80];
+        struct tcp_repr t;
+        memset(&t, 0, sizeof t);
+        t.src_port = (uint16_t)(40000 + i);
+        t.dst_port = SCEN_SERVER_PORT;
+        t.seq = 0x10000000u * (uint32_t)(i + 1) + 0x1234u * (uint32_t)i;
+        t.flags = TCP_SYN;
+        t.window = 64240;
+        t.opt.has_mss = true;
+        t.opt.mss = 1460;
+        struct ipv4_repr ip;
+        memset(&ip, 0, sizeof ip);
+        ip.src = SCEN_FLOOD_NET + 1u + (uint32_t)i;
+        ip.dst = SCEN_SERVER_ADDR;
+        ip.protocol = IPV4_PROTO_TCP;
+        ip.ttl = 64;
+        ip.ident = (uint16_t)(0x5000 + i);
+        ip.payload_len = (uint16_t)tcp_repr_len(&t);
+        int hl = ipv4_emit(&ip, pkt, sizeof pkt);
+        if (hl < 0) return;
+        int tl = tcp_emit(&t, pkt + hl, sizeof pkt - (size_t)hl, ip.src, ip.dst);
+        if (tl < 0) return;
+        r->injecting = true;
+        synack_sim_send(r->w->sim, r->w->hosts[r->client_host].sim_id, pkt, (size_t)hl + (size_t)tl);
+        r->injecting = false;
+        r->res->forged_syns++;
+    }
 }
 
 /* ---- the filter --------------------------------------------------------------------- */
@@ -553,11 +676,12 @@ bool scen_turn(struct scen_run *r)
 {
     r->wake_us = SYNACK_SIM_NEVER;
     uint64_t now = now_us(r);
+    bool s = server_turn(r); /* first: the listener opens before an attacker's SYNs go out */
     if (r->sc->inject.kind != SCEN_INJ_NONE && !r->injected) {
-        if (r->sc->inject.at_ms * MS <= now) inject(r);
-        else wake_at(r, r->sc->inject.at_ms * MS);
+        if (r->sc->inject.at_ms * MS > now) wake_at(r, r->sc->inject.at_ms * MS);
+        else if (r->sc->inject.kind == SCEN_INJ_SYN_FLOOD) inject_syn_flood(r);
+        else inject(r);
     }
-    bool s = server_turn(r);
     bool c = client_turn(r);
     /* A server still waiting for a connection that will never come (the
      * client gave up) does not hold the run open. */
@@ -1085,6 +1209,92 @@ static bool check_isn(const struct lab_result *r, char *why, size_t cap)
 
 /* ---- the table ------------------------------------------------------------------------ */
 
+/* syn-flood: the flood filled the queue, the rest got cookies, and the
+ * client's connection came back through one. */
+static bool check_syn_flood(const struct lab_result *r, char *why, size_t cap)
+{
+    if (r->forged_syns != 12) WHY("%d forged SYNs sent, not 12", r->forged_syns);
+    int to_flood = 0, client_synack = -1;
+    for (int i = 0; i < r->nsegs; i++) {
+        const struct lab_seg *s = &r->segs[i];
+        if (s->side == 1 && is_synack(s) && s->conn < 0) to_flood++;
+        if (s->side == 1 && is_synack(s) && s->conn >= 0 && client_synack < 0) client_synack = i;
+    }
+    if (to_flood < 12) WHY("only %d SYN|ACKs went to the spoofed addresses", to_flood);
+    if (r->counters[1].syncookies_sent < 9)
+        WHY("SyncookiesSent %" PRIu64 ", expected 8 for the flood and 1 for the client", r->counters[1].syncookies_sent);
+    if (r->counters[1].syncookies_recv != 1) WHY("SyncookiesRecv %" PRIu64 ", not 1", r->counters[1].syncookies_recv);
+    if (client_synack < 0) WHY("the client got no SYN|ACK");
+    const struct lab_seg *sa = &r->segs[client_synack];
+    if (sa->wscale >= 0 || sa->ts || sa->sack_perm || sa->mss == 0)
+        WHY("the client's SYN|ACK is not a cookie's (mss only): mss=%u ws=%d ts=%d sackOK=%d", sa->mss, sa->wscale,
+            sa->ts, sa->sack_perm);
+    return true;
+}
+
+/* reuseaddr-bind: EADDRINUSE while TIME_WAIT holds port 80, then bound
+ * with SO_REUSEADDR, and the second connection served. */
+static bool check_reuseaddr_bind(const struct lab_result *r, char *why, size_t cap)
+{
+    if (!r->bind_refused_us) WHY("bind() without SO_REUSEADDR was not refused");
+    if (r->rebound_us != r->bind_refused_us) WHY("bind() with SO_REUSEADDR did not succeed at once");
+    if (r->nconns != 2 || r->response_received != 2 * 14) WHY("the second client was not served");
+    int syn2 = find(r, 0, 0, is_syn, 2);
+    if (syn2 < 0) WHY("no second SYN");
+    if (r->segs[syn2].t_us < r->bind_refused_us) WHY("the second connection began before the restart");
+    /* the first connection's TIME_WAIT outlived the restart */
+    if (r->end_time_us < r->bind_refused_us + 2 * 5000 * MS - 100 * MS)
+        WHY("the run ended before the old connection's TIME_WAIT could have");
+    return true;
+}
+
+/* rcvtimeo: two recv() calls gave up 2 s after they began; no segment was
+ * sent for them; the answer came after. */
+static bool check_rcvtimeo(const struct lab_result *r, char *why, size_t cap)
+{
+    if (r->timeouts[0] != 2) WHY("%d recv() timeouts, expected 2", r->timeouts[0]);
+    if (r->timeout_at_us[0] - r->block_from_us[0] != 2000 * MS)
+        WHY("the first recv() gave up after %.3f ms, not 2000", (double)(r->timeout_at_us[0] - r->block_from_us[0]) / 1000.0);
+    for (int i = 0; i < r->nsegs; i++) {
+        const struct lab_seg *s = &r->segs[i];
+        if (s->side == 1 && s->len > 0 && s->t_us < 5000 * MS) WHY("the answer was sent before the server's 5 s");
+        if (s->side == 0 && s->t_us > r->block_from_us[0] && s->t_us < 5000 * MS)
+            WHY("the client sent a segment at %.3f ms while recv() was waiting", (double)s->t_us / 1000.0);
+    }
+    return true;
+}
+
+/* sndtimeo: a send() gave up after 1 s against a zero window; the whole
+ * answer arrived after the client read. */
+static bool check_sndtimeo(const struct lab_result *r, char *why, size_t cap)
+{
+    if (r->timeouts[1] < 1) WHY("no send() timed out");
+    if (r->timeout_at_us[1] - r->block_from_us[1] != 1000 * MS)
+        WHY("the first send() gave up after %.3f ms, not 1000", (double)(r->timeout_at_us[1] - r->block_from_us[1]) / 1000.0);
+    if (r->timeout_at_us[1] > 4000 * MS) WHY("the timeout came after the client began to read");
+    bool shut = false;
+    for (int i = 0; i < r->nsegs; i++) {
+        const struct lab_seg *s = &r->segs[i];
+        if (s->side == 0 && !is_syn(s) && s->win < 1448 && s->t_us < r->timeout_at_us[1]) shut = true;
+    }
+    if (!shut) WHY("the client's window never fell below one segment before the timeout");
+    return true;
+}
+
+/* linger-close: close() returned 2 s after it was called, not drained, and
+ * the data and the FIN still arrived (no RST). */
+static bool check_linger_close(const struct lab_result *r, char *why, size_t cap)
+{
+    if (!r->close_called_us) WHY("the server never closed with SO_LINGER");
+    if (r->close_drained) WHY("close() returned drained: the window never shut");
+    if (r->close_returned_us - r->close_called_us != 2000 * MS)
+        WHY("close() returned after %.3f ms, not 2000", (double)(r->close_returned_us - r->close_called_us) / 1000.0);
+    if (count(r, -1, is_rst) != 0) WHY("a RST was sent");
+    int fin = find(r, 0, 1, is_fin, 1);
+    if (fin < 0) WHY("the server sent no FIN");
+    return true;
+}
+
 #define ST(x) SYNACK_##x
 #define NSTATES(...) (int)(sizeof((enum synack_tcp_state[]){__VA_ARGS__}) / sizeof(enum synack_tcp_state))
 #define CSTATES(...) .client = {__VA_ARGS__}, .nclient = NSTATES(__VA_ARGS__)
@@ -1589,6 +1799,108 @@ const struct scenario scenarios[] = {
                    SSTATES(ST(SYN_RCVD), ST(ESTABLISHED), ST(CLOSE_WAIT), ST(LAST_ACK), ST(CLOSED),
                            ST(SYN_RCVD), ST(ESTABLISHED), ST(CLOSE_WAIT), ST(LAST_ACK), ST(CLOSED))},
         .check = check_isn,
+    },
+    {
+        .name = "syn-flood",
+        .title = "SYN flood: a full SYN queue answers with SYN cookies",
+        .explanation =
+            "An attacker sends 12 SYNs to port 80 from addresses nobody owns (10.0.9.1 ... 10.0.9.12) and "
+            "never completes a handshake (RFC 4987, TCP SYN flooding attacks). Each SYN would hold a "
+            "half-open connection in SYN_RCVD, retransmitting its SYN|ACK into the void until "
+            "synack_retries gives up (Linux: net.ipv4.tcp_synack_retries). Here the queue of half-open "
+            "connections holds 4 (--set max_syn_backlog=4; Linux bounds it by the listen() backlog, with "
+            "net.ipv4.tcp_max_syn_backlog applying when cookies are off).\n\n"
+            "Once the queue is full the server keeps no state for a SYN: it answers with a SYN cookie "
+            "(net.ipv4.tcp_syncookies=1, Linux's default: cookies only when the queue overflows). The cookie "
+            "is the SYN|ACK's own sequence number: a keyed hash of the 4-tuple and the client's ISN, a "
+            "time counter and the MSS in 3 bits. When the real client's ACK comes back with ack = cookie + 1, "
+            "the server checks the hash and builds the connection from the ACK alone. The price: options "
+            "not encoded in the cookie are lost (this stack's cookie keeps only the MSS, so the connection "
+            "runs without window scaling, SACK or timestamps; Linux keeps them in the timestamp when both "
+            "ends use timestamps). Counters: SyncookiesSent, SyncookiesRecv, ListenDrops.",
+        .set = {"max_syn_backlog=4", "synack_retries=2"},
+        .inject = {.kind = SCEN_INJ_SYN_FLOOD, .at_ms = 0, .count = 12},
+        .expect = {CLIENT_DEFAULT, SERVER_DEFAULT},
+        .check = check_syn_flood,
+    },
+    {
+        .name = "reuseaddr-bind",
+        .title = "SO_REUSEADDR: a restarted server binds its port while TIME_WAIT holds it",
+        .explanation =
+            "The server answers and closes first, so its end of the connection waits in TIME_WAIT for "
+            "2\xc3\x97MSL (RFC 9293 3.6.1; Linux: 60 s, fixed). Then the server restarts: it closes its "
+            "listening socket and binds port 80 again. Without SO_REUSEADDR, bind() fails with EADDRINUSE: "
+            "the TIME_WAIT connection still owns the port (Linux refuses the same way). With SO_REUSEADDR "
+            "set before bind(), the same call succeeds (a listener may share its port with TIME_WAIT "
+            "connections, never with another listener), and the next client is served at once. That is "
+            "why servers set SO_REUSEADDR. The old connection's TIME_WAIT is untouched: it still ends "
+            "2\xc3\x97MSL after it began. (net.ipv4.tcp_tw_reuse is another matter: it lets connect() reuse a "
+            "TIME_WAIT 4-tuple.)",
+        .msl_ms = 5000,
+        .client = {.nconns = 2, .sequential = true, .conn_gap_ms = 500, .close = SCEN_CLOSE_AFTER_EOF},
+        .server = {.close = SCEN_SCLOSE_AFTER_ANSWER, .restart = true},
+        .expect = {CSTATES(ST(SYN_SENT), ST(ESTABLISHED), ST(CLOSE_WAIT), ST(LAST_ACK), ST(CLOSED), ST(SYN_SENT),
+                           ST(ESTABLISHED), ST(CLOSE_WAIT), ST(LAST_ACK), ST(CLOSED)),
+                   SSTATES(ST(SYN_RCVD), ST(ESTABLISHED), ST(FIN_WAIT_1), ST(FIN_WAIT_2), ST(TIME_WAIT),
+                           ST(SYN_RCVD), ST(ESTABLISHED), ST(FIN_WAIT_1), ST(FIN_WAIT_2), ST(TIME_WAIT), ST(CLOSED),
+                           ST(CLOSED)),
+                   .server_error = -EADDRINUSE},
+        .check = check_reuseaddr_bind,
+    },
+    {
+        .name = "rcvtimeo",
+        .title = "SO_RCVTIMEO: a blocking recv() gives up with EAGAIN after the timeout",
+        .explanation =
+            "The client sets SO_RCVTIMEO to 2 s and calls a blocking recv() for the answer; the server "
+            "takes 5 s to think. recv() waits; when 2 s pass with nothing to read it returns -1 with "
+            "errno EAGAIN (EWOULDBLOCK), as Linux does (socket(7)). A timeout ends the call, not the "
+            "connection: nothing is sent on the wire, and the client simply calls recv() again. The "
+            "second call times out at 4 s too; the third returns the answer when it arrives at about "
+            "5 s. SO_RCVTIMEO is the sockets API's, not TCP's (no RFC timer is involved); {0, 0}, the "
+            "default, waits for ever. accept() obeys it too.",
+        .client = {.rcvtimeo_ms = 2000},
+        .server = {.think_ms = 5000},
+        .expect = {CLIENT_DEFAULT, SERVER_DEFAULT, .client_error = -EAGAIN},
+        .check = check_rcvtimeo,
+    },
+    {
+        .name = "sndtimeo",
+        .title = "SO_SNDTIMEO: a blocking send() gives up with EAGAIN while the peer's window stays shut",
+        .explanation =
+            "The server sends a 300 kB answer with blocking send() calls and SO_SNDTIMEO of 1 s; the "
+            "client does not read until 4 s. The client's receive buffer fills and its advertised window "
+            "shrinks below one segment (RFC 9293 3.8.6), so the server's send buffer fills too. A blocking send() waits for room; when 1 s passes without any, it returns -1 with "
+            "EAGAIN (after queueing part of its buffer it would return that count instead), as Linux "
+            "does (socket(7)). The connection is unharmed: the server calls send() again, and once the "
+            "client reads the rest flows. The window and buffer sizes are the stack's (SO_RCVBUF, "
+            "SO_SNDBUF; Linux: net.ipv4.tcp_rmem and tcp_wmem).",
+        .bytes = 300000,
+        .client = {.read_at_ms = 4000},
+        .server = {.sndtimeo_ms = 1000},
+        .expect = {CLIENT_DEFAULT, SERVER_DEFAULT, .server_error = -EAGAIN},
+        .check = check_sndtimeo,
+    },
+    {
+        .name = "linger-close",
+        .title = "SO_LINGER {1, 2}: close() waits up to 2 s for the data to be acknowledged",
+        .explanation =
+            "The server queues a 40 kB answer and closes with SO_LINGER {1, 2} on a blocking socket. A "
+            "lingering close sends the FIN after the data and then waits until everything sent is "
+            "acknowledged, at most 2 s (socket(7); RFC 9293 leaves it to the API). The client has a small "
+            "receive buffer and does not read until 5 s, so the server meets a zero window and the data "
+            "cannot be acknowledged in time: close() returns after 2 s. On Linux (and here) the timeout "
+            "does not reset the connection: close() returns and the kernel goes on sending without a "
+            "socket, so the client still gets all of it and the FIN once it reads. What the caller "
+            "learns is only that the data was not known to be delivered when close() returned. Had the "
+            "ACKs come in time, close() would have returned as soon as the FIN was acknowledged. "
+            "SO_LINGER {1, 0} is different: it aborts with RST at once (scenario linger-abort).",
+        .bytes = 40000,
+        .client = {.rcvbuf = 2048, .read_at_ms = 5000, .close = SCEN_CLOSE_AFTER_EOF},
+        .server = {.close = SCEN_SCLOSE_AFTER_ANSWER, .linger_s = 2},
+        .expect = {CSTATES(ST(SYN_SENT), ST(ESTABLISHED), ST(CLOSE_WAIT), ST(LAST_ACK), ST(CLOSED)),
+                   SSTATES(ST(SYN_RCVD), ST(ESTABLISHED), ST(FIN_WAIT_1), ST(FIN_WAIT_2), ST(TIME_WAIT),
+                           ST(CLOSED))},
+        .check = check_linger_close,
     },
 };
 

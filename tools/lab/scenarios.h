@@ -56,6 +56,7 @@ struct scen_client {
     uint32_t close_at_ms;        /* and close no earlier than this virtual time */
     bool linger_abort;           /* SO_LINGER {1, 0}: close sends RST */
     bool keepalive;              /* SO_KEEPALIVE (times from the tunables) */
+    uint32_t rcvtimeo_ms;        /* its recv() blocks, with SO_RCVTIMEO this long (0: no timeout) */
 };
 
 enum scen_server_close {
@@ -74,6 +75,10 @@ struct scen_server {
     uint32_t close_delay_ms;     /* wait this long once it is time to close */
     uint32_t close_at_ms;        /* and close no earlier than this virtual time */
     bool keepalive;
+    uint32_t sndtimeo_ms;        /* its send() blocks, with SO_SNDTIMEO this long (0: no timeout) */
+    uint32_t linger_s;           /* close() with SO_LINGER {1, linger_s} on a blocking socket */
+    bool restart;                /* once the first connection is closed, close the listener and listen
+                                  * again on port 80: bind() without SO_REUSEADDR, then with it */
 };
 
 /* ---- the impairment plan ---------------------------------------------------- */
@@ -98,11 +103,18 @@ struct scen_rule {
     uint32_t from_ms;    /* only from this virtual time on */
 };
 
-enum scen_inject_kind { SCEN_INJ_NONE = 0, SCEN_INJ_RST_IN_WINDOW };
+enum scen_inject_kind {
+    SCEN_INJ_NONE = 0,
+    SCEN_INJ_RST_IN_WINDOW,  /* one RST forged as the client's, in the server's window */
+    SCEN_INJ_SYN_FLOOD,      /* count SYNs to port 80 from spoofed addresses (10.0.9.1, ...) */
+};
+
+#define SCEN_FLOOD_NET 0x0a000900u /* 10.0.9.0/24: the spoofed sources (no host answers there) */
 
 struct scen_inject {
     enum scen_inject_kind kind;
     uint32_t at_ms;      /* when the attacker sends */
+    int count;           /* SYN flood: how many SYNs */
 };
 
 /* ---- expectations (tests/test_scenarios.c) ---------------------------------- */
@@ -157,6 +169,7 @@ struct scen_capp {                /* one client connection */
     int sd, phase;
     uint64_t start_us, wait_us;   /* wait_us: a timer of the current phase (0 none) */
     uint64_t req_sent, ans_recv;
+    uint64_t block_until;         /* a blocking call with a timeout: when it gives up (0: none) */
 };
 
 struct scen_sapp {                /* one server connection */
@@ -164,6 +177,7 @@ struct scen_sapp {                /* one server connection */
     uint64_t wait_us;
     uint64_t req_recv, ans_sent;
     uint8_t req_buf[64];
+    uint64_t block_until;         /* a blocking send or close: when it gives up (0: none) */
 };
 
 struct scen_run {
@@ -181,6 +195,7 @@ struct scen_run {
     uint64_t next_start_us;       /* when the next one may start */
     struct scen_sapp s[SCEN_MAX_CONNS];
     int naccepted, lsd, server_phase;
+    bool restarted;               /* scen_server.restart done */
     int live[2];                  /* connections not CLOSED, per side (from the state hook) */
     uint64_t wake_us;             /* the earliest timer the applications wait for */
     /* the filter and the attacker */
