@@ -118,6 +118,9 @@ struct synack_tunables {
                                  * retransmit (counted in mem_refused) */
     bool tail_loss_probe;       /* RFC 8985 tail-loss probes (true; Linux's
                                  * tcp_early_retrans: 0 off, 3 on) */
+    bool dsack;                 /* report duplicate segments (data, a repeated FIN
+                                 * or SYN) in a D-SACK block, RFC 2883 (true, as
+                                 * Linux's tcp_dsack) */
     char congestion_control[16]; /* algorithm of new connections: "cubic" (default)
                                  * or "reno", as Linux's tcp_congestion_control */
 };

@@ -33,6 +33,7 @@
 #define TCP_DEFAULT_MSS 536   /* RFC 9293 3.7.1: when the peer sends none */
 #define TCP_MIN_MSS 48        /* Linux TCP_MIN_SND_MSS: floor on the peer's MSS */
 #define TCP_MAX_WINDOW 65535u /* without window scaling */
+#define TCP_TIMEOUT_MIN_US 8000u /* Linux's TCP_TIMEOUT_MIN: two jiffies at the usual HZ=250 */
 
 struct tcp_conn;
 /* The stack's listener (stack.h). A connection only remembers which one
@@ -197,6 +198,8 @@ struct tcp_conn {
     bool tlp_out, tlp_retrans;         /* a probe is outstanding; it was a retransmission */
     bool undo_armed;                   /* a reduction may still prove spurious (D-SACK) */
     bool dsack_pending;
+    bool syn_rtx_early;                /* SYN_SENT: the first retransmission came at
+                                        * TCP_TIMEOUT_MIN_US (a bad SYN|ACK), not an RTO */
 
     /* ---- flags ---- */
     bool fin_queued;                   /* app: no more data; FIN goes after sndbuf */

@@ -94,6 +94,15 @@ static void input_syn_sent(struct tcp_env *env, struct tcp_conn *c, const struct
     bool ack = s->flags & TCP_ACK;
     /* First: the ACK must acknowledge our SYN, nothing less or more (H-56). */
     if (ack && (seq_leq(s->ack, c->iss) || seq_gt(s->ack, c->snd_max))) {
+        /* The peer answered an older SYN (a stale half-open connection
+         * that our RST now clears): resend our SYN almost at once rather
+         * than after the whole initial RTO, as Linux does when no
+         * retransmission has happened yet (tcp_rcv_synsent_state_process:
+         * TCP_TIMEOUT_MIN). */
+        if (c->backoff == 0 && !(s->flags & TCP_RST)) {
+            c->syn_rtx_early = true;
+            tcp_timer_set(env, c, TCP_T_RTX, env->now + TCP_TIMEOUT_MIN_US);
+        }
         tcp_send_rst(env, c, s);
         return;
     }
@@ -138,7 +147,7 @@ static void paws_remember(struct tcp_conn *c, const struct tcp_repr *s);
  * retransmission. */
 static void note_dsack(struct tcp_env *env, struct tcp_conn *c, uint32_t start, uint32_t end)
 {
-    if (!c->sack_ok) return;
+    if (!c->sack_ok || !env->tunables->dsack) return;
     c->dsack_start = start;
     c->dsack_end = end;
     c->dsack_pending = true;
@@ -178,7 +187,8 @@ static enum step step_check_sequence(struct tcp_env *env, struct tcp_conn *c, st
         v->data = s->payload;
         v->len = 0;
         v->syn = v->fin = false;
-        c->ack_now = true; /* and confirm, as figure 7 and Linux do */
+        c->ack_now = true; /* and confirm, as figure 7 and Linux do, */
+        note_dsack(env, c, s->seq, s->seq + 1); /* reporting the repeated SYN */
         return STEP_CONTINUE;
     }
     if (!ok) {
@@ -193,10 +203,17 @@ static enum step step_check_sequence(struct tcp_env *env, struct tcp_conn *c, st
         /* TIME_WAIT: a retransmitted FIN is ACKed again and restarts 2*MSL. */
         if (c->state == SYNACK_TIME_WAIT && (s->flags & TCP_FIN) && s->seq + len == c->rcv_nxt)
             tcp_timer_set(env, c, TCP_T_WAIT, env->now + 2ull * env->tunables->msl_ms * 1000u);
-        /* SYN_RCVD: the peer's SYN again (our SYN|ACK was lost): repeat it. */
+        /* SYN_RCVD: the peer's SYN again (our SYN|ACK was lost): repeat it
+         * (at most every 500 ms) and time the next retransmission from now,
+         * with the backoff the timer has reached, as Linux's tcp_check_req. */
         if (c->state == SYNACK_SYN_RCVD && (s->flags & TCP_SYN) && !(s->flags & TCP_ACK) &&
             s->seq == c->irs) {
+            if (c->last_challenge && env->now - c->last_challenge < 500000) return STEP_DONE;
+            c->last_challenge = env->now ? env->now : 1;
             c->snd_nxt = c->iss;
+            uint64_t rto = (uint64_t)c->rto << tcp_rto_shift(env, c);
+            uint64_t max = (uint64_t)env->tunables->rto_max_ms * 1000u;
+            tcp_timer_set(env, c, TCP_T_RTX, env->now + (rto > max ? max : rto));
             return STEP_DONE;
         }
         /* Out of window: answer with an ACK (H-55). A segment carrying
@@ -206,8 +223,12 @@ static enum step step_check_sequence(struct tcp_env *env, struct tcp_conn *c, st
         if (len == 0 || (s->flags & TCP_SYN)) challenge_ack(env, c); /* SYN: RFC 5961 4 */
         else {
             c->ack_now = true;
-            if (s->payload_len && seq_leq(s->seq + (uint32_t)s->payload_len, c->rcv_nxt))
-                note_dsack(env, c, s->seq, s->seq + (uint32_t)s->payload_len);
+            /* A duplicate, data or a repeated FIN alike, is reported as a
+             * D-SACK of what lies below RCV.NXT, as Linux's
+             * tcp_send_dupack (not from TIME_WAIT: Linux's TIME_WAIT
+             * minisocket answers with a plain ACK). */
+            if (seq_lt(s->seq, c->rcv_nxt) && c->state != SYNACK_TIME_WAIT)
+                note_dsack(env, c, s->seq, seq_lt(s->seq + len, c->rcv_nxt) ? s->seq + len : c->rcv_nxt);
         }
         return STEP_DONE;
     }
@@ -442,6 +463,11 @@ static enum step step_ack(struct tcp_env *env, struct tcp_conn *c, const struct 
         complete_handshake(env, c, s);
         return STEP_CONTINUE;
     }
+    /* TIME_WAIT: a bare ACK exactly at RCV.NXT restarts 2*MSL, as Linux's
+     * tcp_timewait_state_process (the peer is still there; keep its
+     * 4-tuple until it has gone quiet). */
+    if (c->state == SYNACK_TIME_WAIT && v->len == 0 && !v->fin && s->seq == c->rcv_nxt)
+        tcp_timer_set(env, c, TCP_T_WAIT, env->now + 2ull * env->tunables->msl_ms * 1000u);
     c->probes_out = 0; /* the peer is alive: it answers */
     uint32_t old_wnd = c->snd_wnd;
     uint32_t seg_wnd = (uint32_t)s->window << c->snd_wscale;

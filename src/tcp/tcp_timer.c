@@ -67,7 +67,9 @@ static int timeout_error(const struct tcp_conn *c) { return c->soft_err ? c->sof
  * initial RTOs (127 s for 6). With exponential backoff that is after n
  * retransmissions; with linear timeouts (tcp_syn_linear_timeouts) more fit.
  * Here at the expiry after `backoff` retransmissions the time elapsed is the
- * sum of the timeouts so far. SYN|ACK retransmissions are counted. */
+ * sum of the timeouts so far (the first one only TCP_TIMEOUT_MIN_US when a
+ * bad SYN|ACK cut it short: the model then leaves out the round trip that
+ * SYN|ACK took). SYN|ACK retransmissions are counted. */
 static bool syn_timed_out(const struct tcp_env *env, const struct tcp_conn *c)
 {
     if (c->state != SYNACK_SYN_SENT) return c->backoff >= c->syn_retries_left;
@@ -78,6 +80,7 @@ static bool syn_timed_out(const struct tcp_env *env, const struct tcp_conn *c)
     for (unsigned i = 0; i <= c->backoff && elapsed < model; i++) {
         unsigned shift = i > linear ? i - linear : 0;
         uint64_t rto = base << (shift > 16 ? 16 : shift);
+        if (i == 0 && c->syn_rtx_early) rto = TCP_TIMEOUT_MIN_US; /* cut short by a bad SYN|ACK */
         elapsed += rto > max ? max : rto;
     }
     return elapsed >= model;

@@ -1483,6 +1483,7 @@ static void apply_sysctl(struct runner *r, int line, const char *name, const cha
     else if (!strcmp(n, "tcp_timestamps")) t.timestamps = v != 0;
     else if (!strcmp(n, "tcp_sack")) t.sack = v != 0;
     else if (!strcmp(n, "tcp_early_retrans")) t.tail_loss_probe = v >= 3;
+    else if (!strcmp(n, "tcp_dsack")) t.dsack = v != 0;
     else if (!strcmp(n, "tcp_keepalive_time")) t.keepalive_time_s = (uint32_t)v;
     else if (!strcmp(n, "tcp_keepalive_intvl")) t.keepalive_intvl_s = (uint32_t)v;
     else if (!strcmp(n, "tcp_keepalive_probes")) t.keepalive_probes = (unsigned)v;
@@ -1517,7 +1518,7 @@ static void apply_sysctl(struct runner *r, int line, const char *name, const cha
             fprintf(r->out, "  %s:%d sysctl %s=%s set\n", r->s->path, line, name, value);
         return;
     }
-    static const char *const absent[] = {"tcp_ecn", "tcp_fastopen", "tcp_dsack", "tcp_fack",
+    static const char *const absent[] = {"tcp_ecn", "tcp_fastopen", "tcp_fack",
                                          "tcp_mtu_probing", "tcp_tw_reuse", "tcp_autocorking"};
     for (size_t i = 0; i < sizeof absent / sizeof *absent; i++) {
         if (!strcmp(n, absent[i])) {
