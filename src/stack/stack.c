@@ -377,6 +377,7 @@ void synack_stack_destroy(synack_stack *s)
     tw_table_fini(&s->tw);
     ip_fini(&s->ip);
     free(s->port_conns);
+    tcp_xfer_spares_free(&s->env);
     chunk_pool_fini(&s->pool);
     free(s->conn_buckets);
     for (int i = 0; i < s->nsocks / STACK_SOCK_CHUNK; i++) free(s->sock_chunks[i]);
@@ -598,6 +599,7 @@ static void tw_input(synack_stack *s, uint32_t i, const struct tcp_repr *seg)
     tw_rehydrate(s, tw_at(&s->tw, i), c);
     s->env.now = s->now;
     tcp_input(&s->env, c, seg);
+    if (c->x) tcp_conn_fini(&s->env, c); /* a D-SACK note took a transfer block; its ACK is out */
     struct tw_rec *r = tw_at(&s->tw, i);
     if (c->state != SYNACK_TIME_WAIT) { /* (not reached by today's rules) */
         s->port_conns[r->lport]--;
