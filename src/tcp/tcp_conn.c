@@ -244,6 +244,7 @@ void tcp_app_recv_consume(struct tcp_env *env, struct tcp_conn *c, uint32_t n)
 {
     bytebuf_drop(&c->rcvbuf, env->pool, n);
     if (n) tcp_rcv_space_adjust(env, c);
+    if (c->state >= SYNACK_ESTABLISHED && c->state <= SYNACK_CLOSE_WAIT) tcp_ack_on_read(c, n);
     /* Window update (receiver-side SWS avoidance, RFC 9293 3.8.6.2.2): tell
      * the peer only when the window opens by a full MSS-or-half-buffer step
      * beyond what it already knows. */
@@ -356,11 +357,13 @@ void tcp_app_quickack(struct tcp_env *env, struct tcp_conn *c, bool on)
         c->pingpong = true;
         return;
     }
+    (void)env;
     c->pingpong = false;
-    c->quick_acks = 16;
-    if (c->deadline[TCP_T_DELACK] != TIMER_NEVER) {
-        tcp_timer_set(env, c, TCP_T_DELACK, TIMER_NEVER);
-        c->ack_now = true;
+    /* As Linux's TCP_QUICKACK: an ACK already scheduled goes now only if the
+     * application has read everything (a pushed segment's rule). */
+    if ((c->state == SYNACK_ESTABLISHED || c->state == SYNACK_CLOSE_WAIT) && c->ack_sched) {
+        c->ack_pushed = true;
+        tcp_ack_on_read(c, 1);
     }
 }
 
