@@ -498,8 +498,8 @@ int synack_setsockopt(synack_stack *s, int sd, int level, int name, const void *
         case SYNACK_TCP_KEEPINTVL:
         case SYNACK_TCP_KEEPCNT:
             if (v < 1 || v > (name == SYNACK_TCP_KEEPCNT ? 127 : 32767)) return -EINVAL;
-            if (name == SYNACK_TCP_KEEPIDLE) k->opt.ka_idle_s = (uint32_t)v;
-            else if (name == SYNACK_TCP_KEEPINTVL) k->opt.ka_intvl_s = (uint32_t)v;
+            if (name == SYNACK_TCP_KEEPIDLE) k->opt.ka_idle_s = (uint16_t)v;
+            else if (name == SYNACK_TCP_KEEPINTVL) k->opt.ka_intvl_s = (uint16_t)v;
             else k->opt.ka_count = (uint8_t)v;
             if (c) {
                 c->ka_idle_s = k->opt.ka_idle_s;

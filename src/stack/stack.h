@@ -41,8 +41,8 @@ enum sock_kind { SOCK_FREE = 0, SOCK_NEW, SOCK_LISTENER, SOCK_CONN };
 struct sock_opts {
     const struct tcp_cc_ops *cc;   /* TCP_CONGESTION; NULL: the tunable's */
     struct synack_linger linger;
-    uint32_t ka_idle_s, ka_intvl_s;
     uint32_t rcvbuf, sndbuf;
+    uint16_t ka_idle_s, ka_intvl_s; /* at most 32767 (Linux's bound) */
     uint16_t user_mss;
     uint8_t ttl;
     uint8_t ka_count;

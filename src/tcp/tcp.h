@@ -82,8 +82,8 @@ enum tcp_timer_kind {
 
 /* Laid out for size (an idle connection is this and nothing more: no
  * buffer storage, no out-of-order list, no SACK scoreboard): 8-byte fields,
- * then 4-byte, then 2- and 1-byte ones, each group in the order of the
- * RFC 9293 description. */
+ * then 4-byte, then 2- and 1-byte ones and one-bit flags, each group in the
+ * order of the RFC 9293 description. */
 struct tcp_conn {
     /* ---- identity; tables and timer node are the stack's ---- */
     struct tcp_conn *hash_next;        /* connection-table chain */
@@ -115,8 +115,6 @@ struct tcp_conn {
     struct synack_conn_id id;
     enum synack_tcp_state state;
     int sd;                            /* socket descriptor, -1 when orphaned */
-    int err;                           /* pending error for the app (positive errno), 0 none */
-    int soft_err;                      /* last ICMP soft error, reported if we time out */
 
     /* ---- send sequence space (RFC 9293 3.3.1) ---- */
     uint32_t iss;                      /* ISS */
@@ -162,7 +160,6 @@ struct tcp_conn {
     uint32_t dsack_start, dsack_end;   /* receiver: duplicate to report (RFC 2883) */
 
     /* ---- keepalive, autotuning, statistics ---- */
-    uint32_t ka_idle_s, ka_intvl_s;    /* TCP_KEEPIDLE / TCP_KEEPINTVL (0: stack default) */
     uint32_t rcv_rtt_us;               /* receiver's RTT estimate: the least time one
                                         * window took to arrive; 0 = none yet */
     uint32_t rcv_rtt_seq;              /* measuring until RCV.NXT passes this */
@@ -174,6 +171,12 @@ struct tcp_conn {
                                         * clamped, less our per-segment options) */
     uint16_t adv_mss;                  /* MSS we advertise */
     uint16_t user_mss;                 /* TCP_MAXSEG, 0 = none */
+    uint16_t rcv_mss;                  /* the peer's segment size as seen (Linux's
+                                        * icsk_ack.rcv_mss): what "a full segment" is */
+    uint16_t last_seg_size;            /* previous segment's size, to confirm rcv_mss */
+    uint16_t ka_idle_s, ka_intvl_s;    /* TCP_KEEPIDLE / TCP_KEEPINTVL (0: stack default; at most 32767) */
+    int16_t err;                       /* pending error for the app (positive errno), 0 none */
+    int16_t soft_err;                  /* last ICMP soft error, reported if we time out */
 
     uint8_t snd_wscale;                /* Snd.Wind.Shift: applied to windows we receive */
     uint8_t rcv_wscale;                /* Rcv.Wind.Shift: applied to windows we send */
@@ -183,38 +186,35 @@ struct tcp_conn {
     uint8_t dupacks;
     uint8_t ca_state;                  /* enum tcp_ca_state */
     uint8_t quick_acks;                /* ACKs still to send at once (Linux quickack mode) */
-    uint16_t rcv_mss;                  /* the peer's segment size as seen (Linux's
-                                        * icsk_ack.rcv_mss): what "a full segment" is */
-    uint16_t last_seg_size;            /* previous segment's size, to confirm rcv_mss */
     uint8_t ka_sent;                   /* keepalive probes unanswered */
     uint8_t ka_count;                  /* TCP_KEEPCNT (0: stack default) */
     uint8_t ttl;
 
-    bool compact_queued;               /* on the stack's list of TIME_WAITs to make records of */
-    bool dirty;                        /* on the stack's list of output to flush */
-    bool passive;                      /* came from a listener */
-    bool persist;                      /* TCP_T_RTX is running as the persist timer */
-    bool offer_ws, offer_ts, offer_sack; /* what our SYN or SYN|ACK offers */
-    bool ws_ok, ts_ok, sack_ok;        /* both sides offered */
-    bool in_recovery;
-    bool cwnd_limited;                 /* the last send stopped at cwnd (growth allowed) */
-    bool tlp_out, tlp_retrans;         /* a probe is outstanding; it was a retransmission */
-    bool undo_armed;                   /* a reduction may still prove spurious (D-SACK) */
-    bool dsack_pending;
+    bool compact_queued : 1;           /* on the stack's list of TIME_WAITs to make records of */
+    bool dirty : 1;                    /* on the stack's list of output to flush */
+    bool passive : 1;                  /* came from a listener */
+    bool persist : 1;                  /* TCP_T_RTX is running as the persist timer */
+    bool offer_ws : 1, offer_ts : 1, offer_sack : 1; /* what our SYN or SYN|ACK offers */
+    bool ws_ok : 1, ts_ok : 1, sack_ok : 1; /* both sides offered */
+    bool in_recovery : 1;
+    bool cwnd_limited : 1;             /* the last send stopped at cwnd (growth allowed) */
+    bool tlp_out : 1, tlp_retrans : 1; /* a probe is outstanding; it was a retransmission */
+    bool undo_armed : 1;               /* a reduction may still prove spurious (D-SACK) */
+    bool dsack_pending : 1;
 
     /* ---- flags ---- */
-    bool fin_queued;                   /* app: no more data; FIN goes after sndbuf */
-    bool fin_pending;                  /* peer's FIN seen out of order, waiting for data */
-    bool rcv_shut;                     /* app: SHUT_RD */
-    bool peer_fin;                     /* peer's FIN received in order: EOF after rcvbuf */
-    bool ack_now;                      /* send an ACK at the next output */
-    bool nodelay;                      /* TCP_NODELAY */
-    bool keepalive;                    /* SO_KEEPALIVE */
-    bool pingpong;                     /* interactive: we answer data quickly, so delay ACKs */
-    bool ack_sched;                    /* data (or FIN) arrived that no ACK has covered yet */
-    bool ack_pushed, ack_pushed2;      /* a pushed/small segment (one, two) awaits our ACK:
-                                        * a read that drains the buffer ACKs at once */
-    bool rcvbuf_locked;                /* SO_RCVBUF was set: no receive autotuning */
+    bool fin_queued : 1;               /* app: no more data; FIN goes after sndbuf */
+    bool fin_pending : 1;              /* peer's FIN seen out of order, waiting for data */
+    bool rcv_shut : 1;                 /* app: SHUT_RD */
+    bool peer_fin : 1;                 /* peer's FIN received in order: EOF after rcvbuf */
+    bool ack_now : 1;                  /* send an ACK at the next output */
+    bool nodelay : 1;                  /* TCP_NODELAY */
+    bool keepalive : 1;                /* SO_KEEPALIVE */
+    bool pingpong : 1;                 /* interactive: we answer data quickly, so delay ACKs */
+    bool ack_sched : 1;                /* data (or FIN) arrived that no ACK has covered yet */
+    bool ack_pushed : 1, ack_pushed2 : 1; /* a pushed/small segment (one, two) awaits our
+                                        * ACK: a read that drains the buffer ACKs at once */
+    bool rcvbuf_locked : 1;            /* SO_RCVBUF was set: no receive autotuning */
 };
 
 /* Ranges parked past RCV.NXT (none until the first out-of-order segment). */
