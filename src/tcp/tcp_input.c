@@ -601,6 +601,10 @@ static void send_delayed_ack(struct tcp_env *env, struct tcp_conn *c)
         if (ato > max) ato = max;
     }
     if (ato > ato_max(env)) ato = ato_max(env);
+    if (ato == 0) { /* no data yet (a bare FIN): Linux's timer fires at the next tick */
+        c->ack_now = true;
+        return;
+    }
     uint64_t at = env->now + ato;
     uint64_t armed = c->deadline[TCP_T_DELACK];
     if (armed != TIMER_NEVER) {
