@@ -616,8 +616,8 @@ int synack_getinfo(synack_stack *s, int sd, struct synack_tcp_info *out)
     out->readable = tcp_readable(c);
     out->backoff = c->backoff;
     out->total_retrans = c->total_retrans;
-    out->bytes_acked = c->bytes_acked;
-    out->bytes_received = c->bytes_received;
+    out->bytes_acked = tcp_xr(c)->bytes_acked;
+    out->bytes_received = tcp_xr(c)->bytes_received;
     out->snd_wscale = c->snd_wscale;
     out->rcv_wscale = c->rcv_wscale;
     out->wscale_ok = c->ws_ok;
@@ -626,7 +626,7 @@ int synack_getinfo(synack_stack *s, int sd, struct synack_tcp_info *out)
     out->in_recovery = c->in_recovery;
     snprintf(out->congestion, sizeof out->congestion, "%s", c->cc ? c->cc->name : "");
     out->ca_state = c->ca_state;
-    out->min_rtt_us = c->min_rtt;
+    out->min_rtt_us = tcp_xr(c)->min_rtt;
     if (c->cc && c->cc->get_info) c->cc->get_info(c, out);
     return 0;
 }

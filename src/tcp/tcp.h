@@ -45,6 +45,8 @@ struct tcp_env {
     const struct synack_tunables *tunables; /* the stack's sysctl-like settings */
     struct synack_counters *ctr;
     struct chunk_pool *pool;        /* where send and receive bytes are kept */
+    struct tcp_xfer *xfer_spare;    /* given-back transfer blocks (tcp_xfer_need reuses them) */
+    unsigned xfer_spare_count;
     /* Sends one segment from this connection (adds the IPv4 header). */
     void (*emit)(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *seg);
     /* Every state change, after it happened. */
@@ -80,6 +82,45 @@ enum tcp_timer_kind {
     TCP_T_COUNT
 };
 
+/* What a connection keeps only once it carries data: taken (tcp_xfer_need)
+ * when the application first queues bytes or a FIN, or the first payload
+ * arrives, and given back when the connection is freed. The send and
+ * receive buffers keep their chunk chains here, so no byte is stored
+ * before it exists. A connection that
+ * completed its handshake and went idle has none (bench_idle measures
+ * that). Everything here starts as zero, except what tcp_xfer_need fills
+ * in as the connection's earlier life would have (the congestion-control
+ * algorithm's init, the autotuning start), so a connection behaves the
+ * same whenever the block was taken. Reads that may come before it exists
+ * use tcp_xr (zeros); writes happen only on paths that took it. */
+struct tcp_xfer {
+    union {
+        struct sack_board *sb;         /* SACK scoreboard (tcp_sack.h), only while needed */
+        struct tcp_xfer *next_spare;   /* on the env's spare list */
+    };
+    struct assembler *ooo;             /* ranges parked past RCV.NXT; taken at the first one */
+    struct bytebuf_chain snd_chain, rcv_chain; /* where sndbuf's and rcvbuf's chunks are */
+    uint64_t last_data_rcv;            /* when in-order data last arrived */
+    uint64_t rcv_rtt_time;             /* receive RTT: measuring since then; 0 = not measuring */
+    uint64_t rcvq_time;                /* when the last autotuning adjustment was made */
+    uint64_t bytes_acked, bytes_received; /* over the whole connection (TCP_INFO) */
+    uint64_t cc_priv[8];               /* the congestion-control algorithm's own state */
+    uint32_t sack_latest;              /* start of the latest out-of-order segment */
+    uint32_t ca_acked;                 /* congestion avoidance byte counting */
+    uint32_t min_rtt;                  /* smallest RTT sample, microseconds (0: none) */
+    uint32_t prior_cwnd, prior_ssthresh; /* before the last reduction (undo) */
+    uint32_t tlp_high;                 /* SND.MAX when the tail-loss probe went out */
+    uint32_t undo_retrans;             /* bytes retransmitted since, not yet D-SACKed */
+    uint32_t dsack_start, dsack_end;   /* receiver: duplicate to report (RFC 2883) */
+    uint32_t rcv_rtt_us;               /* receiver's RTT estimate: the least time one
+                                        * window took to arrive; 0 = none yet */
+    uint32_t rcv_rtt_seq;              /* measuring until RCV.NXT passes this */
+    uint32_t rcvq_seq;                 /* bytes read count at the last adjustment */
+    uint32_t rcvq_space;               /* most the application read in one RTT */
+};
+
+#define TCP_XFER_SPARES 1024           /* given-back blocks kept for reuse, per stack */
+
 /* Laid out for size (an idle connection is this and nothing more: no
  * buffer storage, no out-of-order list, no SACK scoreboard): 8-byte fields,
  * then 4-byte, then 2- and 1-byte ones and one-bit flags, each group in the
@@ -94,18 +135,12 @@ struct tcp_conn {
     struct tcp_listener *listener;     /* passive open: owning listener until accepted (opaque here) */
     struct timer_node timer;           /* filed at tcp_next_deadline() */
     const struct tcp_cc_ops *cc;       /* the congestion-control algorithm */
-    struct sack_board *sb;             /* SACK scoreboard (tcp_sack.h), only while needed */
-    struct assembler *ooo;             /* ranges parked past RCV.NXT; taken at the first one */
+    struct tcp_xfer *x;                /* transfer state: NULL until data or FIN moves */
 
     /* ---- times (microseconds) ---- */
     uint64_t rtt_start;                /* when the timed segment was sent; 0 = none */
-    uint64_t last_data_rcv;            /* when in-order data last arrived */
     uint64_t last_rcv;                 /* when the latest segment arrived (keepalive idle) */
     uint64_t last_challenge;           /* when we last sent a challenge ACK (RFC 5961 7) */
-    uint64_t rcv_rtt_time;             /* receive RTT: measuring since then; 0 = not measuring */
-    uint64_t rcvq_time;                /* when the last autotuning adjustment was made */
-    uint64_t bytes_acked, bytes_received; /* over the whole connection (TCP_INFO) */
-    uint64_t cc_priv[8];               /* the congestion-control algorithm's own state */
     uint64_t deadline[TCP_T_COUNT];    /* absolute, TIMER_NEVER when off */
 
     /* ---- buffers ---- */
@@ -141,7 +176,6 @@ struct tcp_conn {
     uint32_t ts_recent;                /* TS.Recent: the peer's TSval to echo */
     uint32_t ts_offset;                /* our TSval = milliseconds + this (per connection) */
     uint32_t rcv_wup;                  /* Last.ACK.sent: RCV.NXT in our latest ACK */
-    uint32_t sack_latest;              /* start of the latest out-of-order segment */
 
     /* ---- RTO (RFC 6298), microseconds ---- */
     uint32_t srtt, rttvar, rto;
@@ -152,19 +186,8 @@ struct tcp_conn {
     /* ---- congestion control (tcp_cc.h) and loss recovery (tcp_recovery.c) ---- */
     uint32_t cwnd, ssthresh;
     uint32_t recover;                  /* SND.MAX when recovery began (RFC 6582, 6675) */
-    uint32_t ca_acked;                 /* congestion avoidance byte counting */
-    uint32_t min_rtt;                  /* smallest RTT sample, microseconds (0: none) */
-    uint32_t prior_cwnd, prior_ssthresh; /* before the last reduction (undo) */
-    uint32_t tlp_high;                 /* SND.MAX when the tail-loss probe went out */
-    uint32_t undo_retrans;             /* bytes retransmitted since, not yet D-SACKed */
-    uint32_t dsack_start, dsack_end;   /* receiver: duplicate to report (RFC 2883) */
 
     /* ---- keepalive, autotuning, statistics ---- */
-    uint32_t rcv_rtt_us;               /* receiver's RTT estimate: the least time one
-                                        * window took to arrive; 0 = none yet */
-    uint32_t rcv_rtt_seq;              /* measuring until RCV.NXT passes this */
-    uint32_t rcvq_seq;                 /* bytes read count at the last adjustment */
-    uint32_t rcvq_space;               /* most the application read in one RTT */
     uint32_t total_retrans;            /* segments retransmitted, ever */
 
     uint16_t snd_mss;                  /* payload bytes per full segment (peer's MSS,
@@ -218,7 +241,18 @@ struct tcp_conn {
 };
 
 /* Ranges parked past RCV.NXT (none until the first out-of-order segment). */
-static inline unsigned tcp_ooo_count(const struct tcp_conn *c) { return c->ooo ? c->ooo->count : 0; }
+static inline unsigned tcp_ooo_count(const struct tcp_conn *c) { return c->x && c->x->ooo ? c->x->ooo->count : 0; }
+
+/* ---- transfer state on demand (tcp_conn.c) ---- */
+/* c's transfer block, taken now if it has none (from the env's spares, else
+ * malloc); NULL when memory ran out. */
+struct tcp_xfer *tcp_xfer_need(struct tcp_env *env, struct tcp_conn *c);
+/* For reading: c's block, or one of zeros when it has none yet. */
+extern const struct tcp_xfer tcp_xfer_none;
+static inline const struct tcp_xfer *tcp_xr(const struct tcp_conn *c) { return c->x ? c->x : &tcp_xfer_none; }
+static inline struct sack_board *tcp_sb(const struct tcp_conn *c) { return c->x ? c->x->sb : NULL; }
+/* Frees the env's spare blocks (stack teardown). */
+void tcp_xfer_spares_free(struct tcp_env *env);
 
 /* ---- lifecycle (tcp_conn.c) ---- */
 /* Sets up a fresh connection whose buffers may grow to the given sizes;

@@ -138,9 +138,10 @@ static void paws_remember(struct tcp_conn *c, const struct tcp_repr *s);
  * retransmission. */
 static void note_dsack(struct tcp_env *env, struct tcp_conn *c, uint32_t start, uint32_t end)
 {
-    if (!c->sack_ok) return;
-    c->dsack_start = start;
-    c->dsack_end = end;
+    struct tcp_xfer *x;
+    if (!c->sack_ok || !(x = tcp_xfer_need(env, c))) return;
+    x->dsack_start = start;
+    x->dsack_end = end;
     c->dsack_pending = true;
     c->ack_now = true;
     env->ctr->dsacks_sent++;
@@ -307,7 +308,7 @@ static uint32_t ack_new_data(struct tcp_env *env, struct tcp_conn *c, uint32_t a
 {
     uint32_t acked = ack - c->snd_una;
     uint32_t rtt = 0;
-    c->bytes_acked += acked;
+    if (c->x) c->x->bytes_acked += acked; /* taken when the data or FIN was queued */
     /* Bytes of the send buffer now acknowledged (SYN and FIN are not in it). */
     uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
     uint32_t upto = seq_lt(ack, data_end) ? ack : data_end;
@@ -575,7 +576,7 @@ static void data_received(struct tcp_env *env, struct tcp_conn *c, const struct 
         incr_quickack(c);
         c->ato = ato_min(env);
     } else {
-        uint64_t m = env->now - c->last_data_rcv;
+        uint64_t m = env->now - tcp_xr(c)->last_data_rcv;
         if (m <= ato_min(env) / 2) {
             c->ato = c->ato / 2 + ato_min(env) / 2;
         } else if (m < c->ato) {
@@ -585,7 +586,7 @@ static void data_received(struct tcp_env *env, struct tcp_conn *c, const struct 
             incr_quickack(c);
         }
     }
-    c->last_data_rcv = env->now;
+    if (c->x) c->x->last_data_rcv = env->now; /* taken: data arrived */
 }
 
 /* Arms the delayed-ACK timer (Linux's tcp_send_delayed_ack). */
@@ -653,6 +654,11 @@ static enum step step_text(struct tcp_env *env, struct tcp_conn *c, const struct
         tcp_app_abort(env, c);
         return STEP_DONE;
     }
+    struct tcp_xfer *x = tcp_xfer_need(env, c);
+    if (!x) { /* no memory for it: the sender will retransmit */
+        env->ctr->rcv_q_drops++;
+        return STEP_CONTINUE;
+    }
     uint32_t off = v->seq - c->rcv_nxt;         /* >= 0 after trimming */
     uint32_t len = v->len;
     uint32_t space = bytebuf_space(&c->rcvbuf);
@@ -665,11 +671,11 @@ static enum step step_text(struct tcp_env *env, struct tcp_conn *c, const struct
          * and recorded only once its bytes are all stored. */
         /* The range list itself is taken on the first such segment (an
          * idle or in-order connection never holds one) and kept. */
-        if (!c->ooo) c->ooo = calloc(1, sizeof *c->ooo);
-        if (c->ooo && asm_can_add(c->ooo, v->seq, v->seq + len) &&
+        if (!x->ooo) x->ooo = calloc(1, sizeof *x->ooo);
+        if (x->ooo && asm_can_add(x->ooo, v->seq, v->seq + len) &&
             bytebuf_write_at(&c->rcvbuf, env->pool, c->rcvbuf.len + off, v->data, len) == len &&
-            asm_add(c->ooo, v->seq, v->seq + len))
-            c->sack_latest = v->seq;
+            asm_add(x->ooo, v->seq, v->seq + len))
+            x->sack_latest = v->seq;
         else
             env->ctr->ooo_dropped++;
         c->ack_now = true;
@@ -690,9 +696,9 @@ static enum step step_text(struct tcp_env *env, struct tcp_conn *c, const struct
     uint32_t nxt = c->rcv_nxt + len;
     bool filled = tcp_ooo_count(c) > 0;
     /* Parked ranges that now touch (or lie below) RCV.NXT become readable. */
-    while (tcp_ooo_count(c) && seq_leq(c->ooo->r[0].start, nxt)) nxt = asm_take(c->ooo, nxt);
+    while (tcp_ooo_count(c) && seq_leq(x->ooo->r[0].start, nxt)) nxt = asm_take(x->ooo, nxt);
     bytebuf_commit(&c->rcvbuf, nxt - c->rcv_nxt);
-    c->bytes_received += nxt - c->rcv_nxt;
+    x->bytes_received += nxt - c->rcv_nxt;
     c->rcv_nxt = nxt;
     tcp_rcv_rtt_measure(env, c);
     data_received(env, c, v->hdr, len);
