@@ -84,7 +84,9 @@ enum tcp_timer_kind {
 
 /* What a connection keeps only once it carries data: taken (tcp_xfer_need)
  * when the application first queues bytes or a FIN, or the first payload
- * arrives, and given back when the connection is freed. A connection that
+ * arrives, and given back when the connection is freed. The send and
+ * receive buffers keep their chunk chains here, so no byte is stored
+ * before it exists. A connection that
  * completed its handshake and went idle has none (bench_idle measures
  * that). Everything here starts as zero, except what tcp_xfer_need fills
  * in as the connection's earlier life would have (the congestion-control
@@ -97,6 +99,7 @@ struct tcp_xfer {
         struct tcp_xfer *next_spare;   /* on the env's spare list */
     };
     struct assembler *ooo;             /* ranges parked past RCV.NXT; taken at the first one */
+    struct bytebuf_chain snd_chain, rcv_chain; /* where sndbuf's and rcvbuf's chunks are */
     uint64_t last_data_rcv;            /* when in-order data last arrived */
     uint64_t rcv_rtt_time;             /* receive RTT: measuring since then; 0 = not measuring */
     uint64_t rcvq_time;                /* when the last autotuning adjustment was made */

@@ -32,11 +32,14 @@ void tcp_conn_init(struct tcp_conn *c, const struct synack_conn_id *id,
 
 void tcp_conn_fini(struct tcp_env *env, struct tcp_conn *c)
 {
+    bytebuf_release(&c->rcvbuf, env->pool);
+    bytebuf_release(&c->sndbuf, env->pool);
     struct tcp_xfer *x = c->x;
     if (x) {
         tcp_recovery_fini(c);
         free(x->ooo);
         c->x = NULL;
+        c->sndbuf.ch = c->rcvbuf.ch = NULL;
         if (env->xfer_spare_count < TCP_XFER_SPARES) {
             x->next_spare = env->xfer_spare;
             env->xfer_spare = x;
@@ -45,8 +48,6 @@ void tcp_conn_fini(struct tcp_env *env, struct tcp_conn *c)
             free(x);
         }
     }
-    bytebuf_release(&c->rcvbuf, env->pool);
-    bytebuf_release(&c->sndbuf, env->pool);
 }
 
 const struct tcp_xfer tcp_xfer_none;
@@ -74,6 +75,8 @@ struct tcp_xfer *tcp_xfer_need(struct tcp_env *env, struct tcp_conn *c)
     }
     memset(x, 0, sizeof *x);
     c->x = x;
+    bytebuf_attach(&c->sndbuf, &x->snd_chain);
+    bytebuf_attach(&c->rcvbuf, &x->rcv_chain);
     /* What the connection's life so far would have put here: the
      * algorithm's initial state, and (once established) the autotuning
      * start. rcvq_seq is where reading began: RCV.NXT at ESTABLISHED, so
