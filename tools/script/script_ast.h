@@ -87,6 +87,7 @@ enum sc_event_kind { EV_PACKET, EV_SYSCALL, EV_SHELL, EV_CODE };
 
 #define SC_MAX_OPTS 40
 #define SC_MAX_SACK 4
+#define SC_MAX_FRAGS 16
 
 struct sc_tcp_opt {
     uint8_t kind;          /* TCP_OPT_* of wire.h */
@@ -106,6 +107,12 @@ struct sc_packet {
     bool any_opts;          /* <...> */
     int nopts;
     struct sc_tcp_opt opts[SC_MAX_OPTS];
+    /* synack's own: `ipfrag [id N] A:B,...` sends the inbound segment as IPv4
+     * fragments, bytes [A, B) of the IP payload each, in the order given */
+    int nfrags;
+    bool has_frag_id;
+    uint16_t frag_id;
+    struct { uint16_t start, end; } frags[SC_MAX_FRAGS];
 };
 
 #define SC_MAX_ARGS 8

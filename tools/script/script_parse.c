@@ -7,6 +7,7 @@
  *   time     := T | +T | * | T~T | +T~+T
  *   action   := packet | [...END] call | `shell` | %{ code }%
  *   packet   := (<|>) flags START:END(LEN) [ack N] [win N] [urg N] [<opts>|<...>]
+ *               [ipfrag [id N] A:B(,A:B)*]   (inbound only; synack's own)
  *   call     := name ( expr, ... ) = result [ERRNO] [(note)]
  * and the decision that a script needs something synack lacks (SKIP), made
  * here when it shows in the syntax (UDP, ICMP, IPv6, Python blocks, TCP
@@ -331,6 +332,30 @@ static int parse_packet(struct parser *p, struct sc_event *e)
         next(p);
         int rc = parse_options(p, k, e->line);
         if (rc) return rc;
+    }
+    if (is_word(peek(p), "ipfrag")) { /* synack's own (packetdrill cannot inject IPv4 fragments) */
+        next(p);
+        if (k->outbound) return perr(p, e->line, "ipfrag: only inbound segments can be sent as fragments");
+        if (is_word(peek(p), "id")) {
+            next(p);
+            int64_t id = 0;
+            if (expect_int(p, "IPv4 identification", 0, 65535, &id)) return -1;
+            k->has_frag_id = true;
+            k->frag_id = (uint16_t)id;
+        }
+        do {
+            int64_t fa = 0, fb = 0;
+            if (k->nfrags == SC_MAX_FRAGS) return perr(p, e->line, "ipfrag: at most %d fragments", SC_MAX_FRAGS);
+            if (expect_int(p, "fragment start", 0, 65528, &fa) || expect_punct(p, ':') ||
+                expect_int(p, "fragment end", 1, 65535, &fb))
+                return -1;
+            if (fa % 8 != 0 || fb <= fa)
+                return perr(p, e->line, "ipfrag %lld:%lld: a fragment starts at a multiple of 8 and ends after it",
+                            (long long)fa, (long long)fb);
+            k->frags[k->nfrags].start = (uint16_t)fa;
+            k->frags[k->nfrags].end = (uint16_t)fb;
+            k->nfrags++;
+        } while (is_punct(peek(p), ',') && (next(p), true));
     }
     if (is_punct(peek(p), '{')) return skip(p, peek(p)->line, "packet fuzzing directives: not supported by synack script");
     return 0;

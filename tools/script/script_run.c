@@ -432,7 +432,35 @@ static void inject(struct runner *r, struct sc_event *e)
     uint32_t sum = wire_csum_pseudo(SC_REMOTE_IP, SC_LOCAL_IP, IPV4_PROTO_TCP, (uint16_t)tcplen);
     sum = wire_csum_add(sum, t, tcplen);
     wire_put16(t + 16, wire_csum_finish(sum));
-    synack_stack_input(r->st, pkt, 20 + tcplen, r->now);
+    if (k->nfrags == 0) {
+        synack_stack_input(r->st, pkt, 20 + tcplen, r->now);
+        free(pkt);
+        return;
+    }
+    /* ipfrag: each range of the IP payload as a fragment of its own (MF
+     * unless it reaches the end, DF clear), one identification for all */
+    uint8_t *f = malloc(20 + tcplen);
+    if (!f) {
+        free(pkt);
+        fail(r, e->line, "out of memory");
+        return;
+    }
+    for (int i = 0; i < k->nfrags; i++) {
+        size_t a = k->frags[i].start, b = k->frags[i].end < tcplen ? k->frags[i].end : tcplen;
+        if (a >= b) {
+            fail(r, e->line, "ipfrag %zu:%u: past the segment's %zu bytes", a, k->frags[i].end, tcplen);
+            break;
+        }
+        struct ipv4_repr fip = ip;
+        fip.flags = b < tcplen ? IPV4_FLAG_MF : 0;
+        fip.frag_offset = (uint16_t)(a / 8);
+        fip.ident = k->has_frag_id ? k->frag_id : (uint16_t)e->line;
+        fip.payload_len = (uint16_t)(b - a);
+        ipv4_emit(&fip, f, 20);
+        memcpy(f + 20, t + a, b - a);
+        synack_stack_input(r->st, f, 20 + (b - a), r->now);
+    }
+    free(f);
     free(pkt);
 }
 
