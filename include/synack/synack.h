@@ -83,6 +83,8 @@ struct synack_tunables {
                                  * TCP_DELACK_MAX; a BPF/route setting there) */
     bool quickack;              /* ACK every segment at once, never delay (false;
                                  * Linux's per-route `quickack 1` metric) */
+    uint32_t min_pmtu;          /* smallest path MTU an ICMP "fragmentation needed"
+                                 * may set (552, Linux's net.ipv4.route.min_pmtu) */
     uint32_t rcvbuf;            /* default receive buffer, bytes (65536) */
     uint32_t sndbuf;            /* default send buffer, bytes (65536) */
     uint32_t initial_cwnd;      /* initial window, segments (10, RFC 6928) */

@@ -34,6 +34,7 @@ static const struct entry table[] = {
     {"delack_ms", K_U32, F(delack_ms), 500, "delayed-ACK timeout to start from (Linux's TCP_ATO_MIN, 40)"},
     {"delack_max_ms", K_U32, F(delack_max_ms), 500, "longest delayed-ACK timeout (Linux's TCP_DELACK_MAX, 200)"},
     {"quickack", K_BOOL, F(quickack), 1, "never delay an ACK (Linux's route metric quickack)"},
+    {"min_pmtu", K_U32, F(min_pmtu), 65535, "smallest path MTU an ICMP fragmentation-needed may set (route/min_pmtu, 552)"},
     {"rcvbuf", K_U32, F(rcvbuf), 1u << 30, "default receive buffer, bytes"},
     {"sndbuf", K_U32, F(sndbuf), 1u << 30, "default send buffer, bytes"},
     {"initial_cwnd", K_U32, F(initial_cwnd), 1000, "initial congestion window, segments"},

@@ -105,6 +105,13 @@ struct sc_packet {
     uint32_t ack;
     uint16_t win, urg;
     bool any_opts;          /* <...> */
+    /* An ICMP error instead of a TCP segment (inbound only): type and code,
+     * the next-hop MTU of "frag_needed", and the quoted TCP segment of
+     * synack's (seq numbered as synack's outbound segments; none given: 0). */
+    bool icmp;
+    uint8_t icmp_type, icmp_code;
+    uint16_t icmp_mtu;
+    uint32_t icmp_seq, icmp_len;
     int nopts;
     struct sc_tcp_opt opts[SC_MAX_OPTS];
     /* synack's own: `ipfrag [id N] A:B,...` sends the inbound segment as IPv4
