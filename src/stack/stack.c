@@ -61,6 +61,7 @@ void synack_config_init(struct synack_config *cfg)
     t->moderate_rcvbuf = true;
     t->mem_max_kb = 262144;
     t->tail_loss_probe = true;
+    t->notsent_lowat = UINT32_MAX;
     snprintf(t->congestion_control, sizeof t->congestion_control, "%s", tcp_cc_cubic.name);
 }
 

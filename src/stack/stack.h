@@ -43,6 +43,7 @@ struct sock_opts {
     struct synack_linger linger;
     uint32_t ka_idle_s, ka_intvl_s;
     uint32_t rcvbuf, sndbuf;
+    uint32_t notsent_lowat;        /* TCP_NOTSENT_LOWAT; 0: the tunable's */
     uint16_t user_mss;
     uint8_t ttl;
     uint8_t ka_count;

@@ -53,6 +53,7 @@ static const struct entry table[] = {
     {"moderate_rcvbuf", K_BOOL, F(moderate_rcvbuf), 1, "receive-buffer autotuning: grow toward rcvbuf_max as the application reads (tcp_moderate_rcvbuf)"},
     {"mem_max_kb", K_U32, F(mem_max_kb), 1u << 30, "all connections' buffered data together, KB (at least 64): beyond it data is refused (SynackMemRefused)"},
     {"tail_loss_probe", K_BOOL, F(tail_loss_probe), 1, "tail-loss probes (RFC 8985; tcp_early_retrans)"},
+    {"notsent_lowat", K_U32, F(notsent_lowat), UINT32_MAX, "unsent bytes a socket may hold and still read as writable (tcp_notsent_lowat; 4294967295: no limit)"},
     {"congestion_control", K_CC, F(congestion_control), 0, "congestion control of new connections: cubic or reno"},
 };
 #undef F
