@@ -20,10 +20,15 @@
 
 #define MSS 1000u
 
-/* A connection as the algorithms see it: nothing but windows and RTTs. */
+/* A connection as the algorithms see it: nothing but windows and RTTs,
+ * and the transfer block that holds the algorithm's state (one test's
+ * connection at a time). */
+static struct tcp_xfer xfer_for_cc;
 static void conn_for_cc(struct tcp_conn *c, const struct tcp_cc_ops *cc, uint32_t cwnd)
 {
     memset(c, 0, sizeof *c);
+    memset(&xfer_for_cc, 0, sizeof xfer_for_cc);
+    c->x = &xfer_for_cc;
     c->snd_mss = MSS;
     c->cwnd = cwnd;
     c->ssthresh = UINT32_MAX;

@@ -120,6 +120,15 @@ struct synack_tunables {
                                  * tcp_early_retrans: 0 off, 3 on) */
     char congestion_control[16]; /* algorithm of new connections: "cubic" (default)
                                  * or "reno", as Linux's tcp_congestion_control */
+    /* IPv4 reassembly (docs/DESIGN.md "Reassembly"), as Linux's net.ipv4.ipfrag_* */
+    uint32_t ipfrag_high_thresh; /* bytes all incomplete datagrams may hold (4194304,
+                                 * Linux's default); past it the oldest are dropped
+                                 * down to ipfrag_low_thresh. 0: no reassembly */
+    uint32_t ipfrag_low_thresh; /* (3145728) */
+    uint32_t ipfrag_time;       /* seconds an incomplete datagram is kept (30) */
+    uint32_t ipfrag_src_thresh; /* bytes one source's incomplete datagrams may
+                                 * hold (1048576; synack's own: Linux has none);
+                                 * past it that source's oldest are dropped */
     uint32_t notsent_lowat;     /* unsent bytes a socket may hold before it stops
                                  * reading as writable (UINT32_MAX: no limit), as
                                  * Linux's tcp_notsent_lowat; TCP_NOTSENT_LOWAT
@@ -201,6 +210,17 @@ struct synack_counters {
      * TCPLossProbes, TCPLossProbeRecovery, TCPSACKDiscard, TCPDSACKRecv). */
     uint64_t sack_recoveries, sack_retrans, dsack_undos, tlp_probes, tlp_recoveries;
     uint64_t sack_blocks_ignored, dsacks_received, dsacks_sent;
+    /* Reassembly (Linux's ReasmReqds, ReasmOKs, ReasmFails, ReasmTimeout,
+     * ReasmOverlaps; the rest synack's own). in_fragments counts the
+     * fragments dropped on arrival, whatever the reason. */
+    uint64_t reasm_reqds, reasm_oks, reasm_fails, reasm_timeouts, reasm_overlaps;
+    uint64_t reasm_dups;        /* a fragment inside bytes already held: dropped alone */
+    uint64_t reasm_bad;         /* DF+MF, empty, past the datagram's end, two ends */
+    uint64_t reasm_oversize;    /* datagrams past 65535 bytes (ping of death) */
+    uint64_t reasm_too_many;    /* datagrams in more than 64 separate pieces */
+    uint64_t reasm_evicted;     /* dropped by ipfrag_high_thresh (oldest first) */
+    uint64_t reasm_src_evicted; /* dropped by ipfrag_src_thresh */
+    uint64_t icmp_out_time_excds; /* ICMP time exceeded (reassembly timeout) sent */
 };
 SYNACK_API void synack_stack_get_counters(const synack_stack *stack, struct synack_counters *out);
 

@@ -533,8 +533,8 @@ int synack_setsockopt(synack_stack *s, int sd, int level, int name, const void *
         case SYNACK_TCP_KEEPINTVL:
         case SYNACK_TCP_KEEPCNT:
             if (v < 1 || v > (name == SYNACK_TCP_KEEPCNT ? 127 : 32767)) return -EINVAL;
-            if (name == SYNACK_TCP_KEEPIDLE) k->opt.ka_idle_s = (uint32_t)v;
-            else if (name == SYNACK_TCP_KEEPINTVL) k->opt.ka_intvl_s = (uint32_t)v;
+            if (name == SYNACK_TCP_KEEPIDLE) k->opt.ka_idle_s = (uint16_t)v;
+            else if (name == SYNACK_TCP_KEEPINTVL) k->opt.ka_intvl_s = (uint16_t)v;
             else k->opt.ka_count = (uint8_t)v;
             if (c) {
                 c->ka_idle_s = k->opt.ka_idle_s;
@@ -651,8 +651,8 @@ int synack_getinfo(synack_stack *s, int sd, struct synack_tcp_info *out)
     out->readable = tcp_readable(c);
     out->backoff = c->backoff;
     out->total_retrans = c->total_retrans;
-    out->bytes_acked = c->bytes_acked;
-    out->bytes_received = c->bytes_received;
+    out->bytes_acked = tcp_xr(c)->bytes_acked;
+    out->bytes_received = tcp_xr(c)->bytes_received;
     out->snd_wscale = c->snd_wscale;
     out->rcv_wscale = c->rcv_wscale;
     out->wscale_ok = c->ws_ok;
@@ -661,7 +661,7 @@ int synack_getinfo(synack_stack *s, int sd, struct synack_tcp_info *out)
     out->in_recovery = c->in_recovery;
     snprintf(out->congestion, sizeof out->congestion, "%s", c->cc ? c->cc->name : "");
     out->ca_state = c->ca_state;
-    out->min_rtt_us = c->min_rtt;
+    out->min_rtt_us = tcp_xr(c)->min_rtt;
     if (c->cc && c->cc->get_info) c->cc->get_info(c, out);
     return 0;
 }

@@ -1,9 +1,12 @@
 /*
  * ip.h — IPv4 in and out, and the ICMP the host answers itself (src/ip).
  *
- * Owns: struct ip_layer — validating arriving packets, the IPv4 ident
- * counter, wrapping TCP segments in IPv4, ICMP echo replies, decoding the
- * quote of an ICMP error. Must not touch: the stack, connections or
+ * Owns: struct ip_layer — validating arriving packets, handing fragments
+ * to reassembly (reasm.h) and dispatching the datagrams it completes, the
+ * IPv4 ident counter, wrapping TCP segments in IPv4, ICMP echo replies
+ * (fragmented when larger than the MTU), ICMP time exceeded when a
+ * reassembly times out, decoding the quote of an ICMP error. Must not
+ * touch: the stack, connections or
  * sockets. It sits beside tcp, above wire: what it needs from the layer
  * above (deliver a segment, report an ICMP error, send a packet) it calls
  * through struct ip_upcalls, which the stack fills.
@@ -14,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ip/reasm.h"
 #include "synack/synack.h"
 #include "synack/wire.h"
 
@@ -38,11 +42,21 @@ struct ip_layer {
     uint8_t *out_buf;                       /* cfg->mtu bytes: the packet being built */
     uint32_t ident;                         /* next IPv4 identification */
     struct ip_upcalls up;
+    struct reasm reasm;                     /* fragments of datagrams in progress */
 };
 
-/* Validates an arriving packet; TCP segments go up, ICMP is answered or
- * reported up, everything else is counted and dropped. */
-void ip_input(struct ip_layer *ip, const uint8_t *pkt, size_t len);
+/* Sets up reassembly (after the fields above are filled); ip_fini frees it. */
+void ip_init(struct ip_layer *ip, const uint8_t key[16]);
+void ip_fini(struct ip_layer *ip);
+/* Validates an arriving packet; fragments go to reassembly; TCP segments go
+ * up, ICMP is answered or reported up, everything else is counted and
+ * dropped. now: microseconds (reassembly's clock). */
+void ip_input(struct ip_layer *ip, const uint8_t *pkt, size_t len, uint64_t now);
+/* Ends the reassemblies whose time is over (ICMP time exceeded for those
+ * whose first fragment came). */
+void ip_expire(struct ip_layer *ip, uint64_t now);
+/* When ip_expire next has work (UINT64_MAX: never). */
+static inline uint64_t ip_next_deadline(const struct ip_layer *ip) { return reasm_next_deadline(&ip->reasm); }
 /* Wraps a TCP segment in IPv4 (DF set) and sends it. The payload may
  * already be in place in out_buf (see ip_payload_at). */
 void ip_output_tcp(struct ip_layer *ip, uint32_t src, uint32_t dst, uint8_t ttl,

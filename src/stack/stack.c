@@ -61,6 +61,10 @@ void synack_config_init(struct synack_config *cfg)
     t->moderate_rcvbuf = true;
     t->mem_max_kb = 262144;
     t->tail_loss_probe = true;
+    t->ipfrag_high_thresh = 4u << 20;
+    t->ipfrag_low_thresh = 3u << 20;
+    t->ipfrag_time = 30;
+    t->ipfrag_src_thresh = 1u << 20;
     t->notsent_lowat = UINT32_MAX;
     snprintf(t->congestion_control, sizeof t->congestion_control, "%s", tcp_cc_cubic.name);
 }
@@ -81,6 +85,9 @@ static int check_tunables(const struct synack_tunables *t)
     if (t->ephemeral_lo == 0 || t->ephemeral_lo > t->ephemeral_hi) return -EINVAL;
     if (t->ttl == 0 || t->rcvbuf_max < t->rcvbuf || t->rcvbuf_max > (1u << 30)) return -EINVAL;
     if (t->mem_max_kb < 64) return -EINVAL; /* at least 16 chunks */
+    if (t->ipfrag_low_thresh > t->ipfrag_high_thresh || t->ipfrag_high_thresh > (1u << 30) ||
+        t->ipfrag_time == 0 || t->ipfrag_time > 3600)
+        return -EINVAL;
     if (t->keepalive_time_s == 0 || t->keepalive_intvl_s == 0 || t->keepalive_probes == 0 ||
         t->keepalive_time_s > 32767 || t->keepalive_intvl_s > 32767 || t->keepalive_probes > 127)
         return -EINVAL;
@@ -304,6 +311,7 @@ int synack_stack_create(synack_stack **out, const struct synack_config *cfg)
         .up = {.ctx = s, .tcp_input = ip_up_tcp_input, .tcp_icmp_error = ip_up_tcp_icmp_error,
                .send = ip_up_send},
     };
+    ip_init(&s->ip, s->cfg.secret);
     *out = s;
     return 0;
 }
@@ -368,7 +376,9 @@ void synack_stack_destroy(synack_stack *s)
     }
     if (s->epolls_fini) s->epolls_fini(s);
     tw_table_fini(&s->tw);
+    ip_fini(&s->ip);
     free(s->port_conns);
+    tcp_xfer_spares_free(&s->env);
     chunk_pool_fini(&s->pool);
     free(s->conn_buckets);
     for (int i = 0; i < s->nsocks / STACK_SOCK_CHUNK; i++) free(s->sock_chunks[i]);
@@ -590,6 +600,7 @@ static void tw_input(synack_stack *s, uint32_t i, const struct tcp_repr *seg)
     tw_rehydrate(s, tw_at(&s->tw, i), c);
     s->env.now = s->now;
     tcp_input(&s->env, c, seg);
+    if (c->x) tcp_conn_fini(&s->env, c); /* a D-SACK note took a transfer block; its ACK is out */
     struct tw_rec *r = tw_at(&s->tw, i);
     if (c->state != SYNACK_TIME_WAIT) { /* (not reached by today's rules) */
         s->port_conns[r->lport]--;
@@ -1079,8 +1090,10 @@ void synack_stack_input(synack_stack *s, const uint8_t *pkt, size_t len, uint64_
     if (now > s->now) s->now = now;
     s->env.now = s->now;
     flush_deferred(s);
-    ip_input(&s->ip, pkt, len);
+    ip_input(&s->ip, pkt, len, s->now);
     flush_and_reap(s);
+    uint64_t reasm_next = ip_next_deadline(&s->ip); /* a new reassembly's timeout */
+    if (reasm_next < s->next_deadline) s->next_deadline = reasm_next;
 }
 
 uint64_t synack_stack_poll(synack_stack *s, uint64_t now)
@@ -1094,10 +1107,13 @@ uint64_t synack_stack_poll(synack_stack *s, uint64_t now)
         tcp_on_timer(&s->env, c);
     }
     tw_expire(s);
+    ip_expire(&s->ip, s->now);
     flush_and_reap(s);
     s->next_deadline = timer_next_deadline(&s->wheel);
     uint64_t tw_next = tw_next_expiry(s);
     if (tw_next < s->next_deadline) s->next_deadline = tw_next;
+    uint64_t reasm_next = ip_next_deadline(&s->ip);
+    if (reasm_next < s->next_deadline) s->next_deadline = reasm_next;
     return s->next_deadline;
 }
 

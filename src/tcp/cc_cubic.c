@@ -45,10 +45,10 @@ struct cubic {
     bool round_open;
 };
 
-_Static_assert(sizeof(struct cubic) <= sizeof(((struct tcp_conn *)0)->cc_priv), "CUBIC state fits cc_priv");
+_Static_assert(sizeof(struct cubic) <= sizeof(((struct tcp_xfer *)0)->cc_priv), "CUBIC state fits cc_priv");
 
-static struct cubic *cubic_of(struct tcp_conn *c) { return (struct cubic *)(void *)c->cc_priv; }
-static const struct cubic *cubic_of_const(const struct tcp_conn *c) { return (const struct cubic *)(const void *)c->cc_priv; }
+static struct cubic *cubic_of(struct tcp_conn *c) { return (struct cubic *)(void *)c->x->cc_priv; }
+static const struct cubic *cubic_of_const(const struct tcp_conn *c) { return (const struct cubic *)(const void *)tcp_xr(c)->cc_priv; }
 
 /* Cube root by Newton's method (no libm in the library). */
 static double cube_root(double x)
@@ -69,7 +69,7 @@ static void cubic_init(struct tcp_conn *c)
     memset(k, 0, sizeof *k);
     k->cur_min = k->last_min = k->css_base = RTT_NONE;
     k->phase = HS_SLOW_START;
-    c->ca_acked = 0;
+    c->x->ca_acked = 0;
 }
 
 /* RFC 9438 4.6/4.7: remember W_max (reduced further when the window is
@@ -176,7 +176,7 @@ static void cubic_cong_avoid(struct tcp_conn *c, uint32_t acked, uint64_t now)
             double segs = (double)(k->w_max - c->cwnd) / mss;
             k->k_us = (uint32_t)(cube_root(segs / CUBIC_C) * 1e6);
         }
-        c->ca_acked = 0;
+        c->x->ca_acked = 0;
     }
     /* Target: the curve one RTT ahead, within [cwnd, 1.5 cwnd] (4.2). */
     uint64_t t = now - k->epoch_start + c->srtt;
@@ -218,7 +218,7 @@ static uint32_t cubic_undo_cwnd(struct tcp_conn *c)
     /* RFC 9438 4.9: back to the state before the spurious reduction. */
     k->w_max = k->w_last_max;
     k->epoch_start = 0;
-    return c->cwnd > c->prior_cwnd ? c->cwnd : c->prior_cwnd;
+    return c->cwnd > c->x->prior_cwnd ? c->cwnd : c->x->prior_cwnd;
 }
 
 static void cubic_get_info(const struct tcp_conn *c, struct synack_tcp_info *out)

@@ -7,7 +7,7 @@
 #include "tcp/tcp.h"
 #include "tcp/tcp_cc.h"
 
-static void newreno_init(struct tcp_conn *c) { c->ca_acked = 0; }
+static void newreno_init(struct tcp_conn *c) { c->x->ca_acked = 0; }
 
 /* RFC 5681 eq. (4): ssthresh = max(FlightSize / 2, 2 * SMSS). */
 static uint32_t newreno_ssthresh(struct tcp_conn *c, uint64_t now)
@@ -29,7 +29,7 @@ static void newreno_cong_avoid(struct tcp_conn *c, uint32_t acked, uint64_t now)
 
 static uint32_t newreno_undo_cwnd(struct tcp_conn *c)
 {
-    return c->cwnd > c->prior_cwnd ? c->cwnd : c->prior_cwnd;
+    return c->cwnd > c->x->prior_cwnd ? c->cwnd : c->x->prior_cwnd;
 }
 
 const struct tcp_cc_ops tcp_cc_newreno = {

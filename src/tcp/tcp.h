@@ -45,6 +45,8 @@ struct tcp_env {
     const struct synack_tunables *tunables; /* the stack's sysctl-like settings */
     struct synack_counters *ctr;
     struct chunk_pool *pool;        /* where send and receive bytes are kept */
+    struct tcp_xfer *xfer_spare;    /* given-back transfer blocks (tcp_xfer_need reuses them) */
+    unsigned xfer_spare_count;
     /* Sends one segment from this connection (adds the IPv4 header). */
     void (*emit)(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *seg);
     /* Every state change, after it happened. */
@@ -80,10 +82,46 @@ enum tcp_timer_kind {
     TCP_T_COUNT
 };
 
+/* What a connection keeps only once it carries data: taken (tcp_xfer_need)
+ * when the application first queues bytes or a FIN, or the first payload
+ * arrives, and given back when the connection is freed. A connection that
+ * completed its handshake and went idle has none (bench_idle measures
+ * that). Everything here starts as zero, except what tcp_xfer_need fills
+ * in as the connection's earlier life would have (the congestion-control
+ * algorithm's init, the autotuning start), so a connection behaves the
+ * same whenever the block was taken. Reads that may come before it exists
+ * use tcp_xr (zeros); writes happen only on paths that took it. */
+struct tcp_xfer {
+    union {
+        struct sack_board *sb;         /* SACK scoreboard (tcp_sack.h), only while needed */
+        struct tcp_xfer *next_spare;   /* on the env's spare list */
+    };
+    struct assembler *ooo;             /* ranges parked past RCV.NXT; taken at the first one */
+    uint64_t last_data_rcv;            /* when in-order data last arrived */
+    uint64_t rcv_rtt_time;             /* receive RTT: measuring since then; 0 = not measuring */
+    uint64_t rcvq_time;                /* when the last autotuning adjustment was made */
+    uint64_t bytes_acked, bytes_received; /* over the whole connection (TCP_INFO) */
+    uint64_t cc_priv[8];               /* the congestion-control algorithm's own state */
+    uint32_t sack_latest;              /* start of the latest out-of-order segment */
+    uint32_t ca_acked;                 /* congestion avoidance byte counting */
+    uint32_t min_rtt;                  /* smallest RTT sample, microseconds (0: none) */
+    uint32_t prior_cwnd, prior_ssthresh; /* before the last reduction (undo) */
+    uint32_t tlp_high;                 /* SND.MAX when the tail-loss probe went out */
+    uint32_t undo_retrans;             /* bytes retransmitted since, not yet D-SACKed */
+    uint32_t dsack_start, dsack_end;   /* receiver: duplicate to report (RFC 2883) */
+    uint32_t rcv_rtt_us;               /* receiver's RTT estimate: the least time one
+                                        * window took to arrive; 0 = none yet */
+    uint32_t rcv_rtt_seq;              /* measuring until RCV.NXT passes this */
+    uint32_t rcvq_seq;                 /* bytes read count at the last adjustment */
+    uint32_t rcvq_space;               /* most the application read in one RTT */
+};
+
+#define TCP_XFER_SPARES 1024           /* given-back blocks kept for reuse, per stack */
+
 /* Laid out for size (an idle connection is this and nothing more: no
  * buffer storage, no out-of-order list, no SACK scoreboard): 8-byte fields,
- * then 4-byte, then 2- and 1-byte ones, each group in the order of the
- * RFC 9293 description. */
+ * then 4-byte, then 2- and 1-byte ones and one-bit flags, each group in the
+ * order of the RFC 9293 description. */
 struct tcp_conn {
     /* ---- identity; tables and timer node are the stack's ---- */
     struct tcp_conn *hash_next;        /* connection-table chain */
@@ -94,18 +132,12 @@ struct tcp_conn {
     struct tcp_listener *listener;     /* passive open: owning listener until accepted (opaque here) */
     struct timer_node timer;           /* filed at tcp_next_deadline() */
     const struct tcp_cc_ops *cc;       /* the congestion-control algorithm */
-    struct sack_board *sb;             /* SACK scoreboard (tcp_sack.h), only while needed */
-    struct assembler *ooo;             /* ranges parked past RCV.NXT; taken at the first one */
+    struct tcp_xfer *x;                /* transfer state: NULL until data or FIN moves */
 
     /* ---- times (microseconds) ---- */
     uint64_t rtt_start;                /* when the timed segment was sent; 0 = none */
-    uint64_t last_data_rcv;            /* when in-order data last arrived */
     uint64_t last_rcv;                 /* when the latest segment arrived (keepalive idle) */
     uint64_t last_challenge;           /* when we last sent a challenge ACK (RFC 5961 7) */
-    uint64_t rcv_rtt_time;             /* receive RTT: measuring since then; 0 = not measuring */
-    uint64_t rcvq_time;                /* when the last autotuning adjustment was made */
-    uint64_t bytes_acked, bytes_received; /* over the whole connection (TCP_INFO) */
-    uint64_t cc_priv[8];               /* the congestion-control algorithm's own state */
     uint64_t deadline[TCP_T_COUNT];    /* absolute, TIMER_NEVER when off */
 
     /* ---- buffers ---- */
@@ -115,8 +147,6 @@ struct tcp_conn {
     struct synack_conn_id id;
     enum synack_tcp_state state;
     int sd;                            /* socket descriptor, -1 when orphaned */
-    int err;                           /* pending error for the app (positive errno), 0 none */
-    int soft_err;                      /* last ICMP soft error, reported if we time out */
 
     /* ---- send sequence space (RFC 9293 3.3.1) ---- */
     uint32_t iss;                      /* ISS */
@@ -143,7 +173,6 @@ struct tcp_conn {
     uint32_t ts_recent;                /* TS.Recent: the peer's TSval to echo */
     uint32_t ts_offset;                /* our TSval = milliseconds + this (per connection) */
     uint32_t rcv_wup;                  /* Last.ACK.sent: RCV.NXT in our latest ACK */
-    uint32_t sack_latest;              /* start of the latest out-of-order segment */
 
     /* ---- RTO (RFC 6298), microseconds ---- */
     uint32_t srtt, rttvar, rto;
@@ -152,26 +181,17 @@ struct tcp_conn {
     /* ---- congestion control (tcp_cc.h) and loss recovery (tcp_recovery.c) ---- */
     uint32_t cwnd, ssthresh;
     uint32_t recover;                  /* SND.MAX when recovery began (RFC 6582, 6675) */
-    uint32_t ca_acked;                 /* congestion avoidance byte counting */
-    uint32_t min_rtt;                  /* smallest RTT sample, microseconds (0: none) */
-    uint32_t prior_cwnd, prior_ssthresh; /* before the last reduction (undo) */
-    uint32_t tlp_high;                 /* SND.MAX when the tail-loss probe went out */
-    uint32_t undo_retrans;             /* bytes retransmitted since, not yet D-SACKed */
-    uint32_t dsack_start, dsack_end;   /* receiver: duplicate to report (RFC 2883) */
 
     /* ---- keepalive, autotuning, statistics ---- */
-    uint32_t ka_idle_s, ka_intvl_s;    /* TCP_KEEPIDLE / TCP_KEEPINTVL (0: stack default) */
-    uint32_t rcv_rtt_us;               /* receiver's RTT estimate: the least time one
-                                        * window took to arrive; 0 = none yet */
-    uint32_t rcv_rtt_seq;              /* measuring until RCV.NXT passes this */
-    uint32_t rcvq_seq;                 /* bytes read count at the last adjustment */
-    uint32_t rcvq_space;               /* most the application read in one RTT */
     uint32_t total_retrans;            /* segments retransmitted, ever */
 
     uint16_t snd_mss;                  /* payload bytes per full segment (peer's MSS,
                                         * clamped, less our per-segment options) */
     uint16_t adv_mss;                  /* MSS we advertise */
     uint16_t user_mss;                 /* TCP_MAXSEG, 0 = none */
+    uint16_t ka_idle_s, ka_intvl_s;    /* TCP_KEEPIDLE / TCP_KEEPINTVL (0: stack default; at most 32767) */
+    int16_t err;                       /* pending error for the app (positive errno), 0 none */
+    int16_t soft_err;                  /* last ICMP soft error, reported if we time out */
 
     uint8_t snd_wscale;                /* Snd.Wind.Shift: applied to windows we receive */
     uint8_t rcv_wscale;                /* Rcv.Wind.Shift: applied to windows we send */
@@ -186,33 +206,44 @@ struct tcp_conn {
     uint8_t unacked_full;              /* full segments received since our last ACK */
     uint8_t ttl;
 
-    bool compact_queued;               /* on the stack's list of TIME_WAITs to make records of */
-    bool dirty;                        /* on the stack's list of output to flush */
-    bool passive;                      /* came from a listener */
-    bool persist;                      /* TCP_T_RTX is running as the persist timer */
-    bool offer_ws, offer_ts, offer_sack; /* what our SYN or SYN|ACK offers */
-    bool ws_ok, ts_ok, sack_ok;        /* both sides offered */
-    bool in_recovery;
-    bool cwnd_limited;                 /* the last send stopped at cwnd (growth allowed) */
-    bool tlp_out, tlp_retrans;         /* a probe is outstanding; it was a retransmission */
-    bool undo_armed;                   /* a reduction may still prove spurious (D-SACK) */
-    bool dsack_pending;
+    bool compact_queued : 1;           /* on the stack's list of TIME_WAITs to make records of */
+    bool dirty : 1;                    /* on the stack's list of output to flush */
+    bool passive : 1;                  /* came from a listener */
+    bool persist : 1;                  /* TCP_T_RTX is running as the persist timer */
+    bool offer_ws : 1, offer_ts : 1, offer_sack : 1; /* what our SYN or SYN|ACK offers */
+    bool ws_ok : 1, ts_ok : 1, sack_ok : 1; /* both sides offered */
+    bool in_recovery : 1;
+    bool cwnd_limited : 1;             /* the last send stopped at cwnd (growth allowed) */
+    bool tlp_out : 1, tlp_retrans : 1; /* a probe is outstanding; it was a retransmission */
+    bool undo_armed : 1;               /* a reduction may still prove spurious (D-SACK) */
+    bool dsack_pending : 1;
 
     /* ---- flags ---- */
-    bool fin_queued;                   /* app: no more data; FIN goes after sndbuf */
-    bool fin_pending;                  /* peer's FIN seen out of order, waiting for data */
-    bool rcv_shut;                     /* app: SHUT_RD */
-    bool peer_fin;                     /* peer's FIN received in order: EOF after rcvbuf */
-    bool ack_now;                      /* send an ACK at the next output */
-    bool nodelay;                      /* TCP_NODELAY */
-    bool keepalive;                    /* SO_KEEPALIVE */
-    bool pingpong;                     /* interactive: we answer data quickly, so delay ACKs */
-    bool got_data;                     /* any data received yet (quickack mode starts then) */
-    bool rcvbuf_locked;                /* SO_RCVBUF was set: no receive autotuning */
+    bool fin_queued : 1;               /* app: no more data; FIN goes after sndbuf */
+    bool fin_pending : 1;              /* peer's FIN seen out of order, waiting for data */
+    bool rcv_shut : 1;                 /* app: SHUT_RD */
+    bool peer_fin : 1;                 /* peer's FIN received in order: EOF after rcvbuf */
+    bool ack_now : 1;                  /* send an ACK at the next output */
+    bool nodelay : 1;                  /* TCP_NODELAY */
+    bool keepalive : 1;                /* SO_KEEPALIVE */
+    bool pingpong : 1;                 /* interactive: we answer data quickly, so delay ACKs */
+    bool got_data : 1;                 /* any data received yet (quickack mode starts then) */
+    bool rcvbuf_locked : 1;            /* SO_RCVBUF was set: no receive autotuning */
 };
 
 /* Ranges parked past RCV.NXT (none until the first out-of-order segment). */
-static inline unsigned tcp_ooo_count(const struct tcp_conn *c) { return c->ooo ? c->ooo->count : 0; }
+static inline unsigned tcp_ooo_count(const struct tcp_conn *c) { return c->x && c->x->ooo ? c->x->ooo->count : 0; }
+
+/* ---- transfer state on demand (tcp_conn.c) ---- */
+/* c's transfer block, taken now if it has none (from the env's spares, else
+ * malloc); NULL when memory ran out. */
+struct tcp_xfer *tcp_xfer_need(struct tcp_env *env, struct tcp_conn *c);
+/* For reading: c's block, or one of zeros when it has none yet. */
+extern const struct tcp_xfer tcp_xfer_none;
+static inline const struct tcp_xfer *tcp_xr(const struct tcp_conn *c) { return c->x ? c->x : &tcp_xfer_none; }
+static inline struct sack_board *tcp_sb(const struct tcp_conn *c) { return c->x ? c->x->sb : NULL; }
+/* Frees the env's spare blocks (stack teardown). */
+void tcp_xfer_spares_free(struct tcp_env *env);
 
 /* ---- lifecycle (tcp_conn.c) ---- */
 /* Sets up a fresh connection whose buffers may grow to the given sizes;

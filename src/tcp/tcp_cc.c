@@ -48,10 +48,10 @@ uint32_t tcp_cc_slow_start(struct tcp_conn *c, uint32_t acked, uint32_t limit)
 void tcp_cc_cong_avoid_ai(struct tcp_conn *c, uint32_t w, uint32_t acked)
 {
     if (w < c->snd_mss) w = c->snd_mss;
-    c->ca_acked += acked;
-    if (c->ca_acked >= w) {
-        uint32_t n = c->ca_acked / w;
-        c->ca_acked -= n * w;
+    c->x->ca_acked += acked;
+    if (c->x->ca_acked >= w) {
+        uint32_t n = c->x->ca_acked / w;
+        c->x->ca_acked -= n * w;
         uint64_t cwnd = (uint64_t)c->cwnd + (uint64_t)n * c->snd_mss;
         c->cwnd = cwnd > UINT32_MAX / 2 ? UINT32_MAX / 2 : (uint32_t)cwnd;
     }

@@ -7,7 +7,8 @@
  * RFC 9438, with HyStart++, RFC 9406; cc_newreno.c: RFC 5681/6582), the
  * registry of algorithms by name, and the slow-start and additive-increase
  * helpers the algorithms share. An algorithm keeps its own state in
- * tcp_conn.cc_priv and touches only cwnd, ssthresh and that state. Must not
+ * tcp_xfer.cc_priv (c->x, taken before any callback but get_info runs)
+ * and touches only cwnd, ssthresh and that state. Must not
  * touch: segments, timers, buffers — recovery decides WHEN the window
  * changes (a loss, an ACK, a timeout), the algorithm decides BY HOW MUCH.
  */

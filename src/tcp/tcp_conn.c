@@ -32,11 +32,71 @@ void tcp_conn_init(struct tcp_conn *c, const struct synack_conn_id *id,
 
 void tcp_conn_fini(struct tcp_env *env, struct tcp_conn *c)
 {
-    tcp_recovery_fini(c);
-    free(c->ooo);
-    c->ooo = NULL;
+    struct tcp_xfer *x = c->x;
+    if (x) {
+        tcp_recovery_fini(c);
+        free(x->ooo);
+        c->x = NULL;
+        if (env->xfer_spare_count < TCP_XFER_SPARES) {
+            x->next_spare = env->xfer_spare;
+            env->xfer_spare = x;
+            env->xfer_spare_count++;
+        } else {
+            free(x);
+        }
+    }
     bytebuf_release(&c->rcvbuf, env->pool);
     bytebuf_release(&c->sndbuf, env->pool);
+}
+
+const struct tcp_xfer tcp_xfer_none;
+
+/* Autotuning starts from the initial window's worth per RTT (at
+ * ESTABLISHED, or when the block is taken later). */
+static void rcv_space_start(struct tcp_env *env, struct tcp_conn *c, struct tcp_xfer *x)
+{
+    uint32_t init = env->tunables->initial_cwnd * c->adv_mss;
+    x->rcvq_space = init < c->rcvbuf.cap ? init : c->rcvbuf.cap;
+    x->rcvq_seq = c->rcv_nxt - c->rcvbuf.len;
+    x->rcvq_time = env->now;
+}
+
+struct tcp_xfer *tcp_xfer_need(struct tcp_env *env, struct tcp_conn *c)
+{
+    if (c->x) return c->x;
+    struct tcp_xfer *x = env->xfer_spare;
+    if (x) {
+        env->xfer_spare = x->next_spare;
+        env->xfer_spare_count--;
+    } else {
+        x = malloc(sizeof *x);
+        if (!x) return NULL;
+    }
+    memset(x, 0, sizeof *x);
+    c->x = x;
+    /* What the connection's life so far would have put here: the
+     * algorithm's initial state, and (once established) the autotuning
+     * start. rcvq_seq is where reading began: RCV.NXT at ESTABLISHED, so
+     * IRS + 1. rcvq_time is now, not the moment of ESTABLISHED: the first
+     * adjustment waits for a receiver RTT sample, which is taken after the
+     * block exists, so both lead to the same adjustments. */
+    if (c->cc) c->cc->init(c);
+    if (c->state != SYNACK_CLOSED && c->state != SYNACK_LISTEN && c->state != SYNACK_SYN_SENT &&
+        c->state != SYNACK_SYN_RCVD) {
+        rcv_space_start(env, c, x);
+        x->rcvq_seq = c->irs + 1;
+    }
+    return x;
+}
+
+void tcp_xfer_spares_free(struct tcp_env *env)
+{
+    while (env->xfer_spare) {
+        struct tcp_xfer *x = env->xfer_spare;
+        env->xfer_spare = x->next_spare;
+        free(x);
+    }
+    env->xfer_spare_count = 0;
 }
 
 static bool is_established_like(enum synack_tcp_state s)
@@ -52,13 +112,8 @@ void tcp_set_state(struct tcp_env *env, struct tcp_conn *c, enum synack_tcp_stat
     /* CurrEstab counts ESTABLISHED and CLOSE_WAIT, as RFC 1213 (and Linux) do. */
     if (is_established_like(to) && !is_established_like(from)) env->ctr->curr_estab++;
     if (to == SYNACK_ESTABLISHED && c->keepalive) tcp_keepalive_arm(env, c);
-    if (to == SYNACK_ESTABLISHED && (from == SYNACK_SYN_SENT || from == SYNACK_SYN_RCVD)) {
-        /* Autotuning starts from the initial window's worth per RTT. */
-        uint32_t init = env->tunables->initial_cwnd * c->adv_mss;
-        c->rcvq_space = init < c->rcvbuf.cap ? init : c->rcvbuf.cap;
-        c->rcvq_seq = c->rcv_nxt - c->rcvbuf.len;
-        c->rcvq_time = env->now;
-    }
+    if (to == SYNACK_ESTABLISHED && (from == SYNACK_SYN_SENT || from == SYNACK_SYN_RCVD) && c->x)
+        rcv_space_start(env, c, c->x);
     if (to == SYNACK_TIME_WAIT) env->ctr->curr_time_wait++;
     if (from == SYNACK_TIME_WAIT) env->ctr->curr_time_wait--;
     if (!is_established_like(to) && is_established_like(from)) env->ctr->curr_estab--;
@@ -104,7 +159,7 @@ static void init_send_side(struct tcp_env *env, struct tcp_conn *c, uint32_t iss
     if (!c->cc) c->cc = tcp_cc_find(t->congestion_control);
     if (!c->cc) c->cc = &tcp_cc_cubic;
     c->ca_state = TCP_CA_OPEN;
-    c->cc->init(c);
+    if (c->x) c->cc->init(c); /* else when the transfer block is taken */
     if (c->user_mss && c->user_mss < c->adv_mss) c->adv_mss = c->user_mss;
     c->offer_ws = t->window_scaling;
     c->offer_ts = t->timestamps;
@@ -192,7 +247,7 @@ void tcp_open_from_cookie(struct tcp_env *env, struct tcp_conn *c, uint32_t iss,
 
 uint32_t tcp_app_send(struct tcp_env *env, struct tcp_conn *c, const void *buf, uint32_t len)
 {
-    if (c->fin_queued) return 0;
+    if (c->fin_queued || len == 0 || !tcp_xfer_need(env, c)) return 0;
     return bytebuf_push(&c->sndbuf, env->pool, buf, len);
 }
 
@@ -207,7 +262,7 @@ uint32_t tcp_rcv_window_avail(const struct tcp_conn *c)
 uint8_t *tcp_app_send_reserve(struct tcp_env *env, struct tcp_conn *c, uint32_t *n)
 {
     uint32_t space = bytebuf_space(&c->sndbuf);
-    if (c->fin_queued || space == 0 || *n == 0) return NULL;
+    if (c->fin_queued || space == 0 || *n == 0 || !tcp_xfer_need(env, c)) return NULL;
     uint32_t want = *n < space ? *n : space;
     uint8_t *p = bytebuf_reserve(&c->sndbuf, env->pool, c->sndbuf.len, n);
     if (!p) return NULL;
@@ -263,15 +318,16 @@ void tcp_app_recv_consume(struct tcp_env *env, struct tcp_conn *c, uint32_t n)
  * has microsecond resolution. */
 void tcp_rcv_rtt_measure(struct tcp_env *env, struct tcp_conn *c)
 {
-    if (c->rcv_rtt_time && seq_lt(c->rcv_nxt, c->rcv_rtt_seq)) return;
-    if (c->rcv_rtt_time) {
-        uint64_t d = env->now - c->rcv_rtt_time;
+    struct tcp_xfer *x = c->x; /* taken with the data */
+    if (!x || (x->rcv_rtt_time && seq_lt(c->rcv_nxt, x->rcv_rtt_seq))) return;
+    if (x->rcv_rtt_time) {
+        uint64_t d = env->now - x->rcv_rtt_time;
         uint32_t sample = d == 0 ? 1 : d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
-        if (c->rcv_rtt_us == 0 || sample < c->rcv_rtt_us) c->rcv_rtt_us = sample;
+        if (x->rcv_rtt_us == 0 || sample < x->rcv_rtt_us) x->rcv_rtt_us = sample;
     }
-    c->rcv_rtt_seq = c->rcv_nxt + (c->rcv_adv - c->rcv_nxt);
-    if (seq_leq(c->rcv_rtt_seq, c->rcv_nxt)) c->rcv_rtt_seq = c->rcv_nxt + c->adv_mss;
-    c->rcv_rtt_time = env->now ? env->now : 1;
+    x->rcv_rtt_seq = c->rcv_nxt + (c->rcv_adv - c->rcv_nxt);
+    if (seq_leq(x->rcv_rtt_seq, c->rcv_nxt)) x->rcv_rtt_seq = c->rcv_nxt + c->adv_mss;
+    x->rcv_rtt_time = env->now ? env->now : 1;
 }
 
 /* As Linux's tcp_rcv_space_adjust: once per receiver RTT, compare what the
@@ -281,13 +337,14 @@ void tcp_rcv_rtt_measure(struct tcp_env *env, struct tcp_conn *c)
  * to rcvbuf_max. The buffer never shrinks (a promised window stays). */
 void tcp_rcv_space_adjust(struct tcp_env *env, struct tcp_conn *c)
 {
-    if (c->rcv_rtt_us == 0 || env->now - c->rcvq_time < c->rcv_rtt_us) return;
+    struct tcp_xfer *x = c->x; /* none: no RTT sample yet, nothing to do */
+    if (!x || x->rcv_rtt_us == 0 || env->now - x->rcvq_time < x->rcv_rtt_us) return;
     uint32_t copied_seq = c->rcv_nxt - c->rcvbuf.len;
-    uint32_t copied = copied_seq - c->rcvq_seq;
-    if (copied > c->rcvq_space) {
-        if (env->tunables->moderate_rcvbuf && !c->rcvbuf_locked && c->rcvq_space) {
+    uint32_t copied = copied_seq - x->rcvq_seq;
+    if (copied > x->rcvq_space) {
+        if (env->tunables->moderate_rcvbuf && !c->rcvbuf_locked && x->rcvq_space) {
             uint64_t win = 2ull * copied + 16ull * c->adv_mss;
-            uint64_t grow = win * (copied - c->rcvq_space) / c->rcvq_space;
+            uint64_t grow = win * (copied - x->rcvq_space) / x->rcvq_space;
             win += 2 * grow;
             uint64_t max = env->tunables->rcvbuf_max;
             uint32_t limit = c->ws_ok ? TCP_MAX_WINDOW << c->rcv_wscale : TCP_MAX_WINDOW;
@@ -295,10 +352,10 @@ void tcp_rcv_space_adjust(struct tcp_env *env, struct tcp_conn *c)
             if (win > max) win = max;
             if (win > c->rcvbuf.cap) c->rcvbuf.cap = (uint32_t)win;
         }
-        c->rcvq_space = copied;
+        x->rcvq_space = copied;
     }
-    c->rcvq_seq = copied_seq;
-    c->rcvq_time = env->now;
+    x->rcvq_seq = copied_seq;
+    x->rcvq_time = env->now;
 }
 
 void tcp_app_close_write(struct tcp_env *env, struct tcp_conn *c)
@@ -311,11 +368,21 @@ void tcp_app_close_write(struct tcp_env *env, struct tcp_conn *c)
         return;
     case SYNACK_SYN_RCVD:
     case SYNACK_ESTABLISHED:
+        if (!tcp_xfer_need(env, c)) { /* no memory to close gracefully: reset */
+            c->err = ENOMEM;
+            tcp_app_abort(env, c);
+            return;
+        }
         c->fin_queued = true;
         c->fin_seq = c->snd_buf_seq + c->sndbuf.len;
         tcp_set_state(env, c, SYNACK_FIN_WAIT_1);
         return;
     case SYNACK_CLOSE_WAIT:
+        if (!tcp_xfer_need(env, c)) {
+            c->err = ENOMEM;
+            tcp_app_abort(env, c);
+            return;
+        }
         c->fin_queued = true;
         c->fin_seq = c->snd_buf_seq + c->sndbuf.len;
         tcp_set_state(env, c, SYNACK_LAST_ACK);

@@ -138,9 +138,10 @@ static void paws_remember(struct tcp_conn *c, const struct tcp_repr *s);
  * retransmission. */
 static void note_dsack(struct tcp_env *env, struct tcp_conn *c, uint32_t start, uint32_t end)
 {
-    if (!c->sack_ok) return;
-    c->dsack_start = start;
-    c->dsack_end = end;
+    struct tcp_xfer *x;
+    if (!c->sack_ok || !(x = tcp_xfer_need(env, c))) return;
+    x->dsack_start = start;
+    x->dsack_end = end;
     c->dsack_pending = true;
     c->ack_now = true;
     env->ctr->dsacks_sent++;
@@ -304,7 +305,7 @@ static uint32_t ack_new_data(struct tcp_env *env, struct tcp_conn *c, uint32_t a
 {
     uint32_t acked = ack - c->snd_una;
     uint32_t rtt = 0;
-    c->bytes_acked += acked;
+    if (c->x) c->x->bytes_acked += acked; /* taken when the data or FIN was queued */
     /* Bytes of the send buffer now acknowledged (SYN and FIN are not in it). */
     uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
     uint32_t upto = seq_lt(ack, data_end) ? ack : data_end;
@@ -487,6 +488,11 @@ static enum step step_text(struct tcp_env *env, struct tcp_conn *c, const struct
         tcp_app_abort(env, c);
         return STEP_DONE;
     }
+    struct tcp_xfer *x = tcp_xfer_need(env, c);
+    if (!x) { /* no memory for it: the sender will retransmit */
+        env->ctr->rcv_q_drops++;
+        return STEP_CONTINUE;
+    }
     uint32_t off = v->seq - c->rcv_nxt;         /* >= 0 after trimming */
     uint32_t len = v->len;
     uint32_t space = bytebuf_space(&c->rcvbuf);
@@ -499,11 +505,11 @@ static enum step step_text(struct tcp_env *env, struct tcp_conn *c, const struct
          * and recorded only once its bytes are all stored. */
         /* The range list itself is taken on the first such segment (an
          * idle or in-order connection never holds one) and kept. */
-        if (!c->ooo) c->ooo = calloc(1, sizeof *c->ooo);
-        if (c->ooo && asm_can_add(c->ooo, v->seq, v->seq + len) &&
+        if (!x->ooo) x->ooo = calloc(1, sizeof *x->ooo);
+        if (x->ooo && asm_can_add(x->ooo, v->seq, v->seq + len) &&
             bytebuf_write_at(&c->rcvbuf, env->pool, c->rcvbuf.len + off, v->data, len) == len &&
-            asm_add(c->ooo, v->seq, v->seq + len))
-            c->sack_latest = v->seq;
+            asm_add(x->ooo, v->seq, v->seq + len))
+            x->sack_latest = v->seq;
         else
             env->ctr->ooo_dropped++;
         c->ack_now = true;
@@ -524,9 +530,9 @@ static enum step step_text(struct tcp_env *env, struct tcp_conn *c, const struct
     uint32_t nxt = c->rcv_nxt + len;
     bool filled = tcp_ooo_count(c) > 0;
     /* Parked ranges that now touch (or lie below) RCV.NXT become readable. */
-    while (tcp_ooo_count(c) && seq_leq(c->ooo->r[0].start, nxt)) nxt = asm_take(c->ooo, nxt);
+    while (tcp_ooo_count(c) && seq_leq(x->ooo->r[0].start, nxt)) nxt = asm_take(x->ooo, nxt);
     bytebuf_commit(&c->rcvbuf, nxt - c->rcv_nxt);
-    c->bytes_received += nxt - c->rcv_nxt;
+    x->bytes_received += nxt - c->rcv_nxt;
     c->rcv_nxt = nxt;
     tcp_rcv_rtt_measure(env, c);
     if (c->fin_pending && c->peer_fin_seq == c->rcv_nxt) fin_reached(env, c);
@@ -542,7 +548,7 @@ static enum step step_text(struct tcp_env *env, struct tcp_conn *c, const struct
         c->got_data = true;
         c->quick_acks = (uint8_t)(q > 16 ? 16 : q < 1 ? 1 : q);
     }
-    c->last_data_rcv = env->now;
+    x->last_data_rcv = env->now;
     bool quick = c->quick_acks > 0 && !c->pingpong;
     if (quick) c->quick_acks--;
     if (filled || c->unacked_full >= 2 || quick) c->ack_now = true;

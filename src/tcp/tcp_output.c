@@ -49,24 +49,25 @@ static void add_sack_blocks(struct tcp_conn *c, struct tcp_options *o)
 {
     unsigned room = o->has_timestamp ? 3 : 4;
     static const struct assembler none;
-    const struct assembler *a = c->ooo ? c->ooo : &none;
+    const struct tcp_xfer *x = tcp_xr(c);
+    const struct assembler *a = x->ooo ? x->ooo : &none;
     if (c->dsack_pending) {
         /* D-SACK (RFC 2883 4): the duplicate we just received goes first,
          * reported once. */
-        o->sack[0].left = c->dsack_start;
-        o->sack[0].right = c->dsack_end;
+        o->sack[0].left = x->dsack_start;
+        o->sack[0].right = x->dsack_end;
         o->sack_count = 1;
         c->dsack_pending = false;
     }
     for (unsigned i = 0; i < a->count && o->sack_count < room; i++) {
-        if (seq_in(c->sack_latest, a->r[i].start, a->r[i].end)) {
+        if (seq_in(x->sack_latest, a->r[i].start, a->r[i].end)) {
             o->sack[o->sack_count].left = a->r[i].start;
             o->sack[o->sack_count].right = a->r[i].end;
             o->sack_count++;
         }
     }
     for (unsigned i = 0; i < a->count && o->sack_count < room; i++) {
-        if (seq_in(c->sack_latest, a->r[i].start, a->r[i].end)) continue;
+        if (seq_in(x->sack_latest, a->r[i].start, a->r[i].end)) continue;
         o->sack[o->sack_count].left = a->r[i].start;
         o->sack[o->sack_count].right = a->r[i].end;
         o->sack_count++;
@@ -140,7 +141,7 @@ static void note_sent(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uin
     if (seq_lt(seq, c->snd_max)) {
         env->ctr->retrans_segs++;
         c->total_retrans++;
-        if (c->undo_armed) c->undo_retrans += end - seq;
+        if (c->undo_armed && c->x) c->x->undo_retrans += end - seq;
     }
     if (seq_gt(end, c->snd_max)) {
         /* New data: time it unless a sample is running (one per RTT) and
@@ -199,10 +200,10 @@ static void send_segment(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, 
     if (len < c->snd_mss) c->snd_sml = end;
     /* Answering data within the delayed-ACK time makes the connection
      * interactive: ACKs will ride on our data (Linux's pingpong mode). */
-    if (len && c->got_data && env->now - c->last_data_rcv < (uint64_t)env->tunables->delack_ms * 1000u)
+    if (len && c->got_data && env->now - tcp_xr(c)->last_data_rcv < (uint64_t)env->tunables->delack_ms * 1000u)
         c->pingpong = true;
     note_sent(env, c, seq, end);
-    if (c->in_recovery && c->sb) c->sb->prr_out += len ? len : 1;
+    if (c->in_recovery && tcp_sb(c)) tcp_sb(c)->prr_out += len ? len : 1;
     if (seq_gt(end, c->snd_nxt)) c->snd_nxt = end;
     sent_ack(env, c);
     arm_rtx(env, c);
@@ -284,7 +285,7 @@ static bool send_queued(struct tcp_env *env, struct tcp_conn *c)
     uint32_t mss = tcp_send_mss(c);
     for (;;) {
         /* Go-back-N after a timeout passes over what the peer SACKed. */
-        if (seq_lt(c->snd_nxt, c->snd_max) && c->sb) c->snd_nxt = tcp_skip_sacked(c, c->snd_nxt);
+        if (seq_lt(c->snd_nxt, c->snd_max) && tcp_sb(c)) c->snd_nxt = tcp_skip_sacked(c, c->snd_nxt);
         uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
         uint32_t unsent = seq_lt(c->snd_nxt, data_end) ? data_end - c->snd_nxt : 0;
         bool fin_due = c->fin_queued && seq_leq(c->snd_nxt, c->fin_seq);

@@ -31,24 +31,25 @@ void tcp_set_ca_state(struct tcp_conn *c, enum tcp_ca_state to)
 {
     if (c->ca_state == to) return;
     c->ca_state = (uint8_t)to;
-    if (c->cc->set_state) c->cc->set_state(c, to);
+    if (c->cc->set_state && c->x) c->cc->set_state(c, to);
 }
 
 void tcp_recovery_fini(struct tcp_conn *c)
 {
-    free(c->sb);
-    c->sb = NULL;
+    if (!c->x) return;
+    free(c->x->sb);
+    c->x->sb = NULL;
 }
 
 static uint32_t flight_size(const struct tcp_conn *c) { return c->snd_max - c->snd_una; }
 
-static bool sack_recovery(const struct tcp_conn *c) { return c->in_recovery && c->sb; }
+static bool sack_recovery(const struct tcp_conn *c) { return c->in_recovery && tcp_sb(c); }
 
 /* RFC 6675 SetPipe, by ranges: what is in flight counts, except SACKed
  * bytes and lost bytes not yet resent (a resent one counts once). */
 static uint32_t pipe_of(const struct tcp_conn *c)
 {
-    const struct sack_board *b = c->sb;
+    const struct sack_board *b = tcp_sb(c);
     uint32_t fl = flight_size(c);
     if (!b) return fl;
     uint32_t lost = seq_gt(b->lost_end, b->high_rxt) ? sack_board_unsacked_in(b, b->high_rxt, b->lost_end) : 0;
@@ -58,7 +59,7 @@ static uint32_t pipe_of(const struct tcp_conn *c)
 
 uint32_t tcp_cwnd_room(const struct tcp_conn *c)
 {
-    if (c->sb && (c->in_recovery || c->ca_state == TCP_CA_DISORDER)) {
+    if (tcp_sb(c) && (c->in_recovery || c->ca_state == TCP_CA_DISORDER)) {
         uint32_t pipe = pipe_of(c);
         uint32_t room = c->cwnd > pipe ? c->cwnd - pipe : 0;
         /* New data only past SND.NXT; pipe already counts what is out. */
@@ -77,9 +78,9 @@ uint32_t tcp_skip_sacked(const struct tcp_conn *c, uint32_t seq)
 {
     /* SND.UNA itself always goes again: the cumulative ACK, not a SACK
      * block, says what the peer holds there. */
-    if (!c->sb || !seq_lt(seq, c->snd_max) || seq == c->snd_una) return seq;
+    if (!tcp_sb(c) || !seq_lt(seq, c->snd_max) || seq == c->snd_una) return seq;
     uint32_t end;
-    return sack_board_next_hole(c->sb, seq, c->snd_max, &end);
+    return sack_board_next_hole(tcp_sb(c), seq, c->snd_max, &end);
 }
 
 /* Retransmits the first unacknowledged segment (SND.UNA), with the FIN when
@@ -96,12 +97,12 @@ static void retransmit_head(struct tcp_env *env, struct tcp_conn *c)
  * the new threshold. */
 static void reduce_window(struct tcp_env *env, struct tcp_conn *c)
 {
-    c->prior_cwnd = c->cwnd;
-    c->prior_ssthresh = c->ssthresh;
+    c->x->prior_cwnd = c->cwnd;
+    c->x->prior_ssthresh = c->ssthresh;
     c->ssthresh = c->cc->ssthresh(c, env->now);
-    c->ca_acked = 0;
+    c->x->ca_acked = 0;
     c->undo_armed = true;
-    c->undo_retrans = 0;
+    c->x->undo_retrans = 0;
     c->rtt_start = 0; /* Karn: the timed segment may be resent */
 }
 
@@ -148,11 +149,12 @@ static void newreno_on_ack(struct tcp_env *env, struct tcp_conn *c, uint32_t ack
 
 static struct sack_board *board(struct tcp_conn *c)
 {
-    if (!c->sb) {
-        c->sb = calloc(1, sizeof *c->sb);
-        if (c->sb) c->sb->high_rxt = c->sb->lost_end = c->snd_una;
+    struct tcp_xfer *x = c->x; /* recovery runs with the block taken */
+    if (!x->sb) {
+        x->sb = calloc(1, sizeof *x->sb);
+        if (x->sb) x->sb->high_rxt = x->sb->lost_end = c->snd_una;
     }
-    return c->sb;
+    return x->sb;
 }
 
 /* RACK's reordering window (RFC 8985 6.2): a quarter of the minimum RTT,
@@ -160,7 +162,7 @@ static struct sack_board *board(struct tcp_conn *c)
 static uint64_t reo_wnd(const struct tcp_conn *c)
 {
     if (c->in_recovery) return 0;
-    uint32_t rtt = c->min_rtt ? c->min_rtt : c->srtt;
+    uint32_t rtt = c->x->min_rtt ? c->x->min_rtt : c->srtt;
     return rtt / 4;
 }
 
@@ -172,7 +174,7 @@ static uint64_t reo_wnd(const struct tcp_conn *c)
  * nothing else arrives (TIMER_NEVER: none pending). */
 static uint64_t mark_lost(struct tcp_env *env, struct tcp_conn *c)
 {
-    struct sack_board *b = c->sb;
+    struct sack_board *b = tcp_sb(c);
     uint64_t pending = TIMER_NEVER, window = reo_wnd(c);
     uint32_t above = 0;
     uint64_t first = TIMER_NEVER;
@@ -193,7 +195,7 @@ static uint64_t mark_lost(struct tcp_env *env, struct tcp_conn *c)
 
 static void enter_sack_recovery(struct tcp_env *env, struct tcp_conn *c)
 {
-    struct sack_board *b = c->sb;
+    struct sack_board *b = tcp_sb(c);
     reduce_window(env, c);
     c->recover = c->snd_max;
     c->in_recovery = true;
@@ -211,7 +213,7 @@ static void enter_sack_recovery(struct tcp_env *env, struct tcp_conn *c)
  * release a whole one. */
 static void prr_on_ack(struct tcp_conn *c, uint32_t delivered)
 {
-    struct sack_board *b = c->sb;
+    struct sack_board *b = tcp_sb(c);
     uint32_t mss = c->snd_mss;
     b->prr_delivered += delivered;
     uint32_t pipe = pipe_of(c);
@@ -245,10 +247,10 @@ static void end_recovery(struct tcp_conn *c)
  * tcp_try_undo_dsack). */
 static void try_undo(struct tcp_env *env, struct tcp_conn *c)
 {
-    if (!c->undo_armed || c->undo_retrans != 0 || c->ssthresh == UINT32_MAX) return;
+    if (!c->undo_armed || c->x->undo_retrans != 0 || c->ssthresh == UINT32_MAX) return;
     c->undo_armed = false;
     c->cwnd = c->cc->undo_cwnd(c);
-    c->ssthresh = c->prior_ssthresh;
+    c->ssthresh = c->x->prior_ssthresh;
     env->ctr->dsack_undos++;
     if (c->in_recovery) {
         c->in_recovery = false;
@@ -277,8 +279,8 @@ static uint32_t take_sack_blocks(struct tcp_env *env, struct tcp_conn *c, const 
         if (dsack) {
             env->ctr->dsacks_received++;
             *dsacked = true;
-            if (c->undo_armed) c->undo_retrans = c->undo_retrans > r - l ? c->undo_retrans - (r - l) : 0;
-            if (c->tlp_out && c->tlp_retrans && seq_geq(r, c->tlp_high - c->snd_mss) && seq_leq(l, c->tlp_high))
+            if (c->undo_armed) c->x->undo_retrans = c->x->undo_retrans > r - l ? c->x->undo_retrans - (r - l) : 0;
+            if (c->tlp_out && c->tlp_retrans && seq_geq(r, c->x->tlp_high - c->snd_mss) && seq_leq(l, c->x->tlp_high))
                 c->tlp_retrans = false; /* the probe was a duplicate: nothing was lost */
             continue;
         }
@@ -299,7 +301,7 @@ static void arm_loss_timer(struct tcp_env *env, struct tcp_conn *c, uint64_t at)
  * (returns true then). */
 static bool detect_losses(struct tcp_env *env, struct tcp_conn *c)
 {
-    struct sack_board *b = c->sb;
+    struct sack_board *b = tcp_sb(c);
     bool entered = false;
     /* After a timeout everything outstanding is being resent already. */
     if (!b || b->count == 0 || c->ca_state == TCP_CA_LOSS) return false;
@@ -320,7 +322,7 @@ static bool detect_losses(struct tcp_env *env, struct tcp_conn *c)
  * D-SACK says it was a duplicate, it repaired a loss: reduce the window. */
 static void probe_acked(struct tcp_env *env, struct tcp_conn *c)
 {
-    if (!c->tlp_out || seq_lt(c->snd_una, c->tlp_high)) return;
+    if (!c->tlp_out || seq_lt(c->snd_una, c->x->tlp_high)) return;
     c->tlp_out = false;
     if (c->tlp_retrans && !c->in_recovery) {
         reduce_window(env, c);
@@ -333,17 +335,18 @@ static void probe_acked(struct tcp_env *env, struct tcp_conn *c)
 void tcp_recovery_on_ack(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *s,
                          uint32_t prior_una, uint32_t rtt_us, bool dupack)
 {
+    if (!tcp_xfer_need(env, c)) return; /* out of memory: no window changes */
     uint32_t acked = c->snd_una - prior_una;
-    if (rtt_us && (c->min_rtt == 0 || rtt_us < c->min_rtt)) c->min_rtt = rtt_us;
+    if (rtt_us && (c->x->min_rtt == 0 || rtt_us < c->x->min_rtt)) c->x->min_rtt = rtt_us;
     uint32_t delivered = acked;
     bool dsacked = false;
     if (c->sack_ok && s->opt.sack_count) delivered += take_sack_blocks(env, c, s, &dsacked);
-    if (c->sb) sack_board_advance(c->sb, c->snd_una);
+    if (tcp_sb(c)) sack_board_advance(tcp_sb(c), c->snd_una);
     if (acked && c->cc->pkts_acked) c->cc->pkts_acked(c, acked, rtt_us, env->now);
     if (acked) probe_acked(env, c);
     if (dsacked) try_undo(env, c);
 
-    if (c->sb && (c->sb->count || sack_recovery(c))) {
+    if (tcp_sb(c) && (tcp_sb(c)->count || sack_recovery(c))) {
         /* SACK-based recovery (RFC 6675). */
         c->dupacks = 0;
         detect_losses(env, c);
@@ -358,13 +361,13 @@ void tcp_recovery_on_ack(struct tcp_env *env, struct tcp_conn *c, const struct t
     if (!c->in_recovery && acked) {
         c->dupacks = dupack ? c->dupacks : 0;
         if (c->ca_state == TCP_CA_LOSS && seq_geq(c->snd_una, c->recover)) tcp_set_ca_state(c, TCP_CA_OPEN);
-        if (c->ca_state == TCP_CA_DISORDER && (!c->sb || c->sb->count == 0)) tcp_set_ca_state(c, TCP_CA_OPEN);
+        if (c->ca_state == TCP_CA_DISORDER && (!tcp_sb(c) || tcp_sb(c)->count == 0)) tcp_set_ca_state(c, TCP_CA_OPEN);
         /* Grow only when the window, not the application or the peer,
          * limited what was sent (Linux's tcp_is_cwnd_limited). */
         if (c->cwnd_limited && c->ca_state != TCP_CA_RECOVERY) c->cc->cong_avoid(c, acked, env->now);
     }
     /* Memory only while needed: an empty board outside recovery goes. */
-    if (c->sb && c->sb->count == 0 && !c->in_recovery) {
+    if (tcp_sb(c) && tcp_sb(c)->count == 0 && !c->in_recovery) {
         tcp_recovery_fini(c);
         if (!c->tlp_out) arm_loss_timer(env, c, TIMER_NEVER);
     }
@@ -373,7 +376,7 @@ void tcp_recovery_on_ack(struct tcp_env *env, struct tcp_conn *c, const struct t
 void tcp_recovery_output(struct tcp_env *env, struct tcp_conn *c)
 {
     if (!sack_recovery(c)) return;
-    struct sack_board *b = c->sb;
+    struct sack_board *b = tcp_sb(c);
     uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
     for (int guard = 0; guard < 64; guard++) {
         if (pipe_of(c) >= c->cwnd) return;
@@ -403,7 +406,7 @@ void tcp_recovery_arm_probe(struct tcp_env *env, struct tcp_conn *c)
         c->snd_una == c->snd_max || (c->state != SYNACK_ESTABLISHED && c->state != SYNACK_CLOSE_WAIT &&
                                      c->state != SYNACK_FIN_WAIT_1 && c->state != SYNACK_LAST_ACK &&
                                      c->state != SYNACK_CLOSING)) {
-        if (!c->sb && !c->tlp_out && c->deadline[TCP_T_LOSS] != TIMER_NEVER) arm_loss_timer(env, c, TIMER_NEVER);
+        if (!tcp_sb(c) && !c->tlp_out && c->deadline[TCP_T_LOSS] != TIMER_NEVER) arm_loss_timer(env, c, TIMER_NEVER);
         return;
     }
     uint64_t pto = 2ull * c->srtt + (flight_size(c) <= c->snd_mss ? PTO_EXTRA_ONE_SEGMENT : PTO_EXTRA);
@@ -436,7 +439,7 @@ static void send_probe(struct tcp_env *env, struct tcp_conn *c)
         c->tlp_retrans = true;
     }
     c->tlp_out = true;
-    c->tlp_high = c->snd_max;
+    c->x->tlp_high = c->snd_max;
     env->ctr->tlp_probes++;
     /* The retransmission timer starts again from the probe. */
     uint64_t rto = (uint64_t)c->rto << (c->backoff > 16 ? 16 : c->backoff);
@@ -446,8 +449,8 @@ static void send_probe(struct tcp_env *env, struct tcp_conn *c)
 
 void tcp_recovery_on_timer(struct tcp_env *env, struct tcp_conn *c)
 {
-    if (c->snd_una == c->snd_max) return;
-    if (c->sb && c->sb->count) {
+    if (c->snd_una == c->snd_max || !tcp_xfer_need(env, c)) return;
+    if (tcp_sb(c) && tcp_sb(c)->count) {
         /* The reordering window passed: holes below SACKed data are lost.
          * Entering recovery here, PRR runs as for one delivered segment
          * (as Linux's tcp_rack_reo_timeout), so the first holes go now. */
@@ -463,7 +466,8 @@ void tcp_recovery_on_rto(struct tcp_env *env, struct tcp_conn *c)
      * gone, and resend from SND.UNA, skipping what the peer SACKed. A
      * second expiry in a row keeps the threshold of the first, as Linux
      * does, and forgets the SACKs (RFC 2018 8: the peer may have reneged). */
-    if (c->ca_state != TCP_CA_LOSS || c->backoff <= 1) reduce_window(env, c);
+    bool have = tcp_xfer_need(env, c) != NULL; /* taken when the data or FIN was queued */
+    if (have && (c->ca_state != TCP_CA_LOSS || c->backoff <= 1)) reduce_window(env, c);
     c->cwnd = c->snd_mss;
     c->recover = c->snd_max;
     c->in_recovery = false;
@@ -471,8 +475,8 @@ void tcp_recovery_on_rto(struct tcp_env *env, struct tcp_conn *c)
     c->snd_nxt = c->snd_una;
     c->tlp_out = false;
     tcp_timer_set(env, c, TCP_T_LOSS, TIMER_NEVER);
-    if (c->sb && c->backoff >= 2) tcp_recovery_fini(c);
-    if (c->sb) c->sb->high_rxt = c->sb->lost_end = c->snd_una;
+    if (tcp_sb(c) && c->backoff >= 2) tcp_recovery_fini(c);
+    if (tcp_sb(c)) tcp_sb(c)->high_rxt = tcp_sb(c)->lost_end = c->snd_una;
     tcp_set_ca_state(c, TCP_CA_LOSS);
 }
 
@@ -480,5 +484,5 @@ void tcp_set_congestion_control(struct tcp_conn *c, const struct tcp_cc_ops *cc)
 {
     if (c->cc == cc) return;
     c->cc = cc;
-    cc->init(c);
+    if (c->x) cc->init(c); /* else when the transfer block is taken */
 }

@@ -36,8 +36,6 @@ static void file_node(struct timer_wheel *w, struct timer_node *n)
     unsigned level = diff < TIMER_LEVEL_SLOTS ? 0 : (unsigned)(63 - __builtin_clzll(diff)) / TIMER_LEVEL_BITS;
     unsigned s = digit(t, level);
     struct timer_node **head = &w->slot[level][s];
-    n->level = (uint8_t)level;
-    n->slot = (uint8_t)s;
     n->next = *head;
     n->pprev = head;
     if (*head) (*head)->pprev = &n->next;
@@ -46,13 +44,18 @@ static void file_node(struct timer_wheel *w, struct timer_node *n)
     w->levels |= 1u << level;
 }
 
+/* A node records no level or slot (8 bytes less per connection): when it
+ * is the first of its slot, pprev points into w->slot and says which. */
 static void unlink_node(struct timer_wheel *w, struct timer_node *n)
 {
     *n->pprev = n->next;
     if (n->next) n->next->pprev = n->pprev;
-    if (!w->slot[n->level][n->slot]) {
-        w->occupied[n->level] &= ~(1ull << n->slot);
-        if (!w->occupied[n->level]) w->levels &= ~(1u << n->level);
+    uintptr_t at = (uintptr_t)n->pprev, first = (uintptr_t)&w->slot[0][0];
+    if (!*n->pprev && at >= first && at < first + sizeof w->slot) {
+        size_t i = (at - first) / sizeof w->slot[0][0];
+        unsigned level = (unsigned)(i / TIMER_LEVEL_SLOTS), s = (unsigned)(i % TIMER_LEVEL_SLOTS);
+        w->occupied[level] &= ~(1ull << s);
+        if (!w->occupied[level]) w->levels &= ~(1u << level);
     }
     n->next = NULL;
     n->pprev = NULL;

@@ -35,7 +35,6 @@ struct timer_node {
     struct timer_node *next;            /* slot list */
     struct timer_node **pprev;          /* what points at this node; NULL: not filed */
     uint64_t deadline;                  /* TIMER_NEVER when not filed */
-    uint8_t level, slot;                /* where it is filed */
 };
 
 struct timer_wheel {
@@ -53,7 +52,6 @@ static inline void timer_node_init(struct timer_node *n)
     n->next = 0;
     n->pprev = 0;
     n->deadline = TIMER_NEVER;
-    n->level = n->slot = 0;
 }
 static inline bool timer_pending(const struct timer_node *n) { return n->pprev != 0; }
 /* Files (or re-files) n to fire at deadline; TIMER_NEVER cancels. A

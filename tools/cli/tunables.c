@@ -55,6 +55,10 @@ static const struct entry table[] = {
     {"tail_loss_probe", K_BOOL, F(tail_loss_probe), 1, "tail-loss probes (RFC 8985; tcp_early_retrans)"},
     {"notsent_lowat", K_U32, F(notsent_lowat), UINT32_MAX, "unsent bytes a socket may hold and still read as writable (tcp_notsent_lowat; 4294967295: no limit)"},
     {"congestion_control", K_CC, F(congestion_control), 0, "congestion control of new connections: cubic or reno"},
+    {"ipfrag_high_thresh", K_U32, F(ipfrag_high_thresh), 1u << 30, "bytes all incomplete IPv4 datagrams may hold; past it the oldest go (0: no reassembly)"},
+    {"ipfrag_low_thresh", K_U32, F(ipfrag_low_thresh), 1u << 30, "what the oldest incomplete datagrams are dropped down to once ipfrag_high_thresh is passed"},
+    {"ipfrag_time", K_U32, F(ipfrag_time), 3600, "seconds an incomplete IPv4 datagram is kept (then ICMP time exceeded if its first fragment came)"},
+    {"ipfrag_src_thresh", K_U32, F(ipfrag_src_thresh), 1u << 30, "bytes one source's incomplete datagrams may hold (synack's own bound)"},
 };
 #undef F
 
