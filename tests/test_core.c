@@ -62,6 +62,8 @@ static void bytebuf_chains_and_gives_back(void)
     chunk_pool_init(&pool);
     struct bytebuf b;
     bytebuf_init(&b, 3 * CHUNK_BYTES + 100);
+    struct bytebuf_chain ch_b;
+    bytebuf_attach(&b, &ch_b);
     CHECK_EQ(bytebuf_chunks(&b), 0);          /* nothing taken before use */
     static uint8_t in[4 * CHUNK_BYTES], out[4 * CHUNK_BYTES];
     for (uint32_t i = 0; i < sizeof in; i++) in[i] = pat(i);
@@ -106,7 +108,11 @@ static void pool_budget_bites_and_counts(void)
     pool.limit = 2;
     struct bytebuf a, b;
     bytebuf_init(&a, 4 * CHUNK_BYTES);
+    struct bytebuf_chain ch_a;
+    bytebuf_attach(&a, &ch_a);
     bytebuf_init(&b, 4 * CHUNK_BYTES);
+    struct bytebuf_chain ch_b;
+    bytebuf_attach(&b, &ch_b);
     static uint8_t in[4 * CHUNK_BYTES];
     CHECK_EQ(bytebuf_push(&a, &pool, in, 3 * CHUNK_BYTES), 2 * CHUNK_BYTES); /* the third is refused */
     CHECK_EQ(pool.in_use, 2);
@@ -128,6 +134,8 @@ static void bytebuf_parks_past_len(void)
     chunk_pool_init(&pool);
     struct bytebuf b;
     bytebuf_init(&b, 4 * CHUNK_BYTES);
+    struct bytebuf_chain ch_b;
+    bytebuf_attach(&b, &ch_b);
     /* out of order: a block two chunks ahead, nothing held yet */
     CHECK_EQ(bytebuf_write_at(&b, &pool, 2 * CHUNK_BYTES + 7, "XYZ", 3), 3);
     CHECK_EQ(b.len, 0);
@@ -169,6 +177,8 @@ static void bytebuf_csum_while_copying(void)
     chunk_pool_init(&pool);
     struct bytebuf b;
     bytebuf_init(&b, 3 * CHUNK_BYTES);
+    struct bytebuf_chain ch_b;
+    bytebuf_attach(&b, &ch_b);
     static uint8_t in[3 * CHUNK_BYTES], out[3 * CHUNK_BYTES];
     for (uint32_t i = 0; i < sizeof in; i++) in[i] = pat(i * 31u);
     CHECK_EQ(bytebuf_push(&b, &pool, in, sizeof in), sizeof in);
@@ -199,6 +209,8 @@ static void bytebuf_matches_model(void)
     static uint8_t model[CAP], tmp[CAP];
     struct bytebuf b;
     bytebuf_init(&b, CAP);
+    struct bytebuf_chain ch_b;
+    bytebuf_attach(&b, &ch_b);
     uint32_t rng = 12345, base = 0; /* stream offset of the head */
     int ok = 1;
     for (int step = 0; step < 20000 && ok; step++) {

@@ -111,7 +111,9 @@ static void idle_connection_holds_no_transfer_block(void)
     /* Established and idle: no transfer block, no buffer storage. */
     CHECK(c->x == NULL);
     CHECK(sc->x == NULL);
-    CHECK_EQ(c->sndbuf.nchunks + c->rcvbuf.nchunks + sc->sndbuf.nchunks + sc->rcvbuf.nchunks, 0);
+    CHECK_EQ(bytebuf_chunks(&c->sndbuf) + bytebuf_chunks(&c->rcvbuf) + bytebuf_chunks(&sc->sndbuf) +
+                 bytebuf_chunks(&sc->rcvbuf), 0);
+    CHECK(c->sndbuf.ch == NULL && sc->rcvbuf.ch == NULL);
     /* TCP_INFO reads zeros where the block would be. */
     struct synack_tcp_info ti;
     REQUIRE(synack_getinfo(l->a, csd, &ti) == 0);

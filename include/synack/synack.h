@@ -76,7 +76,15 @@ struct synack_tunables {
     uint32_t rto_initial_ms;    /* RFC 6298 initial RTO (1000) */
     uint32_t rto_min_ms;        /* lower bound on the RTO (200, as Linux) */
     uint32_t rto_max_ms;        /* upper bound on the RTO (120000) */
-    uint32_t delack_ms;         /* delayed-ACK timeout (40, Linux's minimum) */
+    uint32_t delack_ms;         /* delayed-ACK timeout to start from (40, Linux's
+                                 * TCP_ATO_MIN); it adapts to the peer's pace up to
+                                 * delack_max_ms, as Linux's ato */
+    uint32_t delack_max_ms;     /* longest delayed-ACK timeout (200, Linux's
+                                 * TCP_DELACK_MAX; a BPF/route setting there) */
+    bool quickack;              /* ACK every segment at once, never delay (false;
+                                 * Linux's per-route `quickack 1` metric) */
+    uint32_t min_pmtu;          /* smallest path MTU an ICMP "fragmentation needed"
+                                 * may set (552, Linux's net.ipv4.route.min_pmtu) */
     uint32_t rcvbuf;            /* default receive buffer, bytes (65536) */
     uint32_t sndbuf;            /* default send buffer, bytes (65536) */
     uint32_t initial_cwnd;      /* initial window, segments (10, RFC 6928) */

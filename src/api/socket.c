@@ -577,6 +577,10 @@ int synack_getsockopt(synack_stack *s, int sd, int level, int name, void *val, s
                 e = c->err;
                 c->err = 0;
             }
+            if (!e && c) { /* as Linux: else the soft (ICMP) error, also read once */
+                e = c->soft_err;
+                c->soft_err = 0;
+            }
             k->err = 0;
             return put_int(val, len, e);
         }

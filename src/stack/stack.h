@@ -56,9 +56,9 @@ struct sock {
     struct tcp_conn *conn;
     struct sock_opts opt;
     struct synack_endpoint local;
-    int err;                       /* positive errno reported once (SO_ERROR) */
     uint32_t reserved;             /* zero-copy: bytes of the open send reservation */
     uint32_t peeked;               /* zero-copy: bytes of the open receive view */
+    int16_t err;                   /* positive errno reported once (SO_ERROR) */
     uint8_t kind;                  /* enum sock_kind */
     bool bound, shut_rd, shut_wr;
     bool explicit_bind;            /* bound by bind() (or listen): counted in port_binds */

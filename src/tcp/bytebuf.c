@@ -59,35 +59,39 @@ static void chunk_put(struct chunk_pool *p, struct chunk *c)
 
 void bytebuf_release(struct bytebuf *b, struct chunk_pool *p)
 {
-    while (b->head) {
-        struct chunk *c = b->head;
-        b->head = c->next;
-        chunk_put(p, c);
+    struct bytebuf_chain *h = b->ch;
+    if (h) {
+        while (h->head) {
+            struct chunk *c = h->head;
+            h->head = c->next;
+            chunk_put(p, c);
+        }
+        *h = (struct bytebuf_chain){0};
     }
-    *b = (struct bytebuf){.cap = b->cap};
+    b->len = b->end = 0;
 }
 
 /* The chain's chunk number idx (it exists). Sequential reading (sending new
  * data, reading from the head) costs O(1) through the cursor; a jump back
  * (a retransmission) walks from the head. */
-static struct chunk *chunk_at(struct bytebuf *b, uint32_t idx)
+static struct chunk *chunk_at(struct bytebuf_chain *h, uint32_t idx)
 {
-    struct chunk *c = b->head;
+    struct chunk *c = h->head;
     uint32_t i = 0;
-    if (b->cur && b->cur_idx <= idx) {
-        c = b->cur;
-        i = b->cur_idx;
+    if (h->cur && h->cur_idx <= idx) {
+        c = h->cur;
+        i = h->cur_idx;
     }
     for (; i < idx; i++) c = c->next;
-    b->cur = c;
-    b->cur_idx = idx;
+    h->cur = c;
+    h->cur_idx = idx;
     return c;
 }
 
 const uint8_t *bytebuf_peek(struct bytebuf *b, uint32_t off, uint32_t *n)
 {
-    uint32_t pos = b->head_off + off;
-    struct chunk *c = chunk_at(b, pos / CHUNK_BYTES);
+    uint32_t pos = b->ch->head_off + off; /* bytes were written: there is a chain */
+    struct chunk *c = chunk_at(b->ch, pos / CHUNK_BYTES);
     uint32_t in = pos % CHUNK_BYTES;
     uint32_t room = CHUNK_BYTES - in;
     *n = b->end - off < room ? b->end - off : room;
@@ -96,18 +100,20 @@ const uint8_t *bytebuf_peek(struct bytebuf *b, uint32_t off, uint32_t *n)
 
 uint8_t *bytebuf_reserve(struct bytebuf *b, struct chunk_pool *p, uint32_t off, uint32_t *n)
 {
-    uint32_t pos = b->head_off + off;
+    struct bytebuf_chain *h = b->ch;
+    if (!h) return NULL;
+    uint32_t pos = h->head_off + off;
     uint32_t idx = pos / CHUNK_BYTES;
-    while (b->nchunks <= idx) { /* chain up to the chunk holding off */
+    while (h->nchunks <= idx) { /* chain up to the chunk holding off */
         struct chunk *c = chunk_get(p);
         if (!c) return NULL;
-        if (b->head) b->tail->next = c;
-        else b->head = c;
-        b->tail = c;
-        b->nchunks++;
+        if (h->head) h->tail->next = c;
+        else h->head = c;
+        h->tail = c;
+        h->nchunks++;
     }
     /* Appending uses the tail and leaves the cursor to the reader. */
-    struct chunk *c = idx == b->nchunks - 1 ? b->tail : chunk_at(b, idx);
+    struct chunk *c = idx == h->nchunks - 1 ? h->tail : chunk_at(h, idx);
     uint32_t in = pos % CHUNK_BYTES;
     uint32_t room = CHUNK_BYTES - in;
     *n = b->cap - off < room ? b->cap - off : room;
@@ -123,19 +129,20 @@ void bytebuf_drop(struct bytebuf *b, struct chunk_pool *p, uint32_t n)
         bytebuf_release(b, p);
         return;
     }
-    uint32_t pos = b->head_off + n;
+    struct bytebuf_chain *h = b->ch; /* bytes remain written: there is a chain */
+    uint32_t pos = h->head_off + n;
     while (pos >= CHUNK_BYTES) { /* head chunks wholly passed */
-        struct chunk *c = b->head;
-        b->head = c->next;
+        struct chunk *c = h->head;
+        h->head = c->next;
         chunk_put(p, c);
-        b->nchunks--;
+        h->nchunks--;
         pos -= CHUNK_BYTES;
-        if (b->cur) {
-            if (b->cur_idx == 0) b->cur = NULL;
-            else b->cur_idx--;
+        if (h->cur) {
+            if (h->cur_idx == 0) h->cur = NULL;
+            else h->cur_idx--;
         }
     }
-    b->head_off = (uint16_t)pos;
+    h->head_off = (uint16_t)pos;
 }
 
 uint32_t bytebuf_write_at(struct bytebuf *b, struct chunk_pool *p, uint32_t off, const void *src,

@@ -49,27 +49,41 @@ void chunk_pool_init(struct chunk_pool *p);
 /* Frees the free list. Every buffer must have been released first. */
 void chunk_pool_fini(struct chunk_pool *p);
 
-struct bytebuf {
+/* Where the chunks are: kept apart from struct bytebuf so that a buffer
+ * that never held a byte costs only its 24 bytes (a connection keeps its
+ * chains in its transfer block, taken with the first byte). */
+struct bytebuf_chain {
     struct chunk *head, *tail;   /* the chain; NULL when end == 0 */
     struct chunk *cur;           /* cursor: a chunk of the chain ... */
     uint32_t cur_idx;            /* ... and its index (head is 0) */
     uint32_t nchunks;            /* chunks in the chain (it may reach past end) */
-    uint32_t len;                /* bytes held, offsets [0, len) */
-    uint32_t end;                /* bytes written, len <= end <= cap */
-    uint32_t cap;                /* limit on end */
     uint16_t head_off;           /* where offset 0 lies in head */
 };
 
-/* Empty, no chunk; cap bytes at most. */
+struct bytebuf {
+    struct bytebuf_chain *ch;    /* NULL until attached: then nothing can be written */
+    uint32_t len;                /* bytes held, offsets [0, len) */
+    uint32_t end;                /* bytes written, len <= end <= cap */
+    uint32_t cap;                /* limit on end */
+};
+
+/* Empty, no chunk, no chain yet; cap bytes at most. */
 static inline void bytebuf_init(struct bytebuf *b, uint32_t cap)
 {
     *b = (struct bytebuf){.cap = cap};
 }
-/* Gives every chunk back to the pool; len and end become 0 (cap stays). */
+/* Gives b the chain it will keep its chunks in (empty; b must be empty). */
+static inline void bytebuf_attach(struct bytebuf *b, struct bytebuf_chain *ch)
+{
+    *ch = (struct bytebuf_chain){0};
+    b->ch = ch;
+}
+/* Gives every chunk back to the pool; len and end become 0 (cap and the
+ * chain stay). */
 void bytebuf_release(struct bytebuf *b, struct chunk_pool *p);
 static inline uint32_t bytebuf_space(const struct bytebuf *b) { return b->cap - b->len; }
 /* Chunks held. */
-static inline uint32_t bytebuf_chunks(const struct bytebuf *b) { return b->nchunks; }
+static inline uint32_t bytebuf_chunks(const struct bytebuf *b) { return b->ch ? b->ch->nchunks : 0; }
 
 /* ---- spans (no copy) ---- */
 /* Bytes from off (off < end): returns where they are and sets *n to how
@@ -77,7 +91,7 @@ static inline uint32_t bytebuf_chunks(const struct bytebuf *b) { return b->nchun
 const uint8_t *bytebuf_peek(struct bytebuf *b, uint32_t off, uint32_t *n);
 /* Room at offset off (off < cap), chained on demand: returns where to write
  * and sets *n to the contiguous bytes there (at most cap - off), or NULL
- * when the pool cannot supply a chunk. Nothing counts as written until
+ * when the pool cannot supply a chunk or b has no chain. Nothing counts as written until
  * bytebuf_wrote. */
 uint8_t *bytebuf_reserve(struct bytebuf *b, struct chunk_pool *p, uint32_t off, uint32_t *n);
 /* Bytes [off, off + n) were written (extends end). */

@@ -396,9 +396,40 @@ static void fmt_window(struct runner *r, const struct sc_event *e, uint64_t lo, 
 
 /* ---- inbound ---------------------------------------------------------------------- */
 
+/* An ICMP error from a router on the path, quoting the IPv4 header and the
+ * first 8 bytes of a TCP segment synack sent (its ports, and the quoted
+ * sequence number on synack's side of the script's numbering). */
+static void inject_icmp(struct runner *r, struct sc_event *e)
+{
+    const struct sc_packet *k = &e->pkt;
+    uint8_t pkt[20 + 8 + 20 + 8] = {0};
+    struct ipv4_repr ip = {.src = SC_REMOTE_IP, .dst = SC_LOCAL_IP, .protocol = IPV4_PROTO_ICMP,
+                           .ttl = 64, .header_len = 20, .payload_len = 8 + 20 + 8};
+    ipv4_emit(&ip, pkt, 20);
+    uint8_t *icmp = pkt + 20;
+    icmp[0] = k->icmp_type;
+    icmp[1] = k->icmp_code;
+    if (k->icmp_type == ICMP_DEST_UNREACH && k->icmp_code == ICMP_UNREACH_FRAG_NEEDED)
+        wire_put16(icmp + 6, k->icmp_mtu);
+    struct ipv4_repr quoted = {.src = SC_LOCAL_IP, .dst = SC_REMOTE_IP, .protocol = IPV4_PROTO_TCP,
+                               .ttl = 64, .flags = IPV4_FLAG_DF, .header_len = 20,
+                               .payload_len = (uint16_t)(20 + k->icmp_len)};
+    ipv4_emit(&quoted, icmp + 8, 20);
+    uint8_t *t = icmp + 28;
+    wire_put16(t, r->lport);
+    wire_put16(t + 2, r->rport);
+    wire_put32(t + 4, to_live(r, k->icmp_seq));
+    wire_put16(icmp + 2, wire_csum_finish(wire_csum_add(0, icmp, 8 + 20 + 8)));
+    synack_stack_input(r->st, pkt, sizeof pkt, r->now);
+}
+
 static void inject(struct runner *r, struct sc_event *e)
 {
     const struct sc_packet *k = &e->pkt;
+    if (k->icmp) {
+        inject_icmp(r, e);
+        return;
+    }
     if (k->len > SC_MAX_PAYLOAD) {
         fail(r, e->line, "payload of %" PRIu32 " bytes does not fit one IPv4 packet", k->len);
         return;
@@ -432,7 +463,35 @@ static void inject(struct runner *r, struct sc_event *e)
     uint32_t sum = wire_csum_pseudo(SC_REMOTE_IP, SC_LOCAL_IP, IPV4_PROTO_TCP, (uint16_t)tcplen);
     sum = wire_csum_add(sum, t, tcplen);
     wire_put16(t + 16, wire_csum_finish(sum));
-    synack_stack_input(r->st, pkt, 20 + tcplen, r->now);
+    if (k->nfrags == 0) {
+        synack_stack_input(r->st, pkt, 20 + tcplen, r->now);
+        free(pkt);
+        return;
+    }
+    /* ipfrag: each range of the IP payload as a fragment of its own (MF
+     * unless it reaches the end, DF clear), one identification for all */
+    uint8_t *f = malloc(20 + tcplen);
+    if (!f) {
+        free(pkt);
+        fail(r, e->line, "out of memory");
+        return;
+    }
+    for (int i = 0; i < k->nfrags; i++) {
+        size_t a = k->frags[i].start, b = k->frags[i].end < tcplen ? k->frags[i].end : tcplen;
+        if (a >= b) {
+            fail(r, e->line, "ipfrag %zu:%u: past the segment's %zu bytes", a, k->frags[i].end, tcplen);
+            break;
+        }
+        struct ipv4_repr fip = ip;
+        fip.flags = b < tcplen ? IPV4_FLAG_MF : 0;
+        fip.frag_offset = (uint16_t)(a / 8);
+        fip.ident = k->has_frag_id ? k->frag_id : (uint16_t)e->line;
+        fip.payload_len = (uint16_t)(b - a);
+        ipv4_emit(&fip, f, 20);
+        memcpy(f + 20, t + a, b - a);
+        synack_stack_input(r->st, f, 20 + (b - a), r->now);
+    }
+    free(f);
     free(pkt);
 }
 
