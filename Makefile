@@ -29,7 +29,7 @@ asan-test:
 # `make fuzz-coverage` reports the lines of src/ and tools/ the corpora reach.
 FUZZ_BUILD ?= build-fuzz
 FUZZ_TIME ?= 300
-FUZZ_TARGETS ?= wire stack trace script http options
+FUZZ_TARGETS ?= wire stack trace script http options reassembly
 fuzz-build:
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DSYNACK_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))

@@ -10,7 +10,7 @@ set -uo pipefail
 build=$1 secs=$2 mode=${3:-serial}
 shift 3 2>/dev/null || shift $#
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(wire stack trace script http options)
+[ ${#targets[@]} -gt 0 ] || targets=(wire stack trace script http options reassembly)
 here=$(cd "$(dirname "$0")" && pwd)
 out="$build/fuzz/findings"
 mkdir -p "$out"

@@ -76,7 +76,15 @@ struct synack_tunables {
     uint32_t rto_initial_ms;    /* RFC 6298 initial RTO (1000) */
     uint32_t rto_min_ms;        /* lower bound on the RTO (200, as Linux) */
     uint32_t rto_max_ms;        /* upper bound on the RTO (120000) */
-    uint32_t delack_ms;         /* delayed-ACK timeout (40, Linux's minimum) */
+    uint32_t delack_ms;         /* delayed-ACK timeout to start from (40, Linux's
+                                 * TCP_ATO_MIN); it adapts to the peer's pace up to
+                                 * delack_max_ms, as Linux's ato */
+    uint32_t delack_max_ms;     /* longest delayed-ACK timeout (200, Linux's
+                                 * TCP_DELACK_MAX; a BPF/route setting there) */
+    bool quickack;              /* ACK every segment at once, never delay (false;
+                                 * Linux's per-route `quickack 1` metric) */
+    uint32_t min_pmtu;          /* smallest path MTU an ICMP "fragmentation needed"
+                                 * may set (552, Linux's net.ipv4.route.min_pmtu) */
     uint32_t rcvbuf;            /* default receive buffer, bytes (65536) */
     uint32_t sndbuf;            /* default send buffer, bytes (65536) */
     uint32_t initial_cwnd;      /* initial window, segments (10, RFC 6928) */
@@ -129,6 +137,10 @@ struct synack_tunables {
     uint32_t ipfrag_src_thresh; /* bytes one source's incomplete datagrams may
                                  * hold (1048576; synack's own: Linux has none);
                                  * past it that source's oldest are dropped */
+    uint32_t notsent_lowat;     /* unsent bytes a socket may hold before it stops
+                                 * reading as writable (UINT32_MAX: no limit), as
+                                 * Linux's tcp_notsent_lowat; TCP_NOTSENT_LOWAT
+                                 * overrides it per socket */
 };
 
 /* Where outgoing IPv4 packets go. The bytes are valid only during the call. */
@@ -294,7 +306,8 @@ SYNACK_API int synack_getstate(synack_stack *stack, int sd, enum synack_tcp_stat
 #define SYNACK_SO_RCVBUF 2    /* int, bytes of buffer; before connect/listen. As on
                                * Linux, getsockopt reports twice the value set (Linux
                                * reserves as much again for bookkeeping) */
-#define SYNACK_SO_SNDBUF 3    /* int, bytes; before connect/listen; read back doubled */
+#define SYNACK_SO_SNDBUF 3    /* int, bytes; at any time (a connected socket's buffer
+                               * keeps what it holds); read back doubled */
 #define SYNACK_SO_ERROR 4     /* int, read-only: pending error as positive errno, cleared */
 #define SYNACK_SO_LINGER 5    /* struct synack_linger */
 #define SYNACK_IP_TTL 1       /* int, 1..255 */
@@ -308,6 +321,10 @@ SYNACK_API int synack_getstate(synack_stack *stack, int sd, enum synack_tcp_stat
 #define SYNACK_TCP_INFO 7     /* struct synack_tcp_info, read-only (see synack_getinfo) */
 #define SYNACK_TCP_CONGESTION 8 /* char[16]: the congestion-control algorithm by name
                                  * ("cubic", "reno"); -ENOENT for an unknown name */
+#define SYNACK_TCP_NOTSENT_LOWAT 9 /* unsigned int: a socket reads as writable (POLLOUT,
+                                    * EPOLLOUT) only while its unsent bytes are under
+                                    * half of it, and a send queues no more once they
+                                    * reach it; 0: the notsent_lowat tunable, as Linux */
 
 struct synack_linger {
     int onoff;

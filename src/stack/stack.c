@@ -41,6 +41,8 @@ void synack_config_init(struct synack_config *cfg)
     t->rto_min_ms = 200;
     t->rto_max_ms = 120000;
     t->delack_ms = 40;
+    t->delack_max_ms = 200;
+    t->min_pmtu = 552;
     t->rcvbuf = 65536;
     t->sndbuf = 65536;
     t->initial_cwnd = 10;
@@ -65,6 +67,7 @@ void synack_config_init(struct synack_config *cfg)
     t->ipfrag_low_thresh = 3u << 20;
     t->ipfrag_time = 30;
     t->ipfrag_src_thresh = 1u << 20;
+    t->notsent_lowat = UINT32_MAX;
     snprintf(t->congestion_control, sizeof t->congestion_control, "%s", tcp_cc_cubic.name);
 }
 
@@ -77,6 +80,8 @@ static int check_tunables(const struct synack_tunables *t)
     if (t->rto_min_ms == 0 || t->rto_min_ms > t->rto_max_ms) return -EINVAL;
     if (t->rto_initial_ms < t->rto_min_ms || t->rto_initial_ms > t->rto_max_ms) return -EINVAL;
     if (t->rto_max_ms > 3600000 || t->delack_ms > 500) return -EINVAL;
+    if (t->delack_max_ms > 500) return -EINVAL;
+    if (t->min_pmtu && (t->min_pmtu < 68 || t->min_pmtu > 65535)) return -EINVAL; /* below delack_ms it counts as delack_ms */
     if (t->rcvbuf < 256 || t->sndbuf < 256 || t->rcvbuf > (1u << 30) || t->sndbuf > (1u << 30))
         return -EINVAL;
     if (t->initial_cwnd == 0 || t->initial_cwnd > 1000) return -EINVAL;

@@ -180,6 +180,8 @@ struct tcp_conn {
     /* ---- RTO (RFC 6298), microseconds ---- */
     uint32_t srtt, rttvar, rto;
     uint32_t rtt_seq;                  /* timed segment: sample when ACK passes it */
+    uint32_t ato;                      /* delayed-ACK timeout, microseconds (Linux's
+                                        * icsk_ack.ato); 0 until the first data */
 
     /* ---- congestion control (tcp_cc.h) and loss recovery (tcp_recovery.c) ---- */
     uint32_t cwnd, ssthresh;
@@ -192,6 +194,9 @@ struct tcp_conn {
                                         * clamped, less our per-segment options) */
     uint16_t adv_mss;                  /* MSS we advertise */
     uint16_t user_mss;                 /* TCP_MAXSEG, 0 = none */
+    uint16_t rcv_mss;                  /* the peer's segment size as seen (Linux's
+                                        * icsk_ack.rcv_mss): what "a full segment" is */
+    uint16_t last_seg_size;            /* previous segment's size, to confirm rcv_mss */
     uint16_t ka_idle_s, ka_intvl_s;    /* TCP_KEEPIDLE / TCP_KEEPINTVL (0: stack default; at most 32767) */
     int16_t err;                       /* pending error for the app (positive errno), 0 none */
     int16_t soft_err;                  /* last ICMP soft error, reported if we time out */
@@ -206,7 +211,6 @@ struct tcp_conn {
     uint8_t quick_acks;                /* ACKs still to send at once (Linux quickack mode) */
     uint8_t ka_sent;                   /* keepalive probes unanswered */
     uint8_t ka_count;                  /* TCP_KEEPCNT (0: stack default) */
-    uint8_t unacked_full;              /* full segments received since our last ACK */
     uint8_t ttl;
 
     bool compact_queued : 1;           /* on the stack's list of TIME_WAITs to make records of */
@@ -230,7 +234,9 @@ struct tcp_conn {
     bool nodelay : 1;                  /* TCP_NODELAY */
     bool keepalive : 1;                /* SO_KEEPALIVE */
     bool pingpong : 1;                 /* interactive: we answer data quickly, so delay ACKs */
-    bool got_data : 1;                 /* any data received yet (quickack mode starts then) */
+    bool ack_sched : 1;                /* data (or FIN) arrived that no ACK has covered yet */
+    bool ack_pushed : 1, ack_pushed2 : 1; /* a pushed/small segment (one, two) awaits our
+                                        * ACK: a read that drains the buffer ACKs at once */
     bool rcvbuf_locked : 1;            /* SO_RCVBUF was set: no receive autotuning */
 };
 
@@ -319,7 +325,8 @@ void tcp_send_ack(struct tcp_env *env, struct tcp_conn *c);
 void tcp_send_probe(struct tcp_env *env, struct tcp_conn *c);
 /* (Re)starts the keepalive timer from the last segment received. */
 void tcp_keepalive_arm(struct tcp_env *env, struct tcp_conn *c);
-/* TCP_QUICKACK: leave pingpong mode and ACK the next segments at once. */
+/* TCP_QUICKACK: on leaves pingpong mode (and ACKs what a drained buffer
+ * still owes); off enters it (ACKs wait for the delayed-ACK timer). */
 void tcp_app_quickack(struct tcp_env *env, struct tcp_conn *c, bool on);
 /* An ICMP error quoting one of our segments (RFC 1122 4.2.3.9, RFC 5927).
  * quoted_seq is the sequence number in the quoted TCP header. */
@@ -327,6 +334,10 @@ void tcp_icmp_error(struct tcp_env *env, struct tcp_conn *c, uint8_t type, uint8
                     uint16_t mtu, uint32_t quoted_seq);
 
 /* ---- helpers shared by the tcp_*.c files ---- */
+/* Delayed ACKs, as Linux (tcp_input.c): quickack mode, pingpong, ato. */
+void tcp_enter_quickack_mode(struct tcp_env *env, struct tcp_conn *c);
+/* The application read n bytes: is an ACK owed now (Linux's tcp_cleanup_rbuf)? */
+void tcp_ack_on_read(struct tcp_conn *c, uint32_t n);
 /* Settles options from the peer's SYN or SYN|ACK (RFC 7323 1.3, 2018 2):
  * window scaling, timestamps and SACK only when both sides offered them;
  * sets the send MSS and the initial congestion window. */

@@ -302,6 +302,7 @@ void tcp_app_recv_consume(struct tcp_env *env, struct tcp_conn *c, uint32_t n)
 {
     bytebuf_drop(&c->rcvbuf, env->pool, n);
     if (n) tcp_rcv_space_adjust(env, c);
+    if (c->state >= SYNACK_ESTABLISHED && c->state <= SYNACK_CLOSE_WAIT) tcp_ack_on_read(c, n);
     /* Window update (receiver-side SWS avoidance, RFC 9293 3.8.6.2.2): tell
      * the peer only when the window opens by a full MSS-or-half-buffer step
      * beyond what it already knows. */
@@ -426,44 +427,66 @@ void tcp_app_quickack(struct tcp_env *env, struct tcp_conn *c, bool on)
         c->pingpong = true;
         return;
     }
+    (void)env;
     c->pingpong = false;
-    c->quick_acks = 16;
-    if (c->deadline[TCP_T_DELACK] != TIMER_NEVER) {
-        tcp_timer_set(env, c, TCP_T_DELACK, TIMER_NEVER);
-        c->ack_now = true;
+    /* As Linux's TCP_QUICKACK: an ACK already scheduled goes now only if the
+     * application has read everything (a pushed segment's rule). */
+    if ((c->state == SYNACK_ESTABLISHED || c->state == SYNACK_CLOSE_WAIT) && c->ack_sched) {
+        c->ack_pushed = true;
+        tcp_ack_on_read(c, 1);
     }
 }
 
-/* RFC 1122 4.2.3.9 and RFC 5927: port and protocol unreachable are hard
- * errors only while connecting (connect fails at once, as on Linux); every
- * other ICMP error, and any error on a synchronized connection, is soft:
- * remembered, reported through SO_ERROR, and given as the reason if the
- * connection later times out (H-21). Fragmentation needed lowers the MSS
- * (RFC 1191), never below 536 - 40 - options (H-20). */
+/* The errno Linux gives each ICMP destination-unreachable code (its
+ * icmp_err_convert table); codes past 15 are ignored. */
+static const uint8_t unreach_errno[16] = {
+    ENETUNREACH, EHOSTUNREACH, ENOPROTOOPT, ECONNREFUSED, EMSGSIZE,   EOPNOTSUPP,
+    ENETUNREACH, EHOSTDOWN,    ENONET,      ENETUNREACH,  EHOSTUNREACH, ENETUNREACH,
+    EHOSTUNREACH, EHOSTUNREACH, EHOSTUNREACH, EHOSTUNREACH,
+};
+
+/* An ICMP error quoting one of our segments, as Linux's tcp_v4_err (RFC
+ * 1122 4.2.3.9, RFC 5927, RFC 1191). The quoted sequence number must lie in
+ * [SND.UNA, SND.MAX] (blind ICMP cannot guess it, H-20). While connecting
+ * any unreachable or time-exceeded error ends the attempt with its errno
+ * (connect fails at once, as on Linux); on a synchronized connection every
+ * error is soft: remembered, read (once) through SO_ERROR and reported as the
+ * reason if the connection later times out (H-21). Fragmentation needed lowers the MSS to the path MTU (at
+ * least min_pmtu, 552 as Linux's route/min_pmtu) less the headers; if data
+ * in flight no longer fits one segment it is sent again at once in smaller
+ * ones (Linux's tcp_simple_retransmit; synack, which keeps no segment
+ * boundaries, resends all of the flight). */
 void tcp_icmp_error(struct tcp_env *env, struct tcp_conn *c, uint8_t type, uint8_t code,
                     uint16_t mtu, uint32_t quoted_seq)
 {
-    /* The quoted segment must be one we sent and is not yet acknowledged. */
     if (!(seq_geq(quoted_seq, c->snd_una) && seq_leq(quoted_seq, c->snd_max))) return;
     if (c->state == SYNACK_SYN_SENT && quoted_seq != c->iss) return;
+    int err;
+    if (type == ICMP_DEST_UNREACH) {
+        if (code >= sizeof unreach_errno) return;
+        err = unreach_errno[code];
+    } else if (type == ICMP_TIME_EXCEEDED) {
+        err = EHOSTUNREACH;
+    } else {
+        return;
+    }
     if (type == ICMP_DEST_UNREACH && code == ICMP_UNREACH_FRAG_NEEDED) {
-        if (mtu < 576) mtu = 576;
-        uint32_t mss = (uint32_t)mtu - 40u - (c->ts_ok ? 12u : 0u);
-        if (mss < c->snd_mss) {
-            c->snd_mss = (uint16_t)mss;
-            /* Resend what is in flight in smaller pieces. */
+        uint32_t floor = env->tunables->min_pmtu ? env->tunables->min_pmtu : 552u;
+        uint32_t pmtu = mtu < floor ? floor : mtu;
+        uint32_t mss = pmtu - 40u - (c->ts_ok ? 12u : 0u);
+        if (mss >= c->snd_mss) return; /* not smaller than what we use: nothing to do */
+        c->snd_mss = (uint16_t)mss;
+        if (c->state < SYNACK_ESTABLISHED) return;
+        if (c->snd_max - c->snd_una > mss) {
             c->snd_nxt = c->snd_una;
+            tcp_output(env, c);
+            env->timer_changed(env, c);
         }
         return;
     }
-    int err = EHOSTUNREACH;
-    if (type == ICMP_DEST_UNREACH) {
-        if (code == ICMP_UNREACH_NET) err = ENETUNREACH;
-        else if (code == ICMP_UNREACH_PORT || code == ICMP_UNREACH_PROTOCOL) err = ECONNREFUSED;
-    }
-    if (c->state == SYNACK_SYN_SENT && err == ECONNREFUSED) {
+    if (c->state == SYNACK_SYN_SENT) {
         tcp_abort(env, c, err);
         return;
     }
-    c->soft_err = err;
+    c->soft_err = (int16_t)err;
 }

@@ -207,6 +207,9 @@ static enum step step_check_sequence(struct tcp_env *env, struct tcp_conn *c, st
         if (len == 0 || (s->flags & TCP_SYN)) challenge_ack(env, c); /* SYN: RFC 5961 4 */
         else {
             c->ack_now = true;
+            /* Data we had already: our ACK was probably lost, so ACK at
+             * once for a while (Linux's tcp_send_dupack). */
+            if (s->payload_len && seq_lt(s->seq, c->rcv_nxt)) tcp_enter_quickack_mode(env, c);
             if (s->payload_len && seq_leq(s->seq + (uint32_t)s->payload_len, c->rcv_nxt))
                 note_dsack(env, c, s->seq, s->seq + (uint32_t)s->payload_len);
         }
@@ -457,21 +460,184 @@ static void fin_reached(struct tcp_env *env, struct tcp_conn *c)
     c->rcv_nxt++;
     c->peer_fin = true;
     c->fin_pending = false;
-    c->ack_now = true;
+    c->ack_sched = true;
     switch (c->state) {
     case SYNACK_SYN_RCVD:
     case SYNACK_ESTABLISHED:
+        /* As Linux's tcp_fin: the application will likely answer (close),
+         * so the connection turns interactive and the ACK of the FIN waits
+         * for ato to ride on our reply. */
+        c->pingpong = true;
         tcp_set_state(env, c, SYNACK_CLOSE_WAIT);
         break;
     case SYNACK_FIN_WAIT_1:
+        c->ack_now = true;
         tcp_set_state(env, c, SYNACK_CLOSING);
         break;
     case SYNACK_FIN_WAIT_2:
+        c->ack_now = true;
         enter_time_wait(env, c);
         break;
     default:
         break;
     }
+}
+
+/* ---- Delayed ACKs (RFC 1122 4.2.3.2, RFC 9293 3.8.6.3), as Linux 6.x --
+ * Arriving data schedules an ACK (ack_sched). It goes at once in quickack
+ * mode (the first 16 ACKs of a connection, or after a long silence or a
+ * retransmission from the peer) unless the connection is interactive
+ * (pingpong: we answered the last data within ato, or the peer's FIN came);
+ * at once when more than one full segment is unacknowledged and the window
+ * we would offer is no smaller than the last (else the application's read
+ * will send it); otherwise after ato, which starts at delack_ms and follows
+ * the peer's pace, at most delack_max_ms and the smoothed RTT. */
+static uint32_t ato_min(const struct tcp_env *env) { return env->tunables->delack_ms * 1000u; }
+
+static uint32_t ato_max(const struct tcp_env *env)
+{
+    uint32_t max = env->tunables->delack_max_ms;
+    return (max > env->tunables->delack_ms ? max : env->tunables->delack_ms) * 1000u;
+}
+
+static uint32_t last_window(const struct tcp_conn *c)
+{
+    return seq_gt(c->rcv_adv, c->rcv_wup) ? c->rcv_adv - c->rcv_wup : 0;
+}
+
+/* The number of ACKs to send at once: half the window in segments, at
+ * least 2, at most 16 (Linux's TCP_MAX_QUICKACKS); never lowered here. */
+static void incr_quickack(struct tcp_conn *c)
+{
+    uint32_t q = last_window(c) / (2u * (c->rcv_mss ? c->rcv_mss : 536u));
+    if (q == 0) q = 2;
+    if (q > 16) q = 16;
+    if (q > c->quick_acks) c->quick_acks = (uint8_t)q;
+}
+
+void tcp_enter_quickack_mode(struct tcp_env *env, struct tcp_conn *c)
+{
+    incr_quickack(c);
+    c->pingpong = false;
+    c->ato = ato_min(env);
+}
+
+/* The peer's segment size as its segments show it (Linux's
+ * tcp_measure_rcv_mss); a small or pushed segment marks the ACK "pushed". */
+static void init_rcv_mss(struct tcp_conn *c)
+{
+    if (c->rcv_mss) return;
+    /* First guess (Linux's tcp_initialize_rcv_mss): the smaller MSS, at
+     * most half the window and 536, at least 88. */
+    uint32_t hint = c->adv_mss < c->snd_mss ? c->adv_mss : c->snd_mss;
+    if (hint > last_window(c) / 2) hint = last_window(c) / 2;
+    if (hint > 536) hint = 536;
+    c->rcv_mss = (uint16_t)(hint < 88 ? 88 : hint);
+}
+
+static void measure_rcv_mss(struct tcp_conn *c, const struct tcp_repr *s, uint32_t len)
+{
+    init_rcv_mss(c);
+    uint32_t lss = c->last_seg_size;
+    c->last_seg_size = 0;
+    if (len >= c->rcv_mss) {
+        c->rcv_mss = (uint16_t)(len < c->adv_mss ? len : c->adv_mss);
+    } else {
+        /* A segment at least 536 bytes long, or an unpushed one of at least
+         * 88 (a sender sends a full one then), is a candidate; seen twice
+         * in a row it becomes the segment size. */
+        if (len >= 536 || (len >= 88 && !(s->flags & (TCP_PSH | TCP_URG | TCP_FIN | TCP_RST | TCP_SYN)))) {
+            c->last_seg_size = (uint16_t)len;
+            if (len == lss) {
+                c->rcv_mss = (uint16_t)len;
+                if (!(s->flags & TCP_PSH)) return;
+            }
+        }
+        if (c->ack_pushed) c->ack_pushed2 = true;
+        c->ack_pushed = true;
+        return;
+    }
+    /* Linux 6.18 also treats a full-sized segment with PSH as pushed: the
+     * application's read that drains the buffer ACKs it (measured). */
+    if (s->flags & TCP_PSH) {
+        if (c->ack_pushed) c->ack_pushed2 = true;
+        c->ack_pushed = true;
+    }
+}
+
+/* In-order data arrived (Linux's tcp_event_data_recv): adapt ato to the
+ * time between arrivals; the first data starts quickack mode, and so does
+ * data after a silence longer than the RTO. */
+static void data_received(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *s, uint32_t len)
+{
+    c->ack_sched = true;
+    measure_rcv_mss(c, s, len);
+    if (c->ato == 0) {
+        incr_quickack(c);
+        c->ato = ato_min(env);
+    } else {
+        uint64_t m = env->now - tcp_xr(c)->last_data_rcv;
+        if (m <= ato_min(env) / 2) {
+            c->ato = c->ato / 2 + ato_min(env) / 2;
+        } else if (m < c->ato) {
+            c->ato = c->ato / 2 + (uint32_t)m;
+            if (c->ato > c->rto) c->ato = c->rto;
+        } else if (m > c->rto) {
+            incr_quickack(c);
+        }
+    }
+    if (c->x) c->x->last_data_rcv = env->now; /* taken: data arrived */
+}
+
+/* Arms the delayed-ACK timer (Linux's tcp_send_delayed_ack). */
+static void send_delayed_ack(struct tcp_env *env, struct tcp_conn *c)
+{
+    uint32_t ato = c->ato;
+    if (ato > ato_min(env)) {
+        uint32_t max = c->pingpong || c->ack_pushed ? ato_max(env) : 500000u;
+        if (c->srtt) {
+            uint32_t rtt = c->srtt > ato_min(env) ? c->srtt : ato_min(env);
+            if (rtt < max) max = rtt;
+        }
+        if (ato > max) ato = max;
+    }
+    if (ato > ato_max(env)) ato = ato_max(env);
+    if (ato == 0) { /* no data yet (a bare FIN): Linux's timer fires at the next tick */
+        c->ack_now = true;
+        return;
+    }
+    uint64_t at = env->now + ato;
+    uint64_t armed = c->deadline[TCP_T_DELACK];
+    if (armed != TIMER_NEVER) {
+        if (armed <= env->now + ato / 4) { /* about to expire anyway: ACK now */
+            c->ack_now = true;
+            return;
+        }
+        if (at > armed) at = armed;
+    }
+    tcp_timer_set(env, c, TCP_T_DELACK, at);
+}
+
+/* After a segment's data and FIN: ACK now or later (Linux's
+ * __tcp_ack_snd_check). */
+static void ack_snd_check(struct tcp_env *env, struct tcp_conn *c)
+{
+    if (!c->ack_sched || c->ack_now) return;
+    init_rcv_mss(c);
+    bool quick = env->tunables->quickack || (c->quick_acks && !c->pingpong);
+    bool two_segments = c->rcv_nxt - c->rcv_wup > c->rcv_mss && tcp_rcv_window_avail(c) >= last_window(c);
+    if (quick || two_segments) c->ack_now = true;
+    else send_delayed_ack(env, c);
+}
+
+void tcp_ack_on_read(struct tcp_conn *c, uint32_t n)
+{
+    if (!n || !c->ack_sched) return;
+    init_rcv_mss(c);
+    bool drained = c->rcvbuf.len == 0 && tcp_ooo_count(c) == 0;
+    if (c->rcv_nxt - c->rcv_wup > c->rcv_mss ||
+        (drained && (c->ack_pushed2 || (c->ack_pushed && !c->pingpong))))
+        c->ack_now = true;
 }
 
 /* ---- Step 7: segment text --------------------------------------------- */
@@ -535,25 +701,9 @@ static enum step step_text(struct tcp_env *env, struct tcp_conn *c, const struct
     x->bytes_received += nxt - c->rcv_nxt;
     c->rcv_nxt = nxt;
     tcp_rcv_rtt_measure(env, c);
+    data_received(env, c, v->hdr, len);
+    if (filled) c->ack_now = true; /* a hole was filled: ACK at once (RFC 5681 4.2) */
     if (c->fin_pending && c->peer_fin_seq == c->rcv_nxt) fin_reached(env, c);
-    /* ACK policy (RFC 9293 3.8.6.3, RFC 1122 4.2.3.2): at least every
-     * second full-sized segment, at once when a hole was filled, otherwise
-     * within the delayed-ACK timeout. */
-    if (len >= c->adv_mss || len >= c->snd_mss) c->unacked_full++;
-    /* Linux's quickack mode: the first data of a connection (up to 16
-     * segments, or half the window in segments) is ACKed at once, unless the
-     * connection is interactive (we answered quickly: "pingpong"). */
-    if (!c->got_data) {
-        uint32_t q = c->rcvbuf.cap / (2u * c->adv_mss);
-        c->got_data = true;
-        c->quick_acks = (uint8_t)(q > 16 ? 16 : q < 1 ? 1 : q);
-    }
-    x->last_data_rcv = env->now;
-    bool quick = c->quick_acks > 0 && !c->pingpong;
-    if (quick) c->quick_acks--;
-    if (filled || c->unacked_full >= 2 || quick) c->ack_now = true;
-    else if (c->deadline[TCP_T_DELACK] == TIMER_NEVER)
-        tcp_timer_set(env, c, TCP_T_DELACK, env->now + (uint64_t)env->tunables->delack_ms * 1000u);
     return STEP_CONTINUE;
 }
 
@@ -608,6 +758,7 @@ void tcp_input(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *s
         if (step_ack(env, c, &v) == STEP_DONE) break;
         if (step_text(env, c, &v) == STEP_DONE) break;
         step_fin(env, c, &v);
+        ack_snd_check(env, c);
         break;
     }
     }

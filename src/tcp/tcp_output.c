@@ -111,7 +111,12 @@ static void fill_header(struct tcp_env *env, struct tcp_conn *c, struct tcp_repr
 static void sent_ack(struct tcp_env *env, struct tcp_conn *c)
 {
     c->ack_now = false;
-    c->unacked_full = 0;
+    if (c->ack_sched && c->quick_acks) {
+        /* One quick ACK used (Linux's tcp_dec_quickack_mode); leaving
+         * quickack mode deflates ato. */
+        if (--c->quick_acks == 0) c->ato = env->tunables->delack_ms * 1000u;
+    }
+    c->ack_sched = c->ack_pushed = c->ack_pushed2 = false;
     if (c->deadline[TCP_T_DELACK] != TIMER_NEVER) tcp_timer_set(env, c, TCP_T_DELACK, TIMER_NEVER);
 }
 
@@ -200,8 +205,7 @@ static void send_segment(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, 
     if (len < c->snd_mss) c->snd_sml = end;
     /* Answering data within the delayed-ACK time makes the connection
      * interactive: ACKs will ride on our data (Linux's pingpong mode). */
-    if (len && c->got_data && env->now - tcp_xr(c)->last_data_rcv < (uint64_t)env->tunables->delack_ms * 1000u)
-        c->pingpong = true;
+    if (len && env->now - tcp_xr(c)->last_data_rcv < c->ato) c->pingpong = true;
     note_sent(env, c, seq, end);
     if (c->in_recovery && tcp_sb(c)) tcp_sb(c)->prr_out += len ? len : 1;
     if (seq_gt(end, c->snd_nxt)) c->snd_nxt = end;

@@ -192,8 +192,18 @@ void tcp_on_timer(struct tcp_env *env, struct tcp_conn *c)
     }
     if (c->deadline[TCP_T_DELACK] <= now) {
         c->deadline[TCP_T_DELACK] = TIMER_NEVER;
-        c->ack_now = true;
-        c->pingpong = false; /* the peer did not wait for our data: leave pingpong */
+        if (c->ack_sched) {
+            /* The delayed ACK went unanswered by our data (Linux's
+             * tcp_delack_timer_handler): an interactive connection leaves
+             * pingpong and ato deflates; otherwise ato doubles, up to the RTO. */
+            if (c->pingpong) {
+                c->pingpong = false;
+                c->ato = env->tunables->delack_ms * 1000u;
+            } else {
+                c->ato = c->ato * 2 < c->rto ? c->ato * 2 : c->rto;
+            }
+            c->ack_now = true;
+        }
     }
     if (c->deadline[TCP_T_LOSS] <= now) {
         c->deadline[TCP_T_LOSS] = TIMER_NEVER;

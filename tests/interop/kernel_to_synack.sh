@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # kernel -> synack: Linux programs use services hosted by `synack serve`.
-#   - ping of synack's address (ICMP echo)
+#   - ping of synack's address (ICMP echo), and a 3000-byte ping (fragments both ways)
 #   - curl downloads 50 MB over HTTP (sha256 equal), wget too; HEAD, 404, 400
 #   - socat to echo (1 MB both ways, sha256 equal), ncat to discard, chargen
 #   - 100 parallel curl clients, 3 keep-alive requests each
@@ -20,6 +20,12 @@ ia_serve --http 80:"$WWW" --echo 7 --discard 9 --chargen 19 --stats
 out=$(nsx timeout 10 ping -c 5 -i 0.2 -W 2 "$SADDR" 2>&1)
 echo "$out" | tail -2
 check "ping: 5 of 5 echo replies" grep -q " 5 received" <<<"$out"
+# ping -s 3000: Linux sends each request in fragments (MTU 1500); synack reassembles it and
+# answers in fragments, which Linux reassembles; ping checks the data it gets back
+out=$(nsx timeout 10 ping -c 3 -i 0.2 -W 2 -s 3000 -M dont "$SADDR" 2>&1)
+echo "$out" | tail -2
+check "ping -s 3000: 3 of 3 echo replies, reassembled both ways" grep -q " 3 received" <<<"$out"
+check "ping -s 3000: 3008 bytes back, data intact" bash -c 'grep -q "^3008 bytes from" <<<"$1" && ! grep -qi "wrong data" <<<"$1"' _ "$out"
 
 # curl 50 MB
 t0=$(now_ms)

@@ -87,6 +87,7 @@ enum sc_event_kind { EV_PACKET, EV_SYSCALL, EV_SHELL, EV_CODE };
 
 #define SC_MAX_OPTS 40
 #define SC_MAX_SACK 4
+#define SC_MAX_FRAGS 16
 
 struct sc_tcp_opt {
     uint8_t kind;          /* TCP_OPT_* of wire.h */
@@ -104,8 +105,21 @@ struct sc_packet {
     uint32_t ack;
     uint16_t win, urg;
     bool any_opts;          /* <...> */
+    /* An ICMP error instead of a TCP segment (inbound only): type and code,
+     * the next-hop MTU of "frag_needed", and the quoted TCP segment of
+     * synack's (seq numbered as synack's outbound segments; none given: 0). */
+    bool icmp;
+    uint8_t icmp_type, icmp_code;
+    uint16_t icmp_mtu;
+    uint32_t icmp_seq, icmp_len;
     int nopts;
     struct sc_tcp_opt opts[SC_MAX_OPTS];
+    /* synack's own: `ipfrag [id N] A:B,...` sends the inbound segment as IPv4
+     * fragments, bytes [A, B) of the IP payload each, in the order given */
+    int nfrags;
+    bool has_frag_id;
+    uint16_t frag_id;
+    struct { uint16_t start, end; } frags[SC_MAX_FRAGS];
 };
 
 #define SC_MAX_ARGS 8

@@ -7,6 +7,7 @@
  *   time     := T | +T | * | T~T | +T~+T
  *   action   := packet | [...END] call | `shell` | %{ code }%
  *   packet   := (<|>) flags START:END(LEN) [ack N] [win N] [urg N] [<opts>|<...>]
+ *               [ipfrag [id N] A:B(,A:B)*]   (inbound only; synack's own)
  *   call     := name ( expr, ... ) = result [ERRNO] [(note)]
  * and the decision that a script needs something synack lacks (SKIP), made
  * here when it shows in the syntax (UDP, ICMP, IPv6, Python blocks, TCP
@@ -279,6 +280,73 @@ static int parse_options(struct parser *p, struct sc_packet *k, int line)
     }
 }
 
+/* ---- ICMP (inbound) ---------------------------------------------------------- */
+
+/* packetdrill's names for ICMPv4 types and the codes of "unreachable". */
+static const struct { const char *name; uint8_t type; } icmp_types[] = {
+    {"echo_reply", 0},          {"unreachable", 3},        {"source_quench", 4},
+    {"redirect", 5},            {"echo_request", 8},       {"time_exceeded", 11},
+    {"parameter_problem", 12},  {"timestamp_request", 13}, {"timestamp_reply", 14},
+    {"information_request", 15}, {"information_reply", 16}, {"address_mask_request", 17},
+    {"address_mask_reply", 18},
+};
+static const char *const unreachable_codes[] = {
+    "net_unreachable", "host_unreachable", "protocol_unreachable", "port_unreachable",
+    "frag_needed", "source_route_failed", "net_unknown", "host_unknown",
+    "source_host_isolated", "net_prohibited", "host_prohibited", "net_unreachable_for_tos",
+    "host_unreachable_for_tos", "packet_filtered", "precedence_violation", "precedence_cutoff",
+};
+
+/* After "< icmp": TYPE [CODE] [mtu N] [id N] [[start:end(len)]]. */
+static int parse_icmp(struct parser *p, struct sc_event *e)
+{
+    struct sc_packet *k = &e->pkt;
+    k->icmp = true;
+    struct sc_token *t = peek(p);
+    size_t i = 0;
+    if (t->kind != TK_WORD) return perr(p, t->line, "expected an ICMP type after icmp");
+    while (i < sizeof icmp_types / sizeof icmp_types[0] && strcmp(icmp_types[i].name, t->text)) i++;
+    if (i == sizeof icmp_types / sizeof icmp_types[0]) return perr(p, t->line, "unknown ICMP type '%s'", t->text);
+    k->icmp_type = icmp_types[i].type;
+    next(p);
+    t = peek(p);
+    if (t->kind == TK_WORD && !is_word(t, "mtu") && !is_word(t, "id")) {
+        size_t c = 0, n = sizeof unreachable_codes / sizeof unreachable_codes[0];
+        if (k->icmp_type == 3)
+            while (c < n && strcmp(unreachable_codes[c], t->text)) c++;
+        if (k->icmp_type != 3 || c == n) return perr(p, t->line, "unknown ICMP code '%s'", t->text);
+        k->icmp_code = (uint8_t)c;
+        next(p);
+    }
+    int64_t v = 0;
+    if (is_word(peek(p), "mtu")) {
+        next(p);
+        if (expect_int(p, "MTU", 0, 65535, &v)) return -1;
+        k->icmp_mtu = (uint16_t)v;
+    }
+    if (is_word(peek(p), "id")) {
+        next(p);
+        if (expect_int(p, "echo id", 0, 65535, &v)) return -1;
+    }
+    if (!is_punct(peek(p), '[')) return 0;
+    next(p);
+    t = peek(p);
+    if (is_word(t, "udp") || is_word(t, "UDP") || is_word(t, "raw") || is_word(t, "RAW"))
+        return skip(p, t->line, "ICMP quoting a UDP or raw packet: synack has only TCP");
+    int64_t a = 0, b = 0, len = 0;
+    if (expect_int(p, "quoted start sequence number", 0, UINT32_MAX, &a) || expect_punct(p, ':') ||
+        expect_int(p, "quoted end sequence number", 0, UINT32_MAX, &b) || expect_punct(p, '(') ||
+        expect_int(p, "quoted payload length", 0, 65535, &len) || expect_punct(p, ')') ||
+        expect_punct(p, ']'))
+        return -1;
+    if ((uint32_t)(a + len) != (uint32_t)b)
+        return perr(p, e->line, "inconsistent quoted sequence numbers %lld:%lld and payload length %lld",
+                    (long long)a, (long long)b, (long long)len);
+    k->icmp_seq = (uint32_t)a;
+    k->icmp_len = (uint32_t)len;
+    return 0;
+}
+
 static int parse_packet(struct parser *p, struct sc_event *e)
 {
     struct sc_packet *k = &e->pkt;
@@ -288,8 +356,11 @@ static int parse_packet(struct parser *p, struct sc_event *e)
     if (is_punct(t, '[') || is_punct(t, '('))
         return skip(p, t->line, "IP-level packet fields (ECN, TOS, TTL, flow label): not supported by synack script");
     if (is_word(t, "udp") || is_word(t, "UDP")) return skip(p, t->line, "UDP packets: synack has no UDP");
-    if (is_word(t, "icmp") || is_word(t, "ICMP"))
-        return skip(p, t->line, "ICMP packets: synack script injects and checks TCP only");
+    if (is_word(t, "icmp") || is_word(t, "ICMP")) {
+        if (k->outbound) return skip(p, t->line, "outbound ICMP: synack script checks the TCP segments synack sends");
+        next(p);
+        return parse_icmp(p, e);
+    }
     if (is_word(t, "ipv4") || is_word(t, "ipv6") || is_word(t, "gre") || is_word(t, "mpls"))
         return skip(p, t->line, "encapsulation headers: not supported by synack script");
     if (t->kind == TK_INT && is_punct(peek2(p), '>'))
@@ -331,6 +402,30 @@ static int parse_packet(struct parser *p, struct sc_event *e)
         next(p);
         int rc = parse_options(p, k, e->line);
         if (rc) return rc;
+    }
+    if (is_word(peek(p), "ipfrag")) { /* synack's own (packetdrill cannot inject IPv4 fragments) */
+        next(p);
+        if (k->outbound) return perr(p, e->line, "ipfrag: only inbound segments can be sent as fragments");
+        if (is_word(peek(p), "id")) {
+            next(p);
+            int64_t id = 0;
+            if (expect_int(p, "IPv4 identification", 0, 65535, &id)) return -1;
+            k->has_frag_id = true;
+            k->frag_id = (uint16_t)id;
+        }
+        do {
+            int64_t fa = 0, fb = 0;
+            if (k->nfrags == SC_MAX_FRAGS) return perr(p, e->line, "ipfrag: at most %d fragments", SC_MAX_FRAGS);
+            if (expect_int(p, "fragment start", 0, 65528, &fa) || expect_punct(p, ':') ||
+                expect_int(p, "fragment end", 1, 65535, &fb))
+                return -1;
+            if (fa % 8 != 0 || fb <= fa)
+                return perr(p, e->line, "ipfrag %lld:%lld: a fragment starts at a multiple of 8 and ends after it",
+                            (long long)fa, (long long)fb);
+            k->frags[k->nfrags].start = (uint16_t)fa;
+            k->frags[k->nfrags].end = (uint16_t)fb;
+            k->nfrags++;
+        } while (is_punct(peek(p), ',') && (next(p), true));
     }
     if (is_punct(peek(p), '{')) return skip(p, peek(p)->line, "packet fuzzing directives: not supported by synack script");
     return 0;

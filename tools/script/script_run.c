@@ -396,9 +396,40 @@ static void fmt_window(struct runner *r, const struct sc_event *e, uint64_t lo, 
 
 /* ---- inbound ---------------------------------------------------------------------- */
 
+/* An ICMP error from a router on the path, quoting the IPv4 header and the
+ * first 8 bytes of a TCP segment synack sent (its ports, and the quoted
+ * sequence number on synack's side of the script's numbering). */
+static void inject_icmp(struct runner *r, struct sc_event *e)
+{
+    const struct sc_packet *k = &e->pkt;
+    uint8_t pkt[20 + 8 + 20 + 8] = {0};
+    struct ipv4_repr ip = {.src = SC_REMOTE_IP, .dst = SC_LOCAL_IP, .protocol = IPV4_PROTO_ICMP,
+                           .ttl = 64, .header_len = 20, .payload_len = 8 + 20 + 8};
+    ipv4_emit(&ip, pkt, 20);
+    uint8_t *icmp = pkt + 20;
+    icmp[0] = k->icmp_type;
+    icmp[1] = k->icmp_code;
+    if (k->icmp_type == ICMP_DEST_UNREACH && k->icmp_code == ICMP_UNREACH_FRAG_NEEDED)
+        wire_put16(icmp + 6, k->icmp_mtu);
+    struct ipv4_repr quoted = {.src = SC_LOCAL_IP, .dst = SC_REMOTE_IP, .protocol = IPV4_PROTO_TCP,
+                               .ttl = 64, .flags = IPV4_FLAG_DF, .header_len = 20,
+                               .payload_len = (uint16_t)(20 + k->icmp_len)};
+    ipv4_emit(&quoted, icmp + 8, 20);
+    uint8_t *t = icmp + 28;
+    wire_put16(t, r->lport);
+    wire_put16(t + 2, r->rport);
+    wire_put32(t + 4, to_live(r, k->icmp_seq));
+    wire_put16(icmp + 2, wire_csum_finish(wire_csum_add(0, icmp, 8 + 20 + 8)));
+    synack_stack_input(r->st, pkt, sizeof pkt, r->now);
+}
+
 static void inject(struct runner *r, struct sc_event *e)
 {
     const struct sc_packet *k = &e->pkt;
+    if (k->icmp) {
+        inject_icmp(r, e);
+        return;
+    }
     if (k->len > SC_MAX_PAYLOAD) {
         fail(r, e->line, "payload of %" PRIu32 " bytes does not fit one IPv4 packet", k->len);
         return;
@@ -432,7 +463,35 @@ static void inject(struct runner *r, struct sc_event *e)
     uint32_t sum = wire_csum_pseudo(SC_REMOTE_IP, SC_LOCAL_IP, IPV4_PROTO_TCP, (uint16_t)tcplen);
     sum = wire_csum_add(sum, t, tcplen);
     wire_put16(t + 16, wire_csum_finish(sum));
-    synack_stack_input(r->st, pkt, 20 + tcplen, r->now);
+    if (k->nfrags == 0) {
+        synack_stack_input(r->st, pkt, 20 + tcplen, r->now);
+        free(pkt);
+        return;
+    }
+    /* ipfrag: each range of the IP payload as a fragment of its own (MF
+     * unless it reaches the end, DF clear), one identification for all */
+    uint8_t *f = malloc(20 + tcplen);
+    if (!f) {
+        free(pkt);
+        fail(r, e->line, "out of memory");
+        return;
+    }
+    for (int i = 0; i < k->nfrags; i++) {
+        size_t a = k->frags[i].start, b = k->frags[i].end < tcplen ? k->frags[i].end : tcplen;
+        if (a >= b) {
+            fail(r, e->line, "ipfrag %zu:%u: past the segment's %zu bytes", a, k->frags[i].end, tcplen);
+            break;
+        }
+        struct ipv4_repr fip = ip;
+        fip.flags = b < tcplen ? IPV4_FLAG_MF : 0;
+        fip.frag_offset = (uint16_t)(a / 8);
+        fip.ident = k->has_frag_id ? k->frag_id : (uint16_t)e->line;
+        fip.payload_len = (uint16_t)(b - a);
+        ipv4_emit(&fip, f, 20);
+        memcpy(f + 20, t + a, b - a);
+        synack_stack_input(r->st, f, 20 + (b - a), r->now);
+    }
+    free(f);
     free(pkt);
 }
 
@@ -622,7 +681,7 @@ static const struct sym syms[] = {
     {"AF_INET", 2}, {"PF_INET", 2}, {"SOCK_STREAM", 1}, {"SOCK_NONBLOCK", 04000},
     {"IPPROTO_TCP", 6}, {"IPPROTO_IP", 0}, {"SOL_SOCKET", 1}, {"SOL_TCP", 6}, {"SOL_IP", 0},
     {"SO_REUSEADDR", 2}, {"SO_ERROR", 4}, {"SO_SNDBUF", 7}, {"SO_RCVBUF", 8}, {"SO_LINGER", 13},
-    {"IP_TTL", 2}, {"TCP_NODELAY", 1}, {"TCP_MAXSEG", 2},
+    {"IP_TTL", 2}, {"TCP_NODELAY", 1}, {"TCP_MAXSEG", 2}, {"TCP_NOTSENT_LOWAT", 25},
     {"O_RDONLY", 0}, {"O_WRONLY", 1}, {"O_RDWR", 2}, {"O_NONBLOCK", 04000},
     {"F_GETFL", 3}, {"F_SETFL", 4},
     {"POLLIN", SYNACK_POLLIN}, {"POLLOUT", SYNACK_POLLOUT}, {"POLLERR", SYNACK_POLLERR},
@@ -1052,6 +1111,7 @@ static bool sockopt_of(const struct sx *level, const struct sx *name, int *lv, i
         if (!strcmp(n, "TCP_NODELAY")) *nm = SYNACK_TCP_NODELAY;
         else if (!strcmp(n, "TCP_MAXSEG")) *nm = SYNACK_TCP_MAXSEG;
         else if (!strcmp(n, "TCP_CONGESTION")) *nm = SYNACK_TCP_CONGESTION;
+        else if (!strcmp(n, "TCP_NOTSENT_LOWAT")) *nm = SYNACK_TCP_NOTSENT_LOWAT;
         /* Options the socket layer may grow; used when synack.h has them. */
 #ifdef SYNACK_TCP_QUICKACK
         else if (!strcmp(n, "TCP_QUICKACK")) *nm = SYNACK_TCP_QUICKACK;
@@ -1148,7 +1208,9 @@ static int call_sockopt(struct runner *r, struct sc_event *e, struct call_out *c
     if (c->ret == 0 && val && val->kind != SX_ELLIPSIS) {
         int64_t want;
         if (eval_int(r, e->line, val, &want)) return CALL_STOP;
-        if (want != iv) {
+        /* TCP_NOTSENT_LOWAT is an unsigned 32-bit value ([0xffffffff]). */
+        bool u32 = lv == SYNACK_SOL_TCP && nm == SYNACK_TCP_NOTSENT_LOWAT;
+        if (u32 ? (uint32_t)want != (uint32_t)iv : want != iv) {
             if (nm == SYNACK_SO_ERROR && lv == SYNACK_SOL_SOCKET)
                 snprintf(c->detail, sizeof c->detail, "SO_ERROR value %d (%s), expected %" PRId64 " (%s)", iv,
                          iv ? errno_name(iv) : "0", want, want ? errno_name((int)want) : "0");
@@ -1486,6 +1548,7 @@ static void apply_sysctl(struct runner *r, int line, const char *name, const cha
     else if (!strcmp(n, "tcp_keepalive_time")) t.keepalive_time_s = (uint32_t)v;
     else if (!strcmp(n, "tcp_keepalive_intvl")) t.keepalive_intvl_s = (uint32_t)v;
     else if (!strcmp(n, "tcp_keepalive_probes")) t.keepalive_probes = (unsigned)v;
+    else if (!strcmp(n, "tcp_notsent_lowat")) t.notsent_lowat = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
     else if (!strcmp(n, "tcp_rmem") || !strcmp(n, "tcp_wmem")) {
         /* "min default max": synack has a default size, and for receiving a
          * maximum, which sets the window scale offered. Linux counts buffer
@@ -1678,6 +1741,25 @@ static void run_command(struct runner *r, int line, const char *raw, size_t raw_
             if (i < n - 3) strcat(value, " ");
         }
         apply_sysctl(r, line, name, value);
+        return;
+    }
+    /* ../common/set_sysctls.py /proc/sys/net/ipv4/NAME="VALUE" ...: Linux's
+     * scripts set sysctls through this helper; each argument is one setting. */
+    wl = strlen(w[0]);
+    if (wl >= 14 && !strcmp(w[0] + wl - 14, "set_sysctls.py")) {
+        for (int i = 1; i < n; i++) {
+            char *eq = strchr(w[i], '=');
+            if (strncmp(w[i], "/proc/sys/", 10) || !eq) {
+                if (strcmp(w[i], "\\")) note(r, line, "set_sysctls.py argument '%s' ignored", w[i]);
+                continue;
+            }
+            *eq = '\0';
+            char name[128];
+            snprintf(name, sizeof name, "%s", w[i] + 10);
+            for (char *p = name; *p; p++)
+                if (*p == '/') *p = '.';
+            apply_sysctl(r, line, name, eq + 1);
+        }
         return;
     }
     note(r, line, "shell command '%.*s' ignored (only sysctl settings are understood)", (int)len, cmd);
