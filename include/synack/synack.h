@@ -140,6 +140,10 @@ struct synack_tunables {
     uint32_t ipfrag_src_thresh; /* bytes one source's incomplete datagrams may
                                  * hold (1048576; synack's own: Linux has none);
                                  * past it that source's oldest are dropped */
+    uint32_t notsent_lowat;     /* unsent bytes a socket may hold before it stops
+                                 * reading as writable (UINT32_MAX: no limit), as
+                                 * Linux's tcp_notsent_lowat; TCP_NOTSENT_LOWAT
+                                 * overrides it per socket */
 };
 
 /* Where outgoing IPv4 packets go. The bytes are valid only during the call. */
@@ -305,7 +309,8 @@ SYNACK_API int synack_getstate(synack_stack *stack, int sd, enum synack_tcp_stat
 #define SYNACK_SO_RCVBUF 2    /* int, bytes of buffer; before connect/listen. As on
                                * Linux, getsockopt reports twice the value set (Linux
                                * reserves as much again for bookkeeping) */
-#define SYNACK_SO_SNDBUF 3    /* int, bytes; before connect/listen; read back doubled */
+#define SYNACK_SO_SNDBUF 3    /* int, bytes; at any time (a connected socket's buffer
+                               * keeps what it holds); read back doubled */
 #define SYNACK_SO_ERROR 4     /* int, read-only: pending error as positive errno, cleared */
 #define SYNACK_SO_LINGER 5    /* struct synack_linger */
 #define SYNACK_IP_TTL 1       /* int, 1..255 */
@@ -319,6 +324,10 @@ SYNACK_API int synack_getstate(synack_stack *stack, int sd, enum synack_tcp_stat
 #define SYNACK_TCP_INFO 7     /* struct synack_tcp_info, read-only (see synack_getinfo) */
 #define SYNACK_TCP_CONGESTION 8 /* char[16]: the congestion-control algorithm by name
                                  * ("cubic", "reno"); -ENOENT for an unknown name */
+#define SYNACK_TCP_NOTSENT_LOWAT 9 /* unsigned int: a socket reads as writable (POLLOUT,
+                                    * EPOLLOUT) only while its unsent bytes are under
+                                    * half of it, and a send queues no more once they
+                                    * reach it; 0: the notsent_lowat tunable, as Linux */
 
 struct synack_linger {
     int onoff;

@@ -497,6 +497,7 @@ static bool map_int_option(int level, int name, int *slevel, int *sname)
         {IPPROTO_TCP, TCP_KEEPIDLE, SYNACK_SOL_TCP, SYNACK_TCP_KEEPIDLE},
         {IPPROTO_TCP, TCP_KEEPINTVL, SYNACK_SOL_TCP, SYNACK_TCP_KEEPINTVL},
         {IPPROTO_TCP, TCP_KEEPCNT, SYNACK_SOL_TCP, SYNACK_TCP_KEEPCNT},
+        {IPPROTO_TCP, TCP_NOTSENT_LOWAT, SYNACK_SOL_TCP, SYNACK_TCP_NOTSENT_LOWAT},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
         if (map[i].level == level && map[i].name == name) {

@@ -177,6 +177,32 @@ static int take_error(struct tcp_conn *c)
     return -e;
 }
 
+/* TCP_NOTSENT_LOWAT: the socket's own value, else the tunable (as Linux's
+ * tcp_notsent_lowat()). UINT32_MAX means no limit. */
+static uint32_t notsent_lowat(const synack_stack *s, const struct sock *k)
+{
+    return k->opt.notsent_lowat ? k->opt.notsent_lowat : s->tunables.notsent_lowat;
+}
+
+/* Bytes queued and not yet sent (Linux's write_seq - snd_nxt). */
+static uint32_t unsent_bytes(const struct tcp_conn *c)
+{
+    uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
+    return (int32_t)(data_end - c->snd_nxt) > 0 ? data_end - c->snd_nxt : 0;
+}
+
+/* How many of len bytes a send may queue now under the not-sent low-water
+ * mark: Linux queues nothing more once the unsent bytes reach it. synack
+ * stops exactly at the mark (Linux may overshoot it by up to one of its
+ * send-queue buffers, 64 KB at most). */
+static uint32_t lowat_room(const synack_stack *s, const struct sock *k, uint32_t len)
+{
+    uint32_t lowat = notsent_lowat(s, k), unsent = unsent_bytes(k->conn);
+    if (lowat == UINT32_MAX) return len;
+    if (unsent >= lowat) return 0;
+    return len < lowat - unsent ? len : lowat - unsent;
+}
+
 /* Can the application queue data on k now? 0, or the error synack_send
  * returns. Closes any open reservation (a view is valid for one call). */
 static int send_check(struct sock *k)
@@ -209,8 +235,8 @@ ssize_t synack_send(synack_stack *s, int sd, const void *buf, size_t len)
     int rc = send_check(k);
     if (rc) return rc;
     if (len == 0) return 0;
-    uint32_t chunk = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
-    uint32_t n = tcp_app_send(&s->env, k->conn, buf, chunk);
+    uint32_t chunk = lowat_room(s, k, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
+    uint32_t n = chunk ? tcp_app_send(&s->env, k->conn, buf, chunk) : 0;
     if (n == 0) return -EAGAIN;
     stack_mark_dirty(s, k->conn);
     return (ssize_t)n;
@@ -223,8 +249,8 @@ ssize_t synack_send_reserve(synack_stack *s, int sd, void **buf, size_t want)
     if (!buf || want == 0) return -EINVAL;
     int rc = send_check(k);
     if (rc) return rc;
-    uint32_t n = want > UINT32_MAX ? UINT32_MAX : (uint32_t)want;
-    uint8_t *p = tcp_app_send_reserve(&s->env, k->conn, &n);
+    uint32_t n = lowat_room(s, k, want > UINT32_MAX ? UINT32_MAX : (uint32_t)want);
+    uint8_t *p = n ? tcp_app_send_reserve(&s->env, k->conn, &n) : NULL;
     if (!p) return -EAGAIN;
     k->reserved = n;
     *buf = p;
@@ -449,9 +475,15 @@ int synack_setsockopt(synack_stack *s, int sd, int level, int name, const void *
         case SYNACK_SO_RCVBUF:
         case SYNACK_SO_SNDBUF:
             if (v < 256 || v > (1 << 30)) return -EINVAL;
-            if (c) return -EISCONN; /* buffers are sized when the connection is made */
-            if (name == SYNACK_SO_RCVBUF) k->opt.rcvbuf = (uint32_t)v;
-            else k->opt.sndbuf = (uint32_t)v;
+            if (name == SYNACK_SO_SNDBUF) {
+                /* As Linux, at any time: a connected socket's buffer takes the
+                 * new size at once, but never drops what it already holds. */
+                k->opt.sndbuf = (uint32_t)v;
+                if (c) c->sndbuf.cap = (uint32_t)v > c->sndbuf.end ? (uint32_t)v : c->sndbuf.end;
+                return 0;
+            }
+            if (c) return -EISCONN; /* the receive buffer is sized when the connection is made */
+            k->opt.rcvbuf = (uint32_t)v;
             return 0;
         case SYNACK_SO_KEEPALIVE:
             k->opt.keepalive = v != 0;
@@ -484,6 +516,9 @@ int synack_setsockopt(synack_stack *s, int sd, int level, int name, const void *
             if (v < TCP_MIN_MSS || v > 65535) return -EINVAL;
             k->opt.user_mss = (uint16_t)v;
             if (c && c->state == SYNACK_CLOSED) c->user_mss = (uint16_t)v;
+            return 0;
+        case SYNACK_TCP_NOTSENT_LOWAT:
+            k->opt.notsent_lowat = (uint32_t)v; /* any 32-bit value, as Linux */
             return 0;
         case SYNACK_TCP_QUICKACK:
             if (c) {
@@ -576,6 +611,7 @@ int synack_getsockopt(synack_stack *s, int sd, int level, int name, void *val, s
             if (e == 0) *len = sizeof(struct synack_tcp_info);
             return e;
         }
+        case SYNACK_TCP_NOTSENT_LOWAT: return put_int(val, len, (int)k->opt.notsent_lowat);
         case SYNACK_TCP_CONGESTION: {
             const char *nm = c ? c->cc->name : k->opt.cc ? k->opt.cc->name : s->tunables.congestion_control;
             if (!val || !len || *len == 0) return -EINVAL;
@@ -615,8 +651,7 @@ int synack_getinfo(synack_stack *s, int sd, struct synack_tcp_info *out)
     out->snd_wnd = c->snd_wnd;
     out->rcv_wnd = tcp_rcv_window_avail(c);
     out->unacked = c->snd_max - c->snd_una;
-    uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
-    out->unsent = (int32_t)(data_end - c->snd_nxt) > 0 ? data_end - c->snd_nxt : 0;
+    out->unsent = unsent_bytes(c);
     out->readable = tcp_readable(c);
     out->backoff = c->backoff;
     out->total_retrans = c->total_retrans;
@@ -653,7 +688,11 @@ static short sock_revents(synack_stack *s, int sd)
     switch (c->state) {
     case SYNACK_ESTABLISHED:
     case SYNACK_CLOSE_WAIT:
-        if (!c->fin_queued && tcp_send_space(c) > 0) ev |= SYNACK_POLLOUT;
+        /* Writable: room in the buffer, and (TCP_NOTSENT_LOWAT) unsent bytes
+         * under half the mark, as Linux's tcp_poll reports it. */
+        if (!c->fin_queued && tcp_send_space(c) > 0 &&
+            (notsent_lowat(s, k) == UINT32_MAX || 2ull * unsent_bytes(c) < notsent_lowat(s, k)))
+            ev |= SYNACK_POLLOUT;
         break;
     case SYNACK_CLOSED:
         ev |= SYNACK_POLLHUP | SYNACK_POLLIN;

@@ -68,6 +68,7 @@ void synack_config_init(struct synack_config *cfg)
     t->ipfrag_low_thresh = 3u << 20;
     t->ipfrag_time = 30;
     t->ipfrag_src_thresh = 1u << 20;
+    t->notsent_lowat = UINT32_MAX;
     snprintf(t->congestion_control, sizeof t->congestion_control, "%s", tcp_cc_cubic.name);
 }
 

@@ -42,6 +42,7 @@ struct sock_opts {
     const struct tcp_cc_ops *cc;   /* TCP_CONGESTION; NULL: the tunable's */
     struct synack_linger linger;
     uint32_t rcvbuf, sndbuf;
+    uint32_t notsent_lowat;        /* TCP_NOTSENT_LOWAT; 0: the tunable's */
     uint16_t ka_idle_s, ka_intvl_s; /* at most 32767 (Linux's bound) */
     uint16_t user_mss;
     uint8_t ttl;

@@ -57,6 +57,7 @@ static const struct entry table[] = {
     {"mem_max_kb", K_U32, F(mem_max_kb), 1u << 30, "all connections' buffered data together, KB (at least 64): beyond it data is refused (SynackMemRefused)"},
     {"tail_loss_probe", K_BOOL, F(tail_loss_probe), 1, "tail-loss probes (RFC 8985; tcp_early_retrans)"},
     {"dsack", K_BOOL, F(dsack), 1, "report duplicate segments in D-SACK blocks (RFC 2883; tcp_dsack)"},
+    {"notsent_lowat", K_U32, F(notsent_lowat), UINT32_MAX, "unsent bytes a socket may hold and still read as writable (tcp_notsent_lowat; 4294967295: no limit)"},
     {"congestion_control", K_CC, F(congestion_control), 0, "congestion control of new connections: cubic or reno"},
     {"ipfrag_high_thresh", K_U32, F(ipfrag_high_thresh), 1u << 30, "bytes all incomplete IPv4 datagrams may hold; past it the oldest go (0: no reassembly)"},
     {"ipfrag_low_thresh", K_U32, F(ipfrag_low_thresh), 1u << 30, "what the oldest incomplete datagrams are dropped down to once ipfrag_high_thresh is passed"},

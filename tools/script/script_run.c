@@ -681,7 +681,7 @@ static const struct sym syms[] = {
     {"AF_INET", 2}, {"PF_INET", 2}, {"SOCK_STREAM", 1}, {"SOCK_NONBLOCK", 04000},
     {"IPPROTO_TCP", 6}, {"IPPROTO_IP", 0}, {"SOL_SOCKET", 1}, {"SOL_TCP", 6}, {"SOL_IP", 0},
     {"SO_REUSEADDR", 2}, {"SO_ERROR", 4}, {"SO_SNDBUF", 7}, {"SO_RCVBUF", 8}, {"SO_LINGER", 13},
-    {"IP_TTL", 2}, {"TCP_NODELAY", 1}, {"TCP_MAXSEG", 2},
+    {"IP_TTL", 2}, {"TCP_NODELAY", 1}, {"TCP_MAXSEG", 2}, {"TCP_NOTSENT_LOWAT", 25},
     {"O_RDONLY", 0}, {"O_WRONLY", 1}, {"O_RDWR", 2}, {"O_NONBLOCK", 04000},
     {"F_GETFL", 3}, {"F_SETFL", 4},
     {"POLLIN", SYNACK_POLLIN}, {"POLLOUT", SYNACK_POLLOUT}, {"POLLERR", SYNACK_POLLERR},
@@ -1111,6 +1111,7 @@ static bool sockopt_of(const struct sx *level, const struct sx *name, int *lv, i
         if (!strcmp(n, "TCP_NODELAY")) *nm = SYNACK_TCP_NODELAY;
         else if (!strcmp(n, "TCP_MAXSEG")) *nm = SYNACK_TCP_MAXSEG;
         else if (!strcmp(n, "TCP_CONGESTION")) *nm = SYNACK_TCP_CONGESTION;
+        else if (!strcmp(n, "TCP_NOTSENT_LOWAT")) *nm = SYNACK_TCP_NOTSENT_LOWAT;
         /* Options the socket layer may grow; used when synack.h has them. */
 #ifdef SYNACK_TCP_QUICKACK
         else if (!strcmp(n, "TCP_QUICKACK")) *nm = SYNACK_TCP_QUICKACK;
@@ -1207,7 +1208,9 @@ static int call_sockopt(struct runner *r, struct sc_event *e, struct call_out *c
     if (c->ret == 0 && val && val->kind != SX_ELLIPSIS) {
         int64_t want;
         if (eval_int(r, e->line, val, &want)) return CALL_STOP;
-        if (want != iv) {
+        /* TCP_NOTSENT_LOWAT is an unsigned 32-bit value ([0xffffffff]). */
+        bool u32 = lv == SYNACK_SOL_TCP && nm == SYNACK_TCP_NOTSENT_LOWAT;
+        if (u32 ? (uint32_t)want != (uint32_t)iv : want != iv) {
             if (nm == SYNACK_SO_ERROR && lv == SYNACK_SOL_SOCKET)
                 snprintf(c->detail, sizeof c->detail, "SO_ERROR value %d (%s), expected %" PRId64 " (%s)", iv,
                          iv ? errno_name(iv) : "0", want, want ? errno_name((int)want) : "0");
@@ -1546,6 +1549,7 @@ static void apply_sysctl(struct runner *r, int line, const char *name, const cha
     else if (!strcmp(n, "tcp_keepalive_time")) t.keepalive_time_s = (uint32_t)v;
     else if (!strcmp(n, "tcp_keepalive_intvl")) t.keepalive_intvl_s = (uint32_t)v;
     else if (!strcmp(n, "tcp_keepalive_probes")) t.keepalive_probes = (unsigned)v;
+    else if (!strcmp(n, "tcp_notsent_lowat")) t.notsent_lowat = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
     else if (!strcmp(n, "tcp_rmem") || !strcmp(n, "tcp_wmem")) {
         /* "min default max": synack has a default size, and for receiving a
          * maximum, which sets the window scale offered. Linux counts buffer
@@ -1738,6 +1742,25 @@ static void run_command(struct runner *r, int line, const char *raw, size_t raw_
             if (i < n - 3) strcat(value, " ");
         }
         apply_sysctl(r, line, name, value);
+        return;
+    }
+    /* ../common/set_sysctls.py /proc/sys/net/ipv4/NAME="VALUE" ...: Linux's
+     * scripts set sysctls through this helper; each argument is one setting. */
+    wl = strlen(w[0]);
+    if (wl >= 14 && !strcmp(w[0] + wl - 14, "set_sysctls.py")) {
+        for (int i = 1; i < n; i++) {
+            char *eq = strchr(w[i], '=');
+            if (strncmp(w[i], "/proc/sys/", 10) || !eq) {
+                if (strcmp(w[i], "\\")) note(r, line, "set_sysctls.py argument '%s' ignored", w[i]);
+                continue;
+            }
+            *eq = '\0';
+            char name[128];
+            snprintf(name, sizeof name, "%s", w[i] + 10);
+            for (char *p = name; *p; p++)
+                if (*p == '/') *p = '.';
+            apply_sysctl(r, line, name, eq + 1);
+        }
         return;
     }
     note(r, line, "shell command '%.*s' ignored (only sysctl settings are understood)", (int)len, cmd);
