@@ -29,6 +29,10 @@
 #define PTO_EXTRA_ONE_SEGMENT 200000u /* Linux: TCP_RTO_MIN more when one segment is out */
 #define PTO_EXTRA 2000u               /* Linux: TCP_TIMEOUT_MIN */
 
+/* Work counted for the hostile-input bound (docs/HOSTILE.md H-61): each
+ * scoreboard or send-time walk adds the entries it may visit. */
+static void count_work(struct tcp_env *env, unsigned entries) { env->ctr->sack_work += entries; }
+
 void tcp_set_ca_state(struct tcp_conn *c, enum tcp_ca_state to)
 {
     if (c->ca_state == to) return;
@@ -228,6 +232,7 @@ static void rack_delivered(struct tcp_env *env, struct tcp_conn *c, uint32_t sta
         xmit = x->rxt_time, resent = true;
     } else {
         xmit = first_sent(env, x, last);
+        count_work(env, x->sent_count);
     }
     uint64_t rtt = env->now - xmit;
     if (resent && x->min_rtt && rtt < x->min_rtt) return;
@@ -265,10 +270,12 @@ static uint64_t mark_lost(struct tcp_env *env, struct tcp_conn *c)
     while (seq_lt(from, limit)) {
         uint32_t hole_end;
         uint32_t hole = sack_board_next_hole(b, from, limit, &hole_end);
+        count_work(env, b->count + 1u);
         if (!seq_lt(hole, limit)) break;
         /* Stretch by stretch within the hole (each has one send time). */
         for (uint32_t seq = hole; seq_lt(seq, hole_end);) {
             uint64_t sent = first_sent(env, x, seq);
+            count_work(env, 2u * x->sent_count);
             uint32_t stop = hole_end;
             for (unsigned i = 0; i < x->sent_count; i++)
                 if (seq_lt(seq, x->sent[i].end)) {
@@ -396,6 +403,7 @@ static uint32_t take_sack_blocks(struct tcp_env *env, struct tcp_conn *c, const 
         struct sack_board *b = board(c);
         if (!b) return newly; /* no memory: recovery goes on without SACK */
         check_reordering(c, seq_max(l, c->snd_una), r, top);
+        count_work(env, 2u * (b->count + 1u));
         uint32_t added = sack_board_add(b, c->snd_una, c->snd_max, l, r, env->now);
         if (added) rack_delivered(env, c, seq_max(l, c->snd_una), r);
         newly += added;
@@ -460,10 +468,12 @@ void tcp_recovery_on_ack(struct tcp_env *env, struct tcp_conn *c, const struct t
         rack_delivered(env, c, prior_una, c->snd_una);
         if (b) {
             check_reordering(c, prior_una, c->snd_una, top);
+            count_work(env, 2u * (b->count + 1u));
             uint32_t sacked_before = b->sacked;
             sack_board_advance(b, c->snd_una);
             delivered -= sacked_before - b->sacked;
         }
+        count_work(env, c->x->sent_count);
         marks_advance(c->x, c->snd_una);
     }
     if (rtt_us && (c->x->min_rtt == 0 || rtt_us < c->x->min_rtt)) c->x->min_rtt = rtt_us;
@@ -509,6 +519,7 @@ void tcp_recovery_output(struct tcp_env *env, struct tcp_conn *c)
     struct sack_board *b = tcp_sb(c);
     uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
     for (int guard = 0; guard < 64; guard++) {
+        count_work(env, 2u * (b->count + 1u));
         if (pipe_of(c) >= c->cwnd) return;
         /* NextSeg rule 1: the first unSACKed byte past HighRxt that is lost. */
         uint32_t from = seq_max(b->high_rxt, c->snd_una), run_end;
