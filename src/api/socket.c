@@ -666,6 +666,7 @@ int synack_getinfo(synack_stack *s, int sd, struct synack_tcp_info *out)
     snprintf(out->congestion, sizeof out->congestion, "%s", c->cc ? c->cc->name : "");
     out->ca_state = c->ca_state;
     out->min_rtt_us = tcp_xr(c)->min_rtt;
+    out->pacing_rate = tcp_xr(c)->pacing_rate;
     if (c->cc && c->cc->get_info) c->cc->get_info(c, out);
     return 0;
 }

@@ -64,6 +64,9 @@ void synack_config_init(struct synack_config *cfg)
     t->mem_max_kb = 262144;
     t->tail_loss_probe = true;
     t->dsack = true;
+    t->pacing = true;
+    t->pacing_ss_ratio = 200;
+    t->pacing_ca_ratio = 120;
     t->ipfrag_high_thresh = 4u << 20;
     t->ipfrag_low_thresh = 3u << 20;
     t->ipfrag_time = 30;
@@ -95,6 +98,8 @@ static int check_tunables(const struct synack_tunables *t)
         return -EINVAL;
     if (t->keepalive_time_s == 0 || t->keepalive_intvl_s == 0 || t->keepalive_probes == 0 ||
         t->keepalive_time_s > 32767 || t->keepalive_intvl_s > 32767 || t->keepalive_probes > 127)
+        return -EINVAL;
+    if (t->pacing_ss_ratio == 0 || t->pacing_ss_ratio > 1000 || t->pacing_ca_ratio == 0 || t->pacing_ca_ratio > 1000)
         return -EINVAL;
     if (!memchr(t->congestion_control, 0, sizeof t->congestion_control) || !tcp_cc_find(t->congestion_control))
         return -EINVAL;

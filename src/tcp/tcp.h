@@ -106,6 +106,11 @@ struct tcp_xfer {
     uint64_t rcvq_time;                /* when the last autotuning adjustment was made */
     uint64_t bytes_acked, bytes_received; /* over the whole connection (TCP_INFO) */
     uint64_t cc_priv[8];               /* the congestion-control algorithm's own state */
+    /* Pacing (tcp_cc.c), as Linux's internal pacing: */
+    uint64_t pacing_rate;              /* bytes per second; 0: not pacing */
+    uint64_t pace_next;                /* earliest departure of the next data segment */
+    uint64_t pace_timer;               /* when output is due again; 0: no timer */
+    uint32_t data_segs_out;            /* data segments sent (the first ten go unpaced) */
     uint32_t sack_latest;              /* start of the latest out-of-order segment */
     uint32_t ca_acked;                 /* congestion avoidance byte counting */
     uint32_t min_rtt;                  /* smallest RTT sample, microseconds (0: none) */
