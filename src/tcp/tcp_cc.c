@@ -51,10 +51,29 @@ void tcp_pacing_update(const struct tcp_env *env, struct tcp_conn *c)
     x->pacing_rate = rate ? rate : 1;
 }
 
+/* How far ahead of its departure time a segment may leave, microseconds:
+ * Linux sends, at each departure, one TSO packet sized by tcp_tso_autosize
+ * (about 1 ms of data at the pacing rate, plus up to 64 KB more on paths
+ * whose minimum RTT is under a millisecond or so, at least two segments,
+ * at most 64 KB). Here the segments of such a packet leave together: the
+ * first at its time, the others up to that packet's time early. */
+static uint64_t pacing_burst_us(const struct tcp_conn *c, uint64_t rate)
+{
+    uint64_t bytes = rate >> 10;
+    uint32_t r = c->x->min_rtt >> 9;
+    if (r < 32) bytes += 65536u >> r;
+    if (bytes > 65536) bytes = 65536;
+    uint32_t mss = c->snd_mss ? c->snd_mss : 1;
+    uint64_t segs = bytes / mss;
+    if (segs < 2) segs = 2;
+    return (segs - 1) * mss * 1000000u / rate;
+}
+
 bool tcp_pacing_wait(struct tcp_env *env, struct tcp_conn *c)
 {
     struct tcp_xfer *x = c->x;
     if (!x || !x->pacing_rate || !env->tunables->pacing || x->pace_next <= env->now) return false;
+    if (x->pace_next <= env->now + pacing_burst_us(c, x->pacing_rate)) return false;
     if (x->pace_timer != x->pace_next) {
         x->pace_timer = x->pace_next;
         env->timer_changed(env, c);
