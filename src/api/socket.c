@@ -151,7 +151,10 @@ int synack_connect(synack_stack *s, int sd, const struct synack_endpoint *remote
     int err;
     struct tcp_conn *c = stack_conn_new(s, &id, &k->opt, &err);
     if (!c) return err;
-    stack_conn_insert(s, c);
+    if (!stack_conn_insert(s, c)) {
+        stack_conn_free(s, c);
+        return -ENOMEM;
+    }
     k->kind = SOCK_CONN;
     k->bound = true;
     k->local.addr = laddr;
