@@ -108,6 +108,11 @@ struct tcp_xfer {
     uint64_t rcvq_time;                /* when the last autotuning adjustment was made */
     uint64_t bytes_acked, bytes_received; /* over the whole connection (TCP_INFO) */
     uint64_t cc_priv[8];               /* the congestion-control algorithm's own state */
+    /* Pacing (tcp_cc.c), as Linux's internal pacing: */
+    uint64_t pacing_rate;              /* bytes per second; 0: not pacing */
+    uint64_t pace_next;                /* earliest departure of the next data segment */
+    uint64_t pace_timer;               /* when output is due again; 0: no timer */
+    uint32_t data_segs_out;            /* data segments sent (the first ten go unpaced) */
     uint32_t sack_latest;              /* start of the latest out-of-order segment */
     uint32_t ca_acked;                 /* congestion avoidance byte counting */
     uint32_t min_rtt;                  /* smallest RTT sample, microseconds (0: none) */
@@ -139,7 +144,7 @@ struct tcp_xfer {
  * order of the RFC 9293 description. */
 struct tcp_conn {
     /* ---- identity; tables and timer node are the stack's ---- */
-    struct tcp_conn *hash_next;        /* connection-table chain */
+    struct tcp_conn *hash_next;        /* the stack's free and graveyard lists */
     struct tcp_conn *queue_next;       /* listener's SYN or accept queue */
     struct tcp_conn *tw_next, *tw_prev; /* the stack's TIME_WAIT list */
     struct tcp_conn *compact_next;     /* the stack's list of TIME_WAITs to make records of */
@@ -252,6 +257,9 @@ struct tcp_conn {
     bool ack_pushed : 1, ack_pushed2 : 1; /* a pushed/small segment (one, two) awaits our
                                         * ACK: a read that drains the buffer ACKs at once */
     bool rcvbuf_locked : 1;            /* SO_RCVBUF was set: no receive autotuning */
+    bool buried : 1;                   /* the stack's: on its graveyard list (freed after processing) */
+    uint32_t pool_idx;                 /* the stack's: its slot in the stack's pool of connections
+                                        * (in the tail padding: the struct does not grow) */
 };
 
 /* Ranges parked past RCV.NXT (none until the first out-of-order segment). */
@@ -384,6 +392,17 @@ unsigned tcp_rto_shift(const struct tcp_env *env, const struct tcp_conn *c);
 /* Free receive space we could advertise now, at most rcv_ssthresh, clamped
  * to 16 bits. */
 uint32_t tcp_rcv_window_avail(const struct tcp_conn *c);
+/* Whether the window we advertise is unscaled (no window scaling, or our
+ * shift is 0): then it follows Linux's rules for whole segments
+ * (tcp_select_window_unscaled). */
+bool tcp_rcv_window_unscaled(const struct tcp_conn *c);
+/* The window to offer without scaling, as Linux's __tcp_select_window in
+ * bytes: 0 while less than half the buffer is free and that is under a
+ * segment (or 1/16 of the buffer); else the free space up to rcv_ssthresh,
+ * kept at the LAST window offered while that is within a segment below it,
+ * otherwise rounded down to whole segments of the peer's size (rcv_mss).
+ * The caller keeps the edge from moving left. */
+uint32_t tcp_select_window_unscaled(const struct tcp_conn *c, uint32_t last);
 /* Receive autotuning (tcp_conn.c): the receiver's RTT from in-order data
  * arriving, and the buffer grown from what the application read. */
 void tcp_rcv_rtt_measure(struct tcp_env *env, struct tcp_conn *c);
