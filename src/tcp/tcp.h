@@ -391,6 +391,17 @@ unsigned tcp_rto_shift(const struct tcp_env *env, const struct tcp_conn *c);
 /* Free receive space we could advertise now, at most rcv_ssthresh, clamped
  * to 16 bits. */
 uint32_t tcp_rcv_window_avail(const struct tcp_conn *c);
+/* Whether the window we advertise is unscaled (no window scaling, or our
+ * shift is 0): then it follows Linux's rules for whole segments
+ * (tcp_select_window_unscaled). */
+bool tcp_rcv_window_unscaled(const struct tcp_conn *c);
+/* The window to offer without scaling, as Linux's __tcp_select_window in
+ * bytes: 0 while less than half the buffer is free and that is under a
+ * segment (or 1/16 of the buffer); else the free space up to rcv_ssthresh,
+ * kept at the LAST window offered while that is within a segment below it,
+ * otherwise rounded down to whole segments of the peer's size (rcv_mss).
+ * The caller keeps the edge from moving left. */
+uint32_t tcp_select_window_unscaled(const struct tcp_conn *c, uint32_t last);
 /* Receive autotuning (tcp_conn.c): the receiver's RTT from in-order data
  * arriving, and the buffer grown from what the application read. */
 void tcp_rcv_rtt_measure(struct tcp_env *env, struct tcp_conn *c);

@@ -262,6 +262,26 @@ uint32_t tcp_rcv_window_avail(const struct tcp_conn *c)
     return w > max ? max : w;
 }
 
+bool tcp_rcv_window_unscaled(const struct tcp_conn *c)
+{
+    return !(c->ws_ok && c->rcv_wscale);
+}
+
+uint32_t tcp_select_window_unscaled(const struct tcp_conn *c, uint32_t last)
+{
+    uint32_t full = c->rcvbuf.cap < TCP_MAX_WINDOW ? c->rcvbuf.cap : TCP_MAX_WINDOW;
+    uint32_t free = bytebuf_space(&c->rcvbuf);
+    uint32_t mss = c->rcv_mss ? c->rcv_mss : c->adv_mss;
+    if (mss > full) mss = full;
+    if (mss == 0) return 0;
+    if (free < full / 2 && (free < full / 16 || free < mss)) return 0;
+    if (c->rcv_ssthresh && free > c->rcv_ssthresh) free = c->rcv_ssthresh;
+    if (free > full) free = full;
+    if (last > free || last + mss <= free) return free - free % mss;
+    if (mss == full && free > last + full / 2) return free;
+    return last;
+}
+
 uint32_t tcp_app_send_reservev(struct tcp_env *env, struct tcp_conn *c, struct iovec *iov, unsigned *cnt,
                                uint32_t want)
 {
@@ -324,7 +344,14 @@ void tcp_app_recv_consume(struct tcp_env *env, struct tcp_conn *c, uint32_t n)
     /* Window update (receiver-side SWS avoidance, RFC 9293 3.8.6.2.2): tell
      * the peer only when the window opens by a full MSS-or-half-buffer step
      * beyond what it already knows. */
-    if (n && c->state >= SYNACK_ESTABLISHED && c->state <= SYNACK_FIN_WAIT_2) {
+    if (n && c->state >= SYNACK_ESTABLISHED && c->state <= SYNACK_FIN_WAIT_2 && tcp_rcv_window_unscaled(c)) {
+        /* Without scaling, as Linux's tcp_cleanup_rbuf: an update when the
+         * window we would offer is at least twice what the peer has left. */
+        uint32_t now = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+        uint32_t full = c->rcvbuf.cap < TCP_MAX_WINDOW ? c->rcvbuf.cap : TCP_MAX_WINDOW;
+        uint32_t w = tcp_select_window_unscaled(c, c->rcv_adv - c->rcv_wup);
+        if (2ull * now <= full && w && w >= 2ull * now) c->ack_now = true;
+    } else if (n && c->state >= SYNACK_ESTABLISHED && c->state <= SYNACK_FIN_WAIT_2) {
         uint32_t edge = c->rcv_nxt + tcp_rcv_window_avail(c);
         uint32_t step = c->rcvbuf.cap / 2 < c->adv_mss ? c->rcvbuf.cap / 2 : c->adv_mss;
         uint32_t known = c->rcv_adv - c->rcv_nxt;

@@ -15,12 +15,23 @@
 #include "tcp/tcp_sack.h"
 
 /* The window field for an outgoing segment. The right edge we advertise
- * never moves left (RFC 9293 3.8.6.2.2: do not shrink the window), and it
- * only moves right in steps of at least min(MSS, half the buffer). With
+ * never moves left (RFC 9293 3.8.6.2.2: do not shrink the window). Unscaled,
+ * the window follows Linux's whole-segment rules (tcp_select_window_unscaled);
+ * scaled, the edge only moves right in steps of at least min(MSS, half the
+ * buffer). LAST is the window our previous ACK offered. With
  * window scaling the field is the window >> Rcv.Wind.Shift, rounded up so
  * the edge never appears to shrink (RFC 7323 2.4); SYNs are never scaled. */
-static uint16_t advertise_window(struct tcp_conn *c, bool syn)
+static uint16_t advertise_window(struct tcp_conn *c, bool syn, uint32_t last)
 {
+    if (!syn && c->state >= SYNACK_ESTABLISHED && tcp_rcv_window_unscaled(c)) {
+        /* Unscaled: Linux's whole-segment rules; the edge never moves left. */
+        uint32_t w = tcp_select_window_unscaled(c, last);
+        uint32_t cur = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+        if (w < cur) w = cur;
+        if (w > TCP_MAX_WINDOW) w = TCP_MAX_WINDOW;
+        c->rcv_adv = c->rcv_nxt + w;
+        return (uint16_t)w;
+    }
     uint32_t avail = tcp_rcv_window_avail(c);
     uint32_t edge = c->rcv_nxt + avail;
     uint32_t promised = seq_lt(c->rcv_adv, c->rcv_nxt) ? c->rcv_nxt : c->rcv_adv;
@@ -83,11 +94,12 @@ static void fill_header(struct tcp_env *env, struct tcp_conn *c, struct tcp_repr
     seg->dst_port = c->id.rport;
     seg->seq = seq;
     seg->flags = flags;
+    uint32_t last = c->rcv_adv - c->rcv_wup; /* the window our latest ACK offered */
     if (flags & TCP_ACK) {
         seg->ack = c->rcv_nxt;
         c->rcv_wup = c->rcv_nxt;
     }
-    seg->window = advertise_window(c, syn);
+    seg->window = advertise_window(c, syn, last);
     struct tcp_options *o = &seg->opt;
     if (syn) {
         /* Linux's order: MSS, SACK-permitted, timestamps, NOP, window scale. */
@@ -287,6 +299,14 @@ static bool send_queued(struct tcp_env *env, struct tcp_conn *c)
 {
     bool sent = false;
     uint32_t mss = tcp_send_mss(c);
+    /* Nagle's verdict on a window-limited runt, taken once per burst as
+     * Linux's tcp_mss_split_point takes it per TSO burst (tcp_nagle_check):
+     * the runt that fills the peer's window after full segments goes with
+     * them unless Nagle is on, data is in flight and an earlier runt is
+     * still unacknowledged (Minshall). */
+    bool runt_held = !c->nodelay && c->snd_nxt != c->snd_una && seq_gt(c->snd_sml, c->snd_una) &&
+                     seq_leq(c->snd_sml, c->snd_nxt);
+    bool full_sent = false;
     for (;;) {
         /* Go-back-N after a timeout passes over what the peer SACKed. */
         if (seq_lt(c->snd_nxt, c->snd_max) && tcp_sb(c)) c->snd_nxt = tcp_skip_sacked(c, c->snd_nxt);
@@ -303,9 +323,14 @@ static bool send_queued(struct tcp_env *env, struct tcp_conn *c)
         if (len > usable) len = usable;
         if (unsent > 0 && len == 0) break;                  /* window closed: persist */
         if (len < unsent && len < mss) {
-            /* Sender SWS avoidance: a window-limited runt only when it is at
-             * least half the largest window the peer ever offered. */
-            if (len < c->max_snd_wnd / 2) break;
+            /* Sender SWS avoidance as Linux's: a burst starts only when a
+             * full segment fits the window (tcp_snd_wnd_test; the persist
+             * timer sends a runt into a smaller one, tcp_send_held), and a
+             * runt ends it only when the peer's window, not the congestion
+             * window, cuts it, after a full segment, and Nagle allows. */
+            uint32_t edge = c->snd_una + c->snd_wnd;
+            bool peer_cut = seq_leq(edge, c->snd_nxt + len);
+            if (!full_sent || runt_held || !peer_cut) break;
         }
         /* Nagle (RFC 896) in Minshall's form, as Linux: a runt waits only
          * while an earlier runt is still unacknowledged. */
@@ -321,6 +346,7 @@ static bool send_queued(struct tcp_env *env, struct tcp_conn *c)
         }
         if (len == 0 && usable == 0) break;
         tcp_send_data(env, c, c->snd_nxt, len);
+        if (len >= mss) full_sent = true;
         sent = true;
     }
     return sent;
@@ -403,7 +429,7 @@ void tcp_send_rst(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr
          * keepalive timeout) carries its receive window like any segment
          * it sends, as Linux's tcp_send_active_reset; RSTs answering a
          * segment (above) carry 0. */
-        rst.window = advertise_window(c, false);
+        rst.window = advertise_window(c, false, c->rcv_adv - c->rcv_wup);
     }
     env->emit(env, c, &rst);
     env->ctr->out_rsts++;

@@ -1549,6 +1549,9 @@ static void apply_sysctl(struct runner *r, int line, const char *name, const cha
     else if (!strcmp(n, "tcp_keepalive_time")) t.keepalive_time_s = (uint32_t)v;
     else if (!strcmp(n, "tcp_keepalive_intvl")) t.keepalive_intvl_s = (uint32_t)v;
     else if (!strcmp(n, "tcp_keepalive_probes")) t.keepalive_probes = (unsigned)v;
+    else if (!strcmp(n, "ipfrag_high_thresh")) t.ipfrag_high_thresh = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+    else if (!strcmp(n, "ipfrag_low_thresh")) t.ipfrag_low_thresh = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+    else if (!strcmp(n, "ipfrag_time")) t.ipfrag_time = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
     else if (!strcmp(n, "tcp_notsent_lowat")) t.notsent_lowat = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
     else if (!strcmp(n, "tcp_rmem") || !strcmp(n, "tcp_wmem")) {
         /* "min default max": synack has a default size, and for receiving a
