@@ -1535,7 +1535,7 @@ static void apply_sysctl(struct runner *r, int line, const char *name, const cha
     struct synack_tunables t;
     synack_stack_get_tunables(r->st, &t);
     const char *n = name;
-    if (!strncmp(n, "net.ipv4.", 9)) n += 9;
+    if (!strncmp(n, "net.ipv4.", 9) || !strncmp(n, "net/ipv4/", 9)) n += 9; /* sysctl takes either */
     char *end;
     unsigned long v = strtoul(value, &end, 10);
     bool num = end != value;
@@ -1561,6 +1561,8 @@ static void apply_sysctl(struct runner *r, int line, const char *name, const cha
     else if (!strcmp(n, "tcp_sack")) t.sack = v != 0;
     else if (!strcmp(n, "tcp_early_retrans")) t.tail_loss_probe = v >= 3;
     else if (!strcmp(n, "tcp_dsack")) t.dsack = v != 0;
+    else if (!strcmp(n, "tcp_pacing_ss_ratio")) t.pacing_ss_ratio = (uint32_t)v;
+    else if (!strcmp(n, "tcp_pacing_ca_ratio")) t.pacing_ca_ratio = (uint32_t)v;
     else if (!strcmp(n, "tcp_keepalive_time")) t.keepalive_time_s = (uint32_t)v;
     else if (!strcmp(n, "tcp_keepalive_intvl")) t.keepalive_intvl_s = (uint32_t)v;
     else if (!strcmp(n, "tcp_keepalive_probes")) t.keepalive_probes = (unsigned)v;
@@ -1730,6 +1732,16 @@ static void run_command(struct runner *r, int line, const char *raw, size_t raw_
         note(r, line, "shell file %s could not be read: ignored", w[0]);
         return;
     }
+    if (!strcmp(w[0], "tc") && n >= 2 && !strcmp(w[1], "qdisc") && (!strcmp(w[n - 1], "fq") || !strcmp(w[n - 1], "pfifo_fast"))) {
+        /* Linux paces a CUBIC or Reno sender only under the fq qdisc, at the
+         * rate TCP computes; synack's pacing does the same in the stack. */
+        struct synack_tunables t;
+        synack_stack_get_tunables(r->st, &t);
+        t.pacing = !strcmp(w[n - 1], "fq");
+        synack_stack_set_tunables(r->st, &t);
+        if (r->o->verbose) fprintf(r->out, "  %s:%d %s: pacing %s\n", r->s->path, line, cmd, t.pacing ? "on" : "off");
+        return;
+    }
     if (!strcmp(w[0], "tc") || !strcmp(w[0], "ip") || !strcmp(w[0], "ethtool")) {
         if (r->collect) ignore_command(r, line, w, n);
         else note(r, line, "shell command '%s' ignored (it has no meaning for synack)", cmd);
@@ -1871,6 +1883,9 @@ int sc_run(struct sc_script *s, const struct script_options *o, FILE *out)
     cfg.isn_hook = isn_hook;
     cfg.isn_ctx = &r;
     for (int i = 0; i < 16; i++) cfg.secret[i] = (uint8_t)(0x5c + i); /* fixed: reproducible ports */
+    /* Linux paces a CUBIC sender only under fq (a script says so with
+     * `tc qdisc ... fq`); without it, segments leave in bursts. */
+    cfg.tunables.pacing = false;
     if (synack_stack_create(&r.st, &cfg) != 0) {
         fprintf(out, "FAIL %s: cannot create a synack stack\n", s->path);
         return SCRIPT_FAIL;
