@@ -7,9 +7,14 @@
  * endpoints). The client connects N times to the server (spread over
  * several listening ports), the server accepts, and nothing more is said.
  * Printed for each N: RSS growth per endpoint (from /proc/self/statm), the
- * mean microseconds per connect (handshake and accept included) over all N
- * and over the last 1,000, and the lifecycle rate (connect, 64 bytes each
- * way, close both ends) measured while the N idle connections exist.
+ * mean microseconds per connect (handshake and accept included) while the
+ * N are opened, the connect time at N (rounds of 1,000 more connects, each
+ * round then aborted so that N stays N; wall clock and CPU time of this
+ * process), and the lifecycle rate (rounds of 1,000: connect, 64 bytes each
+ * way, the client closes first, then the server; over 16 server ports)
+ * measured while the N idle connections exist, per second and per
+ * CPU-second (user + system time of this process: the figure that other
+ * jobs on the machine disturb least).
  *
  * synack's B/endpoint counts from after the setup: the two stacks and their
  * 65 listeners (their size is printed apart, and the figure with it); the
@@ -21,7 +26,7 @@
  * Slab growth (/proc/meminfo) plus the helpers' RSS growth, per endpoint;
  * other processes on the machine add noise to the former.
  *
- * usage: bench_idle [--n N[,N...]] [--kernel-max N] [--lifecycles N]
+ * usage: bench_idle [--n N[,N...]] [--kernel-max N] [--lifecycles N] [--connect-rounds R]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -64,11 +69,13 @@ static long slab_bytes(void)
 
 #define BATCH 1000         /* connects between pumps (each makes 1 packet a turn) */
 #define SERVER_PORTS 64    /* listening ports: the ephemeral range is per 4-tuple */
-#define LIFE_PORT 9000
+#define LIFE_PORT 9000      /* lifecycles go to LIFE_PORT .. LIFE_PORT + LIFE_PORTS - 1 */
+#define LIFE_PORTS 16
+static unsigned more_rounds = 10; /* the connect time at N: rounds of BATCH more connects */
 
 struct bench {
     struct pair *p;
-    int lsd[SERVER_PORTS], life_lsd;
+    int lsd[SERVER_PORTS], life_lsd[LIFE_PORTS];
 };
 
 static struct bench *bench_new(unsigned n)
@@ -79,6 +86,10 @@ static struct bench *bench_new(unsigned n)
     synack_config_init(&cfg);
     /* Room for the idle crowd plus the lifecycle loop's TIME_WAITs. */
     if (cfg.tunables.max_connections < n + 200000) cfg.tunables.max_connections = n + 200000;
+    /* As the kernel's run (bench/run_idle.sh): the port range raised, so a
+     * million connections over 64 server ports fill a quarter of it. */
+    cfg.tunables.ephemeral_lo = 1024;
+    cfg.tunables.ephemeral_hi = 65535;
     bn->p = pair_new(cfg);
     for (int i = 0; i < SERVER_PORTS; i++) {
         bn->lsd[i] = synack_socket(bn->p->b);
@@ -86,10 +97,12 @@ static struct bench *bench_new(unsigned n)
             synack_listen(bn->p->b, bn->lsd[i], 4096) != 0)
             abort();
     }
-    bn->life_lsd = synack_socket(bn->p->b);
-    if (synack_bind(bn->p->b, bn->life_lsd, &(struct synack_endpoint){0, LIFE_PORT}) != 0 ||
-        synack_listen(bn->p->b, bn->life_lsd, 4096) != 0)
-        abort();
+    for (int i = 0; i < LIFE_PORTS; i++) {
+        bn->life_lsd[i] = synack_socket(bn->p->b);
+        if (synack_bind(bn->p->b, bn->life_lsd[i], &(struct synack_endpoint){0, (uint16_t)(LIFE_PORT + i)}) != 0 ||
+            synack_listen(bn->p->b, bn->life_lsd[i], 4096) != 0)
+            abort();
+    }
     return bn;
 }
 
@@ -121,30 +134,96 @@ static unsigned synack_open(struct bench *bn, unsigned done, unsigned count)
     return ok;
 }
 
-static double synack_lifecycles(struct bench *bn, unsigned count)
+/* A measured stretch: wall-clock and CPU microseconds. */
+struct span {
+    uint64_t wall, cpu;
+};
+static struct span span_start(void) { return (struct span){now_us(), cpu_us()}; }
+static struct span span_end(struct span s0) { return (struct span){now_us() - s0.wall, cpu_us() - s0.cpu}; }
+
+/* Lifecycles in rounds of BATCH (as bench_lifecycles): connect to one of the
+ * LIFE_PORTS listeners, 64 bytes each way, the client closes first (it keeps
+ * the TIME_WAIT), then the server. */
+static struct span synack_lifecycles(struct bench *bn, unsigned count)
 {
     struct pair *p = bn->p;
+    static int cs[BATCH], ss[BATCH];
     uint8_t msg[64];
     memset(msg, 'x', sizeof msg);
-    uint64_t t0 = now_us();
-    for (unsigned i = 0; i < count; i++) {
-        int c = synack_socket(p->a);
-        if (synack_connect(p->a, c, &(struct synack_endpoint){0x0a000002u, LIFE_PORT}) != -EINPROGRESS) abort();
+    unsigned next = 0;
+    struct span t0 = span_start();
+    for (unsigned done = 0; done < count;) {
+        unsigned k = count - done < BATCH ? count - done : BATCH;
+        for (unsigned i = 0; i < k; i++) {
+            cs[i] = synack_socket(p->a);
+            uint16_t port = (uint16_t)(LIFE_PORT + next++ % LIFE_PORTS);
+            if (synack_connect(p->a, cs[i], &(struct synack_endpoint){0x0a000002u, port}) != -EINPROGRESS) abort();
+        }
         pump(p);
-        int s = synack_accept(p->b, bn->life_lsd, NULL);
-        if (s < 0) abort();
-        if (synack_send(p->a, c, msg, sizeof msg) != sizeof msg) abort();
+        unsigned got = 0;
+        for (unsigned i = 0; i < LIFE_PORTS && got < k; i++) {
+            int sd;
+            while (got < k && (sd = synack_accept(p->b, bn->life_lsd[i], NULL)) >= 0) ss[got++] = sd;
+        }
+        if (got != k) abort();
+        for (unsigned i = 0; i < k; i++)
+            if (synack_send(p->a, cs[i], msg, sizeof msg) != sizeof msg) abort();
         pump(p);
-        if (synack_recv(p->b, s, msg, sizeof msg) != sizeof msg) abort();
-        if (synack_send(p->b, s, msg, sizeof msg) != sizeof msg) abort();
+        for (unsigned i = 0; i < k; i++)
+            if (synack_recv(p->b, ss[i], msg, sizeof msg) != sizeof msg ||
+                synack_send(p->b, ss[i], msg, sizeof msg) != sizeof msg)
+                abort();
         pump(p);
-        if (synack_recv(p->a, c, msg, sizeof msg) != sizeof msg) abort();
-        synack_close(p->a, c);
+        for (unsigned i = 0; i < k; i++) {
+            if (synack_recv(p->a, cs[i], msg, sizeof msg) != sizeof msg) abort();
+            synack_close(p->a, cs[i]);
+        }
         pump(p);
-        synack_close(p->b, s);
+        for (unsigned i = 0; i < k; i++) {
+            if (synack_recv(p->b, ss[i], msg, sizeof msg) != 0) abort();
+            synack_close(p->b, ss[i]);
+        }
+        pump(p);
+        done += k;
+    }
+    return span_end(t0);
+}
+
+/* The connect time with N held: rounds of BATCH more connects (handshake and
+ * accept), each round then aborted (RST, no TIME_WAIT) so that N stays N;
+ * the first round warms up and is not counted. */
+static struct span synack_connect_time(struct bench *bn, unsigned n)
+{
+    struct pair *p = bn->p;
+    static int cs[BATCH], ss[BATCH];
+    struct span total = {0, 0};
+    struct synack_linger abort_close = {1, 0};
+    for (unsigned round = 0; round <= more_rounds; round++) {
+        struct span t0 = span_start();
+        for (unsigned i = 0; i < BATCH; i++) {
+            cs[i] = synack_socket(p->a);
+            uint16_t port = (uint16_t)(5000 + (n + i) % SERVER_PORTS);
+            if (cs[i] < 0 || synack_connect(p->a, cs[i], &(struct synack_endpoint){0x0a000002u, port}) != -EINPROGRESS)
+                abort();
+        }
+        pump(p);
+        unsigned got = 0;
+        for (int i = 0; i < SERVER_PORTS; i++) {
+            int sd;
+            while (got < BATCH && (sd = synack_accept(p->b, bn->lsd[i], NULL)) >= 0) ss[got++] = sd;
+        }
+        if (got != BATCH) abort();
+        struct span t = span_end(t0);
+        if (round) total.wall += t.wall, total.cpu += t.cpu;
+        for (unsigned i = 0; i < BATCH; i++) {
+            synack_setsockopt(p->a, cs[i], SYNACK_SOL_SOCKET, SYNACK_SO_LINGER, &abort_close, sizeof abort_close);
+            synack_close(p->a, cs[i]);
+        }
+        pump(p);
+        for (unsigned i = 0; i < BATCH; i++) synack_close(p->b, ss[i]);
         pump(p);
     }
-    return count / ((double)(now_us() - t0) / 1e6);
+    return total;
 }
 
 static void synack_run(unsigned n, unsigned lifecycles)
@@ -158,18 +237,19 @@ static void synack_run(unsigned n, unsigned lifecycles)
     memset(bn->p->to_b.data, 0, (size_t)PAIR_SLOTS * PAIR_SLOT_BYTES);
     long rss_setup = rss_bytes(), link = rss_setup - rss_stacks;
     uint64_t t0 = now_us();
-    unsigned first = n > 1000 ? n - 1000 : 0;
-    unsigned got = synack_open(bn, 0, first);
+    unsigned got = synack_open(bn, 0, n);
     uint64_t t1 = now_us();
-    if (got == first) got += synack_open(bn, first, n - first);
-    uint64_t t2 = now_us();
     long rss1 = rss_bytes();
     if (got != n) printf("  synack: only %u of %u connections\n", got, n);
-    double life = synack_lifecycles(bn, lifecycles);
-    printf("  synack  N=%-8u %7.0f B/endpoint  %6.2f us/connect (all)  %6.2f us/connect (last 1000)  "
-           "%8.0f lifecycles/s  (%.0f B/endpoint with the stacks' and listeners' %.1f MB)\n",
-           n, (double)(rss1 - rss_setup) / (2.0 * got), (double)(t2 - t0) / got, (double)(t2 - t1) / (n - first),
-           life, (double)(rss1 - rss0 - link) / (2.0 * got), (double)(rss_stacks - rss0) / 1e6);
+    struct span more_t = synack_connect_time(bn, n);
+    unsigned more = more_rounds * BATCH;
+    struct span life = synack_lifecycles(bn, lifecycles);
+    printf("  synack  N=%-8u %7.0f B/endpoint  %6.2f us/connect (opening the N)  %6.2f us/connect at N "
+           "(CPU %.2f)  %8.0f lifecycles/s (%.0f per CPU-s)  (%.0f B/endpoint with the stacks' and listeners' "
+           "%.1f MB)\n",
+           n, (double)(rss1 - rss_setup) / (2.0 * got), (double)(t1 - t0) / got, (double)more_t.wall / more,
+           (double)more_t.cpu / more, lifecycles / (life.wall / 1e6), lifecycles / (life.cpu / 1e6),
+           (double)(rss1 - rss0 - link) / (2.0 * got), (double)(rss_stacks - rss0) / 1e6);
     fflush(stdout);
     pair_free(bn->p);
     free(bn);
@@ -236,30 +316,40 @@ static unsigned kernel_open(int *lsd, unsigned done, unsigned count)
     return ok;
 }
 
-static double kernel_lifecycles(int life, unsigned count)
+static struct span kernel_lifecycles(const int *life, unsigned count)
 {
+    static int cs[BATCH], ss[BATCH];
     uint8_t msg[64];
     memset(msg, 'x', sizeof msg);
-    uint64_t t0 = now_us();
-    for (unsigned i = 0; i < count; i++) {
-        int c = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(LIFE_PORT), .sin_addr.s_addr = htonl(0x7f000001)};
-        if (connect(c, (struct sockaddr *)&sa, sizeof sa) != 0) {
-            perror("bench_idle: kernel lifecycle connect");
-            close(c);
-            return 0;
+    unsigned next = 0;
+    struct span t0 = span_start();
+    for (unsigned done = 0; done < count;) {
+        unsigned k = count - done < BATCH ? count - done : BATCH;
+        for (unsigned i = 0; i < k; i++, next++) {
+            cs[i] = socket(AF_INET, SOCK_STREAM, 0);
+            struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)(LIFE_PORT + next % LIFE_PORTS)),
+                                     .sin_addr.s_addr = htonl(0x7f000001)};
+            if (cs[i] < 0 || connect(cs[i], (struct sockaddr *)&sa, sizeof sa) != 0 ||
+                (ss[i] = accept(life[next % LIFE_PORTS], NULL, NULL)) < 0) {
+                perror("bench_idle: kernel lifecycle connect");
+                exit(1);
+            }
         }
-        struct pollfd pf = {.fd = life, .events = POLLIN};
-        poll(&pf, 1, 1000);
-        int s = accept(life, NULL, NULL);
-        if (s < 0) abort();
-        if (write(c, msg, sizeof msg) != sizeof msg || read(s, msg, sizeof msg) != sizeof msg ||
-            write(s, msg, sizeof msg) != sizeof msg || read(c, msg, sizeof msg) != sizeof msg)
-            abort();
-        close(c);
-        close(s);
+        for (unsigned i = 0; i < k; i++)
+            if (write(cs[i], msg, sizeof msg) != sizeof msg) abort();
+        for (unsigned i = 0; i < k; i++)
+            if (read(ss[i], msg, sizeof msg) != sizeof msg || write(ss[i], msg, sizeof msg) != sizeof msg) abort();
+        for (unsigned i = 0; i < k; i++) {
+            if (read(cs[i], msg, sizeof msg) != sizeof msg) abort();
+            close(cs[i]);
+        }
+        for (unsigned i = 0; i < k; i++) {
+            if (read(ss[i], msg, sizeof msg) != 0) abort();
+            close(ss[i]);
+        }
+        done += k;
     }
-    return count / ((double)(now_us() - t0) / 1e6);
+    return span_end(t0);
 }
 
 /* What one helper process reports (kernel_run). */
@@ -290,8 +380,11 @@ static void kernel_run(unsigned n, unsigned lifecycles)
     if (pipe(release) != 0) abort();
     long slab0 = slab_bytes();
     for (int i = 0; i < SERVER_PORTS; i++) lsd[i] = kernel_listener((uint16_t)(5000 + i));
-    int life = kernel_listener(LIFE_PORT);
-    fcntl(life, F_SETFL, 0);
+    int life[LIFE_PORTS];
+    for (int i = 0; i < LIFE_PORTS; i++) {
+        life[i] = kernel_listener((uint16_t)(LIFE_PORT + i));
+        fcntl(life[i], F_SETFL, 0);
+    }
     unsigned got = 0, helpers = 0;
     uint64_t us_all = 0, us_last = 0;
     long rss = 0;
@@ -337,24 +430,26 @@ static void kernel_run(unsigned n, unsigned lifecycles)
     }
     long slab1 = slab_bytes();
     if (got != n) printf("  kernel: only %u of %u connections\n", got, n);
-    double life_rate = got ? kernel_lifecycles(life, lifecycles) : 0;
+    struct span lt = got ? kernel_lifecycles(life, lifecycles) : (struct span){0, 0};
     if (got)
-        printf("  kernel  N=%-8u %7.0f B/endpoint  %6.2f us/connect (all)  %6.2f us/connect (last 1000)  "
-               "%8.0f lifecycles/s  (slab %.0f + RSS %.0f B/endpoint; %u helper processes)\n",
+        printf("  kernel  N=%-8u %7.0f B/endpoint  %6.2f us/connect (opening the N)  %6.2f us/connect (last 1000) "
+               " %8.0f lifecycles/s (%.0f per CPU-s of this process, kernel work in softirq not all counted)  "
+               "(slab %.0f + RSS %.0f B/endpoint; %u helper processes)\n",
                n, (double)(rss + slab1 - slab0) / (2.0 * got), (double)us_all / got, (double)us_last / last,
-               life_rate, (double)(slab1 - slab0) / (2.0 * got), (double)rss / (2.0 * got), helpers);
+               lifecycles / (lt.wall / 1e6), lt.cpu ? lifecycles / (lt.cpu / 1e6) : 0,
+               (double)(slab1 - slab0) / (2.0 * got), (double)rss / (2.0 * got), helpers);
     fflush(stdout);
     close(release[1]);
     close(release[0]);
     while (wait(NULL) > 0) { }
     for (int i = 0; i < SERVER_PORTS; i++) close(lsd[i]);
-    close(life);
+    for (int i = 0; i < LIFE_PORTS; i++) close(life[i]);
     sleep(1); /* let the kernel finish closing before the next N */
 }
 
 int main(int argc, char **argv)
 {
-    unsigned ns[8] = {1000, 100000, 1000000}, count = 3, kernel_max = 100000, lifecycles = 20000;
+    unsigned ns[8] = {1000, 100000, 1000000}, count = 3, kernel_max = 100000, lifecycles = 100000;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--n")) {
             count = 0;
@@ -365,8 +460,9 @@ int main(int argc, char **argv)
         }
         else if (!strcmp(argv[i], "--kernel-max")) kernel_max = (unsigned)strtoul(argv[i + 1], NULL, 10);
         else if (!strcmp(argv[i], "--lifecycles")) lifecycles = (unsigned)strtoul(argv[i + 1], NULL, 10);
+        else if (!strcmp(argv[i], "--connect-rounds")) more_rounds = (unsigned)strtoul(argv[i + 1], NULL, 10);
         else {
-            fprintf(stderr, "usage: bench_idle [--n N[,N...]] [--kernel-max N] [--lifecycles N]\n");
+            fprintf(stderr, "usage: bench_idle [--n N[,N...]] [--kernel-max N] [--lifecycles N] [--connect-rounds R]\n");
             return 2;
         }
     }

@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -49,12 +50,35 @@ struct opts {
     const char *only;
 };
 
-/* Per-window report; returns false when the run is over. */
+/* The load average (/proc/loadavg's first three fields and a newline). */
+static const char *loadavg(void)
+{
+    static char buf[64];
+    FILE *f = fopen("/proc/loadavg", "r");
+    double a = 0, b = 0, c = 0;
+    if (f && fscanf(f, "%lf %lf %lf", &a, &b, &c) != 3) a = b = c = 0;
+    if (f) fclose(f);
+    snprintf(buf, sizeof buf, "%.2f %.2f %.2f\n", a, b, c);
+    return buf;
+}
+
+/* Per-window report; returns false when the run is over. Each window gives
+ * the wall-clock rate and the rate per CPU-second of this process (user +
+ * system): the latter is what the loop costs, whatever else runs on the
+ * machine. */
 struct meter {
     uint64_t start, win_start, count, win_count;
-    double first_rate, last_rate;
+    uint64_t cpu_start, win_cpu;
+    double first_rate, last_rate, first_cpu_rate, last_cpu_rate;
     unsigned windows;
 };
+
+static void meter_begin(struct meter *m)
+{
+    memset(m, 0, sizeof *m);
+    m->start = m->win_start = now_us();
+    m->cpu_start = m->win_cpu = cpu_us();
+}
 
 static bool meter_tick(struct meter *m, const struct opts *o, const char *who, uint64_t done,
                        uint64_t time_waits)
@@ -63,14 +87,19 @@ static bool meter_tick(struct meter *m, const struct opts *o, const char *who, u
     m->count += done;
     m->win_count += done;
     if (t - m->win_start < (uint64_t)o->window * 1000000u) return true;
+    uint64_t cpu = cpu_us();
     double rate = m->win_count / ((double)(t - m->win_start) / 1e6);
-    if (!m->windows) m->first_rate = rate;
+    double cpu_rate = cpu > m->win_cpu ? m->win_count / ((double)(cpu - m->win_cpu) / 1e6) : 0;
+    if (!m->windows) m->first_rate = rate, m->first_cpu_rate = cpu_rate;
     m->last_rate = rate;
+    m->last_cpu_rate = cpu_rate;
     m->windows++;
-    printf("  %-6s t=%5.1f s  %9.0f lifecycles/s  TIME_WAIT %8llu\n", who, (double)(t - m->start) / 1e6, rate,
+    printf("  %-6s t=%5.1f s  %9.0f lifecycles/s  %9.0f per CPU-s (CPU %.2f s)  TIME_WAIT %8llu\n", who,
+           (double)(t - m->start) / 1e6, rate, cpu_rate, (double)(cpu - m->win_cpu) / 1e6,
            (unsigned long long)time_waits);
     fflush(stdout);
     m->win_start = t;
+    m->win_cpu = cpu;
     m->win_count = 0;
     return t - m->start < (uint64_t)o->seconds * 1000000u;
 }
@@ -78,8 +107,12 @@ static bool meter_tick(struct meter *m, const struct opts *o, const char *who, u
 static void meter_end(const struct meter *m, const char *who)
 {
     double secs = (double)(m->win_start - m->start) / 1e6;
-    printf("  %-6s total %llu lifecycles in %.1f s: %.0f lifecycles/s; last window / first = %.3f\n", who,
-           (unsigned long long)m->count, secs, m->count / secs, m->last_rate / m->first_rate);
+    double cpu = (double)(m->win_cpu - m->cpu_start) / 1e6;
+    printf("  %-6s total %llu lifecycles in %.1f s (CPU %.1f s): %.0f lifecycles/s, %.0f per CPU-s; "
+           "last window / first = %.3f (per CPU-s: %.3f)\n", who, (unsigned long long)m->count, secs, cpu,
+           m->count / secs, cpu > 0 ? m->count / cpu : 0, m->last_rate / m->first_rate,
+           m->first_cpu_rate > 0 ? m->last_cpu_rate / m->first_cpu_rate : 0);
+    printf("  %-6s load average at the end: %s", who, loadavg());
     fflush(stdout);
 }
 
@@ -140,8 +173,8 @@ static void synack_run(const struct opts *o)
     memset(msg, 'x', sizeof msg);
     unsigned next_port = 0;
     unsigned k;
-    struct meter m = {0};
-    m.start = m.win_start = now_us();
+    struct meter m;
+    meter_begin(&m);
     struct synack_counters ctr;
     do {
         k = o->batch;
@@ -233,8 +266,8 @@ static void kernel_run(const struct opts *o)
     memset(msg, 'x', sizeof msg);
     unsigned next_port = 0;
     unsigned k;
-    struct meter m = {0};
-    m.start = m.win_start = now_us();
+    struct meter m;
+    meter_begin(&m);
     do {
         k = o->batch;
         for (unsigned i = 0; i < k; i++) {

@@ -5,7 +5,7 @@
  * delivers them; the stacks' clock is the wall clock (CLOCK_MONOTONIC), so
  * TIME_WAIT lasts its real 2*MSL.
  *
- * Owns: the link queues and the pump loop. The caller configures the stacks
+ * Owns: the link queues, the pump loop and the two clocks (wall, CPU). The caller configures the stacks
  * (pair_new's cfg) and does the socket calls.
  */
 #ifndef SYNACK_BENCH_MEMPAIR_H
@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "synack/synack.h"
@@ -29,6 +30,16 @@ static inline uint64_t now_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* CPU time this process has used (user + system), microseconds: beside
+ * the wall clock, the figure other jobs on the machine disturb least. */
+static inline uint64_t cpu_us(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000u + (uint64_t)ru.ru_utime.tv_usec +
+           (uint64_t)ru.ru_stime.tv_usec;
 }
 
 struct fifo {

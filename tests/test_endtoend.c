@@ -404,19 +404,34 @@ static bool oneway_turn(void *ctx, struct world *w)
     return t->a.closed && t->b.closed;
 }
 
-static uint64_t run_oneway(bool lock_rcvbuf, struct oneway *t)
+/* How a one-way transfer runs: the sender's config (NULL: defaults), the
+ * path, the bytes, an optional tap on the simulator. */
+struct oneway_setup {
+    uint64_t seed;
+    const struct synack_config *sender;
+    struct synack_sim_link_params path;
+    uint64_t bytes;
+    bool lock_rcvbuf;
+    synack_sim_tap_fn tap;
+    void *tap_ctx;
+    synack_sim_filter_fn filter;
+    void *filter_ctx;
+};
+
+/* Returns the transfer's duration, 0 when it failed. */
+static uint64_t oneway_run(const struct oneway_setup *su, struct oneway *t)
 {
     struct world w;
-    if (world_init(&w, 77) != 0) return 0;
-    int a = world_add_host(&w, A_ADDR, NULL), b = world_add_host(&w, B_ADDR, NULL);
-    struct synack_sim_link_params p = {.delay_us = 20000, .bandwidth_bps = 100000000, .queue_limit = 2000000};
-    world_link(&w, a, b, &p, &p);
+    if (world_init(&w, su->seed) != 0) return 0;
+    int a = world_add_host(&w, A_ADDR, su->sender), b = world_add_host(&w, B_ADDR, NULL);
+    world_link(&w, a, b, &su->path, &su->path);
+    if (su->tap) synack_sim_set_tap(w.sim, su->tap, su->tap_ctx);
+    if (su->filter) synack_sim_set_filter(w.sim, su->filter, su->filter_ctx);
     memset(t, 0, sizeof *t);
-    const uint64_t bytes = 8u * 1000 * 1000;
-    t->a = (struct end){.st = world_stack(&w, a), .salt = 1, .peer_salt = 2, .total = bytes};
+    t->a = (struct end){.st = world_stack(&w, a), .salt = 1, .peer_salt = 2, .total = su->bytes};
     t->b = (struct end){.st = world_stack(&w, b), .sd = -1, .salt = 2, .peer_salt = 1, .total = 0};
     t->lsd = synack_socket(t->b.st);
-    if (lock_rcvbuf) {
+    if (su->lock_rcvbuf) {
         int v = 65536;
         synack_setsockopt(t->b.st, t->lsd, SYNACK_SOL_SOCKET, SYNACK_SO_RCVBUF, &v, sizeof v);
     }
@@ -431,7 +446,16 @@ static uint64_t run_oneway(bool lock_rcvbuf, struct oneway *t)
     uint64_t took = world_now(&w) - t0;
     synack_close(t->b.st, t->lsd);
     world_destroy(&w);
-    return rc == 0 && t->b.rcvd == bytes && !t->b.bad ? took : 0;
+    return rc == 0 && t->b.rcvd == su->bytes && !t->b.bad ? took : 0;
+}
+
+static uint64_t run_oneway(bool lock_rcvbuf, struct oneway *t)
+{
+    struct oneway_setup su = {.seed = 77,
+                              .path = {.delay_us = 20000, .bandwidth_bps = 100000000, .queue_limit = 2000000},
+                              .bytes = 8u * 1000 * 1000,
+                              .lock_rcvbuf = lock_rcvbuf};
+    return oneway_run(&su, t);
 }
 
 static void receive_autotuning_opens_the_window(void)
@@ -450,4 +474,155 @@ static void receive_autotuning_opens_the_window(void)
            (double)t_fixed / 1e6, (double)t_tuned / 1e6, tuned.rcvbuf_max_seen);
 }
 
-TEST_MAIN(TEST(receive_autotuning_opens_the_window), TEST(bidirectional_10mb_every_impairment), TEST(dead_link_times_out), TEST(soak_10000_connections))
+/* Pacing (on by default): over a path with no bottleneck to space them,
+ * the sender's data segments still leave one at a time, len / rate apart,
+ * released by the timer wheel; with the pacing tunable off, they leave in
+ * bursts at the instant each ACK arrives. Either way the bytes arrive
+ * intact. Send times come from the simulator's tap, on the virtual clock. */
+struct pace_log {
+    uint64_t last_at, largest_burst, burst, segs, gap_sum, gaps;
+};
+
+static void pace_tap(void *ctx, int from, int to, const uint8_t *pkt, size_t len, uint64_t now,
+                     enum synack_sim_fate fate, int dup)
+{
+    (void)to;
+    (void)fate;
+    struct pace_log *l = ctx;
+    size_t ihl = (size_t)(pkt[0] & 15) * 4;
+    if (from != 0 || dup || len < ihl + 20) return;
+    size_t payload = len - ihl - (size_t)(pkt[ihl + 12] >> 4) * 4;
+    if (payload < 1000) return; /* full data segments only */
+    if (++l->segs > 10 && now == l->last_at) {
+        l->burst++;
+    } else {
+        if (l->segs > 10) {
+            l->gap_sum += now - l->last_at;
+            l->gaps++;
+        }
+        l->burst = 1;
+    }
+    if (l->segs > 10 && l->burst > l->largest_burst) l->largest_burst = l->burst;
+    l->last_at = now;
+}
+
+static uint64_t run_paced(bool pacing, struct pace_log *log, struct oneway *t)
+{
+    struct synack_config cfg;
+    synack_config_init(&cfg);
+    cfg.tunables.pacing = pacing;
+    memset(log, 0, sizeof *log);
+    struct oneway_setup su = {.seed = 78, .sender = &cfg, .path = {.delay_us = 25000}, .bytes = 2u * 1000 * 1000,
+                              .tap = pace_tap, .tap_ctx = log};
+    return oneway_run(&su, t);
+}
+
+static void pacing_spreads_segments_over_the_round_trip(void)
+{
+    struct pace_log paced, bursty;
+    struct oneway tp, tb;
+    uint64_t took_paced = run_paced(true, &paced, &tp);
+    uint64_t took_bursty = run_paced(false, &bursty, &tb);
+    REQUIRE(took_paced != 0);
+    REQUIRE(took_bursty != 0);
+    /* Paced: after the first ten, segments leave in groups no larger than
+     * one TSO packet as Linux sizes them (tcp_tso_autosize: about a
+     * millisecond of data at the pacing rate, at most 64 KB), far smaller
+     * than the unpaced bursts. */
+    CHECK(paced.largest_burst <= 65536 / 1448 + 1);
+    CHECK(bursty.largest_burst > 4 * paced.largest_burst);
+    CHECK(paced.gaps > 50);
+    /* The mean gap while paced is at least a few microseconds; with no
+     * bottleneck the window doubles each round either way, so pacing costs
+     * at most a few round trips over the 2 MB. */
+    CHECK(paced.gap_sum / paced.gaps > 5);
+    CHECK(took_paced < took_bursty + 4 * 50000);
+    printf("# 2 MB over 50 ms RTT, no bottleneck: paced %.3f s (largest burst %llu, mean gap %llu us), "
+           "unpaced %.3f s (largest burst %llu)\n",
+           (double)took_paced / 1e6, (unsigned long long)paced.largest_burst,
+           (unsigned long long)(paced.gap_sum / paced.gaps), (double)took_bursty / 1e6,
+           (unsigned long long)bursty.largest_burst);
+}
+
+/* A tail loss (RFC 8985 7): the last two segments of a 1 MB transfer are
+ * lost once. With tail-loss probes (the default, as Linux) the sender
+ * resends the last one a probe timeout (2 SRTT + 2 ms) after the last ACK
+ * came back; its SACK shows the other lost and recovery resends it: the
+ * transfer ends about two round trips later than without the loss. Without
+ * probes the sender waits for the retransmission timeout (SRTT + at least
+ * 200 ms) and restarts from one segment. (A lone lost segment - the flight
+ * one segment - waits 2 SRTT + 200 ms for the peer's delayed ACK, capped by
+ * the RTO, as Linux and the RFC do: there a probe only spares the window.) */
+struct tail_drop {
+    uint64_t bytes;
+    uint32_t isn;
+    uint32_t dropped_end[2];
+    int dropped;
+    bool have_isn;
+};
+
+static enum synack_sim_verdict tail_filter(void *ctx, int from, int to, const uint8_t *pkt, size_t len,
+                                           uint64_t now, uint64_t *extra_delay_us)
+{
+    (void)to;
+    (void)now;
+    (void)extra_delay_us;
+    struct tail_drop *d = ctx;
+    size_t ihl = (size_t)(pkt[0] & 15) * 4;
+    if (from != 0 || len < ihl + 20) return SYNACK_SIM_PASS;
+    const uint8_t *tcp = pkt + ihl;
+    uint32_t seq = (uint32_t)tcp[4] << 24 | (uint32_t)tcp[5] << 16 | (uint32_t)tcp[6] << 8 | tcp[7];
+    if (tcp[13] & 0x02) { /* SYN */
+        d->isn = seq;
+        d->have_isn = true;
+        return SYNACK_SIM_PASS;
+    }
+    size_t payload = len - ihl - (size_t)(tcp[12] >> 4) * 4;
+    uint32_t end = seq + (uint32_t)payload, last = d->isn + 1 + (uint32_t)d->bytes;
+    if (!d->have_isn || !payload || d->dropped == 2 || last - end >= 2000) return SYNACK_SIM_PASS;
+    for (int i = 0; i < d->dropped; i++)
+        if (d->dropped_end[i] == end) return SYNACK_SIM_PASS; /* the retransmission passes */
+    d->dropped_end[d->dropped++] = end;
+    return SYNACK_SIM_DROP;
+}
+
+static uint64_t run_tail(bool drop, bool probes, struct tail_drop *d)
+{
+    struct synack_config cfg;
+    synack_config_init(&cfg);
+    cfg.tunables.tail_loss_probe = probes;
+    memset(d, 0, sizeof *d);
+    d->bytes = 1000 * 1000;
+    struct oneway t;
+    struct oneway_setup su = {.seed = 79, .sender = &cfg,
+                              .path = {.delay_us = 25000},
+                              .bytes = d->bytes, .filter = drop ? tail_filter : NULL, .filter_ctx = d};
+    return oneway_run(&su, &t);
+}
+
+static void tail_loss_costs_a_probe_timeout_not_an_rto(void)
+{
+    struct tail_drop clean, tlp, rto;
+    uint64_t t_clean = run_tail(false, true, &clean);
+    uint64_t t_tlp = run_tail(true, true, &tlp);
+    uint64_t t_rto = run_tail(true, false, &rto);
+    REQUIRE(t_clean && t_tlp && t_rto);
+    CHECK_EQ(tlp.dropped, 2);
+    CHECK_EQ(rto.dropped, 2);
+    const uint64_t rtt = 50000;
+    /* The probe goes 2 SRTT (+2 ms) after the last ACK (SRTT is the path's
+     * RTT here), its SACK comes a round trip later, the other hole goes
+     * after RACK's reordering window (a quarter RTT) and is ACKed a round
+     * trip after that: 4 to 5 RTTs in all (5.3 measured with pacing on or
+     * off, 4.3 when the last ACKs come back sooner). */
+    CHECK(t_tlp > t_clean);
+    CHECK(t_tlp - t_clean <= 6 * rtt);
+    /* Without probes: the RTO, at least 200 ms more than SRTT. */
+    CHECK(t_rto - t_clean >= 200000);
+    CHECK(t_tlp + 2 * rtt <= t_rto);
+    printf("# 1 MB, RTT 50 ms: %.1f ms clean; last two segments lost: +%.1f ms with TLP, +%.1f ms without "
+           "(RTO)\n",
+           (double)t_clean / 1000, (double)(t_tlp - t_clean) / 1000, (double)(t_rto - t_clean) / 1000);
+}
+
+TEST_MAIN(TEST(tail_loss_costs_a_probe_timeout_not_an_rto), TEST(pacing_spreads_segments_over_the_round_trip), TEST(receive_autotuning_opens_the_window), TEST(bidirectional_10mb_every_impairment), TEST(dead_link_times_out), TEST(soak_10000_connections))

@@ -98,6 +98,18 @@ static void cubic_fast_convergence_lowers_w_max(void)
     c.cc->get_info(&c, &ti);
     CHECK_EQ(ti.ca_wmax, 68u * MSS); /* 80 * (1 + 0.7) / 2 */
     CHECK_EQ(c.ssthresh, 56u * MSS);
+    /* A third loss at 75: below the previous window (80) but above W_max as
+     * fast convergence left it (68): no fast convergence (RFC 9438 4.7
+     * compares with W_max, as Linux's last_max_cwnd). */
+    c.cwnd = 75u * MSS;
+    c.ssthresh = c.cc->ssthresh(&c, 3);
+    c.cc->get_info(&c, &ti);
+    CHECK_EQ(ti.ca_wmax, 75u * MSS);
+    /* A fourth at 70, below that W_max: fast convergence again. */
+    c.cwnd = 70u * MSS;
+    c.ssthresh = c.cc->ssthresh(&c, 4);
+    c.cc->get_info(&c, &ti);
+    CHECK_EQ(ti.ca_wmax, 59500u); /* 70 * 1.7 / 2 segments */
 }
 
 static void cubic_reno_friendly_region_when_the_window_is_small(void)

@@ -16,7 +16,7 @@
 # usage: bench/loss/run.sh path/to/synack [RUNS] [SECS]
 #   env: RTTS="10 50 200" LOSSES="0 0.1 1 3 burst" RATE=50 (Mbit/s)
 #        SS_LOG=FILE (ss -tin of the Linux sender near each run's end)
-#        BULK_LOG=FILE (keep the last synack bulk's output)
+#        BULK_LOG=FILE (keep the last synack bulk's output, with its counters)
 #        SYNACK_SET="--set sndbuf=4194304" (Linux autotunes its send buffer to
 #        tcp_wmem[2] = 4 MB; synack's is fixed, so it is set to the same)
 set -u
@@ -70,12 +70,13 @@ one_run() {
     else
         # shellcheck disable=SC2086
         ip netns exec "$R" timeout --foreground $((SECS + 20)) "$SYNACK" bulk --tun s0 --addr 10.82.0.2/24 \
-            --gateway 10.82.0.1 $SYNACK_SET 10.81.0.1:"$port" --bytes 100G >"$TMP/bulk.log" 2>&1 &
+            --gateway 10.82.0.1 --stats $SYNACK_SET 10.81.0.1:"$port" --bytes 100G >"$TMP/bulk.log" 2>&1 &
     fi
     local snd=$!
     if [ -n "${SS_LOG:-}" ] && [ "$who" = linux ]; then
         sleep $((SECS - 1)); ip netns exec "$R" ss -tin >>"$SS_LOG" 2>&1
-        ip netns exec "$R" nstat -az TcpRetransSegs TcpOutSegs TcpExtTCPSackRecovery TcpExtTCPLossProbes >>"$SS_LOG" 2>&1
+        ip netns exec "$R" nstat -az TcpRetransSegs TcpOutSegs TcpExtTCPSackRecovery TcpExtTCPLossProbes \
+            TcpExtTCPLossProbeRecovery TcpExtTCPTimeouts TcpExtTCPDSACKUndo TcpExtTCPSACKReorder >>"$SS_LOG" 2>&1
     fi
     wait "$sink"
     kill -TERM "$snd" 2>/dev/null

@@ -130,6 +130,14 @@ struct synack_tunables {
     bool dsack;                 /* report duplicate segments (data, a repeated FIN
                                  * or SYN) in a D-SACK block, RFC 2883 (true, as
                                  * Linux's tcp_dsack) */
+    bool pacing;                /* space a connection's data segments over the round
+                                 * trip at pacing_ss_ratio or pacing_ca_ratio percent
+                                 * of cwnd / SRTT, released by the timer wheel (true;
+                                 * Linux paces so internally only when asked, e.g.
+                                 * by SO_MAX_PACING_RATE or BBR; fq paces the rest) */
+    uint32_t pacing_ss_ratio;   /* percent of cwnd / SRTT while cwnd < ssthresh / 2
+                                 * (200, Linux's tcp_pacing_ss_ratio) */
+    uint32_t pacing_ca_ratio;   /* percent after that (120, tcp_pacing_ca_ratio) */
     char congestion_control[16]; /* algorithm of new connections: "cubic" (default)
                                  * or "reno", as Linux's tcp_congestion_control */
     /* IPv4 reassembly (docs/DESIGN.md "Reassembly"), as Linux's net.ipv4.ipfrag_* */
@@ -379,6 +387,10 @@ struct synack_tcp_info {
      * start, 1 conservative slow start, 2 done). */
     uint32_t ca_wmax, ca_k_us;
     uint8_t ca_hystart;
+    /* The pacing rate, bytes per second (Linux's tcpi_pacing_rate), computed
+     * whether the pacing tunable is on or not; 0 before the first ACK of
+     * data. */
+    uint64_t pacing_rate;
 };
 /* Fills *out for a connected socket; -ENOTCONN for others. */
 SYNACK_API int synack_getinfo(synack_stack *stack, int sd, struct synack_tcp_info *out);

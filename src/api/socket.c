@@ -151,7 +151,10 @@ int synack_connect(synack_stack *s, int sd, const struct synack_endpoint *remote
     int err;
     struct tcp_conn *c = stack_conn_new(s, &id, &k->opt, &err);
     if (!c) return err;
-    stack_conn_insert(s, c);
+    if (!stack_conn_insert(s, c)) {
+        stack_conn_free(s, c);
+        return -ENOMEM;
+    }
     k->kind = SOCK_CONN;
     k->bound = true;
     k->local.addr = laddr;
@@ -690,6 +693,7 @@ int synack_getinfo(synack_stack *s, int sd, struct synack_tcp_info *out)
     snprintf(out->congestion, sizeof out->congestion, "%s", c->cc ? c->cc->name : "");
     out->ca_state = c->ca_state;
     out->min_rtt_us = tcp_xr(c)->min_rtt;
+    out->pacing_rate = tcp_xr(c)->pacing_rate;
     if (c->cc && c->cc->get_info) c->cc->get_info(c, out);
     return 0;
 }

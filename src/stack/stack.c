@@ -6,9 +6,11 @@
  * (src/ip/ip.c) and the socket calls (src/api/socket.c). Must not touch:
  * segment processing inside a connection (src/tcp).
  *
- * Memory: a connection (struct tcp_conn) is allocated when it is created —
- * a connect() or an accepted SYN — and freed when it reaches CLOSED and
- * nobody holds it. Its send and receive bytes live in chunks from the
+ * Memory: a connection (struct tcp_conn) is taken from the stack's pool
+ * (chunks of STACK_CONN_CHUNK, a free list; the pool keeps its high-water
+ * mark) when it is created — a connect() or an accepted SYN — and given back
+ * when it reaches CLOSED and nobody holds it. The connection table maps a
+ * 4-tuple to a pool index (util/hindex.h). Its send and receive bytes live in chunks from the
  * stack's pool (src/tcp/bytebuf.h), taken when bytes are queued and given
  * back when the buffer empties, so idle and half-open connections hold
  * none. Nothing is malloc'd per segment in steady state.
@@ -64,6 +66,9 @@ void synack_config_init(struct synack_config *cfg)
     t->mem_max_kb = 262144;
     t->tail_loss_probe = true;
     t->dsack = true;
+    t->pacing = true;
+    t->pacing_ss_ratio = 200;
+    t->pacing_ca_ratio = 120;
     t->ipfrag_high_thresh = 4u << 20;
     t->ipfrag_low_thresh = 3u << 20;
     t->ipfrag_time = 30;
@@ -95,6 +100,8 @@ static int check_tunables(const struct synack_tunables *t)
         return -EINVAL;
     if (t->keepalive_time_s == 0 || t->keepalive_intvl_s == 0 || t->keepalive_probes == 0 ||
         t->keepalive_time_s > 32767 || t->keepalive_intvl_s > 32767 || t->keepalive_probes > 127)
+        return -EINVAL;
+    if (t->pacing_ss_ratio == 0 || t->pacing_ss_ratio > 1000 || t->pacing_ca_ratio == 0 || t->pacing_ca_ratio > 1000)
         return -EINVAL;
     if (!memchr(t->congestion_control, 0, sizeof t->congestion_control) || !tcp_cc_find(t->congestion_control))
         return -EINVAL;
@@ -152,8 +159,7 @@ static struct tcp_conn *conn_of_timer(struct timer_node *n)
     return (struct tcp_conn *)((char *)n - offsetof(struct tcp_conn, timer));
 }
 
-static uint32_t conn_hash(const synack_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
-                          uint16_t rport)
+static uint32_t conn_hash(const synack_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
 {
     uint8_t key[12];
     memcpy(key, &laddr, 4);
@@ -163,29 +169,23 @@ static uint32_t conn_hash(const synack_stack *s, uint32_t laddr, uint16_t lport,
     return (uint32_t)siphash13(s->cfg.secret, key, sizeof key);
 }
 
-/* The chain that holds (or would hold) hash h. While the table grows, a
- * bucket of the old array that has not moved yet still holds its chain. */
-static struct tcp_conn **conn_chain(synack_stack *s, uint32_t h)
+static struct tcp_conn *conn_at(const synack_stack *s, uint32_t i)
 {
-    if (s->conn_old) {
-        uint32_t ob = h & (s->conn_old_nbuckets - 1);
-        if (ob >= s->conn_migrated) return &s->conn_old[ob];
-    }
-    return &s->conn_buckets[h & (s->conn_nbuckets - 1)];
+    return &s->conn_chunks[i / STACK_CONN_CHUNK][i % STACK_CONN_CHUNK];
+}
+
+static bool conn_matches(void *ctx, uint32_t value, const void *key)
+{
+    const struct synack_conn_id *id = key, *c = &conn_at(ctx, value)->id;
+    return c->laddr == id->laddr && c->lport == id->lport && c->raddr == id->raddr && c->rport == id->rport;
 }
 
 static void conn_table_remove(synack_stack *s, struct tcp_conn *c)
 {
-    for (struct tcp_conn **pp = conn_chain(s, conn_hash(s, c->id.laddr, c->id.lport, c->id.raddr, c->id.rport));
-         *pp; pp = &(*pp)->hash_next) {
-        s->work++;
-        if (*pp == c) {
-            *pp = c->hash_next;
-            c->hash_next = NULL;
-            s->conn_count--;
-            s->port_conns[c->id.lport]--;
-            return;
-        }
+    if (hindex_remove(&s->conns, conn_hash(s, c->id.laddr, c->id.lport, c->id.raddr, c->id.rport),
+                      c->pool_idx)) {
+        s->conn_count--;
+        s->port_conns[c->id.lport]--;
     }
 }
 
@@ -285,12 +285,11 @@ int synack_stack_create(synack_stack **out, const struct synack_config *cfg)
     if (!s) return -ENOMEM;
     s->cfg = *cfg;
     s->tunables = cfg->tunables;
-    s->conn_nbuckets = 64;
-    s->conn_buckets = calloc(s->conn_nbuckets, sizeof *s->conn_buckets);
     s->out_buf = malloc((size_t)cfg->mtu + TCP_HDR_MAX);
     s->port_conns = calloc(2 * 65536, sizeof *s->port_conns);
     s->port_binds = s->port_conns ? s->port_conns + 65536 : NULL;
-    if (!s->conn_buckets || !s->out_buf || !s->port_conns || slotmap_init(&s->free_socks, STACK_MAX_SOCKETS) != 0) {
+    if (!s->out_buf || !s->port_conns || hindex_init(&s->conns, s) != 0 ||
+        slotmap_init(&s->free_socks, STACK_MAX_SOCKETS) != 0) {
         synack_stack_destroy(s);
         return -ENOMEM;
     }
@@ -325,15 +324,10 @@ int synack_stack_create(synack_stack **out, const struct synack_config *cfg)
 void stack_conn_free(synack_stack *s, struct tcp_conn *c)
 {
     tcp_conn_fini(&s->env, c);
-    /* A few freed connections are kept for the next ones (short
-     * connections come and go in bursts; malloc's own caches are smaller). */
-    if (s->spare_count < STACK_SPARE_CONNS) {
-        c->hash_next = s->spare;
-        s->spare = c;
-        s->spare_count++;
-        return;
-    }
-    free(c);
+    /* Back to the pool: the next connection takes it (most recently freed
+     * first, while its memory is still in the cache). */
+    c->hash_next = s->spare;
+    s->spare = c;
 }
 
 void synack_stack_destroy(synack_stack *s)
@@ -345,23 +339,10 @@ void synack_stack_destroy(synack_stack *s)
         if (stack_sock(s, i)->kind == SOCK_CONN && stack_sock(s, i)->conn &&
             stack_sock(s, i)->conn->state == SYNACK_CLOSED)
             stack_conn_free(s, stack_sock(s, i)->conn);
-    for (uint32_t b = 0; s->conn_buckets && b < s->conn_nbuckets; b++) {
-        struct tcp_conn *c = s->conn_buckets[b];
-        while (c) {
-            struct tcp_conn *next = c->hash_next;
-            stack_conn_free(s, c);
-            c = next;
-        }
-    }
-    for (uint32_t b = s->conn_migrated; s->conn_old && b < s->conn_old_nbuckets; b++) {
-        struct tcp_conn *c = s->conn_old[b];
-        while (c) {
-            struct tcp_conn *next = c->hash_next;
-            stack_conn_free(s, c);
-            c = next;
-        }
-    }
-    free(s->conn_old);
+    uint64_t pos = 0;
+    uint32_t v;
+    while (s->conns.slot && hindex_next(&s->conns, &pos, &v)) tcp_conn_fini(&s->env, conn_at(s, v));
+    hindex_fini(&s->conns);
     while (s->graveyard) {
         struct tcp_conn *next = s->graveyard->hash_next;
         stack_conn_free(s, s->graveyard);
@@ -375,18 +356,14 @@ void synack_stack_destroy(synack_stack *s)
             l = next;
         }
     }
-    while (s->spare) {
-        struct tcp_conn *next = s->spare->hash_next;
-        free(s->spare);
-        s->spare = next;
-    }
+    for (uint32_t i = 0; i < s->conn_nchunks; i++) free(s->conn_chunks[i]);
+    free(s->conn_chunks);
     if (s->epolls_fini) s->epolls_fini(s);
     tw_table_fini(&s->tw);
     ip_fini(&s->ip);
     free(s->port_conns);
     tcp_xfer_spares_free(&s->env);
     chunk_pool_fini(&s->pool);
-    free(s->conn_buckets);
     for (int i = 0; i < s->nsocks / STACK_SOCK_CHUNK; i++) free(s->sock_chunks[i]);
     free(s->sock_chunks);
     slotmap_fini(&s->free_socks);
@@ -396,45 +373,26 @@ void synack_stack_destroy(synack_stack *s)
 
 /* ---- connection table ---------------------------------------------------- */
 
-/* Incremental growth (no stop-the-world rehash): when the table holds as
- * many connections as buckets, a twice larger bucket array takes over and
- * each insertion moves CONN_MIGRATE_PER_INSERT old buckets into it; lookups
- * meanwhile look in the old bucket when it has not moved yet. All old
- * buckets have moved long before the next growth (that needs as many
- * insertions again as there are old buckets). */
-#define CONN_MIGRATE_PER_INSERT 4u
-
-static void conn_table_migrate(synack_stack *s)
+/* A never used slot of the pool (a new chunk when the last is used up). */
+static struct tcp_conn *conn_pool_grow(synack_stack *s)
 {
-    for (unsigned n = 0; s->conn_old && n < CONN_MIGRATE_PER_INSERT; n++) {
-        struct tcp_conn *c = s->conn_old[s->conn_migrated];
-        while (c) {
-            struct tcp_conn *next = c->hash_next;
-            struct tcp_conn **head = &s->conn_buckets[conn_hash(s, c->id.laddr, c->id.lport, c->id.raddr,
-                                                                c->id.rport) & (s->conn_nbuckets - 1)];
-            c->hash_next = *head;
-            *head = c;
-            s->work++;
-            c = next;
+    if (s->conn_fresh == 0) s->conn_fresh = 1; /* slot 0 is never handed out */
+    if (s->conn_fresh == UINT32_MAX) return NULL;
+    uint32_t chunk = s->conn_fresh / STACK_CONN_CHUNK;
+    if (chunk == s->conn_nchunks) {
+        if ((chunk & (chunk - 1)) == 0) { /* the chunk list doubles at powers of two */
+            struct tcp_conn **nc = realloc(s->conn_chunks, (size_t)(chunk ? 2 * chunk : 1) * sizeof *nc);
+            if (!nc) return NULL;
+            s->conn_chunks = nc;
         }
-        if (++s->conn_migrated == s->conn_old_nbuckets) {
-            free(s->conn_old);
-            s->conn_old = NULL;
-        }
+        /* malloc, not calloc: a slot's memory is touched (counted in RSS)
+         * only when a connection first takes it. */
+        if (!(s->conn_chunks[chunk] = malloc(STACK_CONN_CHUNK * sizeof(struct tcp_conn)))) return NULL;
+        s->conn_nchunks++;
     }
-}
-
-static void conn_table_maybe_grow(synack_stack *s)
-{
-    if (s->conn_old || s->conn_count < s->conn_nbuckets || s->conn_nbuckets >= (1u << 30)) return;
-    uint32_t n = s->conn_nbuckets * 2;
-    struct tcp_conn **nb = calloc(n, sizeof *nb);
-    if (!nb) return; /* keep the old table: longer chains, still correct */
-    s->conn_old = s->conn_buckets;
-    s->conn_old_nbuckets = s->conn_nbuckets;
-    s->conn_migrated = 0;
-    s->conn_buckets = nb;
-    s->conn_nbuckets = n;
+    struct tcp_conn *c = conn_at(s, s->conn_fresh);
+    c->pool_idx = s->conn_fresh++;
+    return c;
 }
 
 struct tcp_conn *stack_conn_new(synack_stack *s, const struct synack_conn_id *id,
@@ -450,15 +408,16 @@ struct tcp_conn *stack_conn_new(synack_stack *s, const struct synack_conn_id *id
     struct tcp_conn *c = s->spare;
     if (c) {
         s->spare = c->hash_next;
-        s->spare_count--;
-    } else if (!(c = malloc(sizeof *c))) {
+    } else if (!(c = conn_pool_grow(s))) {
         *err = -ENOMEM;
         return NULL;
     }
+    uint32_t idx = c->pool_idx;
     uint32_t rcv = opt && opt->rcvbuf ? opt->rcvbuf : s->tunables.rcvbuf;
     uint32_t snd = opt && opt->sndbuf ? opt->sndbuf : s->tunables.sndbuf;
     uint8_t ttl = opt && opt->ttl ? opt->ttl : s->tunables.ttl;
     tcp_conn_init(c, id, rcv, snd, s->cfg.mtu, ttl);
+    c->pool_idx = idx;
     if (opt) {
         c->rcvbuf_locked = opt->rcvbuf != 0;
         c->nodelay = opt->nodelay;
@@ -473,26 +432,22 @@ struct tcp_conn *stack_conn_new(synack_stack *s, const struct synack_conn_id *id
     return c;
 }
 
-void stack_conn_insert(synack_stack *s, struct tcp_conn *c)
+bool stack_conn_insert(synack_stack *s, struct tcp_conn *c)
 {
-    conn_table_maybe_grow(s);
-    conn_table_migrate(s);
-    struct tcp_conn **head = conn_chain(s, conn_hash(s, c->id.laddr, c->id.lport, c->id.raddr, c->id.rport));
-    c->hash_next = *head;
-    *head = c;
+    if (hindex_insert(&s->conns, conn_hash(s, c->id.laddr, c->id.lport, c->id.raddr, c->id.rport),
+                      c->pool_idx) != 0)
+        return false;
     s->conn_count++;
     s->port_conns[c->id.lport]++;
+    return true;
 }
 
 struct tcp_conn *stack_conn_lookup(synack_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
                                    uint16_t rport)
 {
-    for (struct tcp_conn *c = *conn_chain(s, conn_hash(s, laddr, lport, raddr, rport)); c; c = c->hash_next) {
-        s->work++;
-        if (c->id.laddr == laddr && c->id.lport == lport && c->id.raddr == raddr && c->id.rport == rport)
-            return c;
-    }
-    return NULL;
+    struct synack_conn_id id = {.laddr = laddr, .raddr = raddr, .lport = lport, .rport = rport};
+    uint32_t v = hindex_find(&s->conns, conn_hash(s, laddr, lport, raddr, rport), conn_matches, &id);
+    return v == HINDEX_NONE ? NULL : conn_at(s, v);
 }
 
 void stack_mark_dirty(synack_stack *s, struct tcp_conn *c)
@@ -510,8 +465,8 @@ void stack_mark_dirty(synack_stack *s, struct tcp_conn *c)
 
 void stack_conn_bury(synack_stack *s, struct tcp_conn *c)
 {
-    for (struct tcp_conn *g = s->graveyard; g; g = g->hash_next)
-        if (g == c) return;
+    if (c->buried) return; /* a flag, not a walk of the list: many may die in one call */
+    c->buried = true;
     c->hash_next = s->graveyard;
     s->graveyard = c;
 }
@@ -831,10 +786,10 @@ uint16_t stack_ephemeral_port(synack_stack *s, uint32_t laddr, uint32_t raddr, u
     return search_ports(s, laddr, raddr, rport, port_unused, NULL);
 }
 
-bool stack_pair_free(synack_stack *s, const struct synack_conn_id *id, uint32_t *isn)
+/* No TIME_WAIT holds the 4-tuple, or one that tw_reuse may take over
+ * (then it ends here and *isn is set). */
+static bool tw_pair_free(synack_stack *s, const struct synack_conn_id *id, uint32_t *isn)
 {
-    *isn = 0;
-    if (stack_conn_lookup(s, id->laddr, id->lport, id->raddr, id->rport)) return false;
     uint32_t i = tw_lookup(&s->tw, id->laddr, id->lport, id->raddr, id->rport);
     if (i == TW_NIL) return true;
     /* tcp_tw_reuse: safe when timestamps were in use (PAWS rejects the old
@@ -848,6 +803,13 @@ bool stack_pair_free(synack_stack *s, const struct synack_conn_id *id, uint32_t 
     return true;
 }
 
+bool stack_pair_free(synack_stack *s, const struct synack_conn_id *id, uint32_t *isn)
+{
+    *isn = 0;
+    if (stack_conn_lookup(s, id->laddr, id->lport, id->raddr, id->rport)) return false;
+    return tw_pair_free(s, id, isn);
+}
+
 struct pair_search {
     struct synack_conn_id id;
     uint32_t isn;
@@ -858,7 +820,12 @@ static bool pair_usable(synack_stack *s, uint16_t port, void *ctx)
     struct pair_search *p = ctx;
     if (s->port_binds[port]) return false; /* bound by bind() or listening: not shared */
     p->id.lport = port;
-    return stack_pair_free(s, &p->id, &p->isn);
+    /* A connection filed under the same 32 hash bits counts as one on this
+     * 4-tuple without reading it (a crowd of idle connections stays out of
+     * the cache): a false match skips a free port, once in 4 billion. */
+    if (hindex_has_hash(&s->conns, conn_hash(s, p->id.laddr, port, p->id.raddr, p->id.rport))) return false;
+    p->isn = 0;
+    return tw_pair_free(s, &p->id, &p->isn);
 }
 
 uint16_t stack_connect_port(synack_stack *s, uint32_t laddr, uint32_t raddr, uint16_t rport, uint32_t *isn)
@@ -941,14 +908,18 @@ static uint16_t cookie_check(synack_stack *s, const struct synack_conn_id *id, c
     return 0;
 }
 
-static void new_child(synack_stack *s, struct tcp_listener *l, struct tcp_conn *c)
+static bool new_child(synack_stack *s, struct tcp_listener *l, struct tcp_conn *c)
 {
-    stack_conn_insert(s, c);
+    if (!stack_conn_insert(s, c)) {
+        stack_conn_free(s, c);
+        return false;
+    }
     c->ts_offset = stack_ts_offset(s, &c->id);
     c->listener = l;
     c->queue_next = l->syn_head;
     l->syn_head = c;
     l->syn_count++;
+    return true;
 }
 
 /* A segment for a listener (RFC 9293 3.10.7.2). */
@@ -971,11 +942,10 @@ static void listen_input(synack_stack *s, struct tcp_listener *l, const struct i
         }
         /* ... unless it completes a SYN cookie handshake. */
         struct tcp_conn *c = stack_conn_new(s, &id, opt, &err);
-        if (!c) {
+        if (!c || !new_child(s, l, c)) {
             s->ctr.listen_drops++;
             return;
         }
-        new_child(s, l, c);
         s->ctr.syncookies_recv++;
         tcp_open_from_cookie(&s->env, c, seg->ack - 1, seg, mss);
         tcp_input(&s->env, c, seg);                   /* its data, if any */
@@ -997,11 +967,10 @@ static void listen_input(synack_stack *s, struct tcp_listener *l, const struct i
         return;
     }
     struct tcp_conn *c = stack_conn_new(s, &id, opt, &err);
-    if (!c) {
+    if (!c || !new_child(s, l, c)) {
         s->ctr.listen_drops++;
         return;
     }
-    new_child(s, l, c);
     tcp_open_passive(&s->env, c, tw_isn ? tw_isn : stack_isn(s, &id), seg);
     tcp_output(&s->env, c);
     env_timer_changed(&s->env, c);

@@ -16,6 +16,7 @@
 #ifndef SYNACK_STACK_STACK_H
 #define SYNACK_STACK_STACK_H
 
+#include "util/hindex.h"
 #include "util/slotmap.h"
 #include "util/timer_wheel.h"
 #include "ip/ip.h"
@@ -66,7 +67,7 @@ struct sock {
 
 #define STACK_MAX_SOCKETS (1 << 21) /* descriptors per stack (EMFILE beyond) */
 #define STACK_SOCK_CHUNK 4096      /* socket slots per chunk of the socket table */
-#define STACK_SPARE_CONNS 1024   /* freed connections kept for reuse */
+#define STACK_CONN_CHUNK 1024    /* connections per chunk of the pool */
 #define STACK_DEFERRED_MAX 64
 #define STACK_DEFERRED_BYTES 64    /* headers only: RSTs */
 
@@ -80,12 +81,7 @@ struct synack_stack {
                                     * stack_work adds the wheel's and TIME_WAIT's) */
     uint64_t next_deadline;
 
-    /* connection table */
-    struct tcp_conn **conn_buckets;
-    uint32_t conn_nbuckets;        /* power of two */
-    /* while growing: the previous array; its buckets below conn_migrated have moved */
-    struct tcp_conn **conn_old;
-    uint32_t conn_old_nbuckets, conn_migrated;
+    struct hindex conns;
     uint32_t conn_count;
 
     /* listeners */
@@ -103,9 +99,12 @@ struct synack_stack {
     struct tcp_conn *dirty_head, *dirty_tail; /* via tcp_conn.dirty_next */
     /* CLOSED connections with nobody holding them: freed after processing */
     struct tcp_conn *graveyard;
-    /* freed connections kept for reuse (via hash_next), at most STACK_SPARE_CONNS */
+    /* the pool every connection comes from: chunks of STACK_CONN_CHUNK,
+     * slot i at conn_chunks[i / STACK_CONN_CHUNK]; slot 0 is never used
+     * (the index's values are nonzero); free slots on a list via hash_next */
+    struct tcp_conn **conn_chunks;
+    uint32_t conn_nchunks, conn_fresh; /* slots below conn_fresh were handed out once */
     struct tcp_conn *spare;
-    unsigned spare_count;
 
     /* packets built inside socket calls, sent at the next poll */
     uint8_t deferred[STACK_DEFERRED_MAX][STACK_DEFERRED_BYTES];
@@ -133,10 +132,14 @@ struct synack_stack {
     void (*epolls_fini)(synack_stack *s);
 };
 
-/* Work done so far (debug, for tests): hash-chain steps and moves in the
- * connection and TIME_WAIT tables, timer nodes moved and fired. A poll
+/* Work done so far (debug, for tests): slots probed and moved in the
+ * connection index, chain steps and moves in the TIME_WAIT table, timer
+ * nodes moved and fired. A poll
  * with nothing due adds nothing, whatever the number of connections. */
-static inline uint64_t stack_work(const synack_stack *s) { return s->work + s->tw.work + s->wheel.work; }
+static inline uint64_t stack_work(const synack_stack *s)
+{
+    return s->work + s->conns.work + s->tw.work + s->wheel.work;
+}
 
 /* The slot of descriptor sd (0 <= sd < nsocks). */
 static inline struct sock *stack_sock(const synack_stack *s, int sd)
@@ -147,7 +150,8 @@ static inline struct sock *stack_sock(const synack_stack *s, int sd)
 /* ---- used by the socket layer ---- */
 struct tcp_conn *stack_conn_new(synack_stack *s, const struct synack_conn_id *id,
                                 const struct sock_opts *opt, int *err);
-void stack_conn_insert(synack_stack *s, struct tcp_conn *c);
+/* Files c in the connection table; false (nothing filed) when out of memory. */
+bool stack_conn_insert(synack_stack *s, struct tcp_conn *c);
 struct tcp_conn *stack_conn_lookup(synack_stack *s, uint32_t laddr, uint16_t lport,
                                    uint32_t raddr, uint16_t rport);
 /* The connection needs tcp_output at the next poll. */

@@ -33,7 +33,7 @@ struct cubic {
     uint64_t epoch_start;   /* microseconds; 0: no congestion-avoidance epoch */
     uint64_t w_est_fp;      /* Reno-friendly window, bytes << 10 */
     uint32_t w_max;         /* bytes: the window before the last reduction */
-    uint32_t w_last_max;    /* the W_max before that (fast convergence) */
+    uint32_t w_last_max;    /* W_max before the last reduction (undo) */
     uint32_t cwnd_epoch;    /* bytes: cwnd when the epoch began */
     uint32_t k_us;          /* K: time to climb back to W_max */
     /* HyStart++ (RFC 9406 4.2) */
@@ -79,9 +79,12 @@ static uint32_t cubic_ssthresh(struct tcp_conn *c, uint64_t now)
     (void)now;
     struct cubic *k = cubic_of(c);
     uint32_t cwnd = c->cwnd;
-    if (cwnd < k->w_last_max) k->w_max = (uint32_t)(cwnd * (1.0 + CUBIC_BETA) / 2.0);
+    /* Compared with W_max as the last reduction left it (after its own fast
+     * convergence), as RFC 9438 4.7 and Linux's last_max_cwnd do; the value
+     * before is kept for undo (4.9). */
+    k->w_last_max = k->w_max;
+    if (cwnd < k->w_max) k->w_max = (uint32_t)(cwnd * (1.0 + CUBIC_BETA) / 2.0);
     else k->w_max = cwnd;
-    k->w_last_max = cwnd;
     k->epoch_start = 0;
     /* A loss ends HyStart++ for this connection (RFC 9406 4.2). */
     k->phase = HS_DONE;

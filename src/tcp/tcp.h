@@ -110,6 +110,11 @@ struct tcp_xfer {
     uint64_t rcvq_time;                /* when the last autotuning adjustment was made */
     uint64_t bytes_acked, bytes_received; /* over the whole connection (TCP_INFO) */
     uint64_t cc_priv[8];               /* the congestion-control algorithm's own state */
+    /* Pacing (tcp_cc.c), as Linux's internal pacing: */
+    uint64_t pacing_rate;              /* bytes per second; 0: not pacing */
+    uint64_t pace_next;                /* earliest departure of the next data segment */
+    uint64_t pace_timer;               /* when output is due again; 0: no timer */
+    uint32_t data_segs_out;            /* data segments sent (the first ten go unpaced) */
     uint32_t sack_latest;              /* start of the latest out-of-order segment */
     uint32_t ca_acked;                 /* congestion avoidance byte counting */
     uint32_t min_rtt;                  /* smallest RTT sample, microseconds (0: none) */
@@ -132,7 +137,7 @@ struct tcp_xfer {
  * order of the RFC 9293 description. */
 struct tcp_conn {
     /* ---- identity; tables and timer node are the stack's ---- */
-    struct tcp_conn *hash_next;        /* connection-table chain */
+    struct tcp_conn *hash_next;        /* the stack's free and graveyard lists */
     struct tcp_conn *queue_next;       /* listener's SYN or accept queue */
     struct tcp_conn *tw_next, *tw_prev; /* the stack's TIME_WAIT list */
     struct tcp_conn *compact_next;     /* the stack's list of TIME_WAITs to make records of */
@@ -245,6 +250,9 @@ struct tcp_conn {
     bool ack_pushed : 1, ack_pushed2 : 1; /* a pushed/small segment (one, two) awaits our
                                         * ACK: a read that drains the buffer ACKs at once */
     bool rcvbuf_locked : 1;            /* SO_RCVBUF was set: no receive autotuning */
+    bool buried : 1;                   /* the stack's: on its graveyard list (freed after processing) */
+    uint32_t pool_idx;                 /* the stack's: its slot in the stack's pool of connections
+                                        * (in the tail padding: the struct does not grow) */
 };
 
 /* Ranges parked past RCV.NXT (none until the first out-of-order segment). */

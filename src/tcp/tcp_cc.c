@@ -32,6 +32,69 @@ const char *tcp_ca_state_name(enum tcp_ca_state s)
     return "?";
 }
 
+/* ---- pacing ---- */
+
+#define PACING_FREE_SEGS 10u /* Linux: "sch_fq does not pace the first 10 MSS" */
+
+void tcp_pacing_update(const struct tcp_env *env, struct tcp_conn *c)
+{
+    struct tcp_xfer *x = c->x;
+    if (!x) return;
+    if (c->srtt == 0) return;
+    /* Linux's tcp_update_pacing_rate, computed whether pacing is on or not
+     * (TCP_INFO shows it): "in slow start" here means cwnd below
+     * half of ssthresh, so the rate slows down as slow start nears its end. */
+    uint32_t ratio = c->cwnd < c->ssthresh / 2 ? env->tunables->pacing_ss_ratio : env->tunables->pacing_ca_ratio;
+    uint32_t flight = c->snd_max - c->snd_una;
+    uint64_t window = c->cwnd > flight ? c->cwnd : flight;
+    uint64_t rate = window * 1000000u / c->srtt * ratio / 100u;
+    x->pacing_rate = rate ? rate : 1;
+}
+
+/* How far ahead of its departure time a segment may leave, microseconds:
+ * Linux sends, at each departure, one TSO packet sized by tcp_tso_autosize
+ * (about 1 ms of data at the pacing rate, plus up to 64 KB more on paths
+ * whose minimum RTT is under a millisecond or so, at least two segments,
+ * at most 64 KB). Here the segments of such a packet leave together: the
+ * first at its time, the others up to that packet's time early. */
+static uint64_t pacing_burst_us(const struct tcp_conn *c, uint64_t rate)
+{
+    uint64_t bytes = rate >> 10;
+    uint32_t r = c->x->min_rtt >> 9;
+    if (r < 32) bytes += 65536u >> r;
+    if (bytes > 65536) bytes = 65536;
+    uint32_t mss = c->snd_mss ? c->snd_mss : 1;
+    uint64_t segs = bytes / mss;
+    if (segs < 2) segs = 2;
+    return (segs - 1) * mss * 1000000u / rate;
+}
+
+bool tcp_pacing_wait(struct tcp_env *env, struct tcp_conn *c)
+{
+    struct tcp_xfer *x = c->x;
+    if (!x || !x->pacing_rate || !env->tunables->pacing || x->pace_next <= env->now) return false;
+    if (x->pace_next <= env->now + pacing_burst_us(c, x->pacing_rate)) return false;
+    if (x->pace_timer != x->pace_next) {
+        x->pace_timer = x->pace_next;
+        env->timer_changed(env, c);
+    }
+    return true;
+}
+
+void tcp_pacing_sent(const struct tcp_env *env, struct tcp_conn *c, uint32_t len)
+{
+    struct tcp_xfer *x = c->x;
+    if (!x || !len) return;
+    uint64_t prior = x->pace_next;
+    if (x->pace_next < env->now) x->pace_next = env->now;
+    if (x->data_segs_out < UINT32_MAX) x->data_segs_out++;
+    if (!x->pacing_rate || !env->tunables->pacing || x->data_segs_out < PACING_FREE_SEGS) return;
+    uint64_t len_us = (uint64_t)len * 1000000u / x->pacing_rate;
+    uint64_t credit = x->pace_next - prior; /* how late this segment went */
+    len_us -= credit < len_us / 2 ? credit : len_us / 2;
+    x->pace_next += len_us;
+}
+
 bool tcp_cc_in_slow_start(const struct tcp_conn *c) { return c->cwnd < c->ssthresh; }
 
 uint32_t tcp_cc_slow_start(struct tcp_conn *c, uint32_t acked, uint32_t limit)

@@ -11,6 +11,8 @@
  * and touches only cwnd, ssthresh and that state. Must not
  * touch: segments, timers, buffers — recovery decides WHEN the window
  * changes (a loss, an ACK, a timeout), the algorithm decides BY HOW MUCH.
+ * Also owns pacing (tcp_pacing_*): the rate from the window and the RTT,
+ * and each data segment's departure time; output asks before sending.
  */
 #ifndef SYNACK_TCP_CC_H
 #define SYNACK_TCP_CC_H
@@ -65,6 +67,22 @@ const struct tcp_cc_ops *tcp_cc_find(const char *name);
 const char *tcp_cc_available(void);
 /* Name of a congestion state ("open", "disorder", "cwr", "recovery", "loss"). */
 const char *tcp_ca_state_name(enum tcp_ca_state s);
+
+/* ---- pacing, as Linux's internal pacing (tcp_update_pacing_rate,
+ * tcp_pacing_check, tcp_update_skb_after_send) ---- */
+struct tcp_env;
+/* After an ACK (and when the RTT is first known): the rate becomes
+ * max(cwnd, flight) / SRTT times pacing_ss_ratio percent while cwnd <
+ * ssthresh / 2, pacing_ca_ratio percent after (kept when pacing is off,
+ * for TCP_INFO). */
+void tcp_pacing_update(const struct tcp_env *env, struct tcp_conn *c);
+/* Before a data segment goes out: true when it must wait for its departure
+ * time, in which case the connection's timer is due then (no busy loop). */
+bool tcp_pacing_wait(struct tcp_env *env, struct tcp_conn *c);
+/* A data segment of len bytes went out: the next departure moves len / rate
+ * later (the first ten segments are free; lateness earns back at most half a
+ * segment's time, as Linux's credit for OS jitter). */
+void tcp_pacing_sent(const struct tcp_env *env, struct tcp_conn *c, uint32_t len);
 
 /* ---- helpers the algorithms share ---- */
 /* Slow start (RFC 5681 3.1 with RFC 3465 byte counting, at most `limit`

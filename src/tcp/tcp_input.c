@@ -419,6 +419,7 @@ static void ack_sender_side(struct tcp_env *env, struct tcp_conn *c, const struc
          * window change) but its SACK blocks still inform the scoreboard. */
         tcp_recovery_on_ack(env, c, s, c->snd_una, 0, false);
     }
+    tcp_pacing_update(env, c);
 }
 
 /* Window update (RFC 9293 3.10.7.4, fifth step, SND.WL1/WL2 rule). */

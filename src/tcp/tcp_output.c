@@ -219,6 +219,7 @@ static void send_segment(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, 
      * interactive: ACKs will ride on our data (Linux's pingpong mode). */
     if (len && env->now - tcp_xr(c)->last_data_rcv < c->ato) c->pingpong = true;
     note_sent(env, c, seq, end);
+    tcp_pacing_sent(env, c, len);
     if (c->in_recovery && tcp_sb(c)) tcp_sb(c)->prr_out += len ? len : 1;
     if (seq_gt(end, c->snd_nxt)) c->snd_nxt = end;
     sent_ack(env, c);
@@ -345,6 +346,7 @@ static bool send_queued(struct tcp_env *env, struct tcp_conn *c)
             break;
         }
         if (len == 0 && usable == 0) break;
+        if (len > 0 && tcp_pacing_wait(env, c)) break; /* the timer sends it */
         tcp_send_data(env, c, c->snd_nxt, len);
         if (len >= mss) full_sent = true;
         sent = true;

@@ -380,6 +380,7 @@ void tcp_recovery_output(struct tcp_env *env, struct tcp_conn *c)
     uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
     for (int guard = 0; guard < 64; guard++) {
         if (pipe_of(c) >= c->cwnd) return;
+        if (tcp_pacing_wait(env, c)) return; /* retransmissions are paced too */
         /* NextSeg rule 1: the first unSACKed byte past HighRxt that is lost. */
         uint32_t from = seq_max(b->high_rxt, c->snd_una), run_end;
         uint32_t seq = sack_board_next_hole(b, from, b->lost_end, &run_end);

@@ -23,6 +23,8 @@ uint64_t tcp_next_deadline(const struct tcp_conn *c)
     uint64_t t = TIMER_NEVER;
     for (int k = 0; k < TCP_T_COUNT; k++)
         if (c->deadline[k] < t) t = c->deadline[k];
+    /* Paced output waiting for its departure time (tcp_pacing_wait). */
+    if (c->x && c->x->pace_timer && c->x->pace_timer < t) t = c->x->pace_timer;
     return t;
 }
 
@@ -222,6 +224,8 @@ void tcp_on_timer(struct tcp_env *env, struct tcp_conn *c)
         on_keepalive_timer(env, c);
         if (c->state == SYNACK_CLOSED) return;
     }
+    /* A paced segment's departure time came: output below sends it. */
+    if (c->x && c->x->pace_timer && c->x->pace_timer <= now) c->x->pace_timer = 0;
     tcp_output(env, c);
     env->timer_changed(env, c);
 }

@@ -580,6 +580,7 @@ static void print_info(FILE *out, const struct lab_result *r)
     if (!strcmp(t->congestion, "cubic"))
         fprintf(out, ", W_max %" PRIu32 " bytes, K %.3f ms, HyStart++ %s", t->ca_wmax, t->ca_k_us / 1000.0,
                 t->ca_hystart < 3 ? hystart[t->ca_hystart] : "?");
+    if (t->pacing_rate) fprintf(out, ", pacing_rate %.3f Mbit/s", t->pacing_rate * 8 / 1e6);
     fputc('\n', out);
 }
 

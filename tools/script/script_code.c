@@ -62,6 +62,7 @@ bool sc_code_tcpi(const struct synack_tcp_info *t, const char *name, int64_t *v)
     else if (!strcmp(name, "tcpi_snd_wnd")) *v = t->snd_wnd;
     else if (!strcmp(name, "tcpi_rcv_wnd")) *v = t->rcv_wnd;
     else if (!strcmp(name, "tcpi_notsent_bytes")) *v = t->unsent;
+    else if (!strcmp(name, "tcpi_pacing_rate")) *v = (int64_t)t->pacing_rate;
     else return false;
     return true;
 }

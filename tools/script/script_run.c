@@ -80,6 +80,10 @@ struct runner {
     uint16_t lport, rport;
     bool isn_known;
     uint32_t live_isn, script_isn;
+    /* The peer's sequence numbers, as packetdrill numbers them: relative to
+     * its first SYN (or SYN|ACK) except in SYNs, which are absolute. */
+    bool remote_isn_known;
+    uint32_t remote_isn;
     unsigned isn_count;
     bool ts_known;            /* synack's TSval clock, mapped like the ISN */
     uint32_t ts_off;          /* live TSval - script TSval */
@@ -250,6 +254,12 @@ static uint32_t to_script(const struct runner *r, uint32_t live_seq)
 {
     return r->isn_known ? live_seq - r->live_isn + r->script_isn : live_seq;
 }
+/* What to add to a script's number for the peer's side of a segment (SYN:
+ * whether that segment carries SYN). */
+static uint32_t remote_offset(const struct runner *r, bool syn)
+{
+    return r->remote_isn_known && !syn ? r->remote_isn : 0;
+}
 
 /* ---- formatting ------------------------------------------------------------------ */
 
@@ -335,7 +345,7 @@ static void fmt_actual(struct runner *r, const struct tcp_repr *t, const uint8_t
     uint32_t seq = to_script(r, t->seq);
     if ((t->flags & TCP_RST) && t->seq == 0) seq = 0;
     sb_add(&s, "%s %" PRIu32 ":%" PRIu32 "(%zu)", f, seq, seq + (uint32_t)t->payload_len, t->payload_len);
-    if (t->flags & TCP_ACK) sb_add(&s, " ack %" PRIu32, t->ack);
+    if (t->flags & TCP_ACK) sb_add(&s, " ack %" PRIu32, t->ack - remote_offset(r, t->flags & TCP_SYN));
     sb_add(&s, " win %u", t->window);
     if (t->urgent) sb_add(&s, " urg %u", t->urgent);
     fmt_raw_options(opts, optlen, &s);
@@ -369,6 +379,7 @@ static int build_options(struct runner *r, const struct sc_packet *k, uint8_t *o
             for (int b = 0; b < x->nsack; b++) {
                 uint32_t left = x->sack[b][0], right = x->sack[b][1];
                 if (!k->outbound) left = to_live(r, left), right = to_live(r, right);
+                else left += remote_offset(r, k->flags & TCP_SYN), right += remote_offset(r, k->flags & TCP_SYN);
                 wire_put32(o + n + 2 + 8 * b, left);
                 wire_put32(o + n + 6 + 8 * b, right);
             }
@@ -453,7 +464,11 @@ static void inject(struct runner *r, struct sc_event *e)
     uint8_t *t = pkt + 20;
     wire_put16(t, r->rport);
     wire_put16(t + 2, r->lport);
-    wire_put32(t + 4, k->seq);
+    if ((k->flags & TCP_SYN) && !r->remote_isn_known) {
+        r->remote_isn_known = true;
+        r->remote_isn = k->seq;
+    }
+    wire_put32(t + 4, k->seq + remote_offset(r, k->flags & TCP_SYN));
     wire_put32(t + 8, k->has_ack ? to_live(r, k->ack) : 0);
     t[12] = (uint8_t)(((20 + optlen) / 4) << 4);
     t[13] = k->flags;
@@ -605,7 +620,7 @@ static void expect_outbound(struct runner *r, struct sc_event *e)
     bool rst0 = (k->flags & TCP_RST) && k->seq == 0 && t.seq == 0;
     if (t.seq != to_live(r, k->seq) && !rst0) sb_add(&d, " seq");
     if (t.payload_len != k->len) sb_add(&d, " length");
-    if (k->has_ack && t.ack != k->ack) sb_add(&d, " ack");
+    if (k->has_ack && t.ack != k->ack + remote_offset(r, t.flags & TCP_SYN)) sb_add(&d, " ack");
     if (k->has_win && t.window != k->win) sb_add(&d, " window");
     if (k->has_urg && t.urgent != k->urg) sb_add(&d, " urgent pointer");
     if (!k->any_opts) {
@@ -1520,7 +1535,7 @@ static void apply_sysctl(struct runner *r, int line, const char *name, const cha
     struct synack_tunables t;
     synack_stack_get_tunables(r->st, &t);
     const char *n = name;
-    if (!strncmp(n, "net.ipv4.", 9)) n += 9;
+    if (!strncmp(n, "net.ipv4.", 9) || !strncmp(n, "net/ipv4/", 9)) n += 9; /* sysctl takes either */
     char *end;
     unsigned long v = strtoul(value, &end, 10);
     bool num = end != value;
@@ -1546,6 +1561,8 @@ static void apply_sysctl(struct runner *r, int line, const char *name, const cha
     else if (!strcmp(n, "tcp_sack")) t.sack = v != 0;
     else if (!strcmp(n, "tcp_early_retrans")) t.tail_loss_probe = v >= 3;
     else if (!strcmp(n, "tcp_dsack")) t.dsack = v != 0;
+    else if (!strcmp(n, "tcp_pacing_ss_ratio")) t.pacing_ss_ratio = (uint32_t)v;
+    else if (!strcmp(n, "tcp_pacing_ca_ratio")) t.pacing_ca_ratio = (uint32_t)v;
     else if (!strcmp(n, "tcp_keepalive_time")) t.keepalive_time_s = (uint32_t)v;
     else if (!strcmp(n, "tcp_keepalive_intvl")) t.keepalive_intvl_s = (uint32_t)v;
     else if (!strcmp(n, "tcp_keepalive_probes")) t.keepalive_probes = (unsigned)v;
@@ -1715,6 +1732,16 @@ static void run_command(struct runner *r, int line, const char *raw, size_t raw_
         note(r, line, "shell file %s could not be read: ignored", w[0]);
         return;
     }
+    if (!strcmp(w[0], "tc") && n >= 2 && !strcmp(w[1], "qdisc") && (!strcmp(w[n - 1], "fq") || !strcmp(w[n - 1], "pfifo_fast"))) {
+        /* Linux paces a CUBIC or Reno sender only under the fq qdisc, at the
+         * rate TCP computes; synack's pacing does the same in the stack. */
+        struct synack_tunables t;
+        synack_stack_get_tunables(r->st, &t);
+        t.pacing = !strcmp(w[n - 1], "fq");
+        synack_stack_set_tunables(r->st, &t);
+        if (r->o->verbose) fprintf(r->out, "  %s:%d %s: pacing %s\n", r->s->path, line, cmd, t.pacing ? "on" : "off");
+        return;
+    }
     if (!strcmp(w[0], "tc") || !strcmp(w[0], "ip") || !strcmp(w[0], "ethtool")) {
         if (r->collect) ignore_command(r, line, w, n);
         else note(r, line, "shell command '%s' ignored (it has no meaning for synack)", cmd);
@@ -1856,6 +1883,9 @@ int sc_run(struct sc_script *s, const struct script_options *o, FILE *out)
     cfg.isn_hook = isn_hook;
     cfg.isn_ctx = &r;
     for (int i = 0; i < 16; i++) cfg.secret[i] = (uint8_t)(0x5c + i); /* fixed: reproducible ports */
+    /* Linux paces a CUBIC sender only under fq (a script says so with
+     * `tc qdisc ... fq`); without it, segments leave in bursts. */
+    cfg.tunables.pacing = false;
     if (synack_stack_create(&r.st, &cfg) != 0) {
         fprintf(out, "FAIL %s: cannot create a synack stack\n", s->path);
         return SCRIPT_FAIL;

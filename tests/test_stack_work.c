@@ -1,0 +1,209 @@
+/*
+ * test_stack_work.c — the work a stack does per connect, per segment and
+ * per poll does not grow with the number of connections it holds.
+ *
+ * Work is counted, not timed (stack_work: slots probed and moved in the
+ * connection index, chain steps in the TIME_WAIT table, timer nodes moved
+ * and fired). And the connection index (src/util/hindex.c) on its own,
+ * against a plain reference model, through growth and deletion.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "harness.h"
+#include "stack/stack.h"
+#include "synack/synack.h"
+#include "util/hindex.h"
+
+#define LADDR 0x0a000001u
+#define RADDR 0x0a000002u
+
+/* ---- the index against a reference model ---- */
+
+enum { KEYS = 1 << 14 };
+static uint32_t model_hash[KEYS]; /* key k's hash: few distinct, so chains collide */
+static bool model_in[KEYS];
+
+static bool key_matches(void *ctx, uint32_t value, const void *key)
+{
+    (void)ctx;
+    return value == *(const uint32_t *)key;
+}
+
+static void index_matches_a_reference_model(void)
+{
+    struct hindex x;
+    REQUIRE(hindex_init(&x, NULL) == 0);
+    uint32_t r = 7;
+    for (uint32_t k = 1; k < KEYS; k++) {
+        r = r * 1103515245u + 12345u;
+        /* Every hash shared by about four keys, all homes in a few places:
+         * long clusters, wrap-around, and the same 32 bits for other keys. */
+        model_hash[k] = (r >> 16) % 4096u * 0x9e3779b1u;
+    }
+    unsigned live = 0, bad_find = 0, bad_remove = 0, bad_hash = 0;
+    for (int step = 0; step < 400000; step++) {
+        r = r * 1103515245u + 12345u;
+        uint32_t k = 1 + (r >> 8) % (KEYS - 1);
+        /* Grow to the whole key set, then churn around half of it. */
+        bool insert = step < 100000 ? (r >> 30) != 0 : (r >> 31) != 0;
+        if (insert && !model_in[k]) {
+            REQUIRE(hindex_insert(&x, model_hash[k], k) == 0);
+            model_in[k] = true;
+            live++;
+        } else if (!insert && model_in[k]) {
+            bad_remove += !hindex_remove(&x, model_hash[k], k);
+            model_in[k] = false;
+            live--;
+        } else if (!insert) {
+            bad_remove += hindex_remove(&x, model_hash[k], k); /* absent: nothing taken */
+        }
+        uint32_t q = 1 + (r >> 3) % (KEYS - 1);
+        uint32_t got = hindex_find(&x, model_hash[q], key_matches, &q);
+        bad_find += got != (model_in[q] ? q : HINDEX_NONE);
+        if (model_in[q]) bad_hash += !hindex_has_hash(&x, model_hash[q]);
+    }
+    CHECK_EQ(bad_find, 0);
+    CHECK_EQ(bad_remove, 0);
+    CHECK_EQ(bad_hash, 0);
+    CHECK_EQ(x.live, live);
+    /* Iteration gives every value once. */
+    static bool seen[KEYS];
+    uint64_t pos = 0;
+    uint32_t v;
+    unsigned count = 0, dup = 0, stray = 0;
+    while (hindex_next(&x, &pos, &v)) {
+        count++;
+        if (v >= KEYS || !model_in[v]) stray++;
+        else if (seen[v]) dup++;
+        else seen[v] = true;
+    }
+    CHECK_EQ(count, live);
+    CHECK_EQ(dup, 0);
+    CHECK_EQ(stray, 0);
+    /* At most half full: every probe ends at an empty slot. */
+    CHECK(hindex_bytes(&x) >= 2 * (size_t)live * sizeof(uint64_t));
+    hindex_fini(&x);
+}
+
+/* Growth moves HINDEX_MIGRATE old slots per insertion: no insertion pays
+ * for the whole table, and lookups find entries on both sides meanwhile. */
+static void index_grows_a_little_at_a_time(void)
+{
+    struct hindex x;
+    REQUIRE(hindex_init(&x, NULL) == 0);
+    enum { N = 300000 };
+    uint64_t max_work = 0;
+    unsigned lost = 0;
+    for (uint32_t k = 1; k <= N; k++) {
+        uint64_t w0 = x.work;
+        REQUIRE(hindex_insert(&x, k * 0x9e3779b1u, k) == 0);
+        if (x.work - w0 > max_work) max_work = x.work - w0;
+        if (x.old && k % 97 == 0) { /* mid-growth: an early key and this one */
+            uint32_t a = k / 3 + 1;
+            lost += hindex_find(&x, a * 0x9e3779b1u, key_matches, &a) != a;
+            lost += hindex_find(&x, k * 0x9e3779b1u, key_matches, &k) != k;
+        }
+    }
+    CHECK(max_work < 8 * HINDEX_MIGRATE);
+    CHECK_EQ(lost, 0);
+    hindex_fini(&x);
+}
+
+/* ---- a stack ---- */
+
+static void discard(void *ctx, const uint8_t *pkt, size_t len)
+{
+    (void)ctx, (void)pkt, (void)len;
+}
+
+static synack_stack *new_stack(void)
+{
+    struct synack_config cfg;
+    synack_config_init(&cfg);
+    cfg.addr = LADDR;
+    cfg.output = discard;
+    synack_stack *s;
+    return synack_stack_create(&s, &cfg) == 0 ? s : NULL;
+}
+
+/* Mean work of `count` more connects (each with the poll that sends its SYN),
+ * spread over 64 server ports: the port range toward each stays far from
+ * full (a search for a free port in a nearly full range is another matter). */
+static void connect_work(synack_stack *s, unsigned count, uint64_t *t, uint64_t *max, double *mean)
+{
+    uint64_t total = 0;
+    for (unsigned i = 0; i < count; i++) {
+        int sd = synack_socket(s);
+        REQUIRE(sd >= 0);
+        uint64_t w0 = stack_work(s);
+        REQUIRE(synack_connect(s, sd, &(struct synack_endpoint){RADDR, (uint16_t)(80 + sd % 64)}) == -EINPROGRESS);
+        synack_stack_poll(s, *t += 1);
+        uint64_t w = stack_work(s) - w0;
+        total += w;
+        if (w > *max) *max = w;
+    }
+    *mean = (double)total / count;
+}
+
+/* Connects cost the same with 2,000 connections as with 100,000 (the
+ * index grows a few slots per insertion, no search walks the crowd), and
+ * a poll with nothing due does no work at all. */
+static void work_does_not_grow_with_the_crowd(void)
+{
+    synack_stack *s = new_stack();
+    REQUIRE(s);
+    enum { N = 100000 };
+    uint64_t t = 1000000, max = 0;
+    double small = 0, big = 0, other;
+    connect_work(s, 1000, &t, &max, &other);
+    connect_work(s, 1000, &t, &max, &small);         /* connections 1,000 .. 2,000 */
+    connect_work(s, N - 3000, &t, &max, &other);
+    connect_work(s, 1000, &t, &max, &big);           /* connections 99,000 .. 100,000 */
+    CHECK(small > 0);
+    CHECK(big <= 1.5 * small + 2);
+    /* No connect pays for the crowd (a port search, an insertion with its
+     * share of growth, a timer). */
+    CHECK(max < 128);
+    CHECK_EQ(s->conn_count, N);
+    /* Polls with nothing due: no work, with 100,000 connections waiting. */
+    uint64_t w0 = stack_work(s);
+    for (int i = 0; i < 100; i++) synack_stack_poll(s, t + (uint64_t)i * 10);
+    CHECK_EQ(stack_work(s) - w0, 0);
+    /* A freed descriptor is the next one handed out; then the next new one. */
+    CHECK_EQ(synack_close(s, 777), 0);
+    CHECK_EQ(synack_close(s, 42), 0);
+    CHECK_EQ(synack_socket(s), 42);
+    CHECK_EQ(synack_socket(s), 777);
+    CHECK_EQ(synack_socket(s), N);
+    synack_stack_destroy(s);
+}
+
+/* Many connections dying in one socket call (an abortive close of each)
+ * cost the same each, however many die with them. */
+static void many_deaths_in_one_call_cost_the_same(void)
+{
+    synack_stack *s = new_stack();
+    REQUIRE(s);
+    enum { N = 20000 };
+    uint64_t t = 1000000, max = 0;
+    double mean;
+    connect_work(s, N, &t, &max, &mean);
+    struct synack_linger abort_close = {1, 0};
+    uint64_t first = 0, last = 0;
+    for (int sd = 0; sd < N; sd++) {
+        REQUIRE(synack_setsockopt(s, sd, SYNACK_SOL_SOCKET, SYNACK_SO_LINGER, &abort_close, sizeof abort_close) == 0);
+        uint64_t w0 = stack_work(s);
+        REQUIRE(synack_close(s, sd) == 0);
+        uint64_t w = stack_work(s) - w0;
+        if (sd < 1000) first += w;
+        if (sd >= N - 1000) last += w;
+    }
+    CHECK(last <= first + first / 2 + 1000);
+    synack_stack_poll(s, t + 1);
+    CHECK_EQ(s->conn_count, 0);
+    synack_stack_destroy(s);
+}
+
+TEST_MAIN(TEST(index_matches_a_reference_model), TEST(index_grows_a_little_at_a_time),
+          TEST(work_does_not_grow_with_the_crowd), TEST(many_deaths_in_one_call_cost_the_same))
