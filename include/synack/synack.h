@@ -127,6 +127,10 @@ struct synack_tunables {
                                  * retransmit (counted in mem_refused) */
     bool tail_loss_probe;       /* RFC 8985 tail-loss probes (true; Linux's
                                  * tcp_early_retrans: 0 off, 3 on) */
+    uint8_t frto;               /* F-RTO (RFC 5682) for spurious retransmission
+                                 * timeouts, as Linux's tcp_frto: 0 off, 1 or 2 on
+                                 * (2, the default: SACK-enhanced when SACK is in
+                                 * use, which synack does whenever it can) */
     bool dsack;                 /* report duplicate segments (data, a repeated FIN
                                  * or SYN) in a D-SACK block, RFC 2883 (true, as
                                  * Linux's tcp_dsack) */
@@ -230,6 +234,7 @@ struct synack_counters {
      * TCPLossProbes, TCPLossProbeRecovery, TCPSACKDiscard, TCPDSACKRecv). */
     uint64_t sack_recoveries, sack_retrans, dsack_undos, tlp_probes, tlp_recoveries;
     uint64_t sack_blocks_ignored, dsacks_received, dsacks_sent;
+    uint64_t spurious_rtos;     /* timeouts F-RTO proved spurious and undid (TCPSpuriousRTOs) */
     uint64_t sack_work;         /* scoreboard and send-time entries visited for ACKs and
                                  * retransmissions (bounded per ACK whatever the peer sends) */
     /* Reassembly (Linux's ReasmReqds, ReasmOKs, ReasmFails, ReasmTimeout,

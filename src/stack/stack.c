@@ -69,6 +69,7 @@ void synack_config_init(struct synack_config *cfg)
     t->pacing = true;
     t->pacing_ss_ratio = 200;
     t->pacing_ca_ratio = 120;
+    t->frto = 2;
     t->ipfrag_high_thresh = 4u << 20;
     t->ipfrag_low_thresh = 3u << 20;
     t->ipfrag_time = 30;
@@ -95,6 +96,7 @@ static int check_tunables(const struct synack_tunables *t)
     if (t->ephemeral_lo == 0 || t->ephemeral_lo > t->ephemeral_hi) return -EINVAL;
     if (t->ttl == 0 || t->rcvbuf_max < t->rcvbuf || t->rcvbuf_max > (1u << 30)) return -EINVAL;
     if (t->mem_max_kb < 64) return -EINVAL; /* at least 16 chunks */
+    if (t->frto > 2) return -EINVAL;
     if (t->ipfrag_low_thresh > t->ipfrag_high_thresh || t->ipfrag_high_thresh > (1u << 30) ||
         t->ipfrag_time == 0 || t->ipfrag_time > 3600)
         return -EINVAL;

@@ -136,6 +136,7 @@ struct tcp_xfer {
     uint64_t rack_xmit;                /* send time of the most recently sent delivered data */
     uint64_t tlp_time, rxt_time;       /* when the probe / the latest retransmission went */
     uint32_t rack_rtt, rack_end;       /* its RTT and end */
+    uint32_t rxt_high;                 /* F-RTO: resent since the timeout up to here */
     uint8_t sent_count;
     bool reord_seen;                   /* the peer delivered data out of order (not lost) */
 };
@@ -244,6 +245,7 @@ struct tcp_conn {
     bool cwnd_limited : 1;             /* the last send stopped at cwnd (growth allowed) */
     bool tlp_out : 1, tlp_retrans : 1; /* a probe is outstanding; it was a retransmission */
     bool undo_armed : 1;               /* a reduction may still prove spurious (D-SACK) */
+    bool frto : 1;                     /* F-RTO (RFC 5682): this timeout may prove spurious */
     bool dsack_pending : 1;
     bool syn_rtx_early : 1;            /* SYN_SENT: the first retransmission came at
                                         * TCP_TIMEOUT_MIN_US (a bad SYN|ACK), not an RTO */

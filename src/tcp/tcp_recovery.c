@@ -71,7 +71,21 @@ uint32_t tcp_cwnd_room(const struct tcp_conn *c)
         /* New data only past SND.NXT; pipe already counts what is out. */
         return room;
     }
+    if (c->frto && c->ca_state == TCP_CA_LOSS && c->x && seq_geq(c->snd_nxt, c->recover)) {
+        /* F-RTO sending new data (step 2.b): what the timeout declared lost
+         * and was not resent is not in flight (Linux's lost_out). */
+        uint32_t from = seq_max(c->x->rxt_high, c->snd_una);
+        uint32_t lost = seq_gt(c->recover, from) ? c->recover - from : 0;
+        uint32_t flight = c->snd_nxt - c->snd_una - lost;
+        return c->cwnd > flight ? c->cwnd - flight : 0;
+    }
     uint32_t wnd = c->cwnd;
+    if (c->ca_state == TCP_CA_LOSS && seq_lt(c->snd_nxt, c->recover) && seq_gt(c->snd_max, c->recover)) {
+        /* Resending after F-RTO found the loss real: the new data it sent
+         * (past `recover`) is in flight unless SACKed. */
+        uint32_t extra = tcp_sb(c) ? sack_board_unsacked_in(tcp_sb(c), c->recover, c->snd_max) : c->snd_max - c->recover;
+        wnd = wnd > extra ? wnd - extra : 0;
+    }
     /* Limited transmit (RFC 3042) without SACK: one new segment for each
      * of the first two duplicate ACKs. */
     if (c->ca_state == TCP_CA_DISORDER && !c->in_recovery && c->dupacks < DUPTHRESH)
@@ -176,7 +190,10 @@ static uint64_t mark_time(uint64_t now, uint32_t t) { return now - (uint32_t)((u
 void tcp_recovery_on_send(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32_t end)
 {
     struct tcp_xfer *x = c->x;
-    if (seq_lt(seq, c->snd_max)) x->rxt_time = env->now; /* a retransmission */
+    if (seq_lt(seq, c->snd_max)) {
+        x->rxt_time = env->now; /* a retransmission */
+        if (c->ca_state == TCP_CA_LOSS && seq_gt(end, x->rxt_high)) x->rxt_high = end;
+    }
     if (!seq_gt(end, c->snd_max)) return;
     uint32_t now32 = (uint32_t)env->now;
     if (x->sent_count && x->sent[x->sent_count - 1].time == now32) {
@@ -361,6 +378,47 @@ static void try_undo(struct tcp_env *env, struct tcp_conn *c)
     }
 }
 
+/* F-RTO (RFC 5682 3.1, SACK-enhanced, as Linux's tcp_process_loss), on an
+ * ACK after a retransmission timeout. Data never resent since the timeout
+ * acknowledged or SACKed: the timeout was spurious, undo it (step 3.b). The
+ * first ACK advancing SND.UNA with nothing new sent yet: send new data
+ * instead of resending more (step 2.b). Then a SACK or a duplicate ACK: the
+ * loss was real, resend as usual (step 3.a). */
+static void frto_on_ack(struct tcp_conn *c, bool una_advanced, bool orig_acked, bool dup_or_sack,
+                        struct tcp_env *env)
+{
+    if (orig_acked) {
+        c->frto = false;
+        c->undo_armed = false;
+        c->cwnd = c->cc->undo_cwnd(c);
+        if (c->x->prior_ssthresh > c->ssthresh) c->ssthresh = c->x->prior_ssthresh;
+        c->snd_nxt = c->snd_max; /* what was not resent is not lost */
+        c->backoff = 0;
+        if (tcp_sb(c)) tcp_sb(c)->high_rxt = tcp_sb(c)->lost_end = c->snd_una;
+        tcp_set_ca_state(c, TCP_CA_OPEN);
+        env->ctr->spurious_rtos++;
+        return;
+    }
+    if (seq_gt(c->snd_max, c->recover)) {
+        /* New data went out after the timeout: a SACK or duplicate ACK now
+         * shows the loss was real. Go back to resending. */
+        if (dup_or_sack) {
+            c->frto = false;
+            c->snd_nxt = seq_max(c->x->rxt_high, c->snd_una);
+            c->snd_nxt = tcp_skip_sacked(c, c->snd_nxt);
+        }
+    } else if (una_advanced && seq_lt(c->snd_una, c->recover)) {
+        uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
+        c->recover = c->snd_max;
+        if (seq_lt(c->snd_max, data_end) && seq_gt(c->snd_una + c->snd_wnd, c->snd_max)) {
+            c->x->rxt_high = seq_max(c->x->rxt_high, c->snd_nxt);
+            c->snd_nxt = c->snd_max; /* new data next, not the rest of the window */
+            return;
+        }
+        c->frto = false;
+    }
+}
+
 /* Whether delivered data [start, end) shows reordering (as Linux's
  * tcp_check_sack_reordering): it lies below data already SACKed and was
  * never sent again, so it was late, not lost. */
@@ -375,7 +433,7 @@ static void check_reordering(const struct tcp_conn *c, uint32_t start, uint32_t 
 
 /* The SACK blocks of one ACK. Returns the newly SACKed bytes. */
 static uint32_t take_sack_blocks(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *s,
-                                 bool *dsacked, uint32_t top)
+                                 bool *dsacked, uint32_t top, bool *orig_sacked)
 {
     uint32_t newly = 0;
     for (unsigned i = 0; i < s->opt.sack_count && i < TCP_MAX_SACK_BLOCKS; i++) {
@@ -406,6 +464,8 @@ static uint32_t take_sack_blocks(struct tcp_env *env, struct tcp_conn *c, const 
         count_work(env, 2u * (b->count + 1u));
         uint32_t added = sack_board_add(b, c->snd_una, c->snd_max, l, r, env->now);
         if (added) rack_delivered(env, c, seq_max(l, c->snd_una), r);
+        /* Never resent, and sent before the timeout (Linux's FLAG_ORIG_SACK_ACKED). */
+        if (added && seq_gt(seq_min(r, c->recover), seq_max(l, c->x->rxt_high))) *orig_sacked = true;
         newly += added;
     }
     return newly;
@@ -477,11 +537,19 @@ void tcp_recovery_on_ack(struct tcp_env *env, struct tcp_conn *c, const struct t
         marks_advance(c->x, c->snd_una);
     }
     if (rtt_us && (c->x->min_rtt == 0 || rtt_us < c->x->min_rtt)) c->x->min_rtt = rtt_us;
-    bool dsacked = false;
-    if (c->sack_ok && s->opt.sack_count) delivered += take_sack_blocks(env, c, s, &dsacked, top);
+    bool dsacked = false, orig_sacked = false, sacked_now = false;
+    if (c->sack_ok && s->opt.sack_count) {
+        uint32_t n = take_sack_blocks(env, c, s, &dsacked, top, &orig_sacked);
+        delivered += n;
+        sacked_now = n != 0;
+    }
     if (acked && c->cc->pkts_acked) c->cc->pkts_acked(c, acked, rtt_us, env->now);
     if (acked) probe_acked(env, c);
     if (dsacked) try_undo(env, c);
+    if (c->frto && c->ca_state == TCP_CA_LOSS)
+        frto_on_ack(c, acked != 0,
+                    orig_sacked || (acked && seq_gt(seq_min(c->snd_una, c->recover), seq_max(prior_una, c->x->rxt_high))),
+                    sacked_now || dupack, env);
 
     if (tcp_sb(c) && (tcp_sb(c)->count || sack_recovery(c))) {
         /* SACK-based recovery (RFC 6675, losses found by RACK). */
@@ -612,6 +680,10 @@ void tcp_recovery_on_rto(struct tcp_env *env, struct tcp_conn *c)
      * second expiry in a row keeps the threshold of the first, as Linux
      * does, and forgets the SACKs (RFC 2018 8: the peer may have reneged). */
     bool have = tcp_xfer_need(env, c) != NULL; /* taken when the data or FIN was queued */
+    /* F-RTO (RFC 5682 3.1 step 1; 3.2 for a timeout recurring on the same
+     * SND.UNA), as Linux: not when the timeout interrupts a recovery. */
+    c->frto = have && env->tunables->frto && (c->ca_state < TCP_CA_RECOVERY || c->backoff > 1);
+    if (have) c->x->rxt_high = c->snd_una;
     if (have && (c->ca_state != TCP_CA_LOSS || c->backoff <= 1)) reduce_window(env, c);
     c->cwnd = c->snd_mss;
     c->recover = c->snd_max;

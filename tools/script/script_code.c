@@ -38,8 +38,8 @@ bool sc_code_tcpi(const struct synack_tcp_info *t, const char *name, int64_t *v)
 {
     uint32_t mss = t->snd_mss ? t->snd_mss : 1;
     if (!strcmp(name, "tcpi_state")) *v = linux_state(t->state);
-    /* 0 Open, 3 Recovery (fast recovery), 4 Loss (after an RTO). */
-    else if (!strcmp(name, "tcpi_ca_state")) *v = t->in_recovery ? 3 : t->backoff ? 4 : 0;
+    /* Linux's numbering: 0 Open, 1 Disorder, 2 CWR, 3 Recovery, 4 Loss. */
+    else if (!strcmp(name, "tcpi_ca_state")) *v = t->ca_state;
     else if (!strcmp(name, "tcpi_retransmits") || !strcmp(name, "tcpi_backoff")) *v = t->backoff;
     else if (!strcmp(name, "tcpi_options"))
         *v = (t->timestamps_ok ? 1 : 0) | (t->sack_ok ? 2 : 0) | (t->wscale_ok ? 4 : 0);

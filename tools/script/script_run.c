@@ -1563,6 +1563,7 @@ static void apply_sysctl(struct runner *r, int line, const char *name, const cha
     else if (!strcmp(n, "tcp_dsack")) t.dsack = v != 0;
     else if (!strcmp(n, "tcp_pacing_ss_ratio")) t.pacing_ss_ratio = (uint32_t)v;
     else if (!strcmp(n, "tcp_pacing_ca_ratio")) t.pacing_ca_ratio = (uint32_t)v;
+    else if (!strcmp(n, "tcp_frto")) t.frto = (uint8_t)(v > 2 ? 2 : v);
     else if (!strcmp(n, "tcp_keepalive_time")) t.keepalive_time_s = (uint32_t)v;
     else if (!strcmp(n, "tcp_keepalive_intvl")) t.keepalive_intvl_s = (uint32_t)v;
     else if (!strcmp(n, "tcp_keepalive_probes")) t.keepalive_probes = (unsigned)v;
