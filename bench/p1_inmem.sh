@@ -5,6 +5,12 @@
 # with lo's offloads on (as users run it) and off, in the same run, in a
 # fresh network namespace. Median of RUNS (min..max), Gbit/s; runs interleaved.
 #
+# Two figures per row: by the wall clock, and by the CPU time used (the
+# bytes over the user + system seconds of the processes doing the work:
+# synack's one process; iperf3's client and server, from iperf3's own
+# cpu_utilization_percent report). On a machine shared with other jobs the
+# wall clock also counts time others held the cores; CPU time does not.
+#
 #   sudo bench/p1_inmem.sh [build-dir] [RUNS] [BYTES]
 set -u
 BUILD=${1:-build}
@@ -22,39 +28,74 @@ iperf3 -s -p 5201 >/dev/null 2>&1 &
 SRV=$!
 trap 'kill $SRV 2>/dev/null; wait $SRV 2>/dev/null' EXIT
 sleep 0.3
-lo_gbps() {
+LOAD0=$(cut -d' ' -f1 /proc/loadavg)
+lo_gbps() { # prints "wall cpu" Gbit/s
     iperf3 -c 127.0.0.1 -p 5201 -t 2 -J 2>/dev/null |
         python3 -c 'import json,sys
-try: print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))
-except Exception: print("fail")'
+try:
+    e = json.load(sys.stdin)["end"]
+    r = e["sum_received"]; u = e["cpu_utilization_percent"]
+    cpu_s = (u["host_total"] + u["remote_total"]) / 100.0 * r["seconds"]
+    print("%.2f %.2f" % (r["bits_per_second"] / 1e9, r["bytes"] * 8 / cpu_s / 1e9))
+except Exception: print("fail fail")'
 }
-syn_gbps() { # MTU ZEROCOPY
-    local mbs
-    mbs=$("$BIN" --mtu "$1" --zerocopy "$2" --synack-bulk-only "$BYTES")
-    python3 -c 'import sys; print("%.2f" % (float(sys.argv[1]) * 8 / 1000))' "$mbs"
+syn_gbps() { # MTU ZEROCOPY; prints "wall cpu" Gbit/s
+    "$BIN" --mtu "$1" --zerocopy "$2" --synack-bulk-only "$BYTES" --cpu 1 |
+        python3 -c 'import sys
+try: w, c = sys.stdin.read().split(); print("%.2f %.2f" % (float(w) * 8 / 1000, float(c) * 8 / 1000))
+except Exception: print("fail fail")'
 }
-stats() {
-    printf '%s\n' "$@" | python3 -c 'import sys, statistics
-v = [float(x) for x in sys.stdin.read().split() if x != "fail"]
-print("%.2f (%.2f..%.2f)" % (statistics.median(v), min(v), max(v)) if v else "fail")'
+# Each row keeps "wall cpu" pairs; W_* and C_* are filled at the end.
+declare -A W C
+ROWS="on off s1c s1z s9c s9z"
+add() { # ROW "wall cpu"
+    set -- "$1" $2
+    W[$1]="${W[$1]:-} $2"
+    C[$1]="${C[$1]:-} $3"
 }
-declare -a on off s1c s1z s9c s9z
 for _ in $(seq "$RUNS"); do
     ethtool -K lo tso on gso on gro on tx on rx on >/dev/null 2>&1
-    on+=("$(lo_gbps)")
+    add on "$(lo_gbps)"
     ethtool -K lo tso off gso off gro off tx off rx off >/dev/null 2>&1
-    off+=("$(lo_gbps)")
-    s1c+=("$(syn_gbps 1500 0)")
-    s1z+=("$(syn_gbps 1500 1)")
-    s9c+=("$(syn_gbps 9000 0)")
-    s9z+=("$(syn_gbps 9000 1)")
+    add off "$(lo_gbps)"
+    add s1c "$(syn_gbps 1500 0)"
+    add s1z "$(syn_gbps 1500 1)"
+    add s9c "$(syn_gbps 9000 0)"
+    add s9z "$(syn_gbps 9000 1)"
 done
-echo "P1: median of $RUNS (min..max), Gbit/s; $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)"
-echo "| what | Gbit/s |"
-echo "|---|---|"
-echo "| Linux over lo, iperf3, offloads on | $(stats "${on[@]}") |"
-echo "| Linux over lo, iperf3, offloads off | $(stats "${off[@]}") |"
-echo "| synack bulk, MTU 1500, copying API | $(stats "${s1c[@]}") |"
-echo "| synack bulk, MTU 1500, zero-copy API | $(stats "${s1z[@]}") |"
-echo "| synack bulk, MTU 9000, copying API | $(stats "${s9c[@]}") |"
-echo "| synack bulk, MTU 9000, zero-copy API | $(stats "${s9z[@]}") |"
+ethtool -K lo tso on gso on gro on tx on rx on >/dev/null 2>&1
+export P1_DATA
+P1_DATA=$(for r in $ROWS; do echo "$r W ${W[$r]}"; echo "$r C ${C[$r]}"; done)
+python3 - "$RUNS" "$LOAD0" "$(cut -d' ' -f1 /proc/loadavg)" "$(nproc)" <<'PY'
+import os, sys, statistics, time
+runs, load0, load1, ncpu = sys.argv[1:5]
+d = {}
+for line in os.environ["P1_DATA"].splitlines():
+    f = line.split()
+    d[(f[0], f[1])] = [float(x) for x in f[2:] if x != "fail"]
+def med(r, k):
+    v = d.get((r, k), [])
+    return statistics.median(v) if v else None
+def cell(r, k):
+    v = d.get((r, k), [])
+    return "%.2f (%.2f..%.2f)" % (statistics.median(v), min(v), max(v)) if v else "fail"
+names = {"on": "Linux over lo, iperf3, offloads on", "off": "Linux over lo, iperf3, offloads off",
+         "s1c": "synack bulk, MTU 1500, copying API", "s1z": "synack bulk, MTU 1500, zero-copy API",
+         "s9c": "synack bulk, MTU 9000, copying API", "s9z": "synack bulk, MTU 9000, zero-copy API"}
+print("P1: median of %s (min..max), Gbit/s; %s, %s CPUs, load %s at start, %s at end" %
+      (runs, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), ncpu, load0, load1))
+print("| what | wall clock | by CPU time |")
+print("|---|---|---|")
+for r in ["on", "off", "s1c", "s1z", "s9c", "s9z"]:
+    print("| %s | %s | %s |" % (names[r], cell(r, "W"), cell(r, "C")))
+def ratio(a, b, k):
+    x, y = med(a, k), med(b, k)
+    return "%.2f" % (x / y) if x and y else "n/a"
+print()
+print("| ratio | wall clock | by CPU time |")
+print("|---|---|---|")
+for r in ["s1c", "s1z", "s9c", "s9z"]:
+    print("| %s / lo offloads on | %s | %s |" % (names[r].replace("synack bulk, ", ""), ratio(r, "on", "W"), ratio(r, "on", "C")))
+for z, c in [("s1z", "s1c"), ("s9z", "s9c")]:
+    print("| zero-copy / copying, %s | %s | %s |" % (names[z].split(", ")[1], ratio(z, c, "W"), ratio(z, c, "C")))
+PY

@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "synack/export.h"
 
@@ -299,6 +300,19 @@ SYNACK_API ssize_t synack_send_reserve(synack_stack *stack, int sd, void **buf, 
 SYNACK_API int synack_send_commit(synack_stack *stack, int sd, size_t n);
 SYNACK_API ssize_t synack_recv_peek(synack_stack *stack, int sd, const void **buf);
 SYNACK_API int synack_recv_consume(synack_stack *stack, int sd, size_t n);
+/* The same views in several pieces at once, as readv/writev take them: the
+ * buffers are chains of 4 KB chunks, so one contiguous view is at most a
+ * chunk, while these return up to *iovcnt pieces (in, > 0: room in iov;
+ * out: pieces filled), one per chunk, in order. synack_send_reservev returns
+ * their total (at most want) and synack_send_commit(n) queues the first n
+ * bytes of them; synack_recv_peekv returns the readable bytes they hold
+ * (the application must not write there) and synack_recv_consume(n) drops
+ * the first n. Return values, validity and misuse are as above; a NULL iov
+ * or iovcnt, or *iovcnt <= 0, is -EINVAL. A 64 KB transfer is then one
+ * reserve (or peek) and one commit (or consume). */
+SYNACK_API ssize_t synack_send_reservev(synack_stack *stack, int sd, struct iovec *iov, int *iovcnt,
+                                        size_t want);
+SYNACK_API ssize_t synack_recv_peekv(synack_stack *stack, int sd, struct iovec *iov, int *iovcnt);
 SYNACK_API int synack_shutdown(synack_stack *stack, int sd, int how);
 /* Graceful close (FIN after queued data); RST when unread data remains or
  * SO_LINGER is {1, 0}. The descriptor is invalid afterwards. */

@@ -174,6 +174,13 @@ int tcp_parse(struct tcp_repr *out, const uint8_t *bytes, size_t len,
 /* Like tcp_parse but without checksum verification (for tools reading
  * captures in which checksums were offloaded). */
 int tcp_parse_nocsum(struct tcp_repr *out, const uint8_t *bytes, size_t len);
+/* Like tcp_parse, but the payload's part of the checksum is left to the
+ * caller, who sums it while copying it (one pass over the bytes): *partial
+ * is the sum of the pseudo-header and the header, and the segment is intact
+ * only when wire_csum_finish(wire_csum_add(*partial, payload, payload_len))
+ * (or the same sum from wire_csum_copy) is 0. Error codes are tcp_parse's. */
+int tcp_parse_defer_csum(struct tcp_repr *out, const uint8_t *bytes, size_t len, uint32_t src,
+                         uint32_t dst, uint32_t *partial);
 /* Bytes the header (with options, padded) will take. */
 size_t tcp_header_len(const struct tcp_options *opt);
 size_t tcp_repr_len(const struct tcp_repr *r); /* header + payload_len */

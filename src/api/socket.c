@@ -245,19 +245,30 @@ ssize_t synack_send(synack_stack *s, int sd, const void *buf, size_t len)
     return (ssize_t)n;
 }
 
-ssize_t synack_send_reserve(synack_stack *s, int sd, void **buf, size_t want)
+ssize_t synack_send_reservev(synack_stack *s, int sd, struct iovec *iov, int *iovcnt, size_t want)
 {
     struct sock *k = sock_get(s, sd);
     if (!k) return -EBADF;
-    if (!buf || want == 0) return -EINVAL;
+    if (!iov || !iovcnt || *iovcnt <= 0 || want == 0) return -EINVAL;
     int rc = send_check(k);
     if (rc) return rc;
     uint32_t n = lowat_room(s, k, want > UINT32_MAX ? UINT32_MAX : (uint32_t)want);
-    uint8_t *p = n ? tcp_app_send_reserve(&s->env, k->conn, &n) : NULL;
-    if (!p) return -EAGAIN;
+    unsigned cnt = (unsigned)*iovcnt;
+    n = n ? tcp_app_send_reservev(&s->env, k->conn, iov, &cnt, n) : 0;
+    if (n == 0) return -EAGAIN;
     k->reserved = n;
-    *buf = p;
+    *iovcnt = (int)cnt;
     return (ssize_t)n;
+}
+
+ssize_t synack_send_reserve(synack_stack *s, int sd, void **buf, size_t want)
+{
+    if (!buf) return sock_get(s, sd) ? -EINVAL : -EBADF;
+    struct iovec one;
+    int cnt = 1;
+    ssize_t n = synack_send_reservev(s, sd, &one, &cnt, want);
+    if (n > 0) *buf = one.iov_base;
+    return n;
 }
 
 int synack_send_commit(synack_stack *s, int sd, size_t n)
@@ -310,24 +321,37 @@ ssize_t synack_recv(synack_stack *s, int sd, void *buf, size_t len)
     return recv_nothing(k, c);
 }
 
+ssize_t synack_recv_peekv(synack_stack *s, int sd, struct iovec *iov, int *iovcnt)
+{
+    struct sock *k = sock_get(s, sd);
+    if (!k) return -EBADF;
+    if (k->kind != SOCK_CONN) return -ENOTCONN;
+    if (!iov || !iovcnt || *iovcnt <= 0) return -EINVAL;
+    recv_close_view(k);
+    struct tcp_conn *c = k->conn;
+    if (tcp_readable(c) > 0) {
+        unsigned cnt = (unsigned)*iovcnt;
+        uint32_t n = tcp_app_recv_peekv(c, iov, &cnt);
+        if (n) {
+            k->peeked = n;
+            *iovcnt = (int)cnt;
+            return (ssize_t)n;
+        }
+    }
+    return recv_nothing(k, c);
+}
+
 ssize_t synack_recv_peek(synack_stack *s, int sd, const void **buf)
 {
     struct sock *k = sock_get(s, sd);
     if (!k) return -EBADF;
     if (k->kind != SOCK_CONN) return -ENOTCONN;
     if (!buf) return -EINVAL;
-    recv_close_view(k);
-    struct tcp_conn *c = k->conn;
-    if (tcp_readable(c) > 0) {
-        uint32_t n;
-        const uint8_t *p = tcp_app_recv_peek(c, &n);
-        if (p && n) {
-            k->peeked = n;
-            *buf = p;
-            return (ssize_t)n;
-        }
-    }
-    return recv_nothing(k, c);
+    struct iovec one;
+    int cnt = 1;
+    ssize_t n = synack_recv_peekv(s, sd, &one, &cnt);
+    if (n > 0) *buf = one.iov_base;
+    return n;
 }
 
 int synack_recv_consume(synack_stack *s, int sd, size_t n)

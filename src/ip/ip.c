@@ -149,14 +149,17 @@ static void dispatch(struct ip_layer *s, const struct ipv4_repr *ip, const uint8
     switch (ip->protocol) {
     case IPV4_PROTO_TCP: {
         struct tcp_repr seg;
-        int err = s->cfg->checksum_offload ? tcp_parse_nocsum(&seg, payload, ip->payload_len)
-                                          : tcp_parse(&seg, payload, ip->payload_len, ip->src, ip->dst);
+        uint32_t partial = 0;
+        int err = s->cfg->checksum_offload
+                      ? tcp_parse_nocsum(&seg, payload, ip->payload_len)
+                      : tcp_parse_defer_csum(&seg, payload, ip->payload_len, ip->src, ip->dst, &partial);
         if (err != 0) {
             if (err == WIRE_E_TCP_CHECKSUM) s->ctr->in_csum_errors++;
             s->ctr->in_tcp_errors++;
             return;
         }
-        s->up.tcp_input(s->up.ctx, ip, &seg);
+        /* The payload's sum is checked above, while it is copied. */
+        s->up.tcp_input(s->up.ctx, ip, &seg, s->cfg->checksum_offload ? NULL : &partial);
         return;
     }
     case IPV4_PROTO_ICMP:

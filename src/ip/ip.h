@@ -24,8 +24,12 @@
 /* What the IP layer asks of the layer above it. ctx is passed back. */
 struct ip_upcalls {
     void *ctx;
-    /* A valid TCP segment addressed to us. */
-    void (*tcp_input)(void *ctx, const struct ipv4_repr *ip, const struct tcp_repr *seg);
+    /* A TCP segment addressed to us, valid but for its checksum when
+     * csum_partial is not NULL: then the payload's sum is still to be added
+     * to *csum_partial and checked (tcp_parse_defer_csum), so that the layer
+     * above can do it while it copies the payload. */
+    void (*tcp_input)(void *ctx, const struct ipv4_repr *ip, const struct tcp_repr *seg,
+                      const uint32_t *csum_partial);
     /* An ICMP error (destination unreachable, time exceeded) quoting a TCP
      * segment we sent from src:sport to dst:dport with sequence number seq.
      * Returns true when a connection took it (it is then counted). */

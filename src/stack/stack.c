@@ -269,7 +269,8 @@ static void env_established(struct tcp_env *env, struct tcp_conn *c)
 /* ---- creation -------------------------------------------------------------- */
 
 /* The IP layer's upcalls (defined beside the input path, below). */
-static void ip_up_tcp_input(void *ctx, const struct ipv4_repr *ip, const struct tcp_repr *seg);
+static void ip_up_tcp_input(void *ctx, const struct ipv4_repr *ip, const struct tcp_repr *seg,
+                            const uint32_t *csum_partial);
 static bool ip_up_tcp_icmp_error(void *ctx, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
                                  uint8_t type, uint8_t code, uint16_t next_hop_mtu, uint32_t seq);
 static void ip_up_send(void *ctx, const uint8_t *pkt, size_t len);
@@ -975,14 +976,32 @@ static void listen_input(synack_stack *s, struct tcp_listener *l, const struct i
     env_timer_changed(&s->env, c);
 }
 
-static void stack_tcp_input(synack_stack *s, const struct ipv4_repr *ip, const struct tcp_repr *seg)
+/* csum_partial: see struct ip_upcalls. A segment whose checksum fails is
+ * counted and dropped before anything else looks at it. */
+static void stack_tcp_input(synack_stack *s, const struct ipv4_repr *ip, const struct tcp_repr *seg,
+                            const uint32_t *csum_partial)
 {
+    bool ports_ok = seg->src_port != 0 && seg->dst_port != 0;
+    struct tcp_conn *c = ports_ok ? stack_conn_lookup(s, ip->dst, seg->dst_port, ip->src, seg->src_port) : NULL;
+    enum tcp_rx_place placed = TCP_RX_UNPLACED;
+    if (csum_partial) {
+        /* The common case (in-order data) checks the sum while it copies the
+         * payload into the receive buffer; any other segment here. */
+        if (c) placed = tcp_rx_place(&s->env, c, seg, *csum_partial);
+        if (placed == TCP_RX_UNPLACED &&
+            wire_csum_finish(wire_csum_add(*csum_partial, seg->payload, seg->payload_len)) != 0)
+            placed = TCP_RX_CORRUPT;
+        if (placed == TCP_RX_CORRUPT) {
+            s->ctr.in_csum_errors++;
+            s->ctr.in_tcp_errors++;
+            return;
+        }
+    }
     s->ctr.in_segs++;
-    if (seg->src_port == 0 || seg->dst_port == 0) {   /* H-28: no RST for port 0 */
+    if (!ports_ok) {   /* H-28: no RST for port 0 */
         s->ctr.in_tcp_errors++;
         return;
     }
-    struct tcp_conn *c = stack_conn_lookup(s, ip->dst, seg->dst_port, ip->src, seg->src_port);
     uint32_t tw_isn = 0;
     if (c && c->state == SYNACK_TIME_WAIT && tw_syn_reopens(c->ts_ok, c->ts_recent, c->rcv_nxt, seg) &&
         listener_lookup(s, ip->dst, seg->dst_port)) {
@@ -993,7 +1012,9 @@ static void stack_tcp_input(synack_stack *s, const struct ipv4_repr *ip, const s
         c = NULL;
     }
     if (c) {
+        s->env.rx_placed = placed == TCP_RX_PLACED;
         tcp_input(&s->env, c, seg);
+        s->env.rx_placed = false;
         return;
     }
     if (!tw_isn) {
@@ -1021,9 +1042,10 @@ static void stack_tcp_input(synack_stack *s, const struct ipv4_repr *ip, const s
 
 /* ---- upcalls of the IP layer (src/ip/ip.h) ------------------------------- */
 
-static void ip_up_tcp_input(void *ctx, const struct ipv4_repr *ip, const struct tcp_repr *seg)
+static void ip_up_tcp_input(void *ctx, const struct ipv4_repr *ip, const struct tcp_repr *seg,
+                            const uint32_t *csum_partial)
 {
-    stack_tcp_input(ctx, ip, seg);
+    stack_tcp_input(ctx, ip, seg, csum_partial);
 }
 
 static bool ip_up_tcp_icmp_error(void *ctx, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,

@@ -145,20 +145,43 @@ void bytebuf_drop(struct bytebuf *b, struct chunk_pool *p, uint32_t n)
     h->head_off = (uint16_t)pos;
 }
 
-uint32_t bytebuf_write_at(struct bytebuf *b, struct chunk_pool *p, uint32_t off, const void *src,
-                          uint32_t n)
+/* The partial sum of a piece that starts done bytes into the summed run. */
+static uint32_t piece_sum(uint32_t part, uint32_t done)
 {
-    const uint8_t *s = src;
+    if (done & 1) {
+        /* This piece starts at an odd offset of the run: its bytes sit in
+         * the other half of each 16-bit word (RFC 1071 2(B)). */
+        while (part >> 16) part = (part & 0xFFFFu) + (part >> 16);
+        part = ((part >> 8) | (part << 8)) & 0xFFFFu;
+    }
+    return part;
+}
+
+/* Copies n bytes to off, adding their partial sum to *sum when sum is not
+ * NULL; returns the bytes copied (the pool may run dry). */
+static uint32_t copy_in(struct bytebuf *b, struct chunk_pool *p, uint32_t off, const uint8_t *src, uint32_t n,
+                        uint64_t *sum)
+{
     uint32_t done = 0;
     while (done < n) {
         uint32_t room;
         uint8_t *dst = bytebuf_reserve(b, p, off + done, &room);
         if (!dst) break;
         uint32_t k = n - done < room ? n - done : room;
-        memcpy(dst, s + done, k);
-        bytebuf_wrote(b, off + done, k);
+        if (sum)
+            *sum += piece_sum(wire_csum_copy(0, dst, src + done, k), done);
+        else
+            memcpy(dst, src + done, k);
         done += k;
     }
+    return done;
+}
+
+uint32_t bytebuf_write_at(struct bytebuf *b, struct chunk_pool *p, uint32_t off, const void *src,
+                          uint32_t n)
+{
+    uint32_t done = copy_in(b, p, off, src, n, NULL);
+    if (done) bytebuf_wrote(b, off, done);
     return done;
 }
 
@@ -193,16 +216,15 @@ uint32_t bytebuf_read_at_csum(struct bytebuf *b, uint32_t off, void *dst, uint32
         uint32_t room;
         const uint8_t *src = bytebuf_peek(b, off + done, &room);
         uint32_t k = n - done < room ? n - done : room;
-        uint32_t part = wire_csum_copy(0, d + done, src, k);
-        if (done & 1) {
-            /* This piece starts at an odd offset of the segment: its bytes
-             * sit in the other half of each 16-bit word (RFC 1071 2(B)). */
-            while (part >> 16) part = (part & 0xFFFFu) + (part >> 16);
-            part = ((part >> 8) | (part << 8)) & 0xFFFFu;
-        }
-        sum += part;
+        sum += piece_sum(wire_csum_copy(0, d + done, src, k), done);
         done += k;
     }
     while (sum >> 32) sum = (sum & 0xFFFFFFFFu) + (sum >> 32);
     return (uint32_t)sum;
+}
+
+uint32_t bytebuf_stage_csum(struct bytebuf *b, struct chunk_pool *p, uint32_t off, const void *src,
+                            uint32_t n, uint64_t *sum)
+{
+    return copy_in(b, p, off, src, n, sum);
 }

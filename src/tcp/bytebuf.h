@@ -113,6 +113,13 @@ uint32_t bytebuf_push(struct bytebuf *b, struct chunk_pool *p, const void *src, 
  * written: fewer than n only when the pool is exhausted. */
 uint32_t bytebuf_write_at(struct bytebuf *b, struct chunk_pool *p, uint32_t off, const void *src,
                           uint32_t n);
+/* Copies n bytes to off (off + n <= cap) as write_at does, adding their
+ * Internet checksum partial sum to *sum in the same pass, but does not count
+ * them as written: bytebuf_wrote does that once the caller has checked the
+ * sum (until then end does not move, and bytes past end mean nothing).
+ * Returns the bytes copied: fewer than n only when the pool is exhausted. */
+uint32_t bytebuf_stage_csum(struct bytebuf *b, struct chunk_pool *p, uint32_t off, const void *src,
+                            uint32_t n, uint64_t *sum);
 /* Copies n bytes starting off (off + n <= end). */
 void bytebuf_read_at(struct bytebuf *b, uint32_t off, void *dst, uint32_t n);
 /* The same, computing the Internet checksum's partial sum of the n bytes in

@@ -22,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "util/timer_wheel.h"
 #include "synack/synack.h"
@@ -71,6 +72,9 @@ struct tcp_env {
      * already in place at payload_at(), sums to payload_sum. */
     bool payload_summed;
     uint32_t payload_sum;
+    /* Set by the stack around tcp_input when tcp_rx_place already copied the
+     * segment's payload (checksum verified) into the receive buffer. */
+    bool rx_placed;
 };
 
 enum tcp_timer_kind {
@@ -289,14 +293,16 @@ void tcp_open_from_cookie(struct tcp_env *env, struct tcp_conn *c, uint32_t iss,
 /* ---- application requests (change buffers and state only) ---- */
 uint32_t tcp_app_send(struct tcp_env *env, struct tcp_conn *c, const void *buf, uint32_t len);
 uint32_t tcp_app_recv(struct tcp_env *env, struct tcp_conn *c, void *buf, uint32_t len);
-/* The zero-copy halves: free send space at the end of the queue (*n: in,
- * the most wanted; out, the contiguous bytes there; NULL when none), then
- * n of them queued; received bytes in place at the head (*n: contiguous
- * readable bytes; NULL when none), then n of them consumed (window update
- * as tcp_app_recv). */
-uint8_t *tcp_app_send_reserve(struct tcp_env *env, struct tcp_conn *c, uint32_t *n);
+/* The zero-copy halves. Free send space at the end of the queue, up to want
+ * bytes in up to *cnt pieces (one per storage chunk, in order; *cnt becomes
+ * the pieces filled): returns their total (0 when none), then n of them are
+ * queued by the commit. Received bytes in place from the head, up to *cnt
+ * pieces: returns their total (0 when none), then n of them are consumed
+ * (window update as tcp_app_recv). */
+uint32_t tcp_app_send_reservev(struct tcp_env *env, struct tcp_conn *c, struct iovec *iov, unsigned *cnt,
+                               uint32_t want);
 void tcp_app_send_commit(struct tcp_conn *c, uint32_t n); /* n = 0: cancel */
-const uint8_t *tcp_app_recv_peek(struct tcp_conn *c, uint32_t *n);
+uint32_t tcp_app_recv_peekv(struct tcp_conn *c, struct iovec *iov, unsigned *cnt);
 void tcp_app_recv_consume(struct tcp_env *env, struct tcp_conn *c, uint32_t n);
 /* SHUT_WR / close: queue our FIN after the data. */
 void tcp_app_close_write(struct tcp_env *env, struct tcp_conn *c);
@@ -316,6 +322,18 @@ static inline uint32_t tcp_send_space(const struct tcp_conn *c) { return bytebuf
 /* ---- events (tcp_input.c, tcp_output.c, tcp_timer.c) ---- */
 /* A segment for this connection arrived (already demultiplexed). */
 void tcp_input(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *seg);
+/* The receive fast path, for a segment whose checksum still has to be
+ * checked (tcp_parse_defer_csum gave partial): when it is the next in-order
+ * data of an established connection with nothing parked out of order and
+ * room in the receive buffer, its payload is copied to where it belongs in
+ * the same pass as its checksum is summed (the one pass over those bytes),
+ * but not yet counted as received. PLACED: intact and in place (call
+ * tcp_input with env->rx_placed set); CORRUPT: the checksum fails (drop the
+ * segment, nothing changed); UNPLACED: not for the fast path (check the sum
+ * over the payload, then tcp_input as usual). */
+enum tcp_rx_place { TCP_RX_UNPLACED, TCP_RX_PLACED, TCP_RX_CORRUPT };
+enum tcp_rx_place tcp_rx_place(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *seg,
+                               uint32_t partial);
 /* Sends whatever is allowed now: SYN, data, FIN, ACK, window update. */
 void tcp_output(struct tcp_env *env, struct tcp_conn *c);
 /* Runs expired timers of c (env->now). */

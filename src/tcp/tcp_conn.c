@@ -282,18 +282,28 @@ uint32_t tcp_select_window_unscaled(const struct tcp_conn *c, uint32_t last)
     return last;
 }
 
-uint8_t *tcp_app_send_reserve(struct tcp_env *env, struct tcp_conn *c, uint32_t *n)
+uint32_t tcp_app_send_reservev(struct tcp_env *env, struct tcp_conn *c, struct iovec *iov, unsigned *cnt,
+                               uint32_t want)
 {
-    uint32_t space = bytebuf_space(&c->sndbuf);
-    if (c->fin_queued || space == 0 || *n == 0 || !tcp_xfer_need(env, c)) return NULL;
-    uint32_t want = *n < space ? *n : space;
-    uint8_t *p = bytebuf_reserve(&c->sndbuf, env->pool, c->sndbuf.len, n);
-    if (!p) return NULL;
-    if (*n > want) *n = want;
+    uint32_t space = bytebuf_space(&c->sndbuf), total = 0;
+    unsigned i = 0;
+    if (want > space) want = space;
+    if (!c->fin_queued && want && tcp_xfer_need(env, c)) {
+        while (i < *cnt && total < want) {
+            uint32_t n;
+            uint8_t *p = bytebuf_reserve(&c->sndbuf, env->pool, c->sndbuf.len + total, &n);
+            if (!p) break; /* the pool's budget: what was reserved so far */
+            if (n > want - total) n = want - total;
+            iov[i].iov_base = p;
+            iov[i++].iov_len = n;
+            total += n;
+        }
+    }
     /* Counted as written until the commit, so that ACKs draining the queue
-     * meanwhile do not hand its chunk back to the pool. */
-    bytebuf_wrote(&c->sndbuf, c->sndbuf.len, *n);
-    return p;
+     * meanwhile do not hand its chunks back to the pool. */
+    if (total) bytebuf_wrote(&c->sndbuf, c->sndbuf.len, total);
+    *cnt = i;
+    return total;
 }
 
 void tcp_app_send_commit(struct tcp_conn *c, uint32_t n)
@@ -302,12 +312,20 @@ void tcp_app_send_commit(struct tcp_conn *c, uint32_t n)
     c->sndbuf.end = c->sndbuf.len; /* what was reserved and not committed is gone */
 }
 
-const uint8_t *tcp_app_recv_peek(struct tcp_conn *c, uint32_t *n)
+uint32_t tcp_app_recv_peekv(struct tcp_conn *c, struct iovec *iov, unsigned *cnt)
 {
-    if (c->rcvbuf.len == 0) return NULL;
-    const uint8_t *p = bytebuf_peek(&c->rcvbuf, 0, n);
-    if (*n > c->rcvbuf.len) *n = c->rcvbuf.len;
-    return p;
+    uint32_t total = 0;
+    unsigned i = 0;
+    while (i < *cnt && total < c->rcvbuf.len) {
+        uint32_t n;
+        const uint8_t *p = bytebuf_peek(&c->rcvbuf, total, &n);
+        if (n > c->rcvbuf.len - total) n = c->rcvbuf.len - total;
+        iov[i].iov_base = (void *)(uintptr_t)p; /* read-only to the application */
+        iov[i++].iov_len = n;
+        total += n;
+    }
+    *cnt = i;
+    return total;
 }
 
 uint32_t tcp_app_recv(struct tcp_env *env, struct tcp_conn *c, void *buf, uint32_t len)

@@ -708,7 +708,10 @@ static enum step step_text(struct tcp_env *env, struct tcp_conn *c, const struct
         c->ack_now = true;
         return STEP_CONTINUE;
     }
-    len = bytebuf_write_at(&c->rcvbuf, env->pool, c->rcvbuf.len, v->data, len);
+    if (env->rx_placed && v->data == v->hdr->payload) /* tcp_rx_place put it there */
+        bytebuf_wrote(&c->rcvbuf, c->rcvbuf.len, len);
+    else
+        len = bytebuf_write_at(&c->rcvbuf, env->pool, c->rcvbuf.len, v->data, len);
     if (len == 0) { /* no memory for it: the sender will retransmit */
         env->ctr->rcv_q_drops++;
         return STEP_CONTINUE;
@@ -732,6 +735,24 @@ static enum step step_text(struct tcp_env *env, struct tcp_conn *c, const struct
     if (filled) c->ack_now = true; /* a hole was filled: ACK at once (RFC 5681 4.2) */
     if (c->fin_pending && c->peer_fin_seq == c->rcv_nxt) fin_reached(env, c);
     return STEP_CONTINUE;
+}
+
+enum tcp_rx_place tcp_rx_place(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *seg,
+                               uint32_t partial)
+{
+    uint32_t len = (uint32_t)seg->payload_len;
+    struct bytebuf *b = &c->rcvbuf;
+    /* In order, inside the window, nothing parked beyond RCV.NXT: the
+     * bytes' place is certain and no stored byte is overwritten. */
+    if (c->state != SYNACK_ESTABLISHED || len == 0 || seg->seq != c->rcv_nxt ||
+        (seg->flags & (TCP_SYN | TCP_RST)) || !c->x || !b->ch || b->end != b->len ||
+        len > bytebuf_space(b) || !seq_gt(c->rcv_adv, c->rcv_nxt) || len > c->rcv_adv - c->rcv_nxt)
+        return TCP_RX_UNPLACED;
+    uint64_t sum = partial;
+    if (bytebuf_stage_csum(b, env->pool, b->len, seg->payload, len, &sum) != len)
+        return TCP_RX_UNPLACED; /* no memory: the slow path decides */
+    while (sum >> 32) sum = (sum & 0xFFFFFFFFu) + (sum >> 32);
+    return wire_csum_finish((uint32_t)sum) == 0 ? TCP_RX_PLACED : TCP_RX_CORRUPT;
 }
 
 /* ---- Step 8: FIN ------------------------------------------------------ */

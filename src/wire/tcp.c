@@ -1,8 +1,8 @@
 /*
  * tcp.c — TCP header and options codec (RFC 9293 3.1, RFC 7323, RFC 2018).
  *
- * Owns: tcp_parse, tcp_parse_nocsum, tcp_header_len, tcp_repr_len, tcp_emit,
- * tcp_emit_nocsum, tcp_emit_summed.
+ * Owns: tcp_parse, tcp_parse_nocsum, tcp_parse_defer_csum, tcp_header_len,
+ * tcp_repr_len, tcp_emit, tcp_emit_nocsum, tcp_emit_summed.
  * Reads and writes through byte accessors only.
  *
  * tcp_parse checks, in this order (the first failing check decides):
@@ -21,7 +21,10 @@
  *   segment is processed as if the option were absent.
  * The checksum is verified before the options, so corrupted bytes are
  * reported as a checksum error and option errors are those of segments the
- * peer really sent. tcp_parse_nocsum skips step 4 only.
+ * peer really sent. tcp_parse_nocsum skips step 4 only. tcp_parse_defer_csum
+ * sums only the pseudo-header and the header in step 4 and leaves the
+ * payload to its caller (which sums it while copying it); when an option is
+ * bad it checks the whole sum first, so the error codes stay those above.
  * Option rules: EOL ends the list (what follows is padding, never read); NOP
  * is one byte; unknown kinds with a sane length are skipped; a second MSS,
  * WS, TS or SACK option is size-checked and then ignored (first wins).
@@ -323,8 +326,10 @@ static int parse_options(struct tcp_options *o, const uint8_t *opt, size_t len)
     return WIRE_OK;
 }
 
+/* verify: the whole checksum; partial (not NULL, verify false): only the
+ * pseudo-header's and the header's sum, left there for the caller. */
 static int tcp_parse_common(struct tcp_repr *out, const uint8_t *bytes, size_t len,
-                            bool verify, uint32_t src, uint32_t dst)
+                            bool verify, uint32_t src, uint32_t dst, uint32_t *partial)
 {
     if (len < TCP_HDR_MIN)
         return WIRE_E_TRUNCATED;
@@ -333,9 +338,9 @@ static int tcp_parse_common(struct tcp_repr *out, const uint8_t *bytes, size_t l
         return WIRE_E_TCP_OFFSET;
     if (hlen > len)
         return WIRE_E_TCP_OFFSET_PAST_END;
+    if ((verify || partial) && len > 0xFFFF)
+        return WIRE_E_TCP_CHECKSUM;
     if (verify) {
-        if (len > 0xFFFF)
-            return WIRE_E_TCP_CHECKSUM;
         uint32_t sum = wire_csum_pseudo(src, dst, IPV4_PROTO_TCP, (uint16_t)len);
         if (wire_csum_finish(wire_csum_add(sum, bytes, len)) != 0)
             return WIRE_E_TCP_CHECKSUM;
@@ -343,8 +348,12 @@ static int tcp_parse_common(struct tcp_repr *out, const uint8_t *bytes, size_t l
 
     memset(&out->opt, 0, sizeof out->opt);
     int err = parse_options(&out->opt, bytes + TCP_HDR_MIN, hlen - TCP_HDR_MIN);
+    if (err && partial) /* corrupted bytes are a checksum error, as in tcp_parse */
+        return tcp_parse_common(out, bytes, len, true, src, dst, NULL);
     if (err)
         return err;
+    if (partial) /* hlen is a multiple of 4: the payload's sum chains on (RFC 1071) */
+        *partial = wire_csum_add(wire_csum_pseudo(src, dst, IPV4_PROTO_TCP, (uint16_t)len), bytes, hlen);
 
     out->src_port = wire_get16(bytes + 0);
     out->dst_port = wire_get16(bytes + 2);
@@ -363,10 +372,16 @@ static int tcp_parse_common(struct tcp_repr *out, const uint8_t *bytes, size_t l
 int tcp_parse(struct tcp_repr *out, const uint8_t *bytes, size_t len,
               uint32_t src, uint32_t dst)
 {
-    return tcp_parse_common(out, bytes, len, true, src, dst);
+    return tcp_parse_common(out, bytes, len, true, src, dst, NULL);
 }
 
 int tcp_parse_nocsum(struct tcp_repr *out, const uint8_t *bytes, size_t len)
 {
-    return tcp_parse_common(out, bytes, len, false, 0, 0);
+    return tcp_parse_common(out, bytes, len, false, 0, 0, NULL);
+}
+
+int tcp_parse_defer_csum(struct tcp_repr *out, const uint8_t *bytes, size_t len, uint32_t src,
+                         uint32_t dst, uint32_t *partial)
+{
+    return tcp_parse_common(out, bytes, len, false, src, dst, partial);
 }
