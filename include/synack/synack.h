@@ -230,6 +230,8 @@ struct synack_counters {
      * TCPLossProbes, TCPLossProbeRecovery, TCPSACKDiscard, TCPDSACKRecv). */
     uint64_t sack_recoveries, sack_retrans, dsack_undos, tlp_probes, tlp_recoveries;
     uint64_t sack_blocks_ignored, dsacks_received, dsacks_sent;
+    uint64_t sack_work;         /* scoreboard and send-time entries visited for ACKs and
+                                 * retransmissions (bounded per ACK whatever the peer sends) */
     /* Reassembly (Linux's ReasmReqds, ReasmOKs, ReasmFails, ReasmTimeout,
      * ReasmOverlaps; the rest synack's own). in_fragments counts the
      * fragments dropped on arrival, whatever the reason. */

@@ -98,6 +98,8 @@ enum tcp_timer_kind {
  * algorithm's init, the autotuning start), so a connection behaves the
  * same whenever the block was taken. Reads that may come before it exists
  * use tcp_xr (zeros); writes happen only on paths that took it. */
+#define TCP_SEND_MARKS 16
+
 struct tcp_xfer {
     union {
         struct sack_board *sb;         /* SACK scoreboard (tcp_sack.h), only while needed */
@@ -127,6 +129,15 @@ struct tcp_xfer {
     uint32_t rcv_rtt_seq;              /* measuring until RCV.NXT passes this */
     uint32_t rcvq_seq;                 /* bytes read count at the last adjustment */
     uint32_t rcvq_space;               /* most the application read in one RTT */
+    /* RACK (RFC 8985), sender: when each stretch of new data was first sent
+     * (ordered, non-overlapping; adjacent stretches merge when full), and
+     * the most recently sent data delivered so far with its RTT. */
+    struct tcp_send_mark { uint32_t end, time; } sent[TCP_SEND_MARKS]; /* time: microseconds, low 32 bits */
+    uint64_t rack_xmit;                /* send time of the most recently sent delivered data */
+    uint64_t tlp_time, rxt_time;       /* when the probe / the latest retransmission went */
+    uint32_t rack_rtt, rack_end;       /* its RTT and end */
+    uint8_t sent_count;
+    bool reord_seen;                   /* the peer delivered data out of order (not lost) */
 };
 
 #define TCP_XFER_SPARES 1024           /* given-back blocks kept for reuse, per stack */
@@ -437,6 +448,8 @@ uint32_t tcp_cwnd_room(const struct tcp_conn *c);
 /* SND.NXT in the middle of SACKed data (go-back-N after a timeout): where
  * the next unSACKed byte is. */
 uint32_t tcp_skip_sacked(const struct tcp_conn *c, uint32_t seq);
+/* A segment [seq, end) went out (note_sent): RACK remembers when. */
+void tcp_recovery_on_send(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32_t end);
 /* Frees the recovery's memory (connection teardown). */
 void tcp_recovery_fini(struct tcp_conn *c);
 /* Every change of the congestion state goes through here. */

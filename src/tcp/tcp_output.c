@@ -155,6 +155,7 @@ static void arm_rtx(struct tcp_env *env, struct tcp_conn *c)
 static void note_sent(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32_t end)
 {
     env->ctr->out_segs++;
+    if (c->x && seq != end) tcp_recovery_on_send(env, c, seq, end);
     if (seq_lt(seq, c->snd_max)) {
         env->ctr->retrans_segs++;
         c->total_retrans++;

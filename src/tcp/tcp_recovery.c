@@ -4,9 +4,10 @@
  *
  * Owns: the congestion state (open, disorder, recovery, loss); with SACK,
  * the scoreboard's use (tcp_sack.h): RFC 6675 recovery with its pipe
- * estimate, holes declared lost by DupThresh SACKed segments above them or,
- * as RACK (RFC 8985) does, once a reordering window has passed since later
- * data was SACKed, Proportional Rate Reduction (RFC 6937) for the window in
+ * estimate, losses found as Linux's RACK (RFC 8985: data sent before the
+ * latest delivered data is lost once RACK.rtt plus a reordering window has
+ * passed since it was sent, which needs the send times kept here),
+ * Proportional Rate Reduction (RFC 6937, as Linux's) for the window in
  * recovery, limited transmit (RFC 3042, through pipe), tail-loss probes
  * (RFC 8985 7), undo of a spurious recovery on D-SACK (RFC 2883, as Linux);
  * without SACK, duplicate-ACK counting, fast retransmit (RFC 5681 3.2) and
@@ -17,6 +18,7 @@
  * retransmit), the algorithms' own state.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "tcp/seq.h"
 #include "tcp/tcp.h"
@@ -26,6 +28,10 @@
 #define DUPTHRESH 3u
 #define PTO_EXTRA_ONE_SEGMENT 200000u /* Linux: TCP_RTO_MIN more when one segment is out */
 #define PTO_EXTRA 2000u               /* Linux: TCP_TIMEOUT_MIN */
+
+/* Work counted for the hostile-input bound (docs/HOSTILE.md H-61): each
+ * scoreboard or send-time walk adds the entries it may visit. */
+static void count_work(struct tcp_env *env, unsigned entries) { env->ctr->sack_work += entries; }
 
 void tcp_set_ca_state(struct tcp_conn *c, enum tcp_ca_state to)
 {
@@ -157,38 +163,134 @@ static struct sack_board *board(struct tcp_conn *c)
     return x->sb;
 }
 
-/* RACK's reordering window (RFC 8985 6.2): a quarter of the minimum RTT,
- * none once recovery has begun (losses are already being repaired). */
-static uint64_t reo_wnd(const struct tcp_conn *c)
+/* ---- RACK (RFC 8985): send times --------------------------------------------
+ * New data's first transmission times, as a short ordered list of stretches
+ * [previous end, end) sent at one time. Sending is in sequence order, so the
+ * times rise with the sequence numbers. When the list is full the two
+ * neighbours closest in time merge, keeping the later time: a loss is then
+ * declared later, never earlier. Bounded (TCP_SEND_MARKS) whatever the
+ * window. */
+
+static uint64_t mark_time(uint64_t now, uint32_t t) { return now - (uint32_t)((uint32_t)now - t); }
+
+void tcp_recovery_on_send(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32_t end)
 {
-    if (c->in_recovery) return 0;
-    uint32_t rtt = c->x->min_rtt ? c->x->min_rtt : c->srtt;
-    return rtt / 4;
+    struct tcp_xfer *x = c->x;
+    if (seq_lt(seq, c->snd_max)) x->rxt_time = env->now; /* a retransmission */
+    if (!seq_gt(end, c->snd_max)) return;
+    uint32_t now32 = (uint32_t)env->now;
+    if (x->sent_count && x->sent[x->sent_count - 1].time == now32) {
+        x->sent[x->sent_count - 1].end = end;
+        return;
+    }
+    if (x->sent_count == TCP_SEND_MARKS) {
+        unsigned best = 0;
+        uint32_t gap = UINT32_MAX;
+        for (unsigned i = 0; i + 1 < x->sent_count; i++) {
+            uint32_t g = x->sent[i + 1].time - x->sent[i].time;
+            if (g < gap) gap = g, best = i;
+        }
+        /* Stretch best joins best+1 (its end and its later time). */
+        memmove(&x->sent[best], &x->sent[best + 1], (x->sent_count - best - 1) * sizeof x->sent[0]);
+        x->sent_count--;
+    }
+    x->sent[x->sent_count++] = (struct tcp_send_mark){end, now32};
 }
 
-/* Moves lost_end up to the top of the highest hole now deemed lost: DupThresh
- * segments SACKed above it (RFC 6675 IsLost), or later data SACKed more
- * than the reordering window ago (RFC 8985, with a segment's send time
- * bounded by the SACKed data's). Both tests only weaken going up, so lost
- * holes form a prefix. Returns the time the next hole will be lost if
- * nothing else arrives (TIMER_NEVER: none pending). */
+/* Forgets the stretches the peer has cumulatively acknowledged. */
+static void marks_advance(struct tcp_xfer *x, uint32_t una)
+{
+    unsigned drop = 0;
+    while (drop < x->sent_count && seq_leq(x->sent[drop].end, una)) drop++;
+    if (!drop) return;
+    memmove(&x->sent[0], &x->sent[drop], (x->sent_count - drop) * sizeof x->sent[0]);
+    x->sent_count = (uint8_t)(x->sent_count - drop);
+}
+
+/* When the byte at seq was first sent (now when unknown: never lost early). */
+static uint64_t first_sent(const struct tcp_env *env, const struct tcp_xfer *x, uint32_t seq)
+{
+    for (unsigned i = 0; i < x->sent_count; i++)
+        if (seq_lt(seq, x->sent[i].end)) return mark_time(env->now, x->sent[i].time);
+    return env->now;
+}
+
+/* RFC 8985 6.2 step 2: data [start, end) was delivered (cumulatively ACKed
+ * or newly SACKed). RACK keeps the most recently sent delivered data and
+ * its RTT. A retransmission delivered faster than the minimum RTT may be
+ * the original's delivery: it says nothing (Karn's ambiguity), as Linux. */
+static void rack_delivered(struct tcp_env *env, struct tcp_conn *c, uint32_t start, uint32_t end)
+{
+    struct tcp_xfer *x = c->x;
+    const struct sack_board *b = tcp_sb(c);
+    uint32_t last = end - 1;
+    uint64_t xmit;
+    bool resent = false;
+    if (c->tlp_out && c->tlp_retrans && seq_gt(end, x->tlp_high - c->snd_mss) && seq_leq(end, x->tlp_high)) {
+        xmit = x->tlp_time, resent = true;
+    } else if (b && (c->in_recovery || c->ca_state == TCP_CA_LOSS) && seq_lt(start, b->high_rxt)) {
+        xmit = x->rxt_time, resent = true;
+    } else {
+        xmit = first_sent(env, x, last);
+        count_work(env, x->sent_count);
+    }
+    uint64_t rtt = env->now - xmit;
+    if (resent && x->min_rtt && rtt < x->min_rtt) return;
+    x->rack_rtt = rtt > UINT32_MAX ? UINT32_MAX : (uint32_t)rtt;
+    if (xmit > x->rack_xmit || (xmit == x->rack_xmit && seq_gt(end, x->rack_end))) {
+        x->rack_xmit = xmit;
+        x->rack_end = end;
+    }
+}
+
+/* RACK's reordering window (RFC 8985 6.2, as Linux's tcp_rack_reo_wnd):
+ * until the peer has shown reordering, none in recovery or once DupThresh
+ * segments are SACKed; else a quarter of the minimum RTT, at most SRTT. */
+static uint64_t reo_wnd(const struct tcp_conn *c)
+{
+    const struct sack_board *b = tcp_sb(c);
+    if (!c->x->reord_seen && (c->in_recovery || (b && b->sacked >= DUPTHRESH * c->snd_mss))) return 0;
+    uint32_t rtt = c->x->min_rtt ? c->x->min_rtt : c->srtt;
+    return rtt / 4 < c->srtt ? rtt / 4 : c->srtt;
+}
+
+/* RFC 8985 6.2 step 5: unSACKed data sent before the most recently sent
+ * delivered data is lost once RACK.rtt plus the reordering window has
+ * passed since it was sent. Send times rise with the sequence numbers, so
+ * lost data forms a prefix: lost_end moves up to its top. Returns when the
+ * next unSACKed data below RACK's data will be lost if nothing else arrives
+ * (TIMER_NEVER: none pending). */
 static uint64_t mark_lost(struct tcp_env *env, struct tcp_conn *c)
 {
     struct sack_board *b = tcp_sb(c);
-    uint64_t pending = TIMER_NEVER, window = reo_wnd(c);
-    uint32_t above = 0;
-    uint64_t first = TIMER_NEVER;
-    for (unsigned i = b->count; i-- > 0;) {
-        above += b->r[i].end - b->r[i].start;
-        if (b->r[i].when < first) first = b->r[i].when;
-        /* The hole just below r[i] ends at r[i].start. */
-        uint32_t hole_end = b->r[i].start;
-        if (!seq_gt(hole_end, b->lost_end)) break;
-        if (above >= DUPTHRESH * c->snd_mss || env->now >= first + window) {
-            b->lost_end = hole_end;
-            break;
+    struct tcp_xfer *x = c->x;
+    if (!x->rack_xmit) return TIMER_NEVER;
+    uint64_t wait = (uint64_t)x->rack_rtt + reo_wnd(c), pending = TIMER_NEVER;
+    uint32_t from = seq_max(b->lost_end, c->snd_una), limit = seq_min(x->rack_end, c->snd_max);
+    while (seq_lt(from, limit)) {
+        uint32_t hole_end;
+        uint32_t hole = sack_board_next_hole(b, from, limit, &hole_end);
+        count_work(env, b->count + 1u);
+        if (!seq_lt(hole, limit)) break;
+        /* Stretch by stretch within the hole (each has one send time). */
+        for (uint32_t seq = hole; seq_lt(seq, hole_end);) {
+            uint64_t sent = first_sent(env, x, seq);
+            count_work(env, 2u * x->sent_count);
+            uint32_t stop = hole_end;
+            for (unsigned i = 0; i < x->sent_count; i++)
+                if (seq_lt(seq, x->sent[i].end)) {
+                    stop = seq_min(x->sent[i].end, hole_end);
+                    break;
+                }
+            bool before = sent < x->rack_xmit || (sent == x->rack_xmit && seq_leq(stop, x->rack_end));
+            if (!before || sent + wait > env->now) {
+                if (before) pending = sent + wait;
+                return pending;
+            }
+            b->lost_end = stop;
+            seq = stop;
         }
-        pending = first + window;
+        from = hole_end;
     }
     return pending;
 }
@@ -200,36 +302,37 @@ static void enter_sack_recovery(struct tcp_env *env, struct tcp_conn *c)
     c->recover = c->snd_max;
     c->in_recovery = true;
     b->high_rxt = c->snd_una;
-    b->recover_fs = flight_size(c);
     b->prr_delivered = b->prr_out = 0;
     tcp_set_ca_state(c, TCP_CA_RECOVERY);
     env->ctr->sack_recoveries++;
 }
 
-/* PRR (RFC 6937 section 3), per ACK in recovery: cwnd becomes pipe plus what
- * may be sent now, proportional to what was delivered while pipe is above
- * ssthresh, and slow-start-like up to ssthresh below it (PRR-SSRB). Counted
- * in segments, as Linux's tcp_cwnd_reduction, so a delivered segment can
- * release a whole one. */
-static void prr_on_ack(struct tcp_conn *c, uint32_t delivered)
+/* PRR (RFC 6937 section 3), per ACK in recovery, as Linux's
+ * tcp_cwnd_reduction (in segments, so a delivered segment can release a
+ * whole one): while pipe is above ssthresh, ssthresh/prior cwnd of what was
+ * delivered; below it, what was delivered and not yet sent again (one more
+ * when SND.UNA advanced and nothing newly lost), up to ssthresh. The first
+ * ACK of recovery always lets the retransmission go. */
+static void prr_on_ack(struct tcp_conn *c, uint32_t delivered, bool una_advanced, bool newly_lost)
 {
     struct sack_board *b = tcp_sb(c);
     uint32_t mss = c->snd_mss;
+    if (!delivered) return;
     b->prr_delivered += delivered;
     uint32_t pipe = pipe_of(c);
     int64_t d = (b->prr_delivered + mss - 1) / mss, out = (b->prr_out + mss - 1) / mss;
     int64_t ss = c->ssthresh / mss, newly = (delivered + mss - 1) / mss, in_flight = (pipe + mss - 1) / mss;
-    int64_t sndcnt;
-    if (in_flight > ss) {
-        int64_t fs = (b->recover_fs + mss - 1) / mss;
-        if (fs < 1) fs = 1;
-        sndcnt = (d * ss + fs - 1) / fs - out;
+    int64_t sndcnt, delta = ss - in_flight;
+    if (delta < 0) {
+        int64_t prior = (c->x->prior_cwnd + mss - 1) / mss;
+        if (prior < 1) prior = 1;
+        sndcnt = (ss * d + prior - 1) / prior - out;
     } else {
-        int64_t limit = d - out > newly ? d - out : newly;
-        sndcnt = ss - in_flight;
-        if (sndcnt > limit + 1) sndcnt = limit + 1;
+        sndcnt = d - out > newly ? d - out : newly;
+        if (una_advanced && !newly_lost) sndcnt++;
+        if (sndcnt > delta) sndcnt = delta;
     }
-    if (sndcnt < 0) sndcnt = 0;
+    if (sndcnt < (out ? 0 : 1)) sndcnt = out ? 0 : 1;
     c->cwnd = pipe + (uint32_t)sndcnt * mss;
 }
 
@@ -258,9 +361,21 @@ static void try_undo(struct tcp_env *env, struct tcp_conn *c)
     }
 }
 
+/* Whether delivered data [start, end) shows reordering (as Linux's
+ * tcp_check_sack_reordering): it lies below data already SACKed and was
+ * never sent again, so it was late, not lost. */
+static void check_reordering(const struct tcp_conn *c, uint32_t start, uint32_t end, uint32_t top)
+{
+    const struct sack_board *b = tcp_sb(c);
+    if (!b || c->ca_state == TCP_CA_LOSS || c->tlp_out) return;
+    if (c->in_recovery && seq_lt(start, b->high_rxt)) start = b->high_rxt;
+    end = seq_min(end, top);
+    if (seq_lt(start, end) && sack_board_unsacked_in(b, start, end)) c->x->reord_seen = true;
+}
+
 /* The SACK blocks of one ACK. Returns the newly SACKed bytes. */
 static uint32_t take_sack_blocks(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *s,
-                                 bool *dsacked)
+                                 bool *dsacked, uint32_t top)
 {
     uint32_t newly = 0;
     for (unsigned i = 0; i < s->opt.sack_count && i < TCP_MAX_SACK_BLOCKS; i++) {
@@ -287,7 +402,11 @@ static uint32_t take_sack_blocks(struct tcp_env *env, struct tcp_conn *c, const 
         if (!seq_gt(r, c->snd_una)) continue;
         struct sack_board *b = board(c);
         if (!b) return newly; /* no memory: recovery goes on without SACK */
-        newly += sack_board_add(b, c->snd_una, c->snd_max, l, r, env->now);
+        check_reordering(c, seq_max(l, c->snd_una), r, top);
+        count_work(env, 2u * (b->count + 1u));
+        uint32_t added = sack_board_add(b, c->snd_una, c->snd_max, l, r, env->now);
+        if (added) rack_delivered(env, c, seq_max(l, c->snd_una), r);
+        newly += added;
     }
     return newly;
 }
@@ -298,19 +417,21 @@ static void arm_loss_timer(struct tcp_env *env, struct tcp_conn *c, uint64_t at)
 }
 
 /* Loss detection on the scoreboard; enters recovery when a hole is lost
- * (returns true then). */
-static bool detect_losses(struct tcp_env *env, struct tcp_conn *c)
+ * (returns true then). *newly_lost: holes were declared lost now. */
+static bool detect_losses(struct tcp_env *env, struct tcp_conn *c, bool *newly_lost)
 {
     struct sack_board *b = tcp_sb(c);
     bool entered = false;
     /* After a timeout everything outstanding is being resent already. */
     if (!b || b->count == 0 || c->ca_state == TCP_CA_LOSS) return false;
+    uint32_t lost_before = b->lost_end;
     uint64_t pending = mark_lost(env, c);
     if (!c->in_recovery && seq_gt(b->lost_end, c->snd_una)) {
         enter_sack_recovery(env, c);
         pending = mark_lost(env, c);
         entered = true;
     }
+    if (newly_lost) *newly_lost = seq_gt(b->lost_end, lost_before);
     if (!c->in_recovery && c->ca_state == TCP_CA_OPEN) tcp_set_ca_state(c, TCP_CA_DISORDER);
     /* The reordering timer (RFC 8985 6.3) takes TCP_T_LOSS from the probe:
      * with SACKed data outstanding, no probe is due. */
@@ -337,22 +458,39 @@ void tcp_recovery_on_ack(struct tcp_env *env, struct tcp_conn *c, const struct t
 {
     if (!tcp_xfer_need(env, c)) return; /* out of memory: no window changes */
     uint32_t acked = c->snd_una - prior_una;
-    if (rtt_us && (c->x->min_rtt == 0 || rtt_us < c->x->min_rtt)) c->x->min_rtt = rtt_us;
+    struct sack_board *b = tcp_sb(c);
+    uint32_t top = b && b->count ? b->r[b->count - 1].end : prior_una;
+    /* Delivered data (RFC 6937 DeliveredData, Linux's acked_sacked): what
+     * the cumulative ACK covers that was not SACKed before, plus what is
+     * newly SACKed. */
     uint32_t delivered = acked;
+    if (acked) {
+        rack_delivered(env, c, prior_una, c->snd_una);
+        if (b) {
+            check_reordering(c, prior_una, c->snd_una, top);
+            count_work(env, 2u * (b->count + 1u));
+            uint32_t sacked_before = b->sacked;
+            sack_board_advance(b, c->snd_una);
+            delivered -= sacked_before - b->sacked;
+        }
+        count_work(env, c->x->sent_count);
+        marks_advance(c->x, c->snd_una);
+    }
+    if (rtt_us && (c->x->min_rtt == 0 || rtt_us < c->x->min_rtt)) c->x->min_rtt = rtt_us;
     bool dsacked = false;
-    if (c->sack_ok && s->opt.sack_count) delivered += take_sack_blocks(env, c, s, &dsacked);
-    if (tcp_sb(c)) sack_board_advance(tcp_sb(c), c->snd_una);
+    if (c->sack_ok && s->opt.sack_count) delivered += take_sack_blocks(env, c, s, &dsacked, top);
     if (acked && c->cc->pkts_acked) c->cc->pkts_acked(c, acked, rtt_us, env->now);
     if (acked) probe_acked(env, c);
     if (dsacked) try_undo(env, c);
 
     if (tcp_sb(c) && (tcp_sb(c)->count || sack_recovery(c))) {
-        /* SACK-based recovery (RFC 6675). */
+        /* SACK-based recovery (RFC 6675, losses found by RACK). */
         c->dupacks = 0;
-        detect_losses(env, c);
+        bool newly_lost = false;
+        detect_losses(env, c, &newly_lost);
         if (c->in_recovery) {
             if (seq_geq(c->snd_una, c->recover)) end_recovery(c);
-            else prr_on_ack(c, delivered);
+            else prr_on_ack(c, delivered, acked != 0, newly_lost);
         }
     } else {
         newreno_on_ack(env, c, acked, dupack);
@@ -363,8 +501,10 @@ void tcp_recovery_on_ack(struct tcp_env *env, struct tcp_conn *c, const struct t
         if (c->ca_state == TCP_CA_LOSS && seq_geq(c->snd_una, c->recover)) tcp_set_ca_state(c, TCP_CA_OPEN);
         if (c->ca_state == TCP_CA_DISORDER && (!tcp_sb(c) || tcp_sb(c)->count == 0)) tcp_set_ca_state(c, TCP_CA_OPEN);
         /* Grow only when the window, not the application or the peer,
-         * limited what was sent (Linux's tcp_is_cwnd_limited). */
-        if (c->cwnd_limited && c->ca_state != TCP_CA_RECOVERY) c->cc->cong_avoid(c, acked, env->now);
+         * limited what was sent (Linux's tcp_is_cwnd_limited), by what was
+         * delivered (Linux's acked_sacked: SACKed data counted once). */
+        if (c->cwnd_limited && c->ca_state != TCP_CA_RECOVERY && delivered)
+            c->cc->cong_avoid(c, delivered, env->now);
     }
     /* Memory only while needed: an empty board outside recovery goes. */
     if (tcp_sb(c) && tcp_sb(c)->count == 0 && !c->in_recovery) {
@@ -379,6 +519,7 @@ void tcp_recovery_output(struct tcp_env *env, struct tcp_conn *c)
     struct sack_board *b = tcp_sb(c);
     uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
     for (int guard = 0; guard < 64; guard++) {
+        count_work(env, 2u * (b->count + 1u));
         if (pipe_of(c) >= c->cwnd) return;
         if (tcp_pacing_wait(env, c)) return; /* retransmissions are paced too */
         /* NextSeg rule 1: the first unSACKed byte past HighRxt that is lost. */
@@ -441,6 +582,7 @@ static void send_probe(struct tcp_env *env, struct tcp_conn *c)
     }
     c->tlp_out = true;
     c->x->tlp_high = c->snd_max;
+    c->x->tlp_time = env->now;
     env->ctr->tlp_probes++;
     /* The retransmission timer starts again from the probe. */
     uint64_t rto = (uint64_t)c->rto << (c->backoff > 16 ? 16 : c->backoff);
@@ -455,7 +597,9 @@ void tcp_recovery_on_timer(struct tcp_env *env, struct tcp_conn *c)
         /* The reordering window passed: holes below SACKed data are lost.
          * Entering recovery here, PRR runs as for one delivered segment
          * (as Linux's tcp_rack_reo_timeout), so the first holes go now. */
-        if (detect_losses(env, c)) prr_on_ack(c, c->snd_mss);
+        bool newly_lost = false;
+        detect_losses(env, c, &newly_lost);
+        if (c->in_recovery && newly_lost) prr_on_ack(c, c->snd_mss, false, false);
         return;
     }
     if (c->ca_state == TCP_CA_OPEN && !c->tlp_out && c->sack_ok) send_probe(env, c);

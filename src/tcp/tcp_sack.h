@@ -34,7 +34,6 @@ struct sack_board {
     /* One recovery episode (RFC 6675 with PRR, RFC 6937). */
     uint32_t high_rxt;     /* HighRxt: unSACKed bytes below it were resent */
     uint32_t lost_end;     /* unSACKed bytes below it are deemed lost */
-    uint32_t recover_fs;   /* RecoverFS: the flight when recovery began */
     uint32_t prr_delivered, prr_out;
 };
 
