@@ -613,8 +613,7 @@ static void tail_loss_costs_a_probe_timeout_not_an_rto(void)
     /* The probe goes 2 SRTT (+2 ms) after the last ACK (SRTT is the path's
      * RTT here), its SACK comes a round trip later, the other hole goes
      * after RACK's reordering window (a quarter RTT) and is ACKed a round
-     * trip after that: 4 to 5 RTTs in all (5.3 measured with pacing on or
-     * off, 4.3 when the last ACKs come back sooner). */
+     * trip after that: 4 to 5 RTTs in all (4.0 measured). */
     CHECK(t_tlp > t_clean);
     CHECK(t_tlp - t_clean <= 6 * rtt);
     /* Without probes: the RTO, at least 200 ms more than SRTT. */
