@@ -13,7 +13,7 @@
  * so the kernel sockets touch nothing outside.
  *
  * usage: bench_inproc [--bytes N] [--conns N] [--repeat N] [--mtu N] [--offload 0|1]
- *                     [--zerocopy 0|1] [--synack-bulk-only BYTES [--cpu 1]]
+ *                     [--zerocopy 0|1] [--pacing 0|1] [--synack-bulk-only BYTES [--cpu 1]]
  * (--synack-bulk-only prints one synack bulk figure in MB/s; with --cpu 1
  * also the same bytes over the CPU time the process used)
  * (--mtu 65535 matches the kernel's loopback, whose MTU is 65536)
@@ -111,6 +111,7 @@ static void pump(struct pair *p)
 }
 
 static uint16_t bench_mtu = 1500;
+static bool bench_pacing = true; /* --pacing 0: as Linux over lo (no fq, no internal pacing) */
 static bool bench_offload; /* --offload: TCP checksums left to the (trusted) link, as on lo */
 static bool bench_zerocopy; /* --zerocopy: synack_send_reservev/commit and synack_recv_peekv/consume */
 /* Pieces per zero-copy call: 64 KB over 4 KB chunks (+1 for a chunk begun),
@@ -130,6 +131,7 @@ static struct pair *pair_new(void)
     cfg.tunables.rcvbuf = 256 * 1024;
     cfg.tunables.sndbuf = 256 * 1024;
     cfg.tunables.msl_ms = 1; /* connection-rate runs recycle ports quickly */
+    cfg.tunables.pacing = bench_pacing;
     for (int i = 0; i < 16; i++) cfg.secret[i] = (uint8_t)(i * 7 + 1);
     cfg.addr = 0x0a000001u;
     cfg.output = out_to_b;
@@ -346,6 +348,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--offload")) bench_offload = atoi(argv[i + 1]) != 0;
         else if (!strcmp(argv[i], "--zerocopy")) bench_zerocopy = atoi(argv[i + 1]) != 0;
         else if (!strcmp(argv[i], "--cpu")) print_cpu = atoi(argv[i + 1]) != 0;
+        else if (!strcmp(argv[i], "--pacing")) bench_pacing = atoi(argv[i + 1]) != 0;
         else if (!strcmp(argv[i], "--synack-bulk-only")) { /* one synack bulk figure, MB/s, for scripts */
             bytes = strtoull(argv[i + 1], NULL, 10);
             bulk_only = true;
