@@ -83,6 +83,14 @@ struct synack_stack {
 
     struct hindex conns;
     uint32_t conn_count;
+    /* The 4-tuple hash of the packet being processed, computed when
+     * synack_stack_input_batch prefetched its table lines (a memo: valid for
+     * that key whatever the tables hold). */
+    struct {
+        uint8_t key[12];
+        uint32_t hash;
+        bool valid;
+    } hash_memo;
 
     /* listeners */
     struct tcp_listener *listen_buckets[64];

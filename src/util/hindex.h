@@ -61,4 +61,15 @@ bool hindex_next(const struct hindex *x, uint64_t *pos, uint32_t *value);
 /* Bytes of slot arrays held. */
 size_t hindex_bytes(const struct hindex *x);
 
+/* Asks the CPU to fetch the line where a probe for hash h starts (in both
+ * arrays while growing), without waiting for it: called a few operations
+ * ahead of a lookup, the lookup then finds the line in the cache. In a
+ * large index that line is otherwise a miss to memory. A hint only: the
+ * index may change meanwhile. */
+static inline void hindex_prefetch(const struct hindex *x, uint32_t h)
+{
+    __builtin_prefetch(&x->slot[h & x->mask]);
+    if (x->old) __builtin_prefetch(&x->old[h & x->old_mask]);
+}
+
 #endif
