@@ -146,7 +146,7 @@ struct synack_stack {
  * with nothing due adds nothing, whatever the number of connections. */
 static inline uint64_t stack_work(const synack_stack *s)
 {
-    return s->work + s->conns.work + s->tw.work + s->wheel.work;
+    return s->work + s->conns.work + s->tw.index.work + s->wheel.work;
 }
 
 /* The slot of descriptor sd (0 <= sd < nsocks). */

@@ -56,6 +56,9 @@ bool hindex_has_hash(struct hindex *x, uint32_t h);
 int hindex_insert(struct hindex *x, uint32_t h, uint32_t value);
 /* Takes the entry (h, value) out; false if it was not there. */
 bool hindex_remove(struct hindex *x, uint32_t h, uint32_t value);
+/* The entry (h, value) now holds new_value (nonzero), in place; false if
+ * it was not there. */
+bool hindex_replace(struct hindex *x, uint32_t h, uint32_t value, uint32_t new_value);
 /* Every value, for teardown: *pos starts at 0; false at the end. */
 bool hindex_next(const struct hindex *x, uint64_t *pos, uint32_t *value);
 /* Bytes of slot arrays held. */
