@@ -13,10 +13,15 @@
  * so the kernel sockets touch nothing outside.
  *
  * usage: bench_inproc [--bytes N] [--conns N] [--repeat N] [--mtu N] [--offload 0|1]
- *                     [--zerocopy 0|1] [--pacing 0|1] [--synack-bulk-only BYTES [--cpu 1]]
+ *                     [--link-offload 0|1] [--zerocopy 0|1] [--stats 0|1] [--pacing 0|1] [--synack-bulk-only BYTES [--cpu 1]]
  * (--synack-bulk-only prints one synack bulk figure in MB/s; with --cpu 1
  * also the same bytes over the CPU time the process used)
  * (--mtu 65535 matches the kernel's loopback, whose MTU is 65536)
+ * (--offload 1: the stacks neither fill nor check TCP checksums, as Linux's
+ * lo with checksum offload; --link-offload 1: the link merges runs of
+ * full-sized segments into 64 KB super-segments and delivers them whole, as
+ * TSO + GRO do; checksums are still computed by the sender and checked by
+ * the receiver over every byte (bench/memlink.h))
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -32,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "memlink.h"
 #include "synack/synack.h"
 
 static uint64_t now_us(void)
@@ -55,56 +61,22 @@ static double last_bulk_cpu_s; /* CPU seconds of the last synack_bulk */
 
 /* ---- synack: two stacks on a direct link ----------------------------------- */
 
-#define FIFO_SLOTS 1024
-static unsigned slot_bytes = 1600; /* MTU + slack, set by --mtu */
-
-struct fifo {
-    uint8_t *data;                 /* FIFO_SLOTS * slot_bytes */
-    uint32_t len[FIFO_SLOTS];
-    unsigned head, count;
-};
-
 struct pair {
     synack_stack *a, *b;
-    struct fifo to_a, to_b;
+    struct memlink link; /* dir 0: to a, dir 1: to b */
 };
 
-static void push(struct fifo *f, const uint8_t *pkt, size_t len)
-{
-    if (f->count == FIFO_SLOTS || len > slot_bytes) return; /* a full link drops, as a real one */
-    unsigned i = (f->head + f->count) % FIFO_SLOTS;
-    memcpy(f->data + (size_t)i * slot_bytes, pkt, len);
-    f->len[i] = (uint32_t)len;
-    f->count++;
-}
-
-static void out_to_b(void *ctx, const uint8_t *pkt, size_t len) { push(&((struct pair *)ctx)->to_b, pkt, len); }
-static void out_to_a(void *ctx, const uint8_t *pkt, size_t len) { push(&((struct pair *)ctx)->to_a, pkt, len); }
-
-static void deliver(synack_stack *st, struct fifo *f, uint64_t t)
-{
-    while (f->count) {
-        unsigned i = f->head;
-        f->head = (f->head + 1) % FIFO_SLOTS;
-        f->count--;
-        synack_stack_input(st, f->data + (size_t)i * slot_bytes, f->len[i], t);
-    }
-    /* Empty: start again at the first slot, as a driver hands out its
-     * recently used (cache-warm) buffers first. Cycling through all the
-     * slots instead walks 1024 * MTU bytes of cold memory (65 MB at MTU
-     * 65535, a page fault per page on the first pass), which measured the
-     * link, not the stacks. */
-    f->head = 0;
-}
+static void out_to_b(void *ctx, const uint8_t *pkt, size_t len) { memlink_push(&((struct pair *)ctx)->link, 1, pkt, len); }
+static void out_to_a(void *ctx, const uint8_t *pkt, size_t len) { memlink_push(&((struct pair *)ctx)->link, 0, pkt, len); }
 
 static void pump(struct pair *p)
 {
     uint64_t t = now_us();
     synack_stack_poll(p->a, t);
     synack_stack_poll(p->b, t);
-    while (p->to_a.count || p->to_b.count) {
-        deliver(p->b, &p->to_b, t);
-        deliver(p->a, &p->to_a, t);
+    while (p->link.dir[0].count || p->link.dir[1].count) {
+        memlink_deliver(&p->link, 1, p->b, t);
+        memlink_deliver(&p->link, 0, p->a, t);
         synack_stack_poll(p->a, t);
         synack_stack_poll(p->b, t);
     }
@@ -113,6 +85,8 @@ static void pump(struct pair *p)
 static uint16_t bench_mtu = 1500;
 static bool bench_pacing = true; /* --pacing 0: as Linux over lo (no fq, no internal pacing) */
 static bool bench_offload; /* --offload: TCP checksums left to the (trusted) link, as on lo */
+static bool bench_stats; /* --stats 1: the link's counters and the sender's state after a bulk run */
+static bool bench_link_offload; /* --link-offload: TSO/GRO-style super-segments on the link (memlink.h) */
 static bool bench_zerocopy; /* --zerocopy: synack_send_reservev/commit and synack_recv_peekv/consume */
 /* Pieces per zero-copy call: 64 KB over 4 KB chunks (+1 for a chunk begun),
  * so one call moves what one copying call (64 KB) does. */
@@ -121,9 +95,7 @@ static bool bench_zerocopy; /* --zerocopy: synack_send_reservev/commit and synac
 static struct pair *pair_new(void)
 {
     struct pair *p = calloc(1, sizeof *p);
-    p->to_a.data = malloc((size_t)FIFO_SLOTS * slot_bytes);
-    p->to_b.data = malloc((size_t)FIFO_SLOTS * slot_bytes);
-    if (!p->to_a.data || !p->to_b.data) abort();
+    if (!p || !memlink_init(&p->link, bench_mtu, bench_link_offload)) abort();
     struct synack_config cfg;
     synack_config_init(&cfg);
     cfg.mtu = bench_mtu;
@@ -147,8 +119,7 @@ static void pair_free(struct pair *p)
 {
     synack_stack_destroy(p->a);
     synack_stack_destroy(p->b);
-    free(p->to_a.data);
-    free(p->to_b.data);
+    memlink_fini(&p->link);
     free(p);
 }
 
@@ -203,6 +174,16 @@ static double synack_bulk(uint64_t bytes)
     }
     double dt = now_s() - t0;
     last_bulk_cpu_s = cpu_s() - c0;
+    if (bench_stats) { /* what the link and the sender saw, on stderr */
+        struct synack_tcp_info ti;
+        synack_getinfo(p->a, c, &ti);
+        fprintf(stderr,
+                "stats: link packets=%llu merged into super-segments=%llu dropped=%llu; sender srtt=%u us "
+                "min_rtt=%u us cwnd=%u mss=%u pacing_rate=%llu B/s retransmitted=%u\n",
+                (unsigned long long)p->link.packets, (unsigned long long)p->link.merged,
+                (unsigned long long)p->link.dropped, ti.rtt_us, ti.min_rtt_us, ti.cwnd, ti.snd_mss,
+                (unsigned long long)ti.pacing_rate, ti.total_retrans);
+    }
     pair_free(p);
     return (double)bytes / dt;
 }
@@ -346,6 +327,8 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--repeat")) repeat = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--mtu")) bench_mtu = (uint16_t)atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--offload")) bench_offload = atoi(argv[i + 1]) != 0;
+        else if (!strcmp(argv[i], "--stats")) bench_stats = atoi(argv[i + 1]) != 0;
+        else if (!strcmp(argv[i], "--link-offload")) bench_link_offload = atoi(argv[i + 1]) != 0;
         else if (!strcmp(argv[i], "--zerocopy")) bench_zerocopy = atoi(argv[i + 1]) != 0;
         else if (!strcmp(argv[i], "--cpu")) print_cpu = atoi(argv[i + 1]) != 0;
         else if (!strcmp(argv[i], "--pacing")) bench_pacing = atoi(argv[i + 1]) != 0;
@@ -355,7 +338,6 @@ int main(int argc, char **argv)
         }
     }
     if (bench_mtu < 576) bench_mtu = 576;
-    slot_bytes = (unsigned)bench_mtu + 100u;
     if (bulk_only) {
         double rate = synack_bulk(bytes);
         if (print_cpu) /* and the rate by the CPU time used */

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # p1_inmem.sh — benchmark P1: synack bulk in memory (two stacks, one thread,
 # in-memory link, checksums computed) with the copying and the zero-copy API
-# at MTU 1500 and 9000, beside Linux over lo measured by iperf3 (one stream)
-# with lo's offloads on (as users run it) and off, in the same run, in a
-# fresh network namespace. Median of RUNS (min..max), Gbit/s; runs interleaved.
+# at MTU 1500 and 9000, and at MTU 1500 with the link's offloads (TSO/GRO-
+# style 64 KB super-segments, bench/memlink.h: checksums still computed and
+# checked), beside Linux over lo measured by iperf3 (one stream) with lo's
+# offloads on (as users run it) at lo's default MTU 65536 and at MTU 1500
+# (like for like with synack's MTU 1500 rows: TSO/GRO make 64 KB packets of
+# 1448-byte segments there too), and with offloads off, in the same run, in
+# a fresh network namespace. Median of RUNS (min..max), Gbit/s; runs
+# interleaved.
 # synack runs without pacing (--pacing 0), as Linux over lo does not pace
 # (no fq qdisc, no internal pacing unless asked).
 #
@@ -41,15 +46,15 @@ try:
     print("%.2f %.2f" % (r["bits_per_second"] / 1e9, r["bytes"] * 8 / cpu_s / 1e9))
 except Exception: print("fail fail")'
 }
-syn_gbps() { # MTU ZEROCOPY; prints "wall cpu" Gbit/s
-    "$BIN" --mtu "$1" --zerocopy "$2" --pacing 0 --synack-bulk-only "$BYTES" --cpu 1 |
+syn_gbps() { # MTU ZEROCOPY [LINK_OFFLOAD]; prints "wall cpu" Gbit/s
+    "$BIN" --mtu "$1" --zerocopy "$2" --link-offload "${3:-0}" --pacing 0 --synack-bulk-only "$BYTES" --cpu 1 |
         python3 -c 'import sys
 try: w, c = sys.stdin.read().split(); print("%.2f %.2f" % (float(w) * 8 / 1000, float(c) * 8 / 1000))
 except Exception: print("fail fail")'
 }
 # Each row keeps "wall cpu" pairs; W_* and C_* are filled at the end.
 declare -A W C
-ROWS="on off s1c s1z s9c s9z"
+ROWS="on on1500 off s1c s1z s1oc s1oz s9c s9z"
 add() { # ROW "wall cpu"
     set -- "$1" $2
     W[$1]="${W[$1]:-} $2"
@@ -58,10 +63,15 @@ add() { # ROW "wall cpu"
 for _ in $(seq "$RUNS"); do
     ethtool -K lo tso on gso on gro on tx on rx on >/dev/null 2>&1
     add on "$(lo_gbps)"
+    ip link set lo mtu 1500
+    add on1500 "$(lo_gbps)"
+    ip link set lo mtu 65536
     ethtool -K lo tso off gso off gro off tx off rx off >/dev/null 2>&1
     add off "$(lo_gbps)"
     add s1c "$(syn_gbps 1500 0)"
     add s1z "$(syn_gbps 1500 1)"
+    add s1oc "$(syn_gbps 1500 0 1)"
+    add s1oz "$(syn_gbps 1500 1 1)"
     add s9c "$(syn_gbps 9000 0)"
     add s9z "$(syn_gbps 9000 1)"
 done
@@ -81,14 +91,17 @@ def med(r, k):
 def cell(r, k):
     v = d.get((r, k), [])
     return "%.2f (%.2f..%.2f)" % (statistics.median(v), min(v), max(v)) if v else "fail"
-names = {"on": "Linux over lo, iperf3, offloads on", "off": "Linux over lo, iperf3, offloads off",
+names = {"on": "Linux over lo, iperf3, MTU 65536, offloads on", "off": "Linux over lo, iperf3, MTU 65536, offloads off",
+         "on1500": "Linux over lo, iperf3, MTU 1500, offloads on",
          "s1c": "synack bulk, MTU 1500, copying API", "s1z": "synack bulk, MTU 1500, zero-copy API",
+         "s1oc": "synack bulk, MTU 1500, link offloads, copying API",
+         "s1oz": "synack bulk, MTU 1500, link offloads, zero-copy API",
          "s9c": "synack bulk, MTU 9000, copying API", "s9z": "synack bulk, MTU 9000, zero-copy API"}
 print("P1: median of %s (min..max), Gbit/s; %s, %s CPUs, load %s at start, %s at end" %
       (runs, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), ncpu, load0, load1))
 print("| what | wall clock | by CPU time |")
 print("|---|---|---|")
-for r in ["on", "off", "s1c", "s1z", "s9c", "s9z"]:
+for r in ["on", "on1500", "off", "s1c", "s1z", "s1oc", "s1oz", "s9c", "s9z"]:
     print("| %s | %s | %s |" % (names[r], cell(r, "W"), cell(r, "C")))
 def ratio(a, b, k):
     x, y = med(a, k), med(b, k)
@@ -96,8 +109,10 @@ def ratio(a, b, k):
 print()
 print("| ratio | wall clock | by CPU time |")
 print("|---|---|---|")
-for r in ["s1c", "s1z", "s9c", "s9z"]:
-    print("| %s / lo offloads on | %s | %s |" % (names[r].replace("synack bulk, ", ""), ratio(r, "on", "W"), ratio(r, "on", "C")))
-for z, c in [("s1z", "s1c"), ("s9z", "s9c")]:
-    print("| zero-copy / copying, %s | %s | %s |" % (names[z].split(", ")[1], ratio(z, c, "W"), ratio(z, c, "C")))
+for r in ["s1c", "s1z", "s1oc", "s1oz", "s9c", "s9z"]:
+    for lo in ["on", "on1500"]:
+        print("| %s / %s | %s | %s |" % (names[r].replace("synack bulk, ", "synack "), names[lo].replace("Linux over lo, iperf3, ", "lo "),
+                                         ratio(r, lo, "W"), ratio(r, lo, "C")))
+for z, c in [("s1z", "s1c"), ("s1oz", "s1oc"), ("s9z", "s9c")]:
+    print("| zero-copy / copying, %s | %s | %s |" % (names[z].replace("synack bulk, ", "").replace(", zero-copy API", ""), ratio(z, c, "W"), ratio(z, c, "C")))
 PY
