@@ -265,6 +265,9 @@ struct synack_counters {
     uint64_t reasm_evicted;     /* dropped by ipfrag_high_thresh (oldest first) */
     uint64_t reasm_src_evicted; /* dropped by ipfrag_src_thresh */
     uint64_t icmp_out_time_excds; /* ICMP time exceeded (reassembly timeout) sent */
+    /* Loss recovery, continued (Linux's TCPTimeouts, TCPRenoRecovery). */
+    uint64_t timeouts;          /* retransmission timeouts of data or FIN */
+    uint64_t reno_recoveries;   /* fast recoveries without SACK (NewReno) */
     /* ECN (RFC 3168) */
     uint64_t ecn_ce_received;   /* data segments that arrived CE-marked on an ECN connection */
     uint64_t ecn_cwr;           /* window reductions for an echoed mark (ECE), once per window */
