@@ -184,6 +184,7 @@ static bool conn_matches(void *ctx, uint32_t value, const void *key)
 
 static void conn_table_remove(synack_stack *s, struct tcp_conn *c)
 {
+    if (s->last_conn == c) s->last_conn = NULL;
     if (hindex_remove(&s->conns, conn_hash(s, c->id.laddr, c->id.lport, c->id.raddr, c->id.rport),
                       c->pool_idx)) {
         s->conn_count--;
@@ -447,9 +448,15 @@ bool stack_conn_insert(synack_stack *s, struct tcp_conn *c)
 struct tcp_conn *stack_conn_lookup(synack_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
                                    uint16_t rport)
 {
+    struct tcp_conn *last = s->last_conn;
+    if (last && last->id.rport == rport && last->id.raddr == raddr && last->id.lport == lport &&
+        last->id.laddr == laddr)
+        return last;
     struct synack_conn_id id = {.laddr = laddr, .raddr = raddr, .lport = lport, .rport = rport};
     uint32_t v = hindex_find(&s->conns, conn_hash(s, laddr, lport, raddr, rport), conn_matches, &id);
-    return v == HINDEX_NONE ? NULL : conn_at(s, v);
+    if (v == HINDEX_NONE) return NULL;
+    s->last_conn = conn_at(s, v);
+    return s->last_conn;
 }
 
 void stack_mark_dirty(synack_stack *s, struct tcp_conn *c)
