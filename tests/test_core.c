@@ -19,36 +19,48 @@
 
 static void assembler_merges_and_bounds(void)
 {
-    struct assembler a;
-    asm_clear(&a);
-    CHECK(asm_add(&a, 100, 200));
-    CHECK(asm_add(&a, 300, 400));
-    CHECK(asm_add(&a, 200, 300)); /* fills the gap: one range */
+    struct assembler a = {0};
+    enum { LIMIT = 40 };
+    CHECK(asm_add(&a, 100, 200, LIMIT));
+    CHECK(asm_add(&a, 300, 400, LIMIT));
+    CHECK(asm_add(&a, 200, 300, LIMIT)); /* fills the gap: one range */
     CHECK_EQ(a.count, 1);
     CHECK_EQ(a.r[0].start, 100);
     CHECK_EQ(a.r[0].end, 400);
     CHECK_EQ(asm_take(&a, 50), 50);   /* a hole before 100 */
     CHECK_EQ(asm_take(&a, 100), 400);
     CHECK_EQ(a.count, 0);
-    /* H-60: every other byte: at most ASM_MAX_RANGES ranges, then refused */
+    /* H-60: every other byte: at most `limit` ranges, then refused */
     int refused = 0;
     int predicted = 0;
     for (uint32_t i = 0; i < 100; i++) {
-        bool can = asm_can_add(&a, 1000 + 2 * i, 1001 + 2 * i);
-        bool did = asm_add(&a, 1000 + 2 * i, 1001 + 2 * i);
+        bool can = asm_can_add(&a, 1000 + 2 * i, 1001 + 2 * i, LIMIT);
+        bool did = asm_add(&a, 1000 + 2 * i, 1001 + 2 * i, LIMIT);
         if (can == did) predicted++;
         if (!did) refused++;
     }
-    CHECK_EQ(a.count, ASM_MAX_RANGES);
-    CHECK_EQ(refused, 100 - ASM_MAX_RANGES);
+    CHECK_EQ(a.count, LIMIT);
+    CHECK(a.cap <= LIMIT);
+    CHECK_EQ(refused, 100 - LIMIT);
     CHECK_EQ(predicted, 100);
     /* full, yet a range touching a kept one still merges */
-    CHECK(asm_can_add(&a, 1001, 1002));
-    CHECK(asm_add(&a, 1001, 1002));
+    CHECK(asm_can_add(&a, 1001, 1002, LIMIT));
+    CHECK(asm_add(&a, 1001, 1002, LIMIT));
+    CHECK_EQ(a.count, LIMIT - 1);
+    /* out of order arrivals merge wherever they fall */
+    CHECK(asm_add(&a, 1000, 1050, LIMIT));
+    CHECK_EQ(a.count, 15); /* [1000, 1051) then 1052, 1054, ..., 1078 */
+    CHECK_EQ(a.r[0].end, 1051);
+    CHECK_EQ(a.r[1].start, 1052);
+    /* the limit: a receive buffer's ranges, within the floor and the cap */
+    CHECK_EQ(asm_limit(65535, 1460), 22);
+    CHECK_EQ(asm_limit(1000, 1460), ASM_MIN_RANGES);
+    CHECK_EQ(asm_limit(1u << 30, 536), ASM_MAX_RANGES);
     /* across 2^32 */
     asm_clear(&a);
-    CHECK(asm_add(&a, 0xfffffff0u, 0x10));
+    CHECK(asm_add(&a, 0xfffffff0u, 0x10, LIMIT));
     CHECK_EQ(asm_take(&a, 0xfffffff0u), 0x10);
+    asm_free(&a);
 }
 
 /* ---- byte storage ---------------------------------------------------------- */

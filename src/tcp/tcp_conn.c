@@ -37,6 +37,7 @@ void tcp_conn_fini(struct tcp_env *env, struct tcp_conn *c)
     struct tcp_xfer *x = c->x;
     if (x) {
         tcp_recovery_fini(c);
+        if (x->ooo) asm_free(x->ooo);
         free(x->ooo);
         c->x = NULL;
         c->sndbuf.ch = c->rcvbuf.ch = NULL;

@@ -706,9 +706,10 @@ static enum step step_text(struct tcp_env *env, struct tcp_conn *c, const struct
         /* The range list itself is taken on the first such segment (an
          * idle or in-order connection never holds one) and kept. */
         if (!x->ooo) x->ooo = calloc(1, sizeof *x->ooo);
-        if (x->ooo && asm_can_add(x->ooo, v->seq, v->seq + len) &&
+        unsigned ranges = asm_limit(c->rcvbuf.cap, c->adv_mss);
+        if (x->ooo && asm_can_add(x->ooo, v->seq, v->seq + len, ranges) &&
             bytebuf_write_at(&c->rcvbuf, env->pool, c->rcvbuf.len + off, v->data, len) == len &&
-            asm_add(x->ooo, v->seq, v->seq + len))
+            asm_add(x->ooo, v->seq, v->seq + len, ranges))
             x->sack_latest = v->seq;
         else
             env->ctr->ooo_dropped++;

@@ -32,6 +32,13 @@
 /* Work counted for the hostile-input bound (docs/HOSTILE.md H-61): each
  * scoreboard or send-time walk adds the entries it may visit. */
 static void count_work(struct tcp_env *env, unsigned entries) { env->ctr->sack_work += entries; }
+/* Entries a binary search of the scoreboard visits. */
+static unsigned board_search_work(const struct sack_board *b)
+{
+    unsigned n = 1;
+    for (unsigned k = b->count; k; k >>= 1) n++;
+    return n;
+}
 
 void tcp_set_ca_state(struct tcp_conn *c, enum tcp_ca_state to)
 {
@@ -42,7 +49,8 @@ void tcp_set_ca_state(struct tcp_conn *c, enum tcp_ca_state to)
 
 void tcp_recovery_fini(struct tcp_conn *c)
 {
-    if (!c->x) return;
+    if (!c->x || !c->x->sb) return;
+    sack_board_free(c->x->sb);
     free(c->x->sb);
     c->x->sb = NULL;
 }
@@ -299,7 +307,7 @@ static uint64_t mark_lost(struct tcp_env *env, struct tcp_conn *c)
     while (seq_lt(from, limit)) {
         uint32_t hole_end;
         uint32_t hole = sack_board_next_hole(b, from, limit, &hole_end);
-        count_work(env, b->count + 1u);
+        count_work(env, board_search_work(b));
         if (!seq_lt(hole, limit)) break;
         /* Stretch by stretch within the hole (each has one send time). */
         for (uint32_t seq = hole; seq_lt(seq, hole_end);) {
@@ -473,8 +481,10 @@ static uint32_t take_sack_blocks(struct tcp_env *env, struct tcp_conn *c, const 
         struct sack_board *b = board(c);
         if (!b) return newly; /* no memory: recovery goes on without SACK */
         check_reordering(c, seq_max(l, c->snd_una), r, top);
-        count_work(env, 2u * (b->count + 1u));
-        uint32_t added = sack_board_add(b, c->snd_una, c->snd_max, l, r, env->now);
+        unsigned work = 0;
+        uint32_t added = sack_board_add(b, c->snd_una, c->snd_max, l, r,
+                                        sack_board_limit(c->snd_max - c->snd_una, c->snd_mss), &work);
+        count_work(env, work);
         if (added) rack_delivered(env, c, seq_max(l, c->snd_una), r);
         /* Never resent, and sent before the timeout (Linux's FLAG_ORIG_SACK_ACKED). */
         if (added && seq_gt(seq_min(r, c->recover), seq_max(l, c->x->rxt_high))) *orig_sacked = true;
@@ -598,9 +608,13 @@ void tcp_recovery_output(struct tcp_env *env, struct tcp_conn *c)
     if (!sack_recovery(c)) return;
     struct sack_board *b = tcp_sb(c);
     uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
+    /* Pipe once (a walk of the lost span); each resent lost segment then
+     * adds its own length to it (it leaves "lost, not resent"). */
+    count_work(env, b->count + 1u);
+    uint32_t pipe = pipe_of(c);
     for (int guard = 0; guard < 64; guard++) {
-        count_work(env, 2u * (b->count + 1u));
-        if (pipe_of(c) >= c->cwnd) return;
+        count_work(env, board_search_work(b));
+        if (pipe >= c->cwnd) return;
         if (tcp_pacing_wait(env, c)) return; /* retransmissions are paced too */
         /* NextSeg rule 1: the first unSACKed byte past HighRxt that is lost. */
         uint32_t from = seq_max(b->high_rxt, c->snd_una), run_end;
@@ -616,6 +630,7 @@ void tcp_recovery_output(struct tcp_env *env, struct tcp_conn *c)
         }
         tcp_send_data(env, c, seq, len);
         b->high_rxt = seq + len + (len == 0 ? 1u : 0u);
+        pipe += len;
         env->ctr->sack_retrans++;
     }
 }

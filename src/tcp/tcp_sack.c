@@ -3,64 +3,99 @@
  */
 #include "tcp/tcp_sack.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "tcp/seq.h"
 
-static void remove_at(struct sack_board *b, unsigned i)
+#define SACK_BOARD_FIRST 16 /* ranges allocated at first */
+
+unsigned sack_board_limit(uint32_t flight, uint32_t mss)
 {
-    b->sacked -= b->r[i].end - b->r[i].start;
-    memmove(&b->r[i], &b->r[i + 1], (b->count - i - 1) * sizeof b->r[0]);
-    b->count--;
+    uint32_t segs = mss ? flight / mss + 1u : flight;
+    uint32_t n = segs / 2u + 1u;
+    if (n < SACK_BOARD_MIN) n = SACK_BOARD_MIN;
+    return n > SACK_BOARD_MAX ? SACK_BOARD_MAX : n;
+}
+
+/* The first range whose end is at or past seq (past it when `strict`), by
+ * binary search; *steps counts the probes. */
+static unsigned first_ending_after(const struct sack_board *b, uint32_t seq, bool strict, unsigned *steps)
+{
+    unsigned lo = 0, hi = b->count;
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2;
+        bool before = strict ? seq_leq(b->r[mid].end, seq) : seq_lt(b->r[mid].end, seq);
+        if (before) lo = mid + 1;
+        else hi = mid;
+        if (steps) ++*steps;
+    }
+    return lo;
+}
+
+static bool grow(struct sack_board *b, unsigned limit)
+{
+    if (b->cap >= limit) return false;
+    unsigned cap = b->cap ? 2u * b->cap : SACK_BOARD_FIRST;
+    if (cap > limit) cap = limit;
+    struct sack_range *r = realloc(b->r, cap * sizeof *r);
+    if (!r) return false;
+    b->r = r;
+    b->cap = (uint16_t)cap;
+    return true;
 }
 
 uint32_t sack_board_add(struct sack_board *b, uint32_t una, uint32_t max, uint32_t start, uint32_t end,
-                        uint64_t now)
+                        unsigned limit, unsigned *work)
 {
     if (seq_lt(start, una)) start = una;
     if (seq_gt(end, max)) end = max;
     if (!seq_lt(start, end)) return 0;
     uint32_t before = b->sacked;
-    /* First range that ends at or after start (touching ranges merge). */
-    unsigned i = 0;
-    while (i < b->count && seq_lt(b->r[i].end, start)) i++;
-    if (i < b->count && seq_leq(b->r[i].start, end)) {
-        /* Overlaps or touches r[i]: grow it, then swallow what follows. */
+    unsigned steps = 1;
+    /* Ranges i..j-1 overlap or touch [start, end) (touching ranges merge). */
+    unsigned i = first_ending_after(b, start, false, &steps), j = i;
+    while (j < b->count && seq_leq(b->r[j].start, end)) {
+        b->sacked -= b->r[j].end - b->r[j].start;
+        j++;
+    }
+    steps += j - i;
+    if (j > i) {
         struct sack_range *r = &b->r[i];
-        b->sacked -= r->end - r->start;
-        if (seq_lt(start, r->start)) r->start = start;
-        if (seq_gt(end, r->end)) r->end = end;
-        while (i + 1 < b->count && seq_leq(b->r[i + 1].start, r->end)) {
-            if (seq_gt(b->r[i + 1].end, r->end)) r->end = b->r[i + 1].end;
-            if (b->r[i + 1].when < r->when) r->when = b->r[i + 1].when;
-            remove_at(b, i + 1);
-        }
+        r->start = seq_min(start, r->start);
+        r->end = seq_max(end, b->r[j - 1].end);
         b->sacked += r->end - r->start;
+        memmove(&b->r[i + 1], &b->r[j], (b->count - j) * sizeof b->r[0]);
+        steps += b->count - j;
+        b->count = (uint16_t)(b->count - (j - i - 1));
     } else {
-        if (b->count == SACK_BOARD_MAX) {
+        if (b->count == b->cap && !grow(b, limit)) {
             /* Full: the highest range gives way to a lower one (lower holes
              * matter first); a new range above them all is not kept. */
-            if (i == b->count) return 0;
-            remove_at(b, b->count - 1);
+            if (i == b->count) {
+                if (work) *work += steps;
+                return 0;
+            }
+            b->count--;
+            b->sacked -= b->r[b->count].end - b->r[b->count].start;
         }
         memmove(&b->r[i + 1], &b->r[i], (b->count - i) * sizeof b->r[0]);
-        b->r[i] = (struct sack_range){start, end, now};
+        steps += b->count - i;
+        b->r[i] = (struct sack_range){start, end};
         b->count++;
         b->sacked += end - start;
     }
+    if (work) *work += steps;
     return b->sacked > before ? b->sacked - before : 0;
 }
 
 void sack_board_advance(struct sack_board *b, uint32_t una)
 {
-    unsigned drop = 0;
-    while (drop < b->count && seq_leq(b->r[drop].end, una)) {
-        b->sacked -= b->r[drop].end - b->r[drop].start;
-        drop++;
-    }
+    unsigned drop = first_ending_after(b, una, true, NULL);
+    for (unsigned k = 0; k < drop; k++) b->sacked -= b->r[k].end - b->r[k].start;
     if (drop) {
         memmove(&b->r[0], &b->r[drop], (b->count - drop) * sizeof b->r[0]);
-        b->count = (uint8_t)(b->count - drop);
+        b->count = (uint16_t)(b->count - drop);
     }
     if (b->count && seq_lt(b->r[0].start, una)) {
         b->sacked -= una - b->r[0].start;
@@ -72,15 +107,14 @@ void sack_board_advance(struct sack_board *b, uint32_t una)
 
 uint32_t sack_board_next_hole(const struct sack_board *b, uint32_t seq, uint32_t limit, uint32_t *run_end)
 {
-    for (unsigned i = 0; i < b->count; i++) {
-        if (seq_leq(b->r[i].end, seq)) continue;
-        if (seq_lt(seq, b->r[i].start)) {
-            *run_end = seq_lt(b->r[i].start, limit) ? b->r[i].start : limit;
-            return seq;
-        }
-        seq = b->r[i].end; /* inside a range: skip it */
+    unsigned i = first_ending_after(b, seq, true, NULL);
+    if (i < b->count && !seq_lt(seq, b->r[i].start)) {
+        /* Inside a range: the hole starts at its end (the next range starts
+         * strictly later: touching ranges were merged). */
+        seq = b->r[i].end;
+        i++;
     }
-    *run_end = limit;
+    *run_end = i < b->count && seq_lt(b->r[i].start, limit) ? b->r[i].start : limit;
     return seq;
 }
 
@@ -88,9 +122,17 @@ uint32_t sack_board_unsacked_in(const struct sack_board *b, uint32_t from, uint3
 {
     if (!seq_lt(from, to)) return 0;
     uint32_t n = to - from;
-    for (unsigned i = 0; i < b->count; i++) {
+    for (unsigned i = first_ending_after(b, from, true, NULL); i < b->count && seq_lt(b->r[i].start, to); i++) {
         uint32_t s = seq_max(b->r[i].start, from), e = seq_min(b->r[i].end, to);
         if (seq_lt(s, e)) n -= e - s;
     }
     return n;
+}
+
+void sack_board_free(struct sack_board *b)
+{
+    free(b->r);
+    b->r = NULL;
+    b->count = b->cap = 0;
+    b->sacked = 0;
 }
