@@ -26,7 +26,14 @@
  * Slab growth (/proc/meminfo) plus the helpers' RSS growth, per endpoint;
  * other processes on the machine add noise to the former.
  *
+ * --repeat R runs the synack side R times, the Ns interleaved (1k, 1M, 1k,
+ * 1M, ...: each N sees the same machine load), and ends with the median of
+ * each figure per N and its ratio to the first N's. --input single hands
+ * the stacks one packet per synack_stack_input call instead of all waiting
+ * packets per synack_stack_input_batch call (the default).
+ *
  * usage: bench_idle [--n N[,N...]] [--kernel-max N] [--lifecycles N] [--connect-rounds R]
+ *                   [--repeat R] [--input batch|single]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -226,7 +233,12 @@ static struct span synack_connect_time(struct bench *bn, unsigned n)
     return total;
 }
 
-static void synack_run(unsigned n, unsigned lifecycles)
+/* One synack run's figures (sent from the child to the parent for medians). */
+struct synack_result {
+    double connect_us, connect_cpu_us, life_rate, life_cpu_rate, bytes_per_endpoint;
+};
+
+static struct synack_result synack_run(unsigned n, unsigned lifecycles)
 {
     long rss0 = rss_bytes();
     struct bench *bn = bench_new(n);
@@ -253,6 +265,9 @@ static void synack_run(unsigned n, unsigned lifecycles)
     fflush(stdout);
     pair_free(bn->p);
     free(bn);
+    return (struct synack_result){(double)more_t.wall / more, (double)more_t.cpu / more,
+                                  lifecycles / (life.wall / 1e6), lifecycles / (life.cpu / 1e6),
+                                  (double)(rss1 - rss_setup) / (2.0 * got)};
 }
 
 /* ---- kernel: the same loop on sockets over lo -------------------------------- */
@@ -447,13 +462,37 @@ static void kernel_run(unsigned n, unsigned lifecycles)
     sleep(1); /* let the kernel finish closing before the next N */
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, unsigned n)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static double load1(void)
+{
+    double a = 0;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f && fscanf(f, "%lf", &a) != 1) a = 0;
+    if (f) fclose(f);
+    return a;
+}
+
+#define MAX_NS 8
+#define MAX_REPEAT 32
+
 int main(int argc, char **argv)
 {
-    unsigned ns[8] = {1000, 100000, 1000000}, count = 3, kernel_max = 100000, lifecycles = 100000;
+    unsigned ns[MAX_NS] = {1000, 100000, 1000000}, count = 3, kernel_max = 100000, lifecycles = 100000, repeat = 1;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--n")) {
             count = 0;
-            for (char *s = argv[i + 1]; *s && count < 8; s++) {
+            for (char *s = argv[i + 1]; *s && count < MAX_NS; s++) {
                 ns[count++] = (unsigned)strtoul(s, &s, 10);
                 if (!*s) break;
             }
@@ -461,36 +500,84 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--kernel-max")) kernel_max = (unsigned)strtoul(argv[i + 1], NULL, 10);
         else if (!strcmp(argv[i], "--lifecycles")) lifecycles = (unsigned)strtoul(argv[i + 1], NULL, 10);
         else if (!strcmp(argv[i], "--connect-rounds")) more_rounds = (unsigned)strtoul(argv[i + 1], NULL, 10);
+        else if (!strcmp(argv[i], "--repeat")) repeat = (unsigned)strtoul(argv[i + 1], NULL, 10);
+        else if (!strcmp(argv[i], "--input") && !strcmp(argv[i + 1], "single")) pair_one_by_one = 1;
+        else if (!strcmp(argv[i], "--input") && !strcmp(argv[i + 1], "batch")) pair_one_by_one = 0;
         else {
-            fprintf(stderr, "usage: bench_idle [--n N[,N...]] [--kernel-max N] [--lifecycles N] [--connect-rounds R]\n");
+            fprintf(stderr, "usage: bench_idle [--n N[,N...]] [--kernel-max N] [--lifecycles N] [--connect-rounds R] "
+                            "[--repeat R] [--input batch|single]\n");
             return 2;
         }
     }
+    if (repeat < 1 || repeat > MAX_REPEAT) {
+        fprintf(stderr, "bench_idle: --repeat from 1 to %d\n", MAX_REPEAT);
+        return 2;
+    }
     printf("idle connections: 2N endpoints (client and server) in one process; lifecycle = connect, "
-           "64 B each way, close both, with the N idle connections held (%u lifecycles)\n", lifecycles);
+           "64 B each way, close both, with the N idle connections held (%u lifecycles); packets in by %s\n",
+           lifecycles, pair_one_by_one ? "synack_stack_input (one each)" : "synack_stack_input_batch");
+    static struct synack_result res[MAX_NS][MAX_REPEAT];
+    double load_sum = 0;
     /* Each N and each side in a fresh process: memory freed by an earlier
      * run stays in this process's heap and would hide the next one's. */
-    for (unsigned i = 0; i < count; i++) {
-        for (int side = 0; side < 2; side++) {
-            if (side == 1 && ns[i] > kernel_max) {
-                printf("  kernel  N=%-8u not run (--kernel-max %u: 2N kernel sockets need about 2N x 4 KB of "
-                       "kernel memory)\n", ns[i], kernel_max);
-                continue;
-            }
-            fflush(stdout);
-            pid_t pid = fork();
-            if (pid < 0) abort();
-            if (pid == 0) {
-                if (side == 0) synack_run(ns[i], lifecycles);
-                else kernel_run(ns[i], lifecycles);
+    for (unsigned rep = 0; rep < repeat; rep++) {
+        for (unsigned i = 0; i < count; i++) {
+            for (int side = 0; side < 2; side++) {
+                if (side == 1 && (rep > 0 || ns[i] > kernel_max)) {
+                    if (rep == 0)
+                        printf("  kernel  N=%-8u not run (--kernel-max %u: 2N kernel sockets need about 2N x 4 KB of "
+                               "kernel memory)\n", ns[i], kernel_max);
+                    continue;
+                }
+                if (side == 0) load_sum += load1();
                 fflush(stdout);
-                _exit(0);
+                int fd[2];
+                if (pipe(fd) != 0) abort();
+                pid_t pid = fork();
+                if (pid < 0) abort();
+                if (pid == 0) {
+                    close(fd[0]);
+                    if (side == 0) {
+                        struct synack_result r = synack_run(ns[i], lifecycles);
+                        if (write(fd[1], &r, sizeof r) != sizeof r) _exit(1);
+                    } else {
+                        kernel_run(ns[i], lifecycles);
+                    }
+                    fflush(stdout);
+                    _exit(0);
+                }
+                close(fd[1]);
+                if (side == 0 && read(fd[0], &res[i][rep], sizeof res[i][rep]) != sizeof res[i][rep]) {
+                    fprintf(stderr, "bench_idle: no result for N=%u\n", ns[i]);
+                    return 1;
+                }
+                close(fd[0]);
+                int st;
+                if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+                    fprintf(stderr, "bench_idle: the run for N=%u failed\n", ns[i]);
+                    return 1;
+                }
             }
-            int st;
-            if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-                fprintf(stderr, "bench_idle: the run for N=%u failed\n", ns[i]);
-                return 1;
+        }
+    }
+    if (repeat > 1) {
+        printf("synack medians of %u interleaved runs (load average %.2f at their starts, mean); ratio to N=%u:\n",
+               repeat, load_sum / (repeat * count), ns[0]);
+        double base[4] = {0};
+        for (unsigned i = 0; i < count; i++) {
+            double v[4][MAX_REPEAT];
+            for (unsigned r = 0; r < repeat; r++) {
+                v[0][r] = res[i][r].connect_us;
+                v[1][r] = res[i][r].connect_cpu_us;
+                v[2][r] = res[i][r].life_rate;
+                v[3][r] = res[i][r].life_cpu_rate;
             }
+            double m[4];
+            for (int k = 0; k < 4; k++) m[k] = median(v[k], repeat);
+            if (i == 0) memcpy(base, m, sizeof m);
+            printf("  synack  N=%-8u connect at N %6.2f us (x%.2f), CPU %6.2f us (x%.2f);  lifecycles %8.0f/s (x%.2f), "
+                   "%8.0f per CPU-s (x%.2f)\n",
+                   ns[i], m[0], m[0] / base[0], m[1], m[1] / base[1], m[2], m[2] / base[2], m[3], m[3] / base[3]);
         }
     }
     return 0;

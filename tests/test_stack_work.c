@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "harness.h"
 #include "stack/stack.h"
@@ -205,5 +206,186 @@ static void many_deaths_in_one_call_cost_the_same(void)
     synack_stack_destroy(s);
 }
 
+/* ---- synack_stack_input_batch is synack_stack_input for each packet ---- */
+
+/* A client and a server joined by two queues; what each sends is also
+ * folded into a digest, so that two worlds can be compared packet for
+ * packet. */
+enum { QCAP = 8192, QBYTES = 1600 };
+struct queue {
+    uint8_t data[QCAP][QBYTES];
+    size_t len[QCAP];
+    unsigned n;
+    uint64_t digest, sent;
+};
+struct world {
+    synack_stack *a, *b;
+    struct queue to_a, to_b;
+    bool batch;
+};
+
+static void enqueue(void *ctx, const uint8_t *pkt, size_t len)
+{
+    struct queue *q = ctx;
+    REQUIRE(q->n < QCAP && len <= QBYTES);
+    memcpy(q->data[q->n], pkt, len);
+    q->len[q->n++] = len;
+    q->digest = (q->digest ^ len) * 0x100000001b3u;
+    for (size_t i = 0; i < len; i++) q->digest = (q->digest ^ pkt[i]) * 0x100000001b3u;
+    q->sent++;
+}
+
+static synack_stack *world_stack(struct queue *out, uint32_t addr)
+{
+    struct synack_config cfg;
+    synack_config_init(&cfg);
+    cfg.addr = addr;
+    cfg.output = enqueue;
+    cfg.output_ctx = out;
+    for (int i = 0; i < 16; i++) cfg.secret[i] = (uint8_t)(3 * i + 5);
+    synack_stack *s;
+    return synack_stack_create(&s, &cfg) == 0 ? s : NULL;
+}
+
+/* Hands q's packets to s (one call each, or one batch), with a few that
+ * are not for any connection mixed in: truncated, a fragment, not TCP. */
+static void fix_ip_checksum(uint8_t *ip)
+{
+    ip[10] = ip[11] = 0;
+    uint32_t sum = 0;
+    for (int i = 0; i < 20; i += 2) sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    ip[10] = (uint8_t)(~sum >> 8);
+    ip[11] = (uint8_t)~sum;
+}
+
+static void deliver(struct world *w, synack_stack *s, struct queue *q, uint64_t now)
+{
+    static uint8_t copy[QCAP + 3][QBYTES];
+    static struct synack_packet pkts[QCAP + 3];
+    unsigned n = 0;
+    for (unsigned i = 0; i < q->n; i++) {
+        memcpy(copy[n], q->data[i], q->len[i]);
+        pkts[n] = (struct synack_packet){copy[n], q->len[i]};
+        n++;
+        if (i == q->n / 2) { /* the odd ones, in the middle of the batch */
+            memcpy(copy[n], q->data[i], 22); /* cut inside the TCP header */
+            pkts[n] = (struct synack_packet){copy[n], 22};
+            n++;
+            memcpy(copy[n], q->data[i], q->len[i]);
+            copy[n][6] |= 0x20; /* more fragments */
+            fix_ip_checksum(copy[n]);
+            pkts[n] = (struct synack_packet){copy[n], q->len[i]};
+            n++;
+            memcpy(copy[n], q->data[i], q->len[i]);
+            copy[n][9] = 17; /* UDP */
+            fix_ip_checksum(copy[n]);
+            pkts[n] = (struct synack_packet){copy[n], q->len[i]};
+            n++;
+        }
+    }
+    q->n = 0;
+    if (w->batch) {
+        synack_stack_input_batch(s, pkts, n, now);
+    } else {
+        for (unsigned i = 0; i < n; i++) synack_stack_input(s, pkts[i].data, pkts[i].len, now);
+    }
+}
+
+static void world_pump(struct world *w, uint64_t now)
+{
+    synack_stack_poll(w->a, now);
+    synack_stack_poll(w->b, now);
+    while (w->to_a.n || w->to_b.n) {
+        deliver(w, w->b, &w->to_b, now);
+        deliver(w, w->a, &w->to_a, now);
+        synack_stack_poll(w->a, now);
+        synack_stack_poll(w->b, now);
+    }
+}
+
+/* Connections opened, data both ways, closed (TIME_WAITs and all), some
+ * aborted, some refused: returns the stacks' digests in w. */
+static void world_run(struct world *w)
+{
+    REQUIRE((w->a = world_stack(&w->to_b, LADDR)) != NULL);
+    REQUIRE((w->b = world_stack(&w->to_a, RADDR)) != NULL);
+    int lsd[8];
+    for (int i = 0; i < 8; i++) {
+        lsd[i] = synack_socket(w->b);
+        REQUIRE(synack_bind(w->b, lsd[i], &(struct synack_endpoint){0, (uint16_t)(7000 + i)}) == 0);
+        REQUIRE(synack_listen(w->b, lsd[i], 4096) == 0);
+    }
+    enum { K = 600 };
+    static int cs[K], ss[K];
+    uint64_t now = 1000000;
+    uint8_t msg[100];
+    memset(msg, 'm', sizeof msg);
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < K; i++) {
+            cs[i] = synack_socket(w->a);
+            /* a tenth to a port nobody listens on: refused */
+            uint16_t port = (uint16_t)(i % 10 == 9 ? 7100 : 7000 + i % 8);
+            REQUIRE(synack_connect(w->a, cs[i], &(struct synack_endpoint){RADDR, port}) == -EINPROGRESS);
+        }
+        world_pump(w, now += 1000);
+        int got = 0;
+        for (int i = 0; i < 8; i++) {
+            int sd;
+            while ((sd = synack_accept(w->b, lsd[i], NULL)) >= 0) ss[got++] = sd;
+        }
+        CHECK_EQ(got, K - K / 10);
+        for (int i = 0; i < K; i++) synack_send(w->a, cs[i], msg, sizeof msg);
+        for (int i = 0; i < got; i++) synack_send(w->b, ss[i], msg, (size_t)(i % 100));
+        world_pump(w, now += 1000);
+        struct synack_linger abort_close = {1, 0};
+        for (int i = 0; i < K; i++) {
+            uint8_t in[100];
+            synack_recv(w->a, cs[i], in, sizeof in); /* unread data would make close() reset */
+            if (i % 7 == 3)
+                synack_setsockopt(w->a, cs[i], SYNACK_SOL_SOCKET, SYNACK_SO_LINGER, &abort_close, sizeof abort_close);
+            synack_close(w->a, cs[i]);
+        }
+        world_pump(w, now += 1000);
+        for (int i = 0; i < got; i++) {
+            uint8_t in[100];
+            synack_recv(w->b, ss[i], in, sizeof in);
+            synack_close(w->b, ss[i]);
+        }
+        world_pump(w, now += 300000); /* past the delayed ACKs and an RTO or two */
+        world_pump(w, now += 3000000);
+    }
+}
+
+static void batch_input_is_input_one_by_one(void)
+{
+    static struct world one, many;
+    one.batch = false;
+    many.batch = true;
+    world_run(&one);
+    world_run(&many);
+    CHECK(one.to_a.sent > 5000 && one.to_b.sent > 5000);
+    CHECK_EQ(many.to_a.sent, one.to_a.sent);
+    CHECK_EQ(many.to_b.sent, one.to_b.sent);
+    CHECK_EQ(many.to_a.digest, one.to_a.digest);
+    CHECK_EQ(many.to_b.digest, one.to_b.digest);
+    struct synack_counters c1, c2;
+    synack_stack_get_counters(one.b, &c1);
+    synack_stack_get_counters(many.b, &c2);
+    CHECK(memcmp(&c1, &c2, sizeof c1) == 0);
+    /* The odd packets went through it too. */
+    CHECK(c1.in_other_proto > 0);
+    CHECK(c1.reasm_reqds > 0);
+    CHECK(c1.in_ip_errors + c1.in_tcp_errors > 0);
+    CHECK_EQ(many.a->conn_count, one.a->conn_count);
+    CHECK_EQ(many.a->tw.live, one.a->tw.live);
+    CHECK(one.a->tw.live > 0);
+    synack_stack_destroy(one.a);
+    synack_stack_destroy(one.b);
+    synack_stack_destroy(many.a);
+    synack_stack_destroy(many.b);
+}
+
 TEST_MAIN(TEST(index_matches_a_reference_model), TEST(index_grows_a_little_at_a_time),
-          TEST(work_does_not_grow_with_the_crowd), TEST(many_deaths_in_one_call_cost_the_same))
+          TEST(work_does_not_grow_with_the_crowd), TEST(many_deaths_in_one_call_cost_the_same),
+          TEST(batch_input_is_input_one_by_one))

@@ -161,14 +161,20 @@ static struct tcp_conn *conn_of_timer(struct timer_node *n)
     return (struct tcp_conn *)((char *)n - offsetof(struct tcp_conn, timer));
 }
 
-static uint32_t conn_hash(const synack_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
+static void conn_key(uint8_t key[12], uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
 {
-    uint8_t key[12];
     memcpy(key, &laddr, 4);
     memcpy(key + 4, &raddr, 4);
     memcpy(key + 8, &lport, 2);
     memcpy(key + 10, &rport, 2);
-    return (uint32_t)siphash13(s->cfg.secret, key, sizeof key);
+}
+
+static uint32_t conn_hash(const synack_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+    uint8_t key[12];
+    conn_key(key, laddr, lport, raddr, rport);
+    if (s->hash_memo.valid && memcmp(key, s->hash_memo.key, sizeof key) == 0) return s->hash_memo.hash;
+    return tw_tuple_hash(s->cfg.secret, laddr, lport, raddr, rport); /* the TIME_WAIT table's hash too */
 }
 
 static struct tcp_conn *conn_at(const synack_stack *s, uint32_t i)
@@ -298,7 +304,7 @@ int synack_stack_create(synack_stack **out, const struct synack_config *cfg)
     }
     s->next_deadline = SYNACK_NEVER;
     timer_wheel_init(&s->wheel, 0);
-    if (tw_table_init(&s->tw, s->cfg.secret) != 0) {
+    if (tw_table_init(&s->tw, s->cfg.secret, s->cfg.addr) != 0) {
         synack_stack_destroy(s);
         return -ENOMEM;
     }
@@ -445,18 +451,35 @@ bool stack_conn_insert(synack_stack *s, struct tcp_conn *c)
     return true;
 }
 
-struct tcp_conn *stack_conn_lookup(synack_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
-                                   uint16_t rport)
+/* The connection of a 4-tuple whose conn_hash is h, or NULL. */
+static struct tcp_conn *conn_lookup_hashed(synack_stack *s, uint32_t h, uint32_t laddr, uint16_t lport,
+                                           uint32_t raddr, uint16_t rport)
+{
+    struct synack_conn_id id = {.laddr = laddr, .raddr = raddr, .lport = lport, .rport = rport};
+    uint32_t v = hindex_find(&s->conns, h, conn_matches, &id);
+    return v == HINDEX_NONE ? NULL : conn_at(s, v);
+}
+
+/* The last connection a lookup found, when it has this 4-tuple: a bulk
+ * flow's segments skip the keyed hash and the probe. */
+static struct tcp_conn *last_conn_is(const synack_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                                     uint16_t rport)
 {
     struct tcp_conn *last = s->last_conn;
     if (last && last->id.rport == rport && last->id.raddr == raddr && last->id.lport == lport &&
         last->id.laddr == laddr)
         return last;
-    struct synack_conn_id id = {.laddr = laddr, .raddr = raddr, .lport = lport, .rport = rport};
-    uint32_t v = hindex_find(&s->conns, conn_hash(s, laddr, lport, raddr, rport), conn_matches, &id);
-    if (v == HINDEX_NONE) return NULL;
-    s->last_conn = conn_at(s, v);
-    return s->last_conn;
+    return NULL;
+}
+
+struct tcp_conn *stack_conn_lookup(synack_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                                   uint16_t rport)
+{
+    struct tcp_conn *c = last_conn_is(s, laddr, lport, raddr, rport);
+    if (c) return c;
+    c = conn_lookup_hashed(s, conn_hash(s, laddr, lport, raddr, rport), laddr, lport, raddr, rport);
+    if (c) s->last_conn = c;
+    return c;
 }
 
 void stack_mark_dirty(synack_stack *s, struct tcp_conn *c)
@@ -481,7 +504,7 @@ void stack_conn_bury(synack_stack *s, struct tcp_conn *c)
 }
 
 /* ---- compact TIME_WAIT --------------------------------------------------------
- * An orphaned connection that enters TIME_WAIT becomes a 56-byte record in
+ * An orphaned connection that enters TIME_WAIT becomes a 48-byte record in
  * s->tw (after the current input or poll, so its last ACK has gone out) and
  * the connection and its buffers are freed. A segment for a record runs
  * through the ordinary tcp_input on s->tw_scratch, a stand-in rebuilt from
@@ -520,7 +543,7 @@ static void tw_compact(synack_stack *s, struct tcp_conn *c)
 static void tw_rehydrate(synack_stack *s, const struct tw_rec *r, struct tcp_conn *c)
 {
     memset(c, 0, sizeof *c);
-    c->id = (struct synack_conn_id){.laddr = r->laddr, .raddr = r->raddr, .lport = r->lport, .rport = r->rport};
+    c->id = (struct synack_conn_id){.laddr = s->tw.laddr, .raddr = r->raddr, .lport = r->lport, .rport = r->rport};
     c->sd = -1;
     c->state = SYNACK_TIME_WAIT;
     timer_node_init(&c->timer);
@@ -559,7 +582,7 @@ static void tw_ended(synack_stack *s, const struct tw_rec *r)
     s->ctr.curr_time_wait--;
     s->port_conns[r->lport]--;
     if (s->cfg.on_state) {
-        struct synack_conn_id id = {.laddr = r->laddr, .raddr = r->raddr, .lport = r->lport, .rport = r->rport};
+        struct synack_conn_id id = {.laddr = s->tw.laddr, .raddr = r->raddr, .lport = r->lport, .rport = r->rport};
         s->cfg.on_state(s->cfg.state_ctx, &id, SYNACK_TIME_WAIT, SYNACK_CLOSED, s->now);
     }
 }
@@ -797,9 +820,9 @@ uint16_t stack_ephemeral_port(synack_stack *s, uint32_t laddr, uint32_t raddr, u
 
 /* No TIME_WAIT holds the 4-tuple, or one that tw_reuse may take over
  * (then it ends here and *isn is set). */
-static bool tw_pair_free(synack_stack *s, const struct synack_conn_id *id, uint32_t *isn)
+static bool tw_pair_free(synack_stack *s, uint32_t h, const struct synack_conn_id *id, uint32_t *isn)
 {
-    uint32_t i = tw_lookup(&s->tw, id->laddr, id->lport, id->raddr, id->rport);
+    uint32_t i = tw_lookup(&s->tw, h, id->laddr, id->lport, id->raddr, id->rport);
     if (i == TW_NIL) return true;
     /* tcp_tw_reuse: safe when timestamps were in use (PAWS rejects the old
      * connection's duplicates) and the TIME_WAIT is at least 1 s old. */
@@ -816,7 +839,7 @@ bool stack_pair_free(synack_stack *s, const struct synack_conn_id *id, uint32_t 
 {
     *isn = 0;
     if (stack_conn_lookup(s, id->laddr, id->lport, id->raddr, id->rport)) return false;
-    return tw_pair_free(s, id, isn);
+    return tw_pair_free(s, conn_hash(s, id->laddr, id->lport, id->raddr, id->rport), id, isn);
 }
 
 struct pair_search {
@@ -832,9 +855,13 @@ static bool pair_usable(synack_stack *s, uint16_t port, void *ctx)
     /* A connection filed under the same 32 hash bits counts as one on this
      * 4-tuple without reading it (a crowd of idle connections stays out of
      * the cache): a false match skips a free port, once in 4 billion. */
-    if (hindex_has_hash(&s->conns, conn_hash(s, p->id.laddr, port, p->id.raddr, p->id.rport))) return false;
+    uint32_t h = conn_hash(s, p->id.laddr, port, p->id.raddr, p->id.rport);
+    /* Both indexes' lines at once: with many connections or TIME_WAITs
+     * each is a miss to memory, and these overlap. */
+    if (s->tw.live) hindex_prefetch(&s->tw.index, h);
+    if (hindex_has_hash(&s->conns, h)) return false;
     p->isn = 0;
-    return tw_pair_free(s, &p->id, &p->isn);
+    return tw_pair_free(s, h, &p->id, &p->isn);
 }
 
 uint16_t stack_connect_port(synack_stack *s, uint32_t laddr, uint32_t raddr, uint16_t rport, uint32_t *isn)
@@ -991,7 +1018,17 @@ static void stack_tcp_input(synack_stack *s, const struct ipv4_repr *ip, const s
                             const uint32_t *csum_partial)
 {
     bool ports_ok = seg->src_port != 0 && seg->dst_port != 0;
-    struct tcp_conn *c = ports_ok ? stack_conn_lookup(s, ip->dst, seg->dst_port, ip->src, seg->src_port) : NULL;
+    /* One hash for both tables (the connections', the TIME_WAITs'), and
+     * none for the flow seen last. */
+    struct tcp_conn *c = ports_ok ? last_conn_is(s, ip->dst, seg->dst_port, ip->src, seg->src_port) : NULL;
+    bool hashed = false;
+    uint32_t h = 0;
+    if (ports_ok && !c) {
+        h = conn_hash(s, ip->dst, seg->dst_port, ip->src, seg->src_port);
+        hashed = true;
+        c = conn_lookup_hashed(s, h, ip->dst, seg->dst_port, ip->src, seg->src_port);
+        if (c) s->last_conn = c;
+    }
     enum tcp_rx_place placed = TCP_RX_UNPLACED;
     if (csum_partial) {
         /* The common case (in-order data) checks the sum while it copies the
@@ -1027,7 +1064,8 @@ static void stack_tcp_input(synack_stack *s, const struct ipv4_repr *ip, const s
         return;
     }
     if (!tw_isn) {
-        uint32_t i = tw_lookup(&s->tw, ip->dst, seg->dst_port, ip->src, seg->src_port);
+        if (!hashed) h = conn_hash(s, ip->dst, seg->dst_port, ip->src, seg->src_port);
+        uint32_t i = tw_lookup(&s->tw, h, ip->dst, seg->dst_port, ip->src, seg->src_port);
         if (i != TW_NIL) {
             struct tw_rec *r = tw_at(&s->tw, i);
             if (!tw_syn_reopens(r->flags & TW_F_TS, r->ts_recent, r->rcv_nxt, seg) ||
@@ -1099,6 +1137,71 @@ void synack_stack_input(synack_stack *s, const uint8_t *pkt, size_t len, uint64_
     flush_and_reap(s);
     uint64_t reasm_next = ip_next_deadline(&s->ip); /* a new reassembly's timeout */
     if (reasm_next < s->next_deadline) s->next_deadline = reasm_next;
+}
+
+/* synack_stack_input_batch prefetches the table lines of the next
+ * PREFETCH_GROUP packets while it processes the current group. The
+ * prefetches of a group are issued back to back: a line miss to memory,
+ * and the page walk before it (which the CPU does not overlap with much
+ * else), overlap each other instead of each stalling alone. */
+#define PREFETCH_GROUP 8
+
+struct prefetched {
+    uint8_t key[12];
+    uint32_t hash;
+    bool valid, syn;
+};
+
+/* Reads just enough of an IPv4/TCP packet to know its 4-tuple (bounds
+ * checked; anything else is left to ip_input) and hashes it. */
+static void packet_tuple_hash(const synack_stack *s, const struct synack_packet *p, struct prefetched *out)
+{
+    out->valid = false;
+    const uint8_t *b = p->data;
+    if (!b || p->len < 20 || (b[0] >> 4) != 4 || b[9] != 6) return;
+    size_t ihl = (size_t)(b[0] & 15) * 4u;
+    if (ihl < 20 || p->len < ihl + 4) return;
+    if ((wire_get16(b + 6) & 0x3fff) != 0) return; /* a fragment: its ports may not be here */
+    uint32_t src = wire_get32(b + 12), dst = wire_get32(b + 16);
+    uint16_t sport = wire_get16(b + ihl), dport = wire_get16(b + ihl + 2);
+    conn_key(out->key, dst, dport, src, sport);
+    out->hash = tw_tuple_hash(s->cfg.secret, dst, dport, src, sport);
+    out->valid = true;
+    /* A SYN alone (a new connection) is looked up in the TIME_WAIT table
+     * too; segments of connections are not. */
+    out->syn = p->len >= ihl + 14 && (b[ihl + 13] & 0x12) == 0x02;
+}
+
+/* Hashes packets [from, from + PREFETCH_GROUP) (those that exist) into
+ * group[], then prefetches their lines. */
+static void prefetch_group(synack_stack *s, const struct synack_packet *pkts, size_t n, size_t from,
+                           struct prefetched *group)
+{
+    size_t k = n - from < PREFETCH_GROUP ? n - from : PREFETCH_GROUP;
+    for (size_t j = 0; j < k; j++) packet_tuple_hash(s, &pkts[from + j], &group[j]);
+    for (size_t j = 0; j < k; j++) {
+        if (!group[j].valid) continue;
+        hindex_prefetch(&s->conns, group[j].hash);
+        if (group[j].syn && s->tw.live) hindex_prefetch(&s->tw.index, group[j].hash);
+    }
+}
+
+void synack_stack_input_batch(synack_stack *s, const struct synack_packet *pkts, size_t n, uint64_t now)
+{
+    struct prefetched ahead[2][PREFETCH_GROUP];
+    if (n) prefetch_group(s, pkts, n, 0, ahead[0]);
+    for (size_t g = 0; g * PREFETCH_GROUP < n; g++) {
+        size_t from = g * PREFETCH_GROUP;
+        if (from + PREFETCH_GROUP < n) prefetch_group(s, pkts, n, from + PREFETCH_GROUP, ahead[(g + 1) & 1]);
+        for (size_t i = from; i < n && i < from + PREFETCH_GROUP; i++) {
+            const struct prefetched *cur = &ahead[g & 1][i - from];
+            memcpy(s->hash_memo.key, cur->key, sizeof cur->key);
+            s->hash_memo.hash = cur->hash;
+            s->hash_memo.valid = cur->valid;
+            synack_stack_input(s, pkts[i].data, pkts[i].len, now);
+        }
+    }
+    s->hash_memo.valid = false;
 }
 
 uint64_t synack_stack_poll(synack_stack *s, uint64_t now)

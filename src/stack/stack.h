@@ -86,6 +86,14 @@ struct synack_stack {
                                      * flow's segments skip the hash); cleared
                                      * when it leaves the table */
     uint32_t conn_count;
+    /* The 4-tuple hash of the packet being processed, computed when
+     * synack_stack_input_batch prefetched its table lines (a memo: valid for
+     * that key whatever the tables hold). */
+    struct {
+        uint8_t key[12];
+        uint32_t hash;
+        bool valid;
+    } hash_memo;
 
     /* listeners */
     struct tcp_listener *listen_buckets[64];
@@ -141,7 +149,7 @@ struct synack_stack {
  * with nothing due adds nothing, whatever the number of connections. */
 static inline uint64_t stack_work(const synack_stack *s)
 {
-    return s->work + s->conns.work + s->tw.work + s->wheel.work;
+    return s->work + s->conns.work + s->tw.index.work + s->wheel.work;
 }
 
 /* The slot of descriptor sd (0 <= sd < nsocks). */

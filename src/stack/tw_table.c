@@ -10,101 +10,58 @@
 #include "util/siphash.h"
 
 #define CHUNK (1u << TW_CHUNK_SHIFT)
-#define MIGRATE_PER_OP 4u
 
-static uint32_t tw_hash(const struct tw_table *t, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
+uint32_t tw_tuple_hash(const uint8_t key[16], uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
 {
     uint8_t k[12];
     memcpy(k, &laddr, 4);
     memcpy(k + 4, &raddr, 4);
     memcpy(k + 8, &lport, 2);
     memcpy(k + 10, &rport, 2);
-    return (uint32_t)siphash13(t->key, k, sizeof k);
+    return (uint32_t)siphash13(key, k, sizeof k);
 }
 
 static uint32_t rec_hash(const struct tw_table *t, const struct tw_rec *r)
 {
-    return tw_hash(t, r->laddr, r->lport, r->raddr, r->rport);
+    return tw_tuple_hash(t->key, t->laddr, r->lport, r->raddr, r->rport);
 }
 
-int tw_table_init(struct tw_table *t, const uint8_t key[16])
+/* The index's values are record indices + 1 (its values are nonzero). */
+struct tw_key {
+    uint32_t raddr;
+    uint16_t lport, rport;
+};
+
+static bool rec_matches(void *ctx, uint32_t value, const void *key)
+{
+    const struct tw_rec *r = tw_at(ctx, value - 1);
+    const struct tw_key *k = key;
+    return r->raddr == k->raddr && r->lport == k->lport && r->rport == k->rport;
+}
+
+int tw_table_init(struct tw_table *t, const uint8_t key[16], uint32_t laddr)
 {
     memset(t, 0, sizeof *t);
     memcpy(t->key, key, 16);
+    t->laddr = laddr;
     t->free_head = t->fifo_head = t->fifo_tail = TW_NIL;
-    t->nbuckets = 64;
-    t->bucket = malloc(t->nbuckets * sizeof *t->bucket);
-    if (!t->bucket) return -ENOMEM;
-    memset(t->bucket, 0xff, t->nbuckets * sizeof *t->bucket);
-    return 0;
+    return hindex_init(&t->index, t);
 }
 
 void tw_table_fini(struct tw_table *t)
 {
     for (uint32_t c = 0; c < t->nchunks; c++) free(t->chunk[c]);
     free(t->chunk);
-    free(t->bucket);
-    free(t->old);
+    hindex_fini(&t->index);
     memset(t, 0, sizeof *t);
 }
 
-/* The chain head that holds (or would hold) hash h: in the old buckets
- * while that bucket has not moved yet, else in the new ones. */
-static uint32_t *chain_of(struct tw_table *t, uint32_t h)
+uint32_t tw_lookup(struct tw_table *t, uint32_t h, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
 {
-    if (t->old) {
-        uint32_t ob = h & (t->old_nbuckets - 1);
-        if (ob >= t->migrated) return &t->old[ob];
-    }
-    return &t->bucket[h & (t->nbuckets - 1)];
-}
-
-/* Moves a few old buckets into the new array; frees the old one at the end. */
-static void migrate_some(struct tw_table *t)
-{
-    for (unsigned n = 0; t->old && n < MIGRATE_PER_OP; n++) {
-        uint32_t i = t->old[t->migrated];
-        while (i != TW_NIL) {
-            struct tw_rec *r = tw_at(t, i);
-            uint32_t next = r->hash_next;
-            uint32_t *head = &t->bucket[rec_hash(t, r) & (t->nbuckets - 1)];
-            r->hash_next = *head;
-            *head = i;
-            t->work++;
-            i = next;
-        }
-        if (++t->migrated == t->old_nbuckets) {
-            free(t->old);
-            t->old = NULL;
-        }
-    }
-}
-
-static void maybe_grow(struct tw_table *t)
-{
-    if (t->old || t->live < t->nbuckets || t->nbuckets >= (1u << 31)) return;
-    uint32_t n = t->nbuckets * 2;
-    uint32_t *nb = malloc((size_t)n * sizeof *nb);
-    if (!nb) return; /* keep the old array: longer chains, still correct */
-    memset(nb, 0xff, (size_t)n * sizeof *nb);
-    t->old = t->bucket;
-    t->old_nbuckets = t->nbuckets;
-    t->migrated = 0;
-    t->bucket = nb;
-    t->nbuckets = n;
-}
-
-uint32_t tw_lookup(struct tw_table *t, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
-{
-    /* A record is always in chain_of(its hash): inserted there, and moved
-     * with its whole old bucket. */
-    for (uint32_t i = *chain_of(t, tw_hash(t, laddr, lport, raddr, rport)); i != TW_NIL;) {
-        const struct tw_rec *r = tw_at(t, i);
-        t->work++;
-        if (r->laddr == laddr && r->lport == lport && r->raddr == raddr && r->rport == rport) return i;
-        i = r->hash_next;
-    }
-    return TW_NIL;
+    if (laddr != t->laddr || t->live == 0) return TW_NIL;
+    struct tw_key k = {raddr, lport, rport};
+    uint32_t v = hindex_find(&t->index, h, rec_matches, &k);
+    return v == HINDEX_NONE ? TW_NIL : v - 1;
 }
 
 static uint32_t alloc_rec(struct tw_table *t)
@@ -126,6 +83,12 @@ static uint32_t alloc_rec(struct tw_table *t)
     return t->fresh++;
 }
 
+static void free_rec(struct tw_table *t, uint32_t i)
+{
+    tw_at(t, i)->fifo_next = t->free_head;
+    t->free_head = i;
+}
+
 static void fifo_append(struct tw_table *t, uint32_t i)
 {
     tw_at(t, i)->fifo_next = TW_NIL;
@@ -138,43 +101,31 @@ static void fifo_append(struct tw_table *t, uint32_t i)
 uint32_t tw_insert(struct tw_table *t, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport,
                    uint64_t expiry)
 {
+    if (laddr != t->laddr) return TW_NIL;
     uint32_t i = alloc_rec(t);
     if (i == TW_NIL) return TW_NIL;
-    maybe_grow(t);
-    migrate_some(t);
     struct tw_rec *r = tw_at(t, i);
     memset(r, 0, sizeof *r);
-    r->laddr = laddr;
     r->raddr = raddr;
     r->lport = lport;
     r->rport = rport;
+    if (hindex_insert(&t->index, rec_hash(t, r), i + 1) != 0) {
+        free_rec(t, i);
+        return TW_NIL;
+    }
     r->expiry_lo = (uint32_t)expiry;
     r->expiry_hi = (uint32_t)(expiry >> 32);
     r->flags = TW_F_LIVE;
-    uint32_t *head = chain_of(t, tw_hash(t, laddr, lport, raddr, rport));
-    r->hash_next = *head;
-    *head = i;
     t->live++;
     fifo_append(t, i);
     return i;
-}
-
-/* The link that points at live record i in its chain. */
-static uint32_t *link_to(struct tw_table *t, uint32_t i)
-{
-    uint32_t *p = chain_of(t, rec_hash(t, tw_at(t, i)));
-    while (*p != i) {
-        t->work++;
-        p = &tw_at(t, *p)->hash_next;
-    }
-    return p;
 }
 
 void tw_remove(struct tw_table *t, uint32_t i)
 {
     struct tw_rec *r = tw_at(t, i);
     if (!(r->flags & TW_F_LIVE)) return;
-    *link_to(t, i) = r->hash_next;
+    hindex_remove(&t->index, rec_hash(t, r), i + 1);
     r->flags &= (uint8_t)~TW_F_LIVE;
     t->live--;
 }
@@ -189,7 +140,7 @@ uint32_t tw_requeue(struct tw_table *t, uint32_t i, uint64_t expiry)
     *n = *r;
     n->expiry_lo = (uint32_t)expiry;
     n->expiry_hi = (uint32_t)(expiry >> 32);
-    *link_to(t, i) = j; /* j takes i's place in the chain */
+    hindex_replace(&t->index, rec_hash(t, r), i + 1, j + 1); /* j takes i's place in the index */
     r->flags &= (uint8_t)~TW_F_LIVE;
     fifo_append(t, j);
     return j;
@@ -198,11 +149,9 @@ uint32_t tw_requeue(struct tw_table *t, uint32_t i, uint64_t expiry)
 static void free_head(struct tw_table *t)
 {
     uint32_t i = t->fifo_head;
-    struct tw_rec *r = tw_at(t, i);
-    t->fifo_head = r->fifo_next;
+    t->fifo_head = tw_at(t, i)->fifo_next;
     if (t->fifo_head == TW_NIL) t->fifo_tail = TW_NIL;
-    r->fifo_next = t->free_head;
-    t->free_head = i;
+    free_rec(t, i);
     t->held--;
 }
 
@@ -223,5 +172,5 @@ void tw_pop_oldest(struct tw_table *t, struct tw_rec *out)
 uint64_t tw_table_bytes(const struct tw_table *t)
 {
     return (uint64_t)t->nchunks * CHUNK * sizeof(struct tw_rec) + (uint64_t)t->nchunks * sizeof(void *) +
-           (uint64_t)t->nbuckets * 4 + (t->old ? (uint64_t)t->old_nbuckets * 4 : 0);
+           hindex_bytes(&t->index);
 }

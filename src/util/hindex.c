@@ -163,28 +163,38 @@ static void delete_at(struct hindex *x, uint32_t i)
     x->slot[i] = EMPTY;
 }
 
-bool hindex_remove(struct hindex *x, uint32_t h, uint32_t value)
+/* The slot holding entry e (in either array), or NULL. */
+static uint64_t *slot_of(struct hindex *x, uint64_t e)
 {
-    uint64_t e = (uint64_t)h << 32 | value;
+    uint32_t h = hash_of(e);
     for (uint32_t i = h & x->mask;; i = (i + 1) & x->mask) {
         x->work++;
         if (x->slot[i] == EMPTY) break;
-        if (x->slot[i] == e) {
-            delete_at(x, i);
-            x->live--;
-            return true;
-        }
+        if (x->slot[i] == e) return &x->slot[i];
     }
-    if (!x->old) return false;
+    if (!x->old) return NULL;
     for (uint32_t i = h & x->old_mask;; i = (i + 1) & x->old_mask) {
         x->work++;
-        if (x->old[i] == EMPTY) return false;
-        if (x->old[i] == e) { /* no shifting here: slots below migrated must stay put */
-            x->old[i] = GONE;
-            x->live--;
-            return true;
-        }
+        if (x->old[i] == EMPTY) return NULL;
+        if (x->old[i] == e) return &x->old[i];
     }
+}
+
+bool hindex_remove(struct hindex *x, uint32_t h, uint32_t value)
+{
+    uint64_t *p = slot_of(x, (uint64_t)h << 32 | value);
+    if (!p) return false;
+    if (p >= x->slot && p <= x->slot + x->mask) delete_at(x, (uint32_t)(p - x->slot));
+    else *p = GONE; /* in the old array: no shifting, slots below migrated must stay put */
+    x->live--;
+    return true;
+}
+
+bool hindex_replace(struct hindex *x, uint32_t h, uint32_t value, uint32_t new_value)
+{
+    uint64_t *p = slot_of(x, (uint64_t)h << 32 | value);
+    if (p) *p = (uint64_t)h << 32 | new_value;
+    return p != NULL;
 }
 
 bool hindex_next(const struct hindex *x, uint64_t *pos, uint32_t *value)

@@ -56,9 +56,23 @@ bool hindex_has_hash(struct hindex *x, uint32_t h);
 int hindex_insert(struct hindex *x, uint32_t h, uint32_t value);
 /* Takes the entry (h, value) out; false if it was not there. */
 bool hindex_remove(struct hindex *x, uint32_t h, uint32_t value);
+/* The entry (h, value) now holds new_value (nonzero), in place; false if
+ * it was not there. */
+bool hindex_replace(struct hindex *x, uint32_t h, uint32_t value, uint32_t new_value);
 /* Every value, for teardown: *pos starts at 0; false at the end. */
 bool hindex_next(const struct hindex *x, uint64_t *pos, uint32_t *value);
 /* Bytes of slot arrays held. */
 size_t hindex_bytes(const struct hindex *x);
+
+/* Asks the CPU to fetch the line where a probe for hash h starts (in both
+ * arrays while growing), without waiting for it: called a few operations
+ * ahead of a lookup, the lookup then finds the line in the cache. In a
+ * large index that line is otherwise a miss to memory. A hint only: the
+ * index may change meanwhile. */
+static inline void hindex_prefetch(const struct hindex *x, uint32_t h)
+{
+    __builtin_prefetch(&x->slot[h & x->mask]);
+    if (x->old) __builtin_prefetch(&x->old[h & x->old_mask]);
+}
 
 #endif
