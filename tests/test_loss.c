@@ -127,6 +127,49 @@ static void cubic_reno_friendly_region_when_the_window_is_small(void)
     CHECK(c.cwnd >= 8u * MSS);
 }
 
+static void cubic_reno_friendly_stays_at_0_53_past_w_max(void)
+{
+    /* A small W_max and a short RTT: the Reno-friendly estimate drives
+     * growth, about 0.53 segments per RTT, before and after it passes W_max
+     * (Linux; the RFC's 1 segment per RTT past W_max would reach about 200
+     * segments here). */
+    struct tcp_conn c;
+    conn_for_cc(&c, &tcp_cc_cubic, 10u * MSS);
+    c.srtt = 10000;
+    c.ssthresh = c.cc->ssthresh(&c, 1);
+    c.cwnd = c.ssthresh;
+    uint64_t now = 1000000;
+    for (int i = 0; i < 200; i++) now = one_round(&c, now, 10000);
+    CHECK(c.cwnd >= 95u * MSS && c.cwnd <= 130u * MSS);
+}
+
+static void cubic_target_one_minimum_rtt_ahead_and_timeout_forgets_w_max(void)
+{
+    /* The curve's target is taken one minimum RTT ahead, not one SRTT (as
+     * Linux): with SRTT inflated by a queue the growth is the same as with
+     * SRTT at the minimum. */
+    struct tcp_conn a, b;
+    static struct tcp_xfer xa, xb;
+    conn_for_cc(&a, &tcp_cc_cubic, 100u * MSS);
+    xa = xfer_for_cc, a.x = &xa;
+    conn_for_cc(&b, &tcp_cc_cubic, 100u * MSS);
+    xb = xfer_for_cc, b.x = &xb;
+    a.x->min_rtt = b.x->min_rtt = 100000;
+    a.srtt = 100000, b.srtt = 400000;
+    a.ssthresh = a.cc->ssthresh(&a, 1), b.ssthresh = b.cc->ssthresh(&b, 1);
+    a.cwnd = a.ssthresh, b.cwnd = b.ssthresh;
+    uint64_t na = 1000000, nb = 1000000;
+    for (int i = 0; i < 30; i++) na = one_round(&a, na, 100000), nb = one_round(&b, nb, 100000);
+    CHECK_EQ(a.cwnd, b.cwnd);
+    /* A timeout forgets W_max (Linux's reset on the loss state). */
+    struct synack_tcp_info ti = {0};
+    a.cc->get_info(&a, &ti);
+    CHECK(ti.ca_wmax == 100u * MSS);
+    a.cc->set_state(&a, TCP_CA_LOSS);
+    a.cc->get_info(&a, &ti);
+    CHECK_EQ(ti.ca_wmax, 0);
+}
+
 /* A CUBIC connection after two rounds of slow start at 100 ms: plain slow
  * start, the window doubled twice. Returns the time. */
 static uint64_t two_rounds_of_slow_start(struct tcp_conn *c)
@@ -160,10 +203,59 @@ static void hystart_css_then_exit_after_five_rounds(void)
     c.cc->get_info(&c, &ti);
     CHECK_EQ(ti.ca_hystart, 2);
     /* Slow start ended when the fifth CSS round began (the round CSS was
-     * entered in counts): ssthresh is the window then; the two rounds since
-     * were congestion avoidance (about one MSS each). */
-    CHECK(c.ssthresh != UINT32_MAX && c.ssthresh <= c.cwnd && c.cwnd - c.ssthresh <= 4 * MSS);
+     * entered in counts): ssthresh is the window then; the four rounds since
+     * were congestion avoidance with no W_max yet: 5% a round, as Linux
+     * (about 21% over four; 86.25 -> 104.25 segments), nowhere near slow
+     * start's doubling. */
+    CHECK(c.ssthresh != UINT32_MAX && c.ssthresh <= c.cwnd);
+    CHECK(c.cwnd - c.ssthresh >= c.ssthresh / 5 - 2 * MSS && c.cwnd - c.ssthresh <= c.ssthresh / 4);
     CHECK(!tcp_cc_in_slow_start(&c));
+}
+
+/* Linux's ACK-train exit beside HyStart++: ACKs of one round no more than
+ * 2 ms apart for longer than half the minimum RTT (unpaced) end slow start
+ * at once, ssthresh = cwnd; paced, the train must last five eighths of it,
+ * and a gap starts the train again. The RTT does not rise here, so
+ * HyStart++'s delay test stays quiet. */
+static uint64_t ack_train(struct tcp_conn *c, uint64_t now, unsigned acks, uint32_t spacing_us)
+{
+    for (unsigned i = 0; i < acks; i++) {
+        now += spacing_us;
+        c->snd_una += MSS;
+        c->cc->pkts_acked(c, MSS, 100000, now);
+        c->cc->cong_avoid(c, MSS, now);
+    }
+    return now;
+}
+
+static void hystart_ack_train_ends_slow_start(void)
+{
+    for (int paced = 0; paced < 2; paced++) {
+        struct tcp_conn c;
+        uint64_t now = two_rounds_of_slow_start(&c); /* cwnd 40, RTT 100 ms */
+        c.x->min_rtt = 100000;
+        c.x->pace_next = paced ? 1 : 0;
+        c.snd_max = c.snd_una + 200u * MSS; /* a long round */
+        /* The round's first ACK, then a train 1 ms apart: unpaced it ends
+         * slow start after 50 ms of train, paced after 62.5 ms. */
+        now = ack_train(&c, now, 1, 1000);
+        now = ack_train(&c, now, paced ? 60 : 48, 1000);
+        CHECK(c.ssthresh == UINT32_MAX);
+        if (paced) {
+            /* A gap of 3 ms: the train starts again. */
+            now = ack_train(&c, now, 1, 3000);
+            now = ack_train(&c, now, 30, 1000);
+            CHECK(c.ssthresh == UINT32_MAX);
+            now = ack_train(&c, now, 35, 1000);
+        } else {
+            now = ack_train(&c, now, 3, 1000);
+        }
+        CHECK(c.ssthresh != UINT32_MAX && c.ssthresh <= c.cwnd && c.cwnd - c.ssthresh <= MSS);
+        CHECK(!tcp_cc_in_slow_start(&c));
+        struct synack_tcp_info ti = {0};
+        c.cc->get_info(&c, &ti);
+        CHECK_EQ(ti.ca_hystart, 2);
+    }
 }
 
 static void hystart_rtt_back_down_resumes_slow_start(void)
@@ -233,6 +325,7 @@ static void algorithm_by_tunable_and_socket_option(void)
 }
 
 TEST_MAIN(TEST(cubic_cuts_to_beta_and_climbs_back_along_the_curve), TEST(cubic_fast_convergence_lowers_w_max),
+          TEST(cubic_reno_friendly_stays_at_0_53_past_w_max), TEST(hystart_ack_train_ends_slow_start), TEST(cubic_target_one_minimum_rtt_ahead_and_timeout_forgets_w_max),
           TEST(cubic_reno_friendly_region_when_the_window_is_small), TEST(hystart_css_then_exit_after_five_rounds),
           TEST(hystart_rtt_back_down_resumes_slow_start), TEST(newreno_halves_flight_and_adds_one_mss_per_window),
           TEST(algorithm_by_tunable_and_socket_option))

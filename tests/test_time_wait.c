@@ -84,6 +84,7 @@ static void table_index_fifo_and_growth(void)
     CHECK_EQ(t.live, 0);
     CHECK_EQ(t.held, 0);
     CHECK_EQ(t.index.live, 0);
+    CHECK_EQ(t.ahead_wrong, 0);
     /* Freed records are reused before new memory. */
     uint32_t fresh = t.fresh;
     for (int i = 0; i < 1000; i++) CHECK(tw_insert(&t, TW_LADDR, (uint16_t)i, 2, 3, 9) != TW_NIL);
@@ -139,6 +140,7 @@ static void table_matches_a_model_under_churn(void)
     CHECK_EQ(bad, 0);
     CHECK_EQ(t.live, live);
     CHECK_EQ(t.index.live, live);
+    CHECK_EQ(t.ahead_wrong, 0); /* expiry's prefetch ring kept the right hashes */
     tw_table_fini(&t);
 }
 

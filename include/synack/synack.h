@@ -260,6 +260,9 @@ struct synack_counters {
     uint64_t reasm_evicted;     /* dropped by ipfrag_high_thresh (oldest first) */
     uint64_t reasm_src_evicted; /* dropped by ipfrag_src_thresh */
     uint64_t icmp_out_time_excds; /* ICMP time exceeded (reassembly timeout) sent */
+    /* Loss recovery, continued (Linux's TCPTimeouts, TCPRenoRecovery). */
+    uint64_t timeouts;          /* retransmission timeouts of data or FIN */
+    uint64_t reno_recoveries;   /* fast recoveries without SACK (NewReno) */
 };
 SYNACK_API void synack_stack_get_counters(const synack_stack *stack, struct synack_counters *out);
 

@@ -146,6 +146,22 @@ uint32_t tw_requeue(struct tw_table *t, uint32_t i, uint64_t expiry)
     return j;
 }
 
+#define AHEAD 8u /* entries of ahead_hash */
+
+/* Hashes and prefetches the records behind the head until AHEAD are (or
+ * the FIFO ends). Removed records are hashed too: they hold a ring place. */
+static void fill_ahead(struct tw_table *t)
+{
+    if (t->ahead_n == 0) t->ahead_next = t->fifo_head;
+    while (t->ahead_n < AHEAD && t->ahead_next != TW_NIL) {
+        const struct tw_rec *r = tw_at(t, t->ahead_next);
+        uint32_t h = rec_hash(t, r);
+        if (r->flags & TW_F_LIVE) hindex_prefetch(&t->index, h);
+        t->ahead_hash[(t->ahead_first + t->ahead_n++) % AHEAD] = h;
+        t->ahead_next = r->fifo_next;
+    }
+}
+
 static void free_head(struct tw_table *t)
 {
     uint32_t i = t->fifo_head;
@@ -153,6 +169,10 @@ static void free_head(struct tw_table *t)
     if (t->fifo_head == TW_NIL) t->fifo_tail = TW_NIL;
     free_rec(t, i);
     t->held--;
+    if (t->ahead_n) { /* the head's ring place goes */
+        t->ahead_first = (t->ahead_first + 1) % AHEAD;
+        t->ahead_n--;
+    }
 }
 
 uint32_t tw_oldest(struct tw_table *t)
@@ -164,8 +184,17 @@ uint32_t tw_oldest(struct tw_table *t)
 void tw_pop_oldest(struct tw_table *t, struct tw_rec *out)
 {
     uint32_t i = t->fifo_head;
-    tw_remove(t, i);
-    *out = *tw_at(t, i);
+    fill_ahead(t);
+    struct tw_rec *r = tw_at(t, i);
+    if (r->flags & TW_F_LIVE) { /* tw_remove, with the hash kept for it */
+        if (!hindex_remove(&t->index, t->ahead_hash[t->ahead_first], i + 1)) {
+            t->ahead_wrong++;
+            hindex_remove(&t->index, rec_hash(t, r), i + 1);
+        }
+        r->flags &= (uint8_t)~TW_F_LIVE;
+        t->live--;
+    }
+    *out = *r;
     free_head(t);
 }
 

@@ -56,6 +56,13 @@ struct tw_table {
     struct hindex index;                   /* tw_tuple_hash -> record index + 1 */
     uint32_t laddr;                        /* every record's local address */
     uint8_t key[16];
+    /* Expiry takes records out of the index oldest first: the index lines
+     * of the next TW_AHEAD records behind the FIFO's head are prefetched,
+     * their hashes kept in a ring (ahead_hash[ahead_first] is the head's). */
+    uint32_t ahead_hash[8];
+    uint32_t ahead_first, ahead_n;         /* ring start; records hashed from the head on */
+    uint32_t ahead_next;                   /* the first record not hashed yet */
+    uint32_t ahead_wrong;                  /* ring hashes that were not the head's (a bug: tests want 0) */
 };
 
 /* The keyed hash of a 4-tuple (SipHash-1-3 of laddr, raddr, lport, rport

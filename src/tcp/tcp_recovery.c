@@ -138,6 +138,7 @@ static void reduce_window(struct tcp_env *env, struct tcp_conn *c)
 
 static void enter_newreno_recovery(struct tcp_env *env, struct tcp_conn *c)
 {
+    env->ctr->reno_recoveries++;
     reduce_window(env, c);
     c->recover = c->snd_max;
     c->in_recovery = true;
@@ -707,6 +708,7 @@ void tcp_recovery_on_rto(struct tcp_env *env, struct tcp_conn *c)
      * second expiry in a row keeps the threshold of the first, as Linux
      * does, and forgets the SACKs (RFC 2018 8: the peer may have reneged). */
     bool have = tcp_xfer_need(env, c) != NULL; /* taken when the data or FIN was queued */
+    env->ctr->timeouts++;
     /* F-RTO (RFC 5682 3.1 step 1; 3.2 for a timeout recurring on the same
      * SND.UNA), as Linux: not when the timeout interrupts a recovery. */
     c->frto = have && env->tunables->frto && (c->ca_state < TCP_CA_RECOVERY || c->backoff > 1);

@@ -37,6 +37,13 @@ static const struct ctr_name ctr_names[] = {
     CTR("TcpExt", "SyncookiesSent", syncookies_sent),   CTR("TcpExt", "SyncookiesRecv", syncookies_recv),
     CTR("TcpExt", "TCPRcvQDrop", rcv_q_drops),
     CTR("TcpExt", "SynackMemRefused", mem_refused),
+    /* Loss recovery: why a transfer went as it did (beside Linux's nstat). */
+    CTR("TcpExt", "TCPSackRecovery", sack_recoveries), CTR("TcpExt", "TCPRenoRecovery", reno_recoveries),
+    CTR("TcpExt", "TCPTimeouts", timeouts),            CTR("TcpExt", "TCPLossProbes", tlp_probes),
+    CTR("TcpExt", "TCPLossProbeRecovery", tlp_recoveries), CTR("TcpExt", "TCPDSACKUndo", dsack_undos),
+    CTR("TcpExt", "TCPSpuriousRTOs", spurious_rtos),   CTR("TcpExt", "TCPDSACKRecv", dsacks_received),
+    CTR("TcpExt", "TCPDSACKOldSent", dsacks_sent),     CTR("TcpExt", "TCPSACKDiscard", sack_blocks_ignored),
+    CTR("TcpExt", "SynackSackRetrans", sack_retrans),
 };
 
 /* A compact `netstat -s`: the nonzero counters of one host, by group. */
