@@ -388,6 +388,9 @@ struct oneway {
     int lsd;
     bool accepted;
     int rcvbuf_max_seen;
+    /* At the end of the run: both stacks' counters and the simulator's. */
+    struct synack_counters ca, cb;
+    struct synack_sim_stats sim;
 };
 
 static bool oneway_turn(void *ctx, struct world *w)
@@ -454,6 +457,9 @@ static uint64_t oneway_run(const struct oneway_setup *su, struct oneway *t)
     int rc = world_run(&w, 3600ull * 1000000, oneway_turn, t);
     uint64_t took = world_now(&w) - t0;
     synack_close(t->b.st, t->lsd);
+    synack_stack_get_counters(t->a.st, &t->ca);
+    synack_stack_get_counters(t->b.st, &t->cb);
+    synack_sim_get_stats(w.sim, &t->sim);
     world_destroy(&w);
     return rc == 0 && t->b.rcvd == su->bytes && !t->b.bad ? took : 0;
 }
@@ -633,4 +639,46 @@ static void tail_loss_costs_a_probe_timeout_not_an_rto(void)
            (double)t_clean / 1000, (double)(t_tlp - t_clean) / 1000, (double)(t_rto - t_clean) / 1000);
 }
 
-TEST_MAIN(TEST(tail_loss_costs_a_probe_timeout_not_an_rto), TEST(pacing_spreads_segments_over_the_round_trip), TEST(receive_autotuning_opens_the_window), TEST(bidirectional_10mb_every_impairment), TEST(dead_link_times_out), TEST(soak_10000_connections))
+/* ECN (RFC 3168) through a bottleneck that marks: 20 Mbit/s, 20 ms each
+ * way (BDP 100 KB), a 300 KB drop-tail queue that marks ECT packets CE
+ * once more than 30 KB wait. The sender asks for ECN (ecn=1; the receiver
+ * keeps the default, 2, and agrees): its data goes ECT(0), the queue marks
+ * instead of dropping, the receiver echoes ECE until CWR and the sender
+ * reduces once per window: byte-exact, marks delivered, no packet dropped.
+ * The same transfer without ECN (ecn=0: Not-ECT, never marked) fills the
+ * queue until it drops. */
+static uint64_t run_ecn(uint8_t ecn, struct oneway *t)
+{
+    struct synack_config cfg;
+    synack_config_init(&cfg);
+    cfg.tunables.ecn = ecn;
+    struct oneway_setup su = {.seed = 80, .sender = &cfg,
+                              .path = {.delay_us = 20000, .bandwidth_bps = 20000000, .queue_limit = 300000,
+                                       .ce_threshold = 30000},
+                              .bytes = 8u * 1000 * 1000};
+    return oneway_run(&su, t);
+}
+
+static void ecn_marks_instead_of_drops(void)
+{
+    struct oneway e, plain;
+    uint64_t t_ecn = run_ecn(1, &e);
+    uint64_t t_plain = run_ecn(0, &plain);
+    REQUIRE(t_ecn != 0); /* byte-exact (oneway_run checks every byte) */
+    REQUIRE(t_plain != 0);
+    CHECK(e.sim.ce_marked > 0);
+    CHECK(e.cb.ecn_ce_received > 0);    /* the marks reached the receiver */
+    CHECK(e.ca.ecn_cwr > 0);            /* and the sender reacted */
+    CHECK(e.ca.ecn_cwr <= e.cb.ecn_ce_received); /* at most once per mark, in fact per window */
+    CHECK_EQ(e.sim.queue_drops, 0);
+    CHECK_EQ(e.ca.retrans_segs, 0);
+    CHECK_EQ(plain.sim.ce_marked, 0);   /* Not-ECT is never marked */
+    CHECK(plain.sim.queue_drops > 0);
+    printf("# 8 MB at 20 Mbit/s, RTT 40 ms, queue 300 KB marking past 30 KB: ECN %.2f s, %llu marks, "
+           "%llu reductions, %llu queue drops; without ECN %.2f s, %llu queue drops, %llu retransmitted\n",
+           (double)t_ecn / 1e6, (unsigned long long)e.sim.ce_marked, (unsigned long long)e.ca.ecn_cwr,
+           (unsigned long long)e.sim.queue_drops, (double)t_plain / 1e6,
+           (unsigned long long)plain.sim.queue_drops, (unsigned long long)plain.ca.retrans_segs);
+}
+
+TEST_MAIN(TEST(ecn_marks_instead_of_drops), TEST(tail_loss_costs_a_probe_timeout_not_an_rto), TEST(pacing_spreads_segments_over_the_round_trip), TEST(receive_autotuning_opens_the_window), TEST(bidirectional_10mb_every_impairment), TEST(dead_link_times_out), TEST(soak_10000_connections))

@@ -134,6 +134,44 @@ static void tcp_segment_in_two_fragments(void)
     peer_end(&t);
 }
 
+/* ECN across fragments (RFC 3168 5.3, as Linux's ip_frag_ecn): fragments
+ * that are all ECN-capable (here ECT(0) and CE) make a datagram that is
+ * delivered; Not-ECT mixed with ECT is a path that rewrites the field on
+ * some fragments only: the datagram is dropped (reasm_bad). */
+static void send_frag_ecn(struct peer *t, const struct pkt *whole, size_t off, size_t len, bool mf, uint8_t ecn)
+{
+    struct pkt f = frag_of(whole, off, len, mf);
+    f.b[1] = (uint8_t)((f.b[1] & ~IP_ECN_MASK) | ecn);
+    pkt_fix_ip_csum(&f);
+    peer_inject(t, &f);
+    pkt_free(&f);
+}
+
+static void ecn_fields_combined(void)
+{
+    struct peer t;
+    if (established(&t, "ECT(0) and CE fragments")) {
+        struct pkt seg = data_segment(&t, 1000);
+        send_frag_ecn(&t, &seg, 0, 512, true, IP_ECN_ECT0);
+        send_frag_ecn(&t, &seg, 512, 2000, false, IP_ECN_CE);
+        delivered(&t, 1000, "ECT(0) then CE");
+        CHECK_EQ(counters(&t).reasm_oks, 1);
+        /* The same bytes again, Not-ECT then ECT(0): dropped whole. */
+        uint32_t bad = counters(&t).reasm_bad;
+        struct pkt again = data_segment(&t, 1000);
+        wire_put16(again.b + 4, 4321); /* a new identification */
+        pkt_fix_ip_csum(&again);
+        send_frag_ecn(&t, &again, 0, 512, true, IP_ECN_NOT_ECT);
+        send_frag_ecn(&t, &again, 512, 2000, false, IP_ECN_ECT0);
+        nothing_delivered(&t);
+        CHECK_EQ(counters(&t).reasm_bad, bad + 1);
+        CHECK_EQ(counters(&t).reasm_oks, 1);
+        pkt_free(&again);
+        pkt_free(&seg);
+    }
+    peer_end(&t);
+}
+
 /* Three fragments arriving last first, then first, then middle. */
 static void out_of_order(void)
 {
@@ -543,7 +581,7 @@ static void reassembly_off(void)
     peer_end(&t);
 }
 
-TEST_MAIN(TEST(tcp_segment_in_two_fragments), TEST(out_of_order), TEST(overlap_drops_datagram),
+TEST_MAIN(TEST(tcp_segment_in_two_fragments), TEST(ecn_fields_combined), TEST(out_of_order), TEST(overlap_drops_datagram),
           TEST(duplicate_tolerated), TEST(timeout_sends_time_exceeded),
           TEST(timeout_without_first_fragment_is_silent), TEST(bad_fragments_refused), TEST(oversize_dropped),
           TEST(flood_bounded), TEST(steady_state_no_malloc), TEST(big_ping_answered_in_fragments),

@@ -97,7 +97,7 @@ static void list_names_them_all(void)
         "lost-fin", "lost-fin-ack", "lost-last-ack", "time-wait-reuse", "linger-abort", "unread-data-rst",
         "keepalive-timeout", "rst-in-window", "syn-timeout",
         /* the seed topics */
-        "lost-server-fin", "synack-retries", "fin-retries", "fin-timeout", "slow-start", "option-negotiation",
+        "lost-server-fin", "synack-retries", "fin-retries", "fin-timeout", "slow-start", "ecn", "option-negotiation",
         "isn", "syn-flood", "reuseaddr-bind", "rcvtimeo", "sndtimeo", "linger-close"};
     char *buf = NULL;
     size_t len = 0;

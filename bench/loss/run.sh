@@ -15,6 +15,9 @@
 #
 # usage: bench/loss/run.sh path/to/synack [RUNS] [SECS]
 #   env: RTTS="10 50 200" LOSSES="0 0.1 1 3 burst" RATE=50 (Mbit/s)
+#        (LOSSES may also name "ecn": no random loss, the queue marks ECT
+#        packets CE past a quarter of itself, and both senders ask for ECN:
+#        Linux with tcp_ecn=1, synack with --set ecn=1; RFC 3168)
 #        SS_LOG=FILE (ss -tin of the Linux sender near each run's end)
 #        BULK_LOG=FILE (keep the last synack bulk's output, with its counters)
 #        SYNACK_SET="--set sndbuf=4194304" (Linux autotunes its send buffer to
@@ -70,7 +73,7 @@ one_run() {
     else
         # shellcheck disable=SC2086
         ip netns exec "$R" timeout --foreground $((SECS + 20)) "$SYNACK" bulk --tun s0 --addr 10.82.0.2/24 \
-            --gateway 10.82.0.1 --stats $SYNACK_SET 10.81.0.1:"$port" --bytes 100G >"$TMP/bulk.log" 2>&1 &
+            --gateway 10.82.0.1 --stats $SYNACK_SET $cell_set 10.81.0.1:"$port" --bytes 100G >"$TMP/bulk.log" 2>&1 &
     fi
     local snd=$!
     if [ -n "${SS_LOG:-}" ] && [ "$who" = linux ]; then
@@ -97,7 +100,14 @@ for rtt in $RTTS; do
     # one BDP of queue: RATE Mbit/s x RTT
     queue=$(awk -v r="$rtt" -v m="$RATE" 'BEGIN { q = int(m * 1e6 / 8 * r / 1000); if (q < 30000) q = 30000; print q }')
     for loss in $LOSSES; do
-        if [ "$loss" = burst ]; then lspec="burst=0.1/30"; else lspec="loss=$loss"; fi
+        cell_set=""
+        ip netns exec "$R" sysctl -qw net.ipv4.tcp_ecn=2
+        if [ "$loss" = burst ]; then lspec="burst=0.1/30"
+        elif [ "$loss" = ecn ]; then
+            lspec="ce=$((queue / 4))"
+            cell_set="--set ecn=1"
+            ip netns exec "$R" sysctl -qw net.ipv4.tcp_ecn=1
+        else lspec="loss=$loss"; fi
         # the loss is on the data direction only (right to left): ACKs pass
         spec="delay=$delay,rate=$RATE,queue=$queue"
         lin="" syn=""
@@ -115,7 +125,7 @@ for rtt in $RTTS; do
         done
         ml=$(echo "$lin" | median) ms=$(echo "$syn" | median)
         ratio=$(awk -v a="$ms" -v b="$ml" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
-        echo "| ${rtt} ms | ${loss}$([ "$loss" = burst ] || echo %) | ${ml} ($(echo "$lin" | span)) | ${ms} ($(echo "$syn" | span)) | ${ratio} |" >>"$TABLE"
+        echo "| ${rtt} ms | ${loss}$([ "$loss" = burst ] || [ "$loss" = ecn ] || echo %) | ${ml} ($(echo "$lin" | span)) | ${ms} ($(echo "$syn" | span)) | ${ratio} |" >>"$TABLE"
     done
 done
 echo

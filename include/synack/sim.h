@@ -3,7 +3,8 @@
  * virtual clock.
  *
  * Owns: the virtual clock, packets in flight, link impairments (delay,
- * bandwidth, queue limit, loss, reordering, duplication, corruption) drawn
+ * bandwidth, queue limit, ECN marking, loss, reordering, duplication,
+ * corruption) drawn
  * from one seeded PRNG, and the observation tap. Must not touch: any TCP
  * state — a host is only a pair of callbacks (deliver a packet; poll at time
  * now and say when to be polled next), so the same simulator drives synack
@@ -53,6 +54,13 @@ struct synack_sim_link_params {
      * the chain off (and then it draws nothing from the PRNG, so links
      * without it keep their random stream). Mean burst: 1/ge_leave packets. */
     double ge_enter, ge_leave, ge_loss;
+    /* ECN marking (RFC 3168 5), a step AQM on the rate-limited queue: an
+     * ECT(0) or ECT(1) packet that has to wait behind more than ce_threshold
+     * bytes (with its own) is marked CE instead — its header's ECN field set
+     * to CE and the header checksum mended — and queued as any other;
+     * Not-ECT packets are never marked and only the queue_limit drops them.
+     * 0: never mark. */
+    size_t ce_threshold;
 };
 
 /* What happened to a packet entering a link, reported to the tap. */
@@ -144,6 +152,7 @@ SYNACK_API void synack_sim_derive_secret(uint64_t seed, uint32_t addr, uint8_t s
 struct synack_sim_stats {
     uint64_t sent, delivered, lost, queue_drops, corrupted, duplicated, reordered, no_route;
     uint64_t filtered; /* dropped by the filter (also counted in lost) */
+    uint64_t ce_marked; /* ECT packets marked CE by ce_threshold */
 };
 SYNACK_API void synack_sim_get_stats(const struct synack_sim *sim, struct synack_sim_stats *out);
 

@@ -157,6 +157,11 @@ struct synack_tunables {
                                  * reading as writable (UINT32_MAX: no limit), as
                                  * Linux's tcp_notsent_lowat; TCP_NOTSENT_LOWAT
                                  * overrides it per socket */
+    uint8_t ecn;                /* Explicit Congestion Notification (RFC 3168), as
+                                 * Linux's tcp_ecn: 0 off; 1 request it on outgoing
+                                 * connections and accept it on incoming ones; 2
+                                 * (the default) accept it when the peer asks, never
+                                 * request it */
 };
 
 /* Where outgoing IPv4 packets go. The bytes are valid only during the call. */
@@ -263,6 +268,9 @@ struct synack_counters {
     /* Loss recovery, continued (Linux's TCPTimeouts, TCPRenoRecovery). */
     uint64_t timeouts;          /* retransmission timeouts of data or FIN */
     uint64_t reno_recoveries;   /* fast recoveries without SACK (NewReno) */
+    /* ECN (RFC 3168) */
+    uint64_t ecn_ce_received;   /* data segments that arrived CE-marked on an ECN connection */
+    uint64_t ecn_cwr;           /* window reductions for an echoed mark (ECE), once per window */
 };
 SYNACK_API void synack_stack_get_counters(const synack_stack *stack, struct synack_counters *out);
 
@@ -413,6 +421,10 @@ struct synack_tcp_info {
      * whether the pacing tunable is on or not; 0 before the first ACK of
      * data. */
     uint64_t pacing_rate;
+    /* ECN (RFC 3168): negotiated on this connection (Linux's TCPI_OPT_ECN);
+     * an ECT or CE packet has arrived on it (TCPI_OPT_ECN_SEEN); the peer is
+     * owed ECE until its CWR (a CE mark was received). */
+    bool ecn_ok, ecn_seen, ecn_echoing;
 };
 /* Fills *out for a connected socket; -ENOTCONN for others. */
 SYNACK_API int synack_getinfo(synack_stack *stack, int sd, struct synack_tcp_info *out);

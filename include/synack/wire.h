@@ -83,6 +83,13 @@ uint32_t wire_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint16_t le
 #define IPV4_FLAG_DF 0x2
 #define IPV4_FLAG_MF 0x1
 
+/* The ECN field: the low two bits of the TOS byte (RFC 3168 5). */
+#define IP_ECN_MASK 0x3
+#define IP_ECN_NOT_ECT 0x0
+#define IP_ECN_ECT1 0x1
+#define IP_ECN_ECT0 0x2
+#define IP_ECN_CE 0x3
+
 struct ipv4_repr {
     uint32_t src, dst;
     uint8_t protocol;

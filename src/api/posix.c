@@ -565,7 +565,8 @@ static int get_tcp_info(synack_host *h, int sd, struct tcp_info *out)
     out->tcpi_state = linux_state[i.state];
     out->tcpi_backoff = (uint8_t)i.backoff;
     out->tcpi_options = (uint8_t)((i.timestamps_ok ? TCPI_OPT_TIMESTAMPS : 0) | (i.sack_ok ? TCPI_OPT_SACK : 0) |
-                                  (i.wscale_ok ? TCPI_OPT_WSCALE : 0));
+                                  (i.wscale_ok ? TCPI_OPT_WSCALE : 0) | (i.ecn_ok ? TCPI_OPT_ECN : 0) |
+                                  (i.ecn_seen ? TCPI_OPT_ECN_SEEN : 0));
     out->tcpi_snd_wscale = i.snd_wscale & 15;
     out->tcpi_rcv_wscale = i.rcv_wscale & 15;
     out->tcpi_rto = i.rto_us;

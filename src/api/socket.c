@@ -689,6 +689,9 @@ int synack_getinfo(synack_stack *s, int sd, struct synack_tcp_info *out)
     out->wscale_ok = c->ws_ok;
     out->timestamps_ok = c->ts_ok;
     out->sack_ok = c->sack_ok;
+    out->ecn_ok = c->ecn_ok;
+    out->ecn_seen = c->ecn_seen;
+    out->ecn_echoing = c->ecn_ok && c->ecn_demand_cwr;
     out->in_recovery = c->in_recovery;
     snprintf(out->congestion, sizeof out->congestion, "%s", c->cc ? c->cc->name : "");
     out->ca_state = c->ca_state;

@@ -24,10 +24,10 @@ static bool addr_is_unanswerable(uint32_t a)
 }
 
 static size_t build_ipv4(struct ip_layer *s, uint32_t src, uint32_t dst, uint8_t proto, uint8_t ttl,
-                         size_t payload_len)
+                         uint8_t tos, size_t payload_len)
 {
     struct ipv4_repr ip = {
-        .src = src, .dst = dst, .protocol = proto, .ttl = ttl, .flags = IPV4_FLAG_DF,
+        .src = src, .dst = dst, .protocol = proto, .ttl = ttl, .tos = tos, .flags = IPV4_FLAG_DF,
         .ident = (uint16_t)(s->ident++), .header_len = IPV4_HDR_MIN,
         .payload_len = (uint16_t)payload_len,
     };
@@ -37,15 +37,15 @@ static size_t build_ipv4(struct ip_layer *s, uint32_t src, uint32_t dst, uint8_t
 
 void ip_output_tcp(struct ip_layer *s, uint32_t src, uint32_t dst, uint8_t ttl, const struct tcp_repr *seg)
 {
-    ip_output_tcp_summed(s, src, dst, ttl, seg, false, 0);
+    ip_output_tcp_summed(s, src, dst, ttl, IP_ECN_NOT_ECT, seg, false, 0);
 }
 
-void ip_output_tcp_summed(struct ip_layer *s, uint32_t src, uint32_t dst, uint8_t ttl, const struct tcp_repr *seg,
-                          bool summed, uint32_t payload_sum)
+void ip_output_tcp_summed(struct ip_layer *s, uint32_t src, uint32_t dst, uint8_t ttl, uint8_t tos,
+                          const struct tcp_repr *seg, bool summed, uint32_t payload_sum)
 {
     size_t tlen = tcp_repr_len(seg);
     if (IPV4_HDR_MIN + tlen > s->cfg->mtu) return; /* never: segments are sized by the MSS */
-    size_t hl = build_ipv4(s, src, dst, IPV4_PROTO_TCP, ttl, tlen);
+    size_t hl = build_ipv4(s, src, dst, IPV4_PROTO_TCP, ttl, tos, tlen);
     if (hl == 0) return;
     int n = s->cfg->checksum_offload ? tcp_emit_nocsum(seg, s->out_buf + hl, s->cfg->mtu - hl)
             : summed ? tcp_emit_summed(seg, s->out_buf + hl, s->cfg->mtu - hl, src, dst, payload_sum)

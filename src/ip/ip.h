@@ -66,8 +66,9 @@ static inline uint64_t ip_next_deadline(const struct ip_layer *ip) { return reas
 void ip_output_tcp(struct ip_layer *ip, uint32_t src, uint32_t dst, uint8_t ttl,
                    const struct tcp_repr *seg);
 /* The same for a payload already in place whose partial sum is known
- * (summed: computed while it was copied there). */
-void ip_output_tcp_summed(struct ip_layer *ip, uint32_t src, uint32_t dst, uint8_t ttl,
+ * (summed: computed while it was copied there), with the given TOS byte
+ * (its ECN field: ECT(0) on an ECN connection's new data). */
+void ip_output_tcp_summed(struct ip_layer *ip, uint32_t src, uint32_t dst, uint8_t ttl, uint8_t tos,
                           const struct tcp_repr *seg, bool summed, uint32_t payload_sum);
 /* Where a TCP payload behind a header of tcp_header_len bytes goes in the
  * packet ip_output_tcp builds (so data is copied once). */

@@ -355,6 +355,7 @@ static size_t assemble(struct reasm *r, const struct reasm_queue *q)
 {
     uint8_t *a = r->assembly;
     memcpy(a, q->hdr, q->hdr_len);
+    if (q->ecn_seen & (1u << IP_ECN_CE)) a[1] |= IP_ECN_CE; /* a mark on any fragment marks the datagram */
     size_t total = (size_t)q->hdr_len + q->len;
     wire_put16(a + 2, (uint16_t)total);
     wire_put16(a + 6, 0);
@@ -465,6 +466,7 @@ enum reasm_result reasm_input(struct reasm *r, const struct ipv4_repr *ip, const
         q->nruns++;
     }
     q->got += end - off;
+    q->ecn_seen |= (uint8_t)(1u << (ip->tos & IP_ECN_MASK));
     if (off == 0) {
         q->flags |= REASM_Q_FIRST_IN;
         q->hdr_len = (uint8_t)ip->header_len;
@@ -477,6 +479,15 @@ enum reasm_result reasm_input(struct reasm *r, const struct ipv4_repr *ip, const
     /* Complete: every byte of [0, len) is here exactly once. */
     if ((size_t)q->hdr_len + q->len > 65535u) {
         c->reasm_oversize++;
+        queue_kill(r, q);
+        c->in_fragments++;
+        return REASM_DROPPED;
+    }
+    /* ECN (RFC 3168 5.3, as Linux's ip_frag_ecn): fragments that are all
+     * ECT or CE make a CE datagram if any was marked; Not-ECT mixed with
+     * ECT or CE is a broken path: the datagram is dropped. */
+    if ((q->ecn_seen & (1u << IP_ECN_NOT_ECT)) && (q->ecn_seen & ~(1u << IP_ECN_NOT_ECT))) {
+        c->reasm_bad++;
         queue_kill(r, q);
         c->in_fragments++;
         return REASM_DROPPED;

@@ -63,6 +63,7 @@ struct reasm_queue {
     uint8_t flags;                             /* REASM_Q_FIRST_IN | REASM_Q_LAST_IN */
     uint8_t hdr_len;                           /* of the first fragment's header */
     uint8_t nruns;
+    uint8_t ecn_seen;                          /* 1 << each fragment's ECN field */
     uint32_t len;                              /* payload end: exact once the last fragment came */
     uint32_t got;                              /* payload bytes held (no overlaps: no double count) */
     size_t mem;                                /* bytes charged to this queue */

@@ -4,7 +4,8 @@
  * Owns: the virtual clock, the hosts and links tables, the event heap of
  * packets in flight, the packet buffer pool, the per-direction serialisation
  * queues, the seeded PRNG and the run counters. Must not touch: packet
- * contents (except the one bit a "corrupt" impairment flips), any TCP or IP
+ * contents (except the one bit a "corrupt" impairment flips, and the ECN
+ * field and header checksum that ECN marking rewrites), any TCP or IP
  * state, any real clock, or any global state (everything lives in the sim
  * object, so two sims never disturb each other).
  *
@@ -29,6 +30,9 @@
  *      if the bytes already waiting plus this packet exceed queue_limit it
  *      is tail-dropped (tap QUEUE_DROP). A packet that finds the link idle
  *      starts at once and never counts against the limit.
+ *   3b. mark: an ECT packet that must wait behind more than ce_threshold
+ *      bytes (with its own) is marked CE (delivered copies carry the mark;
+ *      the tap sees it).
  *   4. serialise: it occupies the link from max(now, busy_until) for
  *      ceil(bits * 1e6 / bandwidth_bps) microseconds.
  *   5. loss: a lost packet is lost on the wire, *after* serialisation — it
@@ -450,6 +454,27 @@ int synack_sim_send_on(struct synack_sim *sim, int link, int from_host, const ui
     return send_dir(sim, &l->dir[side], from_host, l->host[1 - side], pkt, len);
 }
 
+/* Whether an IPv4 packet's ECN field is ECT(0) or ECT(1) (RFC 3168 5). */
+static int is_ect(const uint8_t *pkt, size_t len)
+{
+    return len >= IPV4_MIN_HEADER && (pkt[0] >> 4) == 4 && ((pkt[1] & 3u) == 1u || (pkt[1] & 3u) == 2u);
+}
+
+/* Sets the ECN field to CE and mends the header checksum. */
+static void mark_ce(uint8_t *pkt, size_t len)
+{
+    size_t hl = (size_t)(pkt[0] & 0x0f) * 4u;
+    if (hl < IPV4_MIN_HEADER || hl > len) return;
+    pkt[1] |= 3u;
+    pkt[10] = pkt[11] = 0;
+    uint32_t sum = 0;
+    for (size_t i = 0; i < hl; i += 2) sum += (uint32_t)pkt[i] << 8 | pkt[i + 1];
+    while (sum >> 16) sum = (sum & 0xffffu) + (sum >> 16);
+    sum = ~sum & 0xffffu;
+    pkt[10] = (uint8_t)(sum >> 8);
+    pkt[11] = (uint8_t)sum;
+}
+
 /* Steps 1b to 8 of the life of a packet, on the chosen direction. */
 static int send_dir(struct synack_sim *sim, struct sim_dir *d, int from_host, int to,
                     const uint8_t *pkt, size_t len)
@@ -484,6 +509,9 @@ static int send_dir(struct synack_sim *sim, struct sim_dir *d, int from_host, in
         return 0;
     }
 
+    /* 3b. ECN marking, only for packets that wait (as the drop above) */
+    int ce = start > sim->now && p->ce_threshold != 0 && d->q_bytes + len > p->ce_threshold && is_ect(pkt, len);
+
     /* 4. serialise */
     if (start > sim->now && backlog_push(d, start, len) < 0) return -ENOMEM;
     d->busy_until = start + tx_time_us(len, p->bandwidth_bps);
@@ -510,6 +538,10 @@ static int send_dir(struct synack_sim *sim, struct sim_dir *d, int from_host, in
     struct sim_pkt *first = pool_get(sim, pkt, len);
     if (!first) return -ENOMEM;
     first->to_host = to;
+    if (ce) {
+        mark_ce(first->data, len);
+        sim->stats.ce_marked++;
+    }
     struct sim_pkt *second = NULL;
     if (u_dup < p->duplicate) {
         second = pool_get(sim, pkt, len);
@@ -518,6 +550,7 @@ static int send_dir(struct synack_sim *sim, struct sim_dir *d, int from_host, in
             return -ENOMEM;
         }
         second->to_host = to;
+        if (ce) mark_ce(second->data, len);
     }
 
     /* 7. corrupt the first copy */

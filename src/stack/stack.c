@@ -75,6 +75,7 @@ void synack_config_init(struct synack_config *cfg)
     t->ipfrag_time = 30;
     t->ipfrag_src_thresh = 1u << 20;
     t->notsent_lowat = UINT32_MAX;
+    t->ecn = 2;
     snprintf(t->congestion_control, sizeof t->congestion_control, "%s", tcp_cc_cubic.name);
 }
 
@@ -96,7 +97,7 @@ static int check_tunables(const struct synack_tunables *t)
     if (t->ephemeral_lo == 0 || t->ephemeral_lo > t->ephemeral_hi) return -EINVAL;
     if (t->ttl == 0 || t->rcvbuf_max < t->rcvbuf || t->rcvbuf_max > (1u << 30)) return -EINVAL;
     if (t->mem_max_kb < 64) return -EINVAL; /* at least 16 chunks */
-    if (t->frto > 2) return -EINVAL;
+    if (t->frto > 2 || t->ecn > 2) return -EINVAL;
     if (t->ipfrag_low_thresh > t->ipfrag_high_thresh || t->ipfrag_high_thresh > (1u << 30) ||
         t->ipfrag_time == 0 || t->ipfrag_time > 3600)
         return -EINVAL;
@@ -137,7 +138,8 @@ static synack_stack *stack_of(struct tcp_env *env)
 static void env_emit(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *seg)
 {
     synack_stack *s = stack_of(env);
-    ip_output_tcp_summed(&s->ip, c->id.laddr, c->id.raddr, c->ttl, seg, env->payload_summed, env->payload_sum);
+    ip_output_tcp_summed(&s->ip, c->id.laddr, c->id.raddr, c->ttl, env->tx_ecn, seg, env->payload_summed,
+                         env->payload_sum);
 }
 
 static uint8_t *env_payload_at(struct tcp_env *env, size_t tcp_header_len)
@@ -1001,6 +1003,7 @@ static void stack_tcp_input(synack_stack *s, const struct ipv4_repr *ip, const s
                             const uint32_t *csum_partial)
 {
     bool ports_ok = seg->src_port != 0 && seg->dst_port != 0;
+    s->env.rx_ecn = ip->tos & IP_ECN_MASK; /* ECN's receiver and the passive open read it */
     /* One hash for both tables (the connections', the TIME_WAITs'). */
     uint32_t h = ports_ok ? conn_hash(s, ip->dst, seg->dst_port, ip->src, seg->src_port) : 0;
     struct tcp_conn *c = ports_ok ? conn_lookup_hashed(s, h, ip->dst, seg->dst_port, ip->src, seg->src_port) : NULL;

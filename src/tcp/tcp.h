@@ -75,6 +75,11 @@ struct tcp_env {
     /* Set by the stack around tcp_input when tcp_rx_place already copied the
      * segment's payload (checksum verified) into the receive buffer. */
     bool rx_placed;
+    /* The ECN field (IP_ECN_*) of the packet being input, set by the stack
+     * around tcp_input and tcp_open_passive; and the one to give the packet
+     * being emitted, set by the caller of emit (ECT(0) on new data of an
+     * ECN connection, else Not-ECT). */
+    uint8_t rx_ecn, tx_ecn;
 };
 
 enum tcp_timer_kind {
@@ -121,6 +126,11 @@ struct tcp_xfer {
     uint32_t ca_acked;                 /* congestion avoidance byte counting */
     uint32_t min_rtt;                  /* smallest RTT sample, microseconds (0: none) */
     uint32_t prior_cwnd, prior_ssthresh; /* before the last reduction (undo) */
+    /* Proportional Rate Reduction (RFC 6937) of the current reduction, in
+     * recovery or in CWR: bytes delivered and sent since it began. */
+    uint32_t prr_delivered, prr_out;
+    uint32_t cwr_high;                 /* ECN's CWR state ends once SND.UNA passes this
+                                        * (SND.MAX when it began; Linux's high_seq) */
     uint32_t tlp_high;                 /* SND.MAX when the tail-loss probe went out */
     uint32_t undo_retrans;             /* bytes retransmitted since, not yet D-SACKed */
     uint32_t dsack_start, dsack_end;   /* receiver: duplicate to report (RFC 2883) */
@@ -264,6 +274,9 @@ struct tcp_conn {
                                         * ACK: a read that drains the buffer ACKs at once */
     bool rcvbuf_locked : 1;            /* SO_RCVBUF was set: no receive autotuning */
     bool buried : 1;                   /* the stack's: on its graveyard list (freed after processing) */
+    /* ECN (RFC 3168; tcp_ecn.c): negotiated; ECT or CE seen from the peer;
+     * sender: CWR due on the next new data; receiver: ECE owed until CWR. */
+    bool ecn_ok : 1, ecn_seen : 1, ecn_queue_cwr : 1, ecn_demand_cwr : 1;
     uint32_t pool_idx;                 /* the stack's: its slot in the stack's pool of connections
                                         * (in the tail padding: the struct does not grow) */
 };

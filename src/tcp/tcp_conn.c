@@ -193,6 +193,7 @@ void tcp_negotiate(struct tcp_env *env, struct tcp_conn *c, const struct tcp_rep
 void tcp_open_active(struct tcp_env *env, struct tcp_conn *c, uint32_t iss)
 {
     init_send_side(env, c, iss);
+    c->ecn_ok = env->tunables->ecn == 1; /* asked for in the SYN; the SYN|ACK settles it */
     c->syn_retries_left = (uint8_t)(env->tunables->syn_retries > 255 ? 255 : env->tunables->syn_retries);
     env->ctr->active_opens++;
     tcp_set_state(env, c, SYNACK_SYN_SENT);
@@ -220,6 +221,11 @@ void tcp_open_passive(struct tcp_env *env, struct tcp_conn *c, uint32_t iss,
     c->snd_wl1 = syn->seq;
     c->snd_wl2 = iss;
     tcp_negotiate(env, c, syn);
+    /* ECN (RFC 3168 6.1.1, as Linux's tcp_ecn_create_request): the SYN asks
+     * with ECE and CWR, and is itself Not-ECT (an ECT SYN came through
+     * something that rewrites the field); tcp_ecn 1 or 2 agrees. */
+    c->ecn_ok = env->tunables->ecn != 0 && (syn->flags & (TCP_ECE | TCP_CWR)) == (TCP_ECE | TCP_CWR) &&
+                (env->rx_ecn & IP_ECN_MASK) == IP_ECN_NOT_ECT;
     c->rcv_ssthresh = tcp_initial_window(c, c->ts_ok && c->adv_mss > 12 ? c->adv_mss - 12u : c->adv_mss);
     c->syn_retries_left = (uint8_t)(env->tunables->synack_retries > 255 ? 255 : env->tunables->synack_retries);
     env->ctr->passive_opens++;

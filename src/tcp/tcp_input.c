@@ -117,6 +117,13 @@ static void input_syn_sent(struct tcp_env *env, struct tcp_conn *c, const struct
     c->rcv_nxt = s->seq + 1;
     c->rcv_adv = c->rcv_nxt + tcp_rcv_window_avail(c);
     tcp_negotiate(env, c, s);
+    /* ECN (RFC 3168 6.1.1): our SYN asked; a SYN|ACK agrees with ECE alone
+     * (ECE with CWR is a peer reflecting our flags), a crossing SYN with
+     * both. Otherwise the connection goes without. */
+    if (c->ecn_ok) {
+        uint8_t e = s->flags & (TCP_ECE | TCP_CWR);
+        c->ecn_ok = ack ? e == TCP_ECE : e == (TCP_ECE | TCP_CWR);
+    }
     c->snd_wnd = s->window;                 /* SYN windows are never scaled */
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = s->seq;
@@ -414,9 +421,11 @@ static void ack_sender_side(struct tcp_env *env, struct tcp_conn *c, const struc
                c->snd_una != c->snd_max && !(s->flags & (TCP_SYN | TCP_FIN))) {
         /* Duplicate ACK (RFC 5681 2). */
         tcp_recovery_on_ack(env, c, s, c->snd_una, 0, true);
-    } else if (ack == c->snd_una && s->opt.sack_count) {
+    } else if (ack == c->snd_una && (s->opt.sack_count || (c->ecn_ok && (s->flags & TCP_ECE) &&
+                                                           c->snd_una != c->snd_max))) {
         /* Not a duplicate by RFC 5681's definition (it carries data or a
-         * window change) but its SACK blocks still inform the scoreboard. */
+         * window change) but its SACK blocks still inform the scoreboard,
+         * and an ECN echo still asks for a reduction. */
         tcp_recovery_on_ack(env, c, s, c->snd_una, 0, false);
     }
     tcp_pacing_update(env, c);
@@ -476,8 +485,16 @@ static enum step step_ack(struct tcp_env *env, struct tcp_conn *c, const struct 
     c->probes_out = 0; /* the peer is alive: it answers */
     uint32_t old_wnd = c->snd_wnd;
     uint32_t seg_wnd = (uint32_t)s->window << c->snd_wscale;
+    bool old_ack = seq_lt(s->ack, c->snd_una);
     ack_sender_side(env, c, v, seg_wnd);
     ack_window_update(env, c, s, seg_wnd, old_wnd);
+    /* ECN receiver: the peer's CWR ends our ECE (RFC 3168 6.1.3), on a pure
+     * ACK too, as Linux; one that carries data is ACKed at once (the
+     * peer's window may be down to a segment). Not from an old ACK. */
+    if (c->ecn_ok && (s->flags & TCP_CWR) && !old_ack) {
+        c->ecn_demand_cwr = false;
+        if (v->hdr->payload_len || (s->flags & TCP_FIN)) c->ack_now = true;
+    }
     return ack_fin_states(env, c);
 }
 
@@ -547,6 +564,41 @@ void tcp_enter_quickack_mode(struct tcp_env *env, struct tcp_conn *c)
     incr_quickack(c);
     c->pingpong = false;
     c->ato = ato_min(env);
+}
+
+/* Quickack mode for at most two more ACKs (Linux's
+ * tcp_enter_quickack_mode(sk, 2)). */
+static void enter_quickack_two(struct tcp_env *env, struct tcp_conn *c)
+{
+    uint8_t before = c->quick_acks;
+    tcp_enter_quickack_mode(env, c);
+    if (c->quick_acks > 2 && c->quick_acks > before) c->quick_acks = before > 2 ? before : 2;
+}
+
+/* ECN receiver (RFC 3168 6.1.3, as Linux's tcp_ecn_check_ce), for data in
+ * order or out of order: a CE mark starts ECE on our ACKs until the peer's
+ * CWR, and the first ACKs go at once (the sender's window may be small);
+ * a Not-ECT segment after ECT ones is likely a retransmission, also ACKed
+ * at once. Only on a connection that negotiated ECN. */
+static void ecn_check_ce(struct tcp_env *env, struct tcp_conn *c)
+{
+    if (!c->ecn_ok) return;
+    switch (env->rx_ecn & IP_ECN_MASK) {
+    case IP_ECN_NOT_ECT:
+        if (c->ecn_seen) enter_quickack_two(env, c);
+        break;
+    case IP_ECN_CE:
+        env->ctr->ecn_ce_received++;
+        if (!c->ecn_demand_cwr) {
+            enter_quickack_two(env, c);
+            c->ecn_demand_cwr = true;
+        }
+        c->ecn_seen = true;
+        break;
+    default:
+        c->ecn_seen = true;
+        break;
+    }
 }
 
 /* The peer's segment size as its segments show it (Linux's
@@ -698,6 +750,7 @@ static enum step step_text(struct tcp_env *env, struct tcp_conn *c, const struct
          * and recorded only once its bytes are all stored. */
         /* The range list itself is taken on the first such segment (an
          * idle or in-order connection never holds one) and kept. */
+        ecn_check_ce(env, c);
         if (!x->ooo) x->ooo = calloc(1, sizeof *x->ooo);
         unsigned ranges = asm_limit(c->rcvbuf.cap, c->adv_mss);
         if (x->ooo && asm_can_add(x->ooo, v->seq, v->seq + len, ranges) &&
@@ -733,6 +786,7 @@ static enum step step_text(struct tcp_env *env, struct tcp_conn *c, const struct
     c->rcv_nxt = nxt;
     tcp_rcv_rtt_measure(env, c);
     data_received(env, c, v->hdr, len);
+    ecn_check_ce(env, c);
     if (filled) c->ack_now = true; /* a hole was filled: ACK at once (RFC 5681 4.2) */
     if (c->fin_pending && c->peer_fin_seq == c->rcv_nxt) fin_reached(env, c);
     return STEP_CONTINUE;

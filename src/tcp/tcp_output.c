@@ -94,6 +94,9 @@ static void fill_header(struct tcp_env *env, struct tcp_conn *c, struct tcp_repr
     seg->dst_port = c->id.rport;
     seg->seq = seq;
     seg->flags = flags;
+    /* ECN receiver (RFC 3168 6.1.3): ECE on every segment but a SYN until
+     * the peer's CWR, once a CE mark arrived. */
+    if (!syn && c->ecn_ok && c->ecn_demand_cwr) seg->flags |= TCP_ECE;
     uint32_t last = c->rcv_adv - c->rcv_wup; /* the window our latest ACK offered */
     if (flags & TCP_ACK) {
         seg->ack = c->rcv_nxt;
@@ -176,6 +179,12 @@ static void send_syn(struct tcp_env *env, struct tcp_conn *c, bool with_ack)
 {
     struct tcp_repr seg;
     fill_header(env, c, &seg, c->iss, with_ack ? (TCP_SYN | TCP_ACK) : TCP_SYN);
+    /* ECN negotiation (RFC 3168 6.1.1), as Linux: the SYN asks with ECE
+     * and CWR, its retransmissions without (a path that drops such SYNs
+     * still connects, tcp_ecn_fallback); the SYN|ACK agrees with ECE. No
+     * SYN ever goes ECT. */
+    if (c->ecn_ok && !with_ack && c->snd_max == c->iss) seg.flags |= TCP_ECE | TCP_CWR;
+    if (c->ecn_ok && with_ack) seg.flags |= TCP_ECE;
     env->emit(env, c, &seg);
     note_sent(env, c, c->iss, c->iss + 1);
     c->snd_nxt = c->iss + 1;
@@ -198,6 +207,16 @@ static void send_segment(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, 
     bool fin = c->fin_queued && seq + len == c->fin_seq;
     if (fin) flags |= TCP_FIN;
     fill_header(env, c, &seg, seq, flags);
+    /* ECN sender (RFC 3168 6.1.2, 6.1.5; Linux's tcp_ecn_send): new data
+     * goes ECT(0), and the first new data after a reduction carries CWR;
+     * retransmissions, pure ACKs, probes and a bare FIN go Not-ECT. */
+    if (c->ecn_ok && len && seq_geq(seq, c->snd_max)) {
+        env->tx_ecn = IP_ECN_ECT0;
+        if (c->ecn_queue_cwr) {
+            seg.flags |= TCP_CWR;
+            c->ecn_queue_cwr = false;
+        }
+    }
     if (len) {
         /* Copy the bytes once, from the send buffer to where the packet's
          * payload goes; emit then finds them in place. */
@@ -214,6 +233,7 @@ static void send_segment(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, 
     seg.payload_len = len;
     env->emit(env, c, &seg);
     env->payload_summed = false;
+    env->tx_ecn = IP_ECN_NOT_ECT;
     uint32_t end = seq + len + (fin ? 1 : 0);
     if (len < c->snd_mss) c->snd_sml = end;
     /* Answering data within the delayed-ACK time makes the connection
@@ -221,7 +241,7 @@ static void send_segment(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, 
     if (len && env->now - tcp_xr(c)->last_data_rcv < c->ato) c->pingpong = true;
     note_sent(env, c, seq, end);
     tcp_pacing_sent(env, c, len);
-    if (c->in_recovery && tcp_sb(c)) tcp_sb(c)->prr_out += len ? len : 1;
+    if (c->x && ((c->in_recovery && tcp_sb(c)) || c->ca_state == TCP_CA_CWR)) c->x->prr_out += len ? len : 1;
     if (seq_gt(end, c->snd_nxt)) c->snd_nxt = end;
     sent_ack(env, c);
     arm_rtx(env, c);

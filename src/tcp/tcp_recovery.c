@@ -125,6 +125,14 @@ static void retransmit_head(struct tcp_env *env, struct tcp_conn *c)
  * the new threshold. */
 static void reduce_window(struct tcp_env *env, struct tcp_conn *c)
 {
+    /* Already reducing for an ECN mark (CWR): that reduction stands and
+     * recovery or a timeout carries it on, as Linux's tcp_enter_recovery
+     * (no second cut for the same window). */
+    if (c->ca_state == TCP_CA_CWR) {
+        c->rtt_start = 0;
+        return;
+    }
+    if (c->ecn_ok) c->ecn_queue_cwr = true; /* RFC 3168 6.1.2: tell the peer (CWR) */
     c->x->prior_cwnd = c->cwnd;
     c->x->prior_ssthresh = c->ssthresh;
     c->ssthresh = c->cc->ssthresh(c, env->now);
@@ -328,7 +336,7 @@ static void enter_sack_recovery(struct tcp_env *env, struct tcp_conn *c)
     c->recover = c->snd_max;
     c->in_recovery = true;
     b->high_rxt = c->snd_una;
-    b->prr_delivered = b->prr_out = 0;
+    c->x->prr_delivered = c->x->prr_out = 0;
     tcp_set_ca_state(c, TCP_CA_RECOVERY);
     env->ctr->sack_recoveries++;
 }
@@ -341,12 +349,12 @@ static void enter_sack_recovery(struct tcp_env *env, struct tcp_conn *c)
  * ACK of recovery always lets the retransmission go. */
 static void prr_on_ack(struct tcp_conn *c, uint32_t delivered, bool una_advanced, bool newly_lost)
 {
-    struct sack_board *b = tcp_sb(c);
+    struct tcp_xfer *x = c->x;
     uint32_t mss = c->snd_mss;
     if (!delivered) return;
-    b->prr_delivered += delivered;
+    x->prr_delivered += delivered;
     uint32_t pipe = pipe_of(c);
-    int64_t d = (b->prr_delivered + mss - 1) / mss, out = (b->prr_out + mss - 1) / mss;
+    int64_t d = (x->prr_delivered + mss - 1) / mss, out = (x->prr_out + mss - 1) / mss;
     int64_t ss = c->ssthresh / mss, newly = (delivered + mss - 1) / mss, in_flight = (pipe + mss - 1) / mss;
     int64_t sndcnt, delta = ss - in_flight;
     if (delta < 0) {
@@ -368,6 +376,31 @@ static void end_recovery(struct tcp_conn *c)
     if (c->ssthresh != UINT32_MAX) c->cwnd = c->ssthresh;
     c->in_recovery = false;
     c->dupacks = 0;
+    tcp_set_ca_state(c, TCP_CA_OPEN);
+}
+
+/* ---- ECN (RFC 3168 6.1.2): one reduction per window of data ----------------- */
+
+/* The peer echoed a CE mark (ECE), as Linux's tcp_enter_cwr: the algorithm
+ * sets ssthresh, PRR brings the window down to it over the next round trip
+ * (CWR state), and the next new data carries CWR. Not while a reduction is
+ * already under way (CWR, recovery, loss): once per window. A mark is no
+ * loss that could prove spurious, so nothing is undone later. */
+static void enter_cwr(struct tcp_env *env, struct tcp_conn *c)
+{
+    reduce_window(env, c);
+    c->undo_armed = false;
+    c->x->cwr_high = c->snd_max;
+    c->x->prr_delivered = c->x->prr_out = 0;
+    tcp_set_ca_state(c, TCP_CA_CWR);
+    env->ctr->ecn_cwr++;
+}
+
+/* CWR ends once data sent after it began is acknowledged (SND.UNA past the
+ * SND.MAX of its start, so the peer has seen CWR): the window is ssthresh. */
+static void end_cwr(struct tcp_conn *c)
+{
+    if (c->ssthresh != UINT32_MAX) c->cwnd = c->ssthresh;
     tcp_set_ca_state(c, TCP_CA_OPEN);
 }
 
@@ -562,6 +595,10 @@ void tcp_recovery_on_ack(struct tcp_env *env, struct tcp_conn *c, const struct t
                     orig_sacked || (acked && seq_gt(seq_min(c->snd_una, c->recover), seq_max(prior_una, c->x->rxt_high))),
                     sacked_now || dupack, env);
 
+    /* ECN (RFC 3168): an echoed mark counts on an ECN connection only. */
+    bool ece = c->ecn_ok && (s->flags & TCP_ECE) && !(s->flags & TCP_SYN);
+    if (c->ca_state == TCP_CA_CWR && seq_gt(c->snd_una, c->x->cwr_high)) end_cwr(c);
+
     if (tcp_sb(c) && (tcp_sb(c)->count || sack_recovery(c))) {
         /* SACK-based recovery (RFC 6675, losses found by RACK). */
         c->dupacks = 0;
@@ -575,6 +612,8 @@ void tcp_recovery_on_ack(struct tcp_env *env, struct tcp_conn *c, const struct t
         newreno_on_ack(env, c, acked, dupack);
         if (c->ca_state == TCP_CA_DISORDER && !dupack && acked) tcp_set_ca_state(c, TCP_CA_OPEN);
     }
+    if (ece && !c->in_recovery && c->ca_state <= TCP_CA_DISORDER) enter_cwr(env, c);
+    if (c->ca_state == TCP_CA_CWR) prr_on_ack(c, delivered, acked != 0, false);
     if (!c->in_recovery && acked) {
         c->dupacks = dupack ? c->dupacks : 0;
         if (c->ca_state == TCP_CA_LOSS && seq_geq(c->snd_una, c->recover)) tcp_set_ca_state(c, TCP_CA_OPEN);
@@ -582,7 +621,7 @@ void tcp_recovery_on_ack(struct tcp_env *env, struct tcp_conn *c, const struct t
         /* Grow only when the window, not the application or the peer,
          * limited what was sent (Linux's tcp_is_cwnd_limited), by what was
          * delivered (Linux's acked_sacked: SACKed data counted once). */
-        if (c->cwnd_limited && c->ca_state != TCP_CA_RECOVERY && delivered)
+        if (c->cwnd_limited && c->ca_state != TCP_CA_RECOVERY && c->ca_state != TCP_CA_CWR && delivered)
             c->cc->cong_avoid(c, delivered, env->now);
     }
     /* Memory only while needed: an empty board outside recovery goes. */

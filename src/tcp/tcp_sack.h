@@ -39,10 +39,10 @@ struct sack_board {
     uint16_t count, cap;   /* ranges in use, ranges allocated */
     uint32_t sacked;       /* bytes in the ranges */
     struct sack_range *r;  /* cap entries (NULL while cap is 0) */
-    /* One recovery episode (RFC 6675 with PRR, RFC 6937). */
+    /* One recovery episode (RFC 6675; PRR's counts are in tcp_xfer, shared
+     * with ECN's CWR state). */
     uint32_t high_rxt;     /* HighRxt: unSACKed bytes below it were resent */
     uint32_t lost_end;     /* unSACKed bytes below it are deemed lost */
-    uint32_t prr_delivered, prr_out;
 };
 
 /* The most ranges a board may hold with `flight` bytes outstanding in

@@ -122,6 +122,9 @@ static void on_retransmit_timer(struct tcp_env *env, struct tcp_conn *c)
         }
         c->backoff++;
         c->snd_nxt = c->iss;      /* output sends SYN (or SYN|ACK) again */
+        /* A SYN lost: as after any timeout of Linux's (tcp_enter_loss), an
+         * ECN connection's first new data will carry CWR. */
+        if (c->state == SYNACK_SYN_SENT && c->ecn_ok) c->ecn_queue_cwr = true;
         return;
     default:
         break;

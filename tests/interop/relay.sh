@@ -79,4 +79,26 @@ check "transfer byte-exact" [ "$(sha "$IA_TMP/src.bin")" = "$(sha "$IA_TMP/dst.b
 check "goodput ${mbit} Mbit/s within the 20 Mbit/s bottleneck" in_range "$mbit" 1 20.5
 grep -q "a->b: in [0-9]* lost [1-9][0-9]* queue_drops" "$IA_TMP/relay4.log" && ok "relay dropped data at random" ||
     bad "relay shows no random loss on the data direction"
+
+# 5. ECN (RFC 3168): the same bottleneck with a deep queue (256 KB, 100 ms)
+# that marks ECT packets CE once 32 KB wait. The sender asks for ECN
+# (tcp_ecn=1; the receiver agrees, tcp_ecn=2): its data goes ECT(0), the
+# relay marks instead of dropping, the kernel's ECE/CWR reaction keeps the
+# queue short of its limit: byte-exact, CE marks counted, no queue drop.
+lx sysctl -qw net.ipv4.tcp_ecn=1
+rx sysctl -qw net.ipv4.tcp_ecn=2
+rl_relay "$IA_TMP/relay5.log" --both delay=10,rate=20,queue=256K,ce=32K --seed 5 || { bad "relay did not start"; ia_done; }
+rx timeout 120 socat -u TCP-LISTEN:5002,bind=10.81.0.2,reuseaddr OPEN:"$IA_TMP/dst5.bin",creat,trunc &
+IA_PIDS+=($!)
+sink=$!
+for _ in $(seq 100); do rx ss -Hltn 'sport = :5002' | grep -q . && break; sleep 0.05; done
+lx timeout 120 socat -u OPEN:"$IA_TMP/src.bin" TCP:10.81.0.2:5002 || bad "socat sender failed"
+ia_reap "$sink"
+rl_stop
+echo "kernel -> kernel 8 MB, ECN, 20 Mbit/s, queue 256K marking at 32K: $(grep 'a->b' "$IA_TMP/relay5.log")"
+check "ECN transfer byte-exact" [ "$(sha "$IA_TMP/src.bin")" = "$(sha "$IA_TMP/dst5.bin")" ]
+grep -q "a->b: .* ce_marked [1-9]" "$IA_TMP/relay5.log" && ok "relay marked CE" ||
+    bad "relay marked nothing CE: $(cat "$IA_TMP/relay5.log")"
+grep -q "a->b: in [0-9]* lost 0 queue_drops 0 " "$IA_TMP/relay5.log" && ok "no drop: the marks did the queue's work" ||
+    bad "ECN flow still lost packets at the queue: $(grep 'a->b' "$IA_TMP/relay5.log")"
 ia_done

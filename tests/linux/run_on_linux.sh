@@ -24,7 +24,8 @@ command -v unshare >/dev/null || cannot "no unshare(1)"
 # synack's defaults (include/synack/synack.h) in sysctl form. Linux counts half
 # of buffer memory as window: synack's 64 KB buffers are tcp_rmem/tcp_wmem 128 KB.
 # Features synack does not have are switched off so they cannot explain a
-# difference: ECN, Fast Open, autocorking, metrics caching. RACK, tail-loss
+# difference: Fast Open, autocorking, metrics caching. ECN is Linux's and
+# synack's default, tcp_ecn=2 (accept when asked, never ask). RACK, tail-loss
 # probes and F-RTO are on, as in synack. The namespace's congestion control
 # is reno: a namespace may only choose an algorithm from the host's allowed
 # list, which need not hold cubic (synack's default), so the scripts that
@@ -36,7 +37,7 @@ sysctl -qw net.ipv4.tcp_timestamps=1 net.ipv4.tcp_sack=1 net.ipv4.tcp_window_sca
 sysctl -qw net.ipv4.tcp_syn_retries=6 net.ipv4.tcp_synack_retries=5 net.ipv4.tcp_retries2=15
 sysctl -qw net.ipv4.tcp_fin_timeout=60 net.ipv4.tcp_keepalive_time=7200
 sysctl -qw net.ipv4.tcp_keepalive_intvl=75 net.ipv4.tcp_keepalive_probes=9
-sysctl -qw net.ipv4.tcp_ecn=0 net.ipv4.tcp_fastopen=0 net.ipv4.tcp_early_retrans=3
+sysctl -qw net.ipv4.tcp_ecn=2 net.ipv4.tcp_fastopen=0 net.ipv4.tcp_early_retrans=3
 sysctl -qw net.ipv4.tcp_recovery=1 net.ipv4.tcp_frto=2 net.ipv4.tcp_autocorking=0
 sysctl -qw net.ipv4.tcp_no_metrics_save=1 net.ipv4.tcp_congestion_control=reno
 sysctl -qw net.ipv4.tcp_syncookies=1 net.ipv4.tcp_slow_start_after_idle=1

@@ -57,6 +57,7 @@ static const struct entry table[] = {
     {"mem_max_kb", K_U32, F(mem_max_kb), 1u << 30, "all connections' buffered data together, KB (at least 64): beyond it data is refused (SynackMemRefused)"},
     {"tail_loss_probe", K_BOOL, F(tail_loss_probe), 1, "tail-loss probes (RFC 8985; tcp_early_retrans)"},
     {"frto", K_U8, F(frto), 2, "F-RTO for spurious timeouts (RFC 5682; tcp_frto: 0 off, 1 or 2 on)"},
+    {"ecn", K_U8, F(ecn), 2, "ECN (RFC 3168; tcp_ecn): 0 off, 1 request and accept, 2 accept when the peer asks (default)"},
     {"dsack", K_BOOL, F(dsack), 1, "report duplicate segments in D-SACK blocks (RFC 2883; tcp_dsack)"},
     {"notsent_lowat", K_U32, F(notsent_lowat), UINT32_MAX, "unsent bytes a socket may hold and still read as writable (tcp_notsent_lowat; 4294967295: no limit)"},
     {"pacing", K_BOOL, F(pacing), 1, "pace data segments at a ratio of cwnd / SRTT, released by the timer wheel (0: send in bursts)"},

@@ -345,6 +345,7 @@ static void on_packet(void *ctx, int from_host, int to_host, const uint8_t *pkt,
         g->wscale = tcp.opt.has_wscale ? (int8_t)tcp.opt.wscale : -1;
         g->ts = tcp.opt.has_timestamp;
         g->sack_perm = tcp.opt.sack_permitted;
+        g->ecn = ip.tos & IP_ECN_MASK;
     }
     if (!L->out) return;
 
@@ -355,8 +356,11 @@ static void on_packet(void *ctx, int from_host, int to_host, const uint8_t *pkt,
     }
     char opts[128], body[200];
     describe_options(&tcp.opt, syn, L->opt->absolute || !peer->have_isn ? 0 : peer->isn, opts, sizeof opts);
-    snprintf(body, sizeof body, "%s seq=%" PRIu32 " ack=%" PRIu32 " len=%zu win=%" PRIu32 "%s",
-             tcp_flags_str(tcp.flags), seq, ack, tcp.payload_len, win, opts);
+    /* The IP ECN field when it is not Not-ECT, as packetdrill writes it
+     * (the mark shows as the network delivers it: [ce] once a queue marked). */
+    static const char *const ecn_names[] = {"", " [ect1]", " [ect0]", " [ce]"};
+    snprintf(body, sizeof body, "%s seq=%" PRIu32 " ack=%" PRIu32 " len=%zu win=%" PRIu32 "%s%s",
+             tcp_flags_str(tcp.flags), seq, ack, tcp.payload_len, win, opts, ecn_names[ip.tos & IP_ECN_MASK]);
     const char *note = fate == SYNACK_SIM_LOST         ? "  (lost)"
                        : fate == SYNACK_SIM_QUEUE_DROP ? "  (dropped: queue full)"
                        : fate == SYNACK_SIM_CORRUPTED  ? "  (corrupted)"
@@ -487,6 +491,9 @@ int lab_run(const struct lab_options *o, FILE *out, struct lab_result *res)
     p.reorder_us = 2 * p.delay_us + 1000;
     p.duplicate = o->duplicate;
     p.corrupt = o->corrupt;
+    p.bandwidth_bps = o->rate_bps;
+    p.queue_limit = o->queue_bytes;
+    p.ce_threshold = o->ce_bytes;
     rc = world_link(&L->w, L->client_host, L->server_host, &p, &p);
     if (rc < 0) goto done;
     rc = scen_setup(&L->run, sc, o, res, &L->w, L->client_host, L->server_host);
@@ -567,11 +574,12 @@ static void print_info(FILE *out, const struct lab_result *r)
             ", rcv_wnd %" PRIu32 "\n"
             "    unacked %" PRIu32 ", unsent %" PRIu32 ", readable %" PRIu32 ", total_retrans %" PRIu32
             ", bytes_acked %" PRIu64 ", bytes_received %" PRIu64 "\n"
-            "    options:%s%s%s%s\n",
+            "    options:%s%s%s%s%s%s%s\n",
             synack_state_name(t->state), t->rtt_us / 1000.0, t->rttvar_us / 1000.0, t->rto_us / 1000.0, t->backoff,
             t->snd_mss, t->adv_mss, t->cwnd, ss, t->snd_wnd, t->rcv_wnd, t->unacked, t->unsent, t->readable,
             t->total_retrans, t->bytes_acked, t->bytes_received, t->wscale_ok ? " wscale" : "",
-            t->timestamps_ok ? " timestamps" : "", t->sack_ok ? " sack" : "", t->in_recovery ? " in-recovery" : "");
+            t->timestamps_ok ? " timestamps" : "", t->sack_ok ? " sack" : "", t->ecn_ok ? " ecn" : "",
+            t->ecn_seen ? " ecn-seen" : "", t->ecn_echoing ? " ecn-echoing" : "", t->in_recovery ? " in-recovery" : "");
     if (t->wscale_ok) fprintf(out, "    window scale: sends <<%u, receives <<%u\n", t->snd_wscale, t->rcv_wscale);
     static const char *const ca_states[] = {"open", "disorder", "cwr", "recovery", "loss"};
     static const char *const hystart[] = {"slow start", "conservative slow start", "done"};

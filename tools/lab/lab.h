@@ -25,6 +25,10 @@ struct lab_options {
     double duplicate;      /* --duplicate P */
     double corrupt;        /* --corrupt P: one bit flipped (the checksum catches it) */
     uint32_t delay_ms;     /* --delay MS: one-way */
+    /* A bottleneck, each direction (set by a scenario): rate (0: none), its
+     * drop-tail queue and the ECN marking threshold (bytes, 0: none). */
+    uint64_t rate_bps;
+    uint32_t queue_bytes, ce_bytes;
     uint64_t bytes;        /* --bytes N: size of the server's answer */
     bool absolute;         /* --absolute: raw sequence numbers */
     const char *pcap;      /* --pcap FILE */
@@ -61,6 +65,7 @@ struct lab_seg {
     uint16_t mss;       /* MSS option, 0 when absent */
     int8_t wscale;      /* window-scale option, -1 when absent */
     bool ts, sack_perm; /* timestamps and SACK-permitted options present */
+    uint8_t ecn;        /* the IP ECN field as delivered (IP_ECN_*: ECT(0), CE, ...) */
 };
 
 struct lab_result {

@@ -1160,6 +1160,32 @@ static bool check_fin_timeout(const struct lab_result *r, char *why, size_t cap)
     return true;
 }
 
+static bool check_ecn(const struct lab_result *r, char *why, size_t cap)
+{
+    int syn = find(r, 0, 0, is_syn, 1);
+    if (syn < 0) WHY("no SYN");
+    if ((r->segs[syn].flags & (TCP_ECE | TCP_CWR)) != (TCP_ECE | TCP_CWR)) WHY("the SYN does not ask for ECN (ECE|CWR)");
+    int sa = -1, ect = 0, ce = 0, ece = -1, cwr = -1, drops = 0;
+    for (int i = 0; i < r->nsegs; i++) {
+        const struct lab_seg *s = &r->segs[i];
+        if (sa < 0 && s->side == 1 && (s->flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK)) sa = i;
+        if (s->side == 1 && s->len && s->ecn == IP_ECN_ECT0) ect++;
+        if (s->side == 1 && s->len && s->ecn == IP_ECN_CE) ce++;
+        if (s->side == 0 && (s->flags & TCP_ECE) && !(s->flags & TCP_SYN) && ece < 0) ece = i;
+        if (s->side == 1 && (s->flags & TCP_CWR) && !(s->flags & TCP_SYN) && cwr < 0) cwr = i;
+        if (s->lost) drops++;
+        if ((s->flags & TCP_SYN) && s->ecn != IP_ECN_NOT_ECT) WHY("segment %d: a SYN went ECN-capable", i);
+        if (!s->len && !(s->flags & TCP_SYN) && s->ecn != IP_ECN_NOT_ECT) WHY("segment %d: a pure ACK went ECN-capable", i);
+    }
+    if (sa < 0 || (r->segs[sa].flags & (TCP_ECE | TCP_CWR)) != TCP_ECE) WHY("the SYN|ACK does not agree with ECE alone");
+    if (!ect) WHY("no data went ECT(0)");
+    if (!ce) WHY("the queue marked nothing CE");
+    if (ece < 0) WHY("the client never echoed the mark (ECE)");
+    if (cwr < 0 || cwr < ece) WHY("the server never answered the echo with CWR");
+    if (drops) WHY("%d segments dropped: the marks should have kept the queue short", drops);
+    return true;
+}
+
 static bool check_slow_start(const struct lab_result *r, char *why, size_t cap)
 {
     /* Flights: the server's data segments grouped by round trip (20 ms). */
@@ -1769,6 +1795,31 @@ const struct scenario scenarios[] = {
         .check = check_slow_start,
     },
     {
+        .name = "ecn",
+        .title = "ECN: a full queue marks packets CE instead of dropping them, and the sender slows down",
+        .explanation =
+            "Explicit Congestion Notification (RFC 3168) lets a router say \"I am congested\" without "
+            "losing a packet. Both sides agree in the handshake: the client's SYN asks with ECE and CWR, "
+            "the server's SYN|ACK agrees with ECE (net.ipv4.tcp_ecn: 1 asks and accepts, 2, Linux's "
+            "default, only accepts; here both hosts run --set ecn=1). From then on the server's new data "
+            "goes ECN-capable, [ect0] in the IP header; SYNs, pure ACKs and retransmissions never do. The "
+            "path is a 10 Mbit/s bottleneck with a 30 kB queue that marks ECN-capable packets CE, [ce], "
+            "once more than 10 kB wait (a simple AQM; a Not-ECT packet would only be dropped when the "
+            "queue is full). The client, seeing a CE mark, sets ECE on every ACK until the server's "
+            "CWR. The server reduces its window once per round trip of marks (ssthresh from CUBIC, cwnd "
+            "brought down by PRR: the congestion state cwr), and sets CWR on its next new data. The "
+            "transfer never fills the queue: no packet is lost. Try --set ecn=0 to see the same path "
+            "without ECN: Not-ECT packets are not marked, slow start fills the queue, 12 segments are "
+            "dropped and resent.",
+        .bytes = 300000,
+        .set = {"ecn=1"},
+        .rate_mbit = 10,
+        .queue_bytes = 30000,
+        .ce_bytes = 10000,
+        .expect = {CLIENT_DEFAULT, SERVER_DEFAULT},
+        .check = check_ecn,
+    },
+    {
         .name = "option-negotiation",
         .title = "MSS, window scale, timestamps and SACK agreed in the SYNs",
         .explanation =
@@ -1922,6 +1973,9 @@ void scenario_apply_defaults(const struct scenario *sc, struct lab_options *o)
     if (sc->bytes) o->bytes = sc->bytes;
     if (sc->msl_ms) o->msl_ms = sc->msl_ms;
     if (sc->limit_s) o->limit_s = sc->limit_s;
+    if (sc->rate_mbit) o->rate_bps = (uint64_t)sc->rate_mbit * 1000000u;
+    if (sc->queue_bytes) o->queue_bytes = sc->queue_bytes;
+    if (sc->ce_bytes) o->ce_bytes = sc->ce_bytes;
     for (int i = 0; i < 4 && sc->set[i] && o->nset < 16; i++) o->set[o->nset++] = sc->set[i];
 }
 

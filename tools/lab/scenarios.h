@@ -141,6 +141,9 @@ struct scenario {
     uint32_t msl_ms;          /* 0: 30000 */
     uint64_t limit_s;         /* 0: 3600 */
     const char *set[4];       /* tunables, "name=value" */
+    uint32_t rate_mbit;       /* a bottleneck each way (0: none) ... */
+    uint32_t queue_bytes;     /* ... its drop-tail queue ... */
+    uint32_t ce_bytes;        /* ... and its ECN marking threshold (RFC 3168) */
     struct scen_client client;
     struct scen_server server;
     struct scen_rule rules[3];

@@ -96,8 +96,14 @@ struct sc_tcp_opt {
     uint32_t sack[SC_MAX_SACK][2];
 };
 
+/* How an IP ECN field given in a packet line is used: none given (inbound:
+ * Not-ECT; outbound: not compared), that codepoint, either ECT one. */
+enum { SC_ECN_NONE, SC_ECN_EXACT, SC_ECN_ECT01 };
+
 struct sc_packet {
     bool outbound;
+    uint8_t ecn_check;      /* SC_ECN_* */
+    uint8_t ecn;            /* IP_ECN_* of wire.h, with SC_ECN_EXACT */
     uint8_t flags;          /* TCP_* flag bits of wire.h */
     uint32_t seq;           /* script numbering (see script_run.c) */
     uint32_t len;

@@ -42,7 +42,8 @@ bool sc_code_tcpi(const struct synack_tcp_info *t, const char *name, int64_t *v)
     else if (!strcmp(name, "tcpi_ca_state")) *v = t->ca_state;
     else if (!strcmp(name, "tcpi_retransmits") || !strcmp(name, "tcpi_backoff")) *v = t->backoff;
     else if (!strcmp(name, "tcpi_options"))
-        *v = (t->timestamps_ok ? 1 : 0) | (t->sack_ok ? 2 : 0) | (t->wscale_ok ? 4 : 0);
+        *v = (t->timestamps_ok ? 1 : 0) | (t->sack_ok ? 2 : 0) | (t->wscale_ok ? 4 : 0) | (t->ecn_ok ? 8 : 0) |
+             (t->ecn_seen ? 16 : 0);
     else if (!strcmp(name, "tcpi_snd_wscale")) *v = t->snd_wscale;
     else if (!strcmp(name, "tcpi_rcv_wscale")) *v = t->rcv_wscale;
     else if (!strcmp(name, "tcpi_rto")) *v = t->rto_us;

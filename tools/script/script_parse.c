@@ -347,14 +347,44 @@ static int parse_icmp(struct parser *p, struct sc_event *e)
     return 0;
 }
 
+/* The IP ECN field, packetdrill's way: [noecn], [ect0], [ect1], [ce], and
+ * for outbound packets [ect01] (either ECT codepoint); ( ) as well as [ ].
+ * Returns 0 when parsed, 1 when it is another IP-level field (skipped). */
+static int parse_ip_ecn(struct parser *p, struct sc_packet *k, int line)
+{
+    char close = is_punct(peek(p), '[') ? ']' : ')';
+    next(p);
+    struct sc_token *t = peek(p);
+    static const struct { const char *name; uint8_t check, value; } ecn[] = {
+        {"noecn", SC_ECN_EXACT, 0}, {"ect1", SC_ECN_EXACT, 1}, {"ect0", SC_ECN_EXACT, 2},
+        {"ce", SC_ECN_EXACT, 3}, {"ect01", SC_ECN_ECT01, 0},
+    };
+    for (size_t i = 0; i < sizeof ecn / sizeof *ecn; i++) {
+        if (!is_word(t, ecn[i].name)) continue;
+        if (ecn[i].check == SC_ECN_ECT01 && !k->outbound)
+            return perr(p, line, "[ect01] can only be used with outbound packets");
+        next(p);
+        if (!is_punct(peek(p), close))
+            return skip(p, line, "IP-level packet fields besides ECN (TOS, TTL, flow label): not supported by synack script");
+        next(p);
+        k->ecn_check = ecn[i].check;
+        k->ecn = ecn[i].value;
+        return 0;
+    }
+    return skip(p, line, "IP-level packet fields besides ECN (TOS, TTL, flow label): not supported by synack script");
+}
+
 static int parse_packet(struct parser *p, struct sc_event *e)
 {
     struct sc_packet *k = &e->pkt;
     k->outbound = peek(p)->c == '>';
     next(p);
     struct sc_token *t = peek(p);
-    if (is_punct(t, '[') || is_punct(t, '('))
-        return skip(p, t->line, "IP-level packet fields (ECN, TOS, TTL, flow label): not supported by synack script");
+    if (is_punct(t, '[') || is_punct(t, '(')) {
+        int rc = parse_ip_ecn(p, k, t->line);
+        if (rc) return rc;
+        t = peek(p);
+    }
     if (is_word(t, "udp") || is_word(t, "UDP")) return skip(p, t->line, "UDP packets: synack has no UDP");
     if (is_word(t, "icmp") || is_word(t, "ICMP")) {
         if (k->outbound) return skip(p, t->line, "outbound ICMP: synack script checks the TCP segments synack sends");

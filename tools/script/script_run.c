@@ -459,6 +459,7 @@ static void inject(struct runner *r, struct sc_event *e)
     }
     struct ipv4_repr ip = {.src = SC_REMOTE_IP, .dst = SC_LOCAL_IP, .protocol = IPV4_PROTO_TCP,
                            .ttl = 64, .flags = IPV4_FLAG_DF, .header_len = 20,
+                           .tos = k->ecn_check == SC_ECN_EXACT ? k->ecn : IP_ECN_NOT_ECT,
                            .payload_len = (uint16_t)tcplen};
     ipv4_emit(&ip, pkt, 20);
     uint8_t *t = pkt + 20;
@@ -600,7 +601,9 @@ static void expect_outbound(struct runner *r, struct sc_event *e)
         r->live_isn = t.seq;
         r->script_isn = k->seq;
     }
-    fmt_actual(r, &t, opts, optlen, got, sizeof got);
+    static const char *const ecn_names[] = {"", "[ect1] ", "[ect0] ", "[ce] "};
+    size_t el = (size_t)snprintf(got, sizeof got, "%s", ecn_names[ip.tos & IP_ECN_MASK]);
+    fmt_actual(r, &t, opts, optlen, got + el, sizeof got - el);
     int merged = merge_gso_run(r, k, &t, p.t);
     /* PSH in a merged run is not compared: Linux places it by its own skb
      * boundaries (the end of a write, forced pushes), which synack has not. */
@@ -617,6 +620,10 @@ static void expect_outbound(struct runner *r, struct sc_event *e)
     if (t.src_port != r->lport || t.dst_port != r->rport)
         sb_add(&d, " ports (%u > %u, expected %u > %u)", t.src_port, t.dst_port, r->lport, r->rport);
     if (t.flags != k->flags) sb_add(&d, " flags");
+    uint8_t ecn = ip.tos & IP_ECN_MASK;
+    if ((k->ecn_check == SC_ECN_EXACT && ecn != k->ecn) ||
+        (k->ecn_check == SC_ECN_ECT01 && ecn != IP_ECN_ECT0 && ecn != IP_ECN_ECT1))
+        sb_add(&d, " IP ECN field");
     bool rst0 = (k->flags & TCP_RST) && k->seq == 0 && t.seq == 0;
     if (t.seq != to_live(r, k->seq) && !rst0) sb_add(&d, " seq");
     if (t.payload_len != k->len) sb_add(&d, " length");
@@ -1561,6 +1568,7 @@ static void apply_sysctl(struct runner *r, int line, const char *name, const cha
     else if (!strcmp(n, "tcp_sack")) t.sack = v != 0;
     else if (!strcmp(n, "tcp_early_retrans")) t.tail_loss_probe = v >= 3;
     else if (!strcmp(n, "tcp_dsack")) t.dsack = v != 0;
+    else if (!strcmp(n, "tcp_ecn") && num && v <= 2) t.ecn = (uint8_t)v;
     else if (!strcmp(n, "tcp_pacing_ss_ratio")) t.pacing_ss_ratio = (uint32_t)v;
     else if (!strcmp(n, "tcp_pacing_ca_ratio")) t.pacing_ca_ratio = (uint32_t)v;
     else if (!strcmp(n, "tcp_frto")) t.frto = (uint8_t)(v > 2 ? 2 : v);
@@ -1602,7 +1610,7 @@ static void apply_sysctl(struct runner *r, int line, const char *name, const cha
             fprintf(r->out, "  %s:%d sysctl %s=%s set\n", r->s->path, line, name, value);
         return;
     }
-    static const char *const absent[] = {"tcp_ecn", "tcp_fastopen", "tcp_fack",
+    static const char *const absent[] = {"tcp_fastopen", "tcp_fack",
                                          "tcp_mtu_probing", "tcp_tw_reuse", "tcp_autocorking"};
     for (size_t i = 0; i < sizeof absent / sizeof *absent; i++) {
         if (!strcmp(n, absent[i])) {
@@ -1718,7 +1726,10 @@ static void run_command(struct runner *r, int line, const char *raw, size_t raw_
     size_t len = strlen(cmd);
     char w[16][128];
     int n = shell_words(cmd, len, w, 16);
-    /* Redirections are dropped: "> /dev/null 2>&1". */
+    /* A comment ends the command ("sysctl -q x=1  # why"); redirections
+     * are dropped: "> /dev/null 2>&1". */
+    for (int i = 1; i < n; i++)
+        if (w[i][0] == '#') n = i;
     for (int i = 0; i < n; i++) {
         bool to_proc = !strcmp(w[i], ">") && i + 1 < n && !strncmp(w[i + 1], "/proc/sys/", 10);
         if (strchr(w[i], '>') && !to_proc) {

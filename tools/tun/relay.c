@@ -88,14 +88,14 @@ int relay_parse_impair(struct synack_sim_link_params *p, const char *spec, const
         } else if (!strcmp(k, "rate")) { /* Mbit/s */
             if (parse_number(v, 1e6, &d)) goto bad;
             p->bandwidth_bps = (uint64_t)(d * 1e6 + 0.5);
-        } else if (!strcmp(k, "queue")) { /* bytes, K or M suffix */
+        } else if (!strcmp(k, "queue") || !strcmp(k, "ce")) { /* bytes, K or M suffix */
             char *end;
             errno = 0;
             unsigned long long n = strtoull(v, &end, 10);
             uint64_t mul = *end == 'K' || *end == 'k' ? 1024 : *end == 'M' || *end == 'm' ? 1048576 : 1;
             if (mul != 1) end++;
             if (errno || end == v || *end || *v == '-' || n > (1ull << 32) / mul) goto bad;
-            p->queue_limit = (size_t)(n * mul);
+            *(k[0] == 'q' ? &p->queue_limit : &p->ce_threshold) = (size_t)(n * mul);
         } else {
             goto bad;
         }
@@ -105,7 +105,8 @@ bad:
     fprintf(stderr,
             "%s: %s '%s': expected a comma-separated list of delay=MS, jitter=MS, loss=PCT,\n"
             "  burst=ENTER/LEAVE[/LOSS] (percent), reorder=PCT/MS, dup=PCT, corrupt=PCT,\n"
-            "  rate=MBIT, queue=BYTES[K|M]\n",
+            "  rate=MBIT, queue=BYTES[K|M], ce=BYTES[K|M] (ECT packets waiting behind more are\n"
+            "  marked CE instead)\n",
             prog, what, spec);
     return -1;
 }
@@ -118,6 +119,7 @@ struct relay_side {
     int host;              /* its host id in the sim */
     /* per direction leaving this side, from the sim's tap */
     uint64_t in, lost, queue_drops, corrupted, duplicated, written, write_drops;
+    uint64_t ce;           /* passed on with the ECN field CE (marked by ce=) */
 };
 
 /* Opens side->arg's TUN (attach, or create), inside NETNS when one is named. */
@@ -199,7 +201,7 @@ static uint64_t host_poll(void *ctx, uint64_t now)
 static void relay_tap(void *ctx, int from_host, int to_host, const uint8_t *pkt, size_t len,
                       uint64_t now, enum synack_sim_fate fate, int dup)
 {
-    (void)to_host, (void)pkt, (void)len, (void)now;
+    (void)to_host, (void)now;
     struct relay_side *s = &((struct relay_side *)ctx)[from_host];
     if (dup) {
         s->duplicated++;
@@ -209,6 +211,8 @@ static void relay_tap(void *ctx, int from_host, int to_host, const uint8_t *pkt,
     if (fate == SYNACK_SIM_LOST) s->lost++;
     else if (fate == SYNACK_SIM_QUEUE_DROP) s->queue_drops++;
     else if (fate == SYNACK_SIM_CORRUPTED) s->corrupted++;
+    /* Hosts never send CE themselves: a CE packet here is the queue's mark. */
+    if ((fate == SYNACK_SIM_SENT || fate == SYNACK_SIM_CORRUPTED) && len >= 20 && (pkt[1] & 3u) == 3u) s->ce++;
 }
 
 /* ---- the loop ------------------------------------------------------------------ */
@@ -247,6 +251,8 @@ static void usage(FILE *f)
             "  dup=PCT            duplicate    corrupt=PCT  flip one bit\n"
             "  rate=MBIT          bottleneck rate in Mbit/s\n"
             "  queue=BYTES[K|M]   its drop-tail queue (default unbounded)\n"
+            "  ce=BYTES[K|M]      ECN: an ECT packet waiting behind more than this is marked\n"
+            "                     CE instead (RFC 3168); Not-ECT packets are only dropped\n"
             "e.g. synack relay --a left:r0 --b right:r0 --both delay=25,loss=1,rate=100,queue=312K\n");
 }
 
@@ -254,8 +260,8 @@ static void print_stats(const struct relay_side *s, const char *dir)
 {
     fprintf(stderr,
             "relay %s: in %" PRIu64 " lost %" PRIu64 " queue_drops %" PRIu64 " corrupted %" PRIu64
-            " duplicated %" PRIu64 "\n",
-            dir, s->in, s->lost, s->queue_drops, s->corrupted, s->duplicated);
+            " duplicated %" PRIu64 " ce_marked %" PRIu64 "\n",
+            dir, s->in, s->lost, s->queue_drops, s->corrupted, s->duplicated, s->ce);
 }
 
 int relay_main(int argc, char **argv)

@@ -44,6 +44,9 @@ static const struct ctr_name ctr_names[] = {
     CTR("TcpExt", "TCPSpuriousRTOs", spurious_rtos),   CTR("TcpExt", "TCPDSACKRecv", dsacks_received),
     CTR("TcpExt", "TCPDSACKOldSent", dsacks_sent),     CTR("TcpExt", "TCPSACKDiscard", sack_blocks_ignored),
     CTR("TcpExt", "SynackSackRetrans", sack_retrans),
+    /* ECN (RFC 3168): CE-marked data received on ECN connections; window
+     * reductions for an echoed mark (ECE), once per window. */
+    CTR("TcpExt", "SynackECNCERecv", ecn_ce_received), CTR("TcpExt", "SynackECNReductions", ecn_cwr),
 };
 
 /* A compact `netstat -s`: the nonzero counters of one host, by group. */
