@@ -32,8 +32,12 @@
  * the stacks one packet per synack_stack_input call instead of all waiting
  * packets per synack_stack_input_batch call (the default).
  *
+ * --paired S puts the first two Ns in one process and alternates between
+ * them in S slices of milliseconds (see paired_run): the comparison least
+ * disturbed by other jobs on the machine.
+ *
  * usage: bench_idle [--n N[,N...]] [--kernel-max N] [--lifecycles N] [--connect-rounds R]
- *                   [--repeat R] [--input batch|single]
+ *                   [--repeat R] [--paired S] [--input batch|single]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -270,6 +274,64 @@ static struct synack_result synack_run(unsigned n, unsigned lifecycles)
                                   (double)(rss1 - rss_setup) / (2.0 * got)};
 }
 
+/* --paired S: the first two Ns in this one process, measured in S slices
+ * that alternate between them (each slice: a warm-up round, two rounds of
+ * connects, 1,000 warm-up lifecycles, then its share of the lifecycles;
+ * one N, then the other, the order swapped each slice). A slice lasts
+ * milliseconds, so both Ns see the same machine load; the figures are the
+ * medians over the slices. */
+#define MAX_SLICES 400
+static int cmp_double(const void *a, const void *b);
+static double median(double *v, unsigned n);
+
+static void paired_run(const unsigned ns[2], unsigned slices, unsigned lifecycles)
+{
+    struct bench *bn[2];
+    for (int k = 0; k < 2; k++) {
+        bn[k] = bench_new(ns[k]);
+        if (synack_open(bn[k], 0, ns[k]) != ns[k]) {
+            fprintf(stderr, "bench_idle: could not open N=%u\n", ns[k]);
+            exit(1);
+        }
+    }
+    static double v[2][4][MAX_SLICES];
+    unsigned per = lifecycles / slices < BATCH ? BATCH : lifecycles / slices;
+    more_rounds = 2;
+    double load0 = 0;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f && fscanf(f, "%lf", &load0) != 1) load0 = 0;
+    if (f) fclose(f);
+    for (unsigned sl = 0; sl < slices; sl++) {
+        for (int j = 0; j < 2; j++) {
+            int k = (int)((sl + (unsigned)j) % 2);
+            struct span c = synack_connect_time(bn[k], ns[k]);
+            synack_lifecycles(bn[k], BATCH);
+            struct span l = synack_lifecycles(bn[k], per);
+            v[k][0][sl] = (double)c.wall / (more_rounds * BATCH);
+            v[k][1][sl] = (double)c.cpu / (more_rounds * BATCH);
+            v[k][2][sl] = per / (l.wall / 1e6);
+            v[k][3][sl] = per / (l.cpu / 1e6);
+        }
+    }
+    double load1 = 0;
+    f = fopen("/proc/loadavg", "r");
+    if (f && fscanf(f, "%lf", &load1) != 1) load1 = 0;
+    if (f) fclose(f);
+    printf("synack, both Ns in one process, %u alternating slices (%u lifecycles and %u connects per N per slice), "
+           "load average %.2f -> %.2f; medians over the slices, ratio to N=%u:\n",
+           slices, per, more_rounds * BATCH, load0, load1, ns[0]);
+    double base[4] = {0};
+    for (int k = 0; k < 2; k++) {
+        double m[4];
+        for (int i = 0; i < 4; i++) m[i] = median(v[k][i], slices);
+        if (k == 0) memcpy(base, m, sizeof m);
+        printf("  synack  N=%-8u connect at N %6.2f us (x%.2f), CPU %6.2f us (x%.2f);  lifecycles %8.0f/s (x%.2f), "
+               "%8.0f per CPU-s (x%.2f)\n",
+               ns[k], m[0], m[0] / base[0], m[1], m[1] / base[1], m[2], m[2] / base[2], m[3], m[3] / base[3]);
+    }
+    fflush(stdout);
+}
+
 /* ---- kernel: the same loop on sockets over lo -------------------------------- */
 
 static int *kfds;
@@ -489,6 +551,7 @@ static double load1(void)
 int main(int argc, char **argv)
 {
     unsigned ns[MAX_NS] = {1000, 100000, 1000000}, count = 3, kernel_max = 100000, lifecycles = 100000, repeat = 1;
+    unsigned paired = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--n")) {
             count = 0;
@@ -501,11 +564,12 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--lifecycles")) lifecycles = (unsigned)strtoul(argv[i + 1], NULL, 10);
         else if (!strcmp(argv[i], "--connect-rounds")) more_rounds = (unsigned)strtoul(argv[i + 1], NULL, 10);
         else if (!strcmp(argv[i], "--repeat")) repeat = (unsigned)strtoul(argv[i + 1], NULL, 10);
+        else if (!strcmp(argv[i], "--paired")) paired = (unsigned)strtoul(argv[i + 1], NULL, 10);
         else if (!strcmp(argv[i], "--input") && !strcmp(argv[i + 1], "single")) pair_one_by_one = 1;
         else if (!strcmp(argv[i], "--input") && !strcmp(argv[i + 1], "batch")) pair_one_by_one = 0;
         else {
             fprintf(stderr, "usage: bench_idle [--n N[,N...]] [--kernel-max N] [--lifecycles N] [--connect-rounds R] "
-                            "[--repeat R] [--input batch|single]\n");
+                            "[--repeat R] [--paired S] [--input batch|single]\n");
             return 2;
         }
     }
@@ -516,6 +580,14 @@ int main(int argc, char **argv)
     printf("idle connections: 2N endpoints (client and server) in one process; lifecycle = connect, "
            "64 B each way, close both, with the N idle connections held (%u lifecycles); packets in by %s\n",
            lifecycles, pair_one_by_one ? "synack_stack_input (one each)" : "synack_stack_input_batch");
+    if (paired) {
+        if (count < 2 || paired > MAX_SLICES) {
+            fprintf(stderr, "bench_idle: --paired S needs two Ns and S <= %d\n", MAX_SLICES);
+            return 2;
+        }
+        paired_run(ns, paired, lifecycles);
+        return 0;
+    }
     static struct synack_result res[MAX_NS][MAX_REPEAT];
     double load_sum = 0;
     /* Each N and each side in a fresh process: memory freed by an earlier
