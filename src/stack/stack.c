@@ -192,6 +192,7 @@ static bool conn_matches(void *ctx, uint32_t value, const void *key)
 
 static void conn_table_remove(synack_stack *s, struct tcp_conn *c)
 {
+    if (s->last_conn == c) s->last_conn = NULL;
     if (hindex_remove(&s->conns, conn_hash(s, c->id.laddr, c->id.lport, c->id.raddr, c->id.rport),
                       c->pool_idx)) {
         s->conn_count--;
@@ -461,10 +462,26 @@ static struct tcp_conn *conn_lookup_hashed(synack_stack *s, uint32_t h, uint32_t
     return v == HINDEX_NONE ? NULL : conn_at(s, v);
 }
 
+/* The last connection a lookup found, when it has this 4-tuple: a bulk
+ * flow's segments skip the keyed hash and the probe. */
+static struct tcp_conn *last_conn_is(const synack_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                                     uint16_t rport)
+{
+    struct tcp_conn *last = s->last_conn;
+    if (last && last->id.rport == rport && last->id.raddr == raddr && last->id.lport == lport &&
+        last->id.laddr == laddr)
+        return last;
+    return NULL;
+}
+
 struct tcp_conn *stack_conn_lookup(synack_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
                                    uint16_t rport)
 {
-    return conn_lookup_hashed(s, conn_hash(s, laddr, lport, raddr, rport), laddr, lport, raddr, rport);
+    struct tcp_conn *c = last_conn_is(s, laddr, lport, raddr, rport);
+    if (c) return c;
+    c = conn_lookup_hashed(s, conn_hash(s, laddr, lport, raddr, rport), laddr, lport, raddr, rport);
+    if (c) s->last_conn = c;
+    return c;
 }
 
 void stack_mark_dirty(synack_stack *s, struct tcp_conn *c)
@@ -1040,9 +1057,17 @@ static void stack_tcp_input(synack_stack *s, const struct ipv4_repr *ip, const s
 {
     bool ports_ok = seg->src_port != 0 && seg->dst_port != 0;
     s->env.rx_ecn = ip->tos & IP_ECN_MASK; /* ECN's receiver and the passive open read it */
-    /* One hash for both tables (the connections', the TIME_WAITs'). */
-    uint32_t h = ports_ok ? conn_hash(s, ip->dst, seg->dst_port, ip->src, seg->src_port) : 0;
-    struct tcp_conn *c = ports_ok ? conn_lookup_hashed(s, h, ip->dst, seg->dst_port, ip->src, seg->src_port) : NULL;
+    /* One hash for both tables (the connections', the TIME_WAITs'), and
+     * none for the flow seen last. */
+    struct tcp_conn *c = ports_ok ? last_conn_is(s, ip->dst, seg->dst_port, ip->src, seg->src_port) : NULL;
+    bool hashed = false;
+    uint32_t h = 0;
+    if (ports_ok && !c) {
+        h = conn_hash(s, ip->dst, seg->dst_port, ip->src, seg->src_port);
+        hashed = true;
+        c = conn_lookup_hashed(s, h, ip->dst, seg->dst_port, ip->src, seg->src_port);
+        if (c) s->last_conn = c;
+    }
     enum tcp_rx_place placed = TCP_RX_UNPLACED;
     if (csum_partial) {
         /* The common case (in-order data) checks the sum while it copies the
@@ -1078,6 +1103,7 @@ static void stack_tcp_input(synack_stack *s, const struct ipv4_repr *ip, const s
         return;
     }
     if (!tw_isn) {
+        if (!hashed) h = conn_hash(s, ip->dst, seg->dst_port, ip->src, seg->src_port);
         uint32_t i = tw_lookup(&s->tw, h, ip->dst, seg->dst_port, ip->src, seg->src_port);
         if (i != TW_NIL) {
             struct tw_rec *r = tw_at(&s->tw, i);

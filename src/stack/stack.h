@@ -82,6 +82,9 @@ struct synack_stack {
     uint64_t next_deadline;
 
     struct hindex conns;
+    struct tcp_conn *last_conn;     /* the last one stack_conn_lookup found (a bulk
+                                     * flow's segments skip the hash); cleared
+                                     * when it leaves the table */
     uint32_t conn_count;
     /* The 4-tuple hash of the packet being processed, computed when
      * synack_stack_input_batch prefetched its table lines (a memo: valid for
