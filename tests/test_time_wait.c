@@ -92,6 +92,22 @@ static void table_index_fifo_and_growth(void)
     tw_table_fini(&t);
 }
 
+/* Issue 10's bound: at most 64 bytes per TIME_WAIT with 1,048,576 held
+ * (the default max_tw), records, chunk list and index all counted. */
+static void table_at_a_million_is_64_bytes_each(void)
+{
+    static struct tw_table t;
+    REQUIRE(tw_table_init(&t, key, TW_LADDR) == 0);
+    enum { N = 1 << 20 };
+    for (uint32_t i = 0; i < N; i++)
+        REQUIRE(tw_insert(&t, TW_LADDR, (uint16_t)(1024 + i % 64000), 0x0a000002u + i / 64000, 80, 1000 + i) !=
+                TW_NIL);
+    CHECK_EQ(t.live, N);
+    CHECK(t.index.old == NULL); /* growth finished: one array */
+    CHECK(tw_table_bytes(&t) <= 64ull * N + 4096);
+    tw_table_fini(&t);
+}
+
 /* The table against a plain model under churn: insert, remove, restart
  * and expire in random order, through the index's growth; every lookup
  * agrees with the model. */
@@ -456,5 +472,5 @@ static void slotmap_lowest_free_slot(void)
     slotmap_fini(&m);
 }
 
-TEST_MAIN(TEST(slotmap_lowest_free_slot), TEST(ports_per_four_tuple), TEST(ports_per_destination_bucket), TEST(table_index_fifo_and_growth), TEST(table_matches_a_model_under_churn),
+TEST_MAIN(TEST(slotmap_lowest_free_slot), TEST(ports_per_four_tuple), TEST(ports_per_destination_bucket), TEST(table_index_fifo_and_growth), TEST(table_at_a_million_is_64_bytes_each), TEST(table_matches_a_model_under_churn),
           TEST(record_keeps_time_wait_rules), TEST(syn_reopens_with_isn_above_old))
