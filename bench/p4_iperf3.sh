@@ -5,7 +5,9 @@
 #   kernel <-> synack over a TUN interface  (synack serve --iperf3  <-  iperf3 -c)
 # with the same client command line: -t T, then -R (the server sends), then
 # -P 2 and -P 4, each direction. Each figure is the median of RUNS runs (the
-# receiver's bits per second from iperf3's JSON), with the spread (min..max).
+# receiver's bits per second from iperf3's JSON), with the spread (min..max),
+# beside the CPU time the two ends used (see one()), and at the end -P 2
+# over one stream for both.
 #
 #   sudo bench/p4_iperf3.sh [path/to/synack] [SECONDS] [RUNS] [-- extra serve options]
 #
@@ -50,17 +52,38 @@ LOG=$(mktemp /tmp/synack-p4.XXXXXX)
 ip netns exec "$NS-tun" "$SYNACK" serve --tun p4t --addr 10.99.0.2/24 --iperf3 5201 \
     --set rcvbuf=4194304 --set sndbuf=4194304 --stats "${EXTRA[@]}" >"$LOG" 2>&1 &
 PIDS+=($!)
+SYNACK_PID=$!
 for _ in $(seq 50); do grep -q "listening on" "$LOG" && break; sleep 0.1; done
 for _ in $(seq 50); do ip netns exec "$NS-b" ss -Hltn 'sport = :5201' | grep -q . && break; sleep 0.1; done
 
-# one NS HOST ARGS... : Gbit/s at the receiver, or "fail"
+# CPU seconds (user + system) process PID has used so far
+proc_cpu() {
+    python3 -c 'import os, sys
+f = open("/proc/%s/stat" % sys.argv[1]).read().rsplit(")", 1)[1].split()
+print((int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK"))' "$1" 2>/dev/null || echo 0
+}
+# one NS HOST ARGS... : "Gbit/s-at-the-receiver Gbit/s-per-CPU-second cores", or "fail fail fail".
+# CPU: iperf3's own figures for its client and (kernel rows) its server
+# (cpu_utilization_percent: user + system of each process, which includes
+# the kernel's network work done in their system calls and softirqs run
+# on their time); for synack rows the serve process's CPU time from /proc
+# in place of the server's. "cores" is that CPU time over the test time.
 one() {
     local ns=$1 host=$2
     shift 2
-    ip netns exec "$ns" timeout $((T + 20)) iperf3 -c "$host" -p 5201 -t "$T" -J "$@" 2>/dev/null |
-        python3 -c 'import json,sys
-try: print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))
-except Exception: print("fail")'
+    local before=0
+    [ "$ns" = "$NS-tun" ] && before=$(proc_cpu "$SYNACK_PID")
+    local out
+    out=$(ip netns exec "$ns" timeout $((T + 20)) iperf3 -c "$host" -p 5201 -t "$T" -J "$@" 2>/dev/null)
+    local server=-1
+    [ "$ns" = "$NS-tun" ] && server=$(python3 -c 'import sys; print(float(sys.argv[1]) - float(sys.argv[2]))' "$(proc_cpu "$SYNACK_PID")" "$before")
+    printf '%s' "$out" | python3 -c 'import json,sys
+try:
+    e = json.load(sys.stdin)["end"]; r = e["sum_received"]; u = e["cpu_utilization_percent"]
+    srv = float(sys.argv[1]); secs = r["seconds"]
+    cpu = u["host_total"] / 100.0 * secs + (srv if srv >= 0 else u["remote_total"] / 100.0 * secs)
+    print("%.2f %.2f %.2f" % (r["bits_per_second"] / 1e9, r["bytes"] * 8 / cpu / 1e9, cpu / secs))
+except Exception: print("fail fail fail")' "$server"
 }
 # stats V... : "median (min..max)"
 stats() {
@@ -69,26 +92,36 @@ v = [float(x) for x in sys.stdin.read().split() if x != "fail"]
 print("%.2f (%.2f..%.2f)" % (statistics.median(v), min(v), max(v)) if v else "fail")'
 }
 
-echo "P4: iperf3 -t $T, median of $RUNS (min..max), Gbit/s at the receiver; $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)"
-printf '| %-22s | %-20s | %-20s | %-6s |\n' "iperf3 options" "kernel↔kernel, veth" "kernel↔synack, TUN" "ratio"
-printf '|%s|%s|%s|%s|\n' "------------------------" "----------------------" "----------------------" "--------"
+echo "P4: iperf3 -t $T, median of $RUNS (min..max), Gbit/s at the receiver; $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg) at start"
+echo "wall: Gbit/s; cpu: Gbit/s per CPU-second of client + server; cores: their CPU time over the test time"
+printf '| %-22s | %-20s | %-20s | %-6s | %-12s | %-12s | %-6s | %-5s | %-5s |\n' "iperf3 options" "kernel↔kernel, veth" "kernel↔synack, TUN" "ratio" \
+    "veth cpu" "TUN cpu" "ratio" "veth cores" "TUN cores"
+printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' "---" "---" "---" "---" "---" "---" "---" "---" "---"
+declare -A MED
 for opts in "" "-R" "-P 2" "-R -P 2" "-P 4" "-R -P 4"; do
-    k=() s=()
+    kw=() sw=() kc=() sc=() kn=() sn=()
     for _ in $(seq "$RUNS"); do
         # shellcheck disable=SC2086
-        k+=("$(one "$NS-a" 10.98.0.2 $opts)")
+        set -- $(one "$NS-a" 10.98.0.2 $opts)
+        kw+=("$1") kc+=("$2") kn+=("$3")
         # shellcheck disable=SC2086
-        s+=("$(one "$NS-tun" 10.99.0.2 $opts)")
+        set -- $(one "$NS-tun" 10.99.0.2 $opts)
+        sw+=("$1") sc+=("$2") sn+=("$3")
     done
-    ks=$(stats "${k[@]}")
-    ss_=$(stats "${s[@]}")
-    ratio=$(python3 -c 'import sys
+    ks=$(stats "${kw[@]}") ss_=$(stats "${sw[@]}") kcs=$(stats "${kc[@]}") scs=$(stats "${sc[@]}")
+    kns=$(stats "${kn[@]}") sns=$(stats "${sn[@]}")
+    MED["k$opts"]=${ks%% *} MED["s$opts"]=${ss_%% *}
+    ratio() { python3 -c 'import sys
 a, b = sys.argv[1].split()[0], sys.argv[2].split()[0]
-print("%.2f" % (float(b) / float(a)) if "fail" not in (a, b) else "-")' "$ks" "$ss_")
+print("%.2f" % (float(b) / float(a)) if "fail" not in (a, b) else "-")' "$1" "$2"; }
     label=${opts:-"(none)"}
     case "$opts" in *-R*) label="$label (server sends)";; *) label="$label (client sends)";; esac
-    printf '| %-22s | %-20s | %-20s | %-6s |\n' "$label" "$ks" "$ss_" "$ratio"
+    printf '| %-22s | %-20s | %-20s | %-6s | %-12s | %-12s | %-6s | %-5s | %-5s |\n' "$label" "$ks" "$ss_" "$(ratio "$ks" "$ss_")" \
+        "${kcs%% *}" "${scs%% *}" "$(ratio "$kcs" "$scs")" "${kns%% *}" "${sns%% *}"
 done
+echo
+echo "-P 2 over one stream (wall, medians): kernel↔kernel $(python3 -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "${MED[k-P 2]}" "${MED[k]}" 2>/dev/null || echo -), kernel↔synack $(python3 -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "${MED[s-P 2]}" "${MED[s]}" 2>/dev/null || echo -)"
+echo "load at end: $(cut -d' ' -f1 /proc/loadavg)"
 kill -TERM "${PIDS[1]}" 2>/dev/null
 wait "${PIDS[1]}" 2>/dev/null
 grep "stats: link" "$LOG"

@@ -147,7 +147,10 @@ struct tcp_xfer {
     uint64_t tlp_time, rxt_time;       /* when the probe / the latest retransmission went */
     uint32_t rack_rtt, rack_end;       /* its RTT and end */
     uint32_t rxt_high;                 /* F-RTO: resent since the timeout up to here */
+    uint32_t rxt_max;                  /* end of the highest data ever resent (rxt_any):
+                                        * send-time RTT samples only above it (Karn) */
     uint8_t sent_count;
+    bool rxt_any;                      /* some data was resent (rxt_max is set) */
     bool reord_seen;                   /* the peer delivered data out of order (not lost) */
 };
 
@@ -465,6 +468,9 @@ uint32_t tcp_cwnd_room(const struct tcp_conn *c);
 uint32_t tcp_skip_sacked(const struct tcp_conn *c, uint32_t seq);
 /* A segment [seq, end) went out (note_sent): RACK remembers when. */
 void tcp_recovery_on_send(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32_t end);
+/* The RTT of the data at seq, microseconds, from when it was first sent;
+ * 0 when that is not known or the data may have been resent (Karn). */
+uint32_t tcp_recovery_sent_rtt(const struct tcp_env *env, const struct tcp_conn *c, uint32_t seq);
 /* Frees the recovery's memory (connection teardown). */
 void tcp_recovery_fini(struct tcp_conn *c);
 /* Every change of the congestion state goes through here. */

@@ -403,10 +403,17 @@ static void ack_sender_side(struct tcp_env *env, struct tcp_conn *c, const struc
     const struct tcp_repr *s = v->hdr;
     uint32_t ack = s->ack;
     if (seq_gt(ack, c->snd_una)) {
-        /* RFC 7323 4: with timestamps, every ACK of new data is an RTT
-         * sample (TSecr echoes our clock), retransmitted or not. */
-        uint32_t rtt = 0;
-        if (c->ts_ok && s->opt.has_timestamp && s->opt.ts_ecr != 0) {
+        /* Every ACK of new data is an RTT sample, as Linux's
+         * tcp_ack_update_rtt: first from when the oldest newly acknowledged
+         * byte was sent, to the microsecond, unless it may have been resent
+         * (Karn); else (RFC 7323 4) from the echoed timestamp, whose clock
+         * ticks in milliseconds (a sub-millisecond RTT reads as 1 ms: on a
+         * fast path that would hold the pacing rate to a window per ms). */
+        uint32_t rtt = tcp_recovery_sent_rtt(env, c, c->snd_una);
+        if (rtt) {
+            tcp_rtt_sample(env, c, rtt);
+            c->rtt_start = 0;
+        } else if (c->ts_ok && s->opt.has_timestamp && s->opt.ts_ecr != 0) {
             uint32_t rtt_ms = tcp_ts_now(env, c) - s->opt.ts_ecr;
             if (rtt_ms < 3600000u) {
                 rtt = rtt_ms ? rtt_ms * 1000u : 1000u;

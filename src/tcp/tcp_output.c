@@ -163,6 +163,8 @@ static void note_sent(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uin
         env->ctr->retrans_segs++;
         c->total_retrans++;
         if (c->undo_armed && c->x) c->x->undo_retrans += end - seq;
+        if (c->x && (!c->x->rxt_any || seq_gt(end, c->x->rxt_max))) c->x->rxt_max = end;
+        if (c->x) c->x->rxt_any = true;
     }
     if (seq_gt(end, c->snd_max)) {
         /* New data: time it unless a sample is running (one per RTT) and

@@ -249,6 +249,18 @@ static uint64_t first_sent(const struct tcp_env *env, const struct tcp_xfer *x, 
     return env->now;
 }
 
+uint32_t tcp_recovery_sent_rtt(const struct tcp_env *env, const struct tcp_conn *c, uint32_t seq)
+{
+    const struct tcp_xfer *x = c->x;
+    if (!x || (x->rxt_any && seq_lt(seq, x->rxt_max))) return 0;
+    for (unsigned i = 0; i < x->sent_count; i++) {
+        if (!seq_lt(seq, x->sent[i].end)) continue;
+        uint64_t rtt = env->now - mark_time(env->now, x->sent[i].time);
+        return rtt == 0 ? 1 : rtt > UINT32_MAX ? UINT32_MAX : (uint32_t)rtt;
+    }
+    return 0; /* not known */
+}
+
 /* RFC 8985 6.2 step 2: data [start, end) was delivered (cumulatively ACKed
  * or newly SACKed). RACK keeps the most recently sent delivered data and
  * its RTT. A retransmission delivered faster than the minimum RTT may be
