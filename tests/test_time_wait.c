@@ -315,18 +315,25 @@ static void syn_reopens_with_isn_above_old(void)
  * ports, 10 connections toward each of 3 server ports (30 in all) fit; the
  * 11th toward one server port finds none; a port taken by bind() is not
  * handed out by connect(); bind(port 0) wants a port nobody uses. */
-static void ports_per_four_tuple(void)
+/* A stack at LADDR whose output goes to o; local ports lo..hi (0, 0: the
+ * defaults). */
+static synack_stack *capture_stack(struct out *o, uint16_t lo, uint16_t hi)
 {
-    static struct out o;
     struct synack_config cfg;
     synack_config_init(&cfg);
     cfg.addr = LADDR;
     cfg.output = capture;
-    cfg.output_ctx = &o;
-    cfg.tunables.ephemeral_lo = 50000;
-    cfg.tunables.ephemeral_hi = 50009;
+    cfg.output_ctx = o;
+    if (lo) cfg.tunables.ephemeral_lo = lo, cfg.tunables.ephemeral_hi = hi;
     synack_stack *s;
-    REQUIRE(synack_stack_create(&s, &cfg) == 0);
+    return synack_stack_create(&s, &cfg) == 0 ? s : NULL;
+}
+
+static void ports_per_four_tuple(void)
+{
+    static struct out o;
+    synack_stack *s = capture_stack(&o, 50000, 50009);
+    REQUIRE(s);
     int b = synack_socket(s);
     CHECK_EQ(synack_bind(s, b, &(struct synack_endpoint){0, 50003}), 0);
     int used[3][10] = {{0}}, ok = 0;
@@ -356,6 +363,63 @@ static void ports_per_four_tuple(void)
     synack_getsockname(s, n, &me);
     CHECK_EQ(me.port, 50003);
     synack_stack_destroy(s);
+}
+
+/* RFC 6056 algorithm 4: a destination's ports come from its own bucket's
+ * counter, so connects toward another destination (of another bucket) do
+ * not move them; and successive ports toward one destination are not
+ * neighbours (the counter's keyed random steps). */
+static int bucket_moved(const synack_stack *before, const synack_stack *after)
+{
+    int moved = -1;
+    for (int i = 0; i < 256; i++)
+        if (before->port_table[i] != after->port_table[i]) moved = i;
+    return moved;
+}
+
+static void ports_per_destination_bucket(void)
+{
+    static struct out o;
+    synack_stack *alone = capture_stack(&o, 0, 0), *mixed = capture_stack(&o, 0, 0);
+    REQUIRE(alone && mixed);
+    static synack_stack snap;
+    /* A's bucket, then a destination B of another bucket. */
+    snap = *mixed;
+    int sd = synack_socket(mixed);
+    REQUIRE(synack_connect(mixed, sd, &(struct synack_endpoint){RADDR, 80}) == -EINPROGRESS);
+    int bucket_a = bucket_moved(&snap, mixed);
+    REQUIRE(bucket_a >= 0);
+    synack_close(mixed, sd);
+    sd = synack_socket(alone);
+    REQUIRE(synack_connect(alone, sd, &(struct synack_endpoint){RADDR, 80}) == -EINPROGRESS);
+    synack_close(alone, sd);
+    uint16_t port_b = 0;
+    for (uint16_t p = 81; p < 200 && !port_b; p++) {
+        snap = *mixed;
+        sd = synack_socket(mixed);
+        REQUIRE(synack_connect(mixed, sd, &(struct synack_endpoint){RADDR, p}) == -EINPROGRESS);
+        if (bucket_moved(&snap, mixed) != bucket_a) port_b = p;
+        synack_close(mixed, sd);
+    }
+    REQUIRE(port_b != 0);
+    int same = 0, near = 0;
+    uint16_t prev = 0;
+    for (int i = 0; i < 200; i++) {
+        struct synack_endpoint pa, pm;
+        int a = synack_socket(alone), m = synack_socket(mixed), other = synack_socket(mixed);
+        REQUIRE(synack_connect(mixed, other, &(struct synack_endpoint){RADDR, port_b}) == -EINPROGRESS);
+        REQUIRE(synack_connect(alone, a, &(struct synack_endpoint){RADDR, 80}) == -EINPROGRESS);
+        REQUIRE(synack_connect(mixed, m, &(struct synack_endpoint){RADDR, 80}) == -EINPROGRESS);
+        synack_getsockname(alone, a, &pa);
+        synack_getsockname(mixed, m, &pm);
+        same += pa.port == pm.port;
+        if (prev && (uint16_t)(pa.port - prev) <= 2) near++;
+        prev = pa.port;
+    }
+    CHECK_EQ(same, 200);
+    CHECK(near < 10);
+    synack_stack_destroy(alone);
+    synack_stack_destroy(mixed);
 }
 
 /* The lowest free slot (socket descriptors), against a linear reference. */
@@ -392,5 +456,5 @@ static void slotmap_lowest_free_slot(void)
     slotmap_fini(&m);
 }
 
-TEST_MAIN(TEST(slotmap_lowest_free_slot), TEST(ports_per_four_tuple), TEST(table_index_fifo_and_growth), TEST(table_matches_a_model_under_churn),
+TEST_MAIN(TEST(slotmap_lowest_free_slot), TEST(ports_per_four_tuple), TEST(ports_per_destination_bucket), TEST(table_index_fifo_and_growth), TEST(table_matches_a_model_under_churn),
           TEST(record_keeps_time_wait_rules), TEST(syn_reopens_with_isn_above_old))

@@ -782,28 +782,54 @@ uint32_t stack_isn(synack_stack *s, const struct synack_conn_id *id)
     return (uint32_t)(s->now / 4) + (uint32_t)siphash24(s->cfg.secret, key, sizeof key);
 }
 
-/* RFC 6056 algorithm 3: a keyed offset per destination plus a counter;
- * algorithm 5 on top: the counter advances by a keyed random step of
- * 1..500, so successive ports are not predictable from each other (H-PORT;
- * CVE-2024-10603). Calls ok(port) on candidates in that order. */
-static uint16_t search_ports(synack_stack *s, uint32_t laddr, uint32_t raddr, uint16_t rport,
-                             bool (*ok)(synack_stack *, uint16_t, void *), void *ctx)
+/* RFC 6056 algorithm 4 (double-hash, as Linux's __inet_hash_connect): a
+ * keyed offset per destination plus the counter of the destination's
+ * bucket of port_table; algorithm 5 on top: that counter advances by a
+ * keyed random step of 1..500 per search, so successive ports toward one
+ * destination are not predictable from each other (H-PORT; CVE-2024-10603),
+ * and other destinations' connects tell nothing about this one's. */
+struct port_plan {
+    uint32_t offset;               /* F(laddr, raddr, rport) */
+    uint32_t *counter;             /* the destination's bucket of port_table */
+};
+
+static struct port_plan port_plan(synack_stack *s, uint32_t laddr, uint32_t raddr, uint16_t rport)
 {
     uint8_t key[11];
     memcpy(key, &laddr, 4);
     memcpy(key + 4, &raddr, 4);
     memcpy(key + 8, &rport, 2);
     key[10] = 'p';
-    uint32_t offset = (uint32_t)siphash24(s->cfg.secret, key, sizeof key);
+    uint64_t h = siphash24(s->cfg.secret, key, sizeof key);
+    return (struct port_plan){(uint32_t)h, &s->port_table[(h >> 32) % 256u]};
+}
+
+/* The counter's next random step (a keyed function of its value). */
+static uint32_t port_step(const synack_stack *s, const uint32_t *counter)
+{
+    uint8_t nonce[6];
+    memcpy(nonce, counter, 4);
+    nonce[4] = (uint8_t)(counter - s->port_table);
+    nonce[5] = 'r';
+    return 1 + (uint32_t)(siphash24(s->cfg.secret, nonce, sizeof nonce) % 500u);
+}
+
+static uint16_t plan_port(const synack_stack *s, const struct port_plan *pl, uint32_t counter, uint32_t i)
+{
     uint32_t num = (uint32_t)s->tunables.ephemeral_hi - s->tunables.ephemeral_lo + 1;
-    uint8_t nonce[5];
-    memcpy(nonce, &s->port_counter, 4);
-    nonce[4] = 'r';
-    s->port_counter += 1 + (uint32_t)(siphash24(s->cfg.secret, nonce, sizeof nonce) % 500u);
+    return (uint16_t)(s->tunables.ephemeral_lo + (pl->offset + counter + i) % num);
+}
+
+/* Calls ok(port) on the candidates in order; 0 if none is. */
+static uint16_t search_ports(synack_stack *s, const struct port_plan *pl,
+                             bool (*ok)(synack_stack *, uint16_t, void *), void *ctx)
+{
+    uint32_t num = (uint32_t)s->tunables.ephemeral_hi - s->tunables.ephemeral_lo + 1;
+    *pl->counter += port_step(s, pl->counter);
     for (uint32_t i = 0; i < num; i++) {
-        uint16_t port = (uint16_t)(s->tunables.ephemeral_lo + (offset + s->port_counter + i) % num);
+        uint16_t port = plan_port(s, pl, *pl->counter, i);
         if (!ok(s, port, ctx)) continue;
-        s->port_counter += i;
+        *pl->counter += i;
         return port;
     }
     return 0;
@@ -817,7 +843,8 @@ static bool port_unused(synack_stack *s, uint16_t port, void *ctx)
 
 uint16_t stack_ephemeral_port(synack_stack *s, uint32_t laddr, uint32_t raddr, uint16_t rport)
 {
-    return search_ports(s, laddr, raddr, rport, port_unused, NULL);
+    struct port_plan pl = port_plan(s, laddr, raddr, rport);
+    return search_ports(s, &pl, port_unused, NULL);
 }
 
 /* No TIME_WAIT holds the 4-tuple, or one that tw_reuse may take over
@@ -869,8 +896,17 @@ static bool pair_usable(synack_stack *s, uint16_t port, void *ctx)
 uint16_t stack_connect_port(synack_stack *s, uint32_t laddr, uint32_t raddr, uint16_t rport, uint32_t *isn)
 {
     struct pair_search p = {.id = {.laddr = laddr, .raddr = raddr, .rport = rport}};
-    uint16_t port = search_ports(s, laddr, raddr, rport, pair_usable, &p);
+    struct port_plan pl = port_plan(s, laddr, raddr, rport);
+    uint16_t port = search_ports(s, &pl, pair_usable, &p);
     *isn = port ? p.isn : 0;
+    /* The next connect toward this destination will first try the port
+     * after the next step (unless another destination of its bucket moves
+     * the counter meanwhile): its index lines are fetched now, so that
+     * with a million connections that connect does not wait for memory. */
+    uint16_t next = plan_port(s, &pl, *pl.counter + port_step(s, pl.counter), 0);
+    uint32_t h = conn_hash(s, laddr, next, raddr, rport);
+    hindex_prefetch(&s->conns, h);
+    if (s->tw.live) hindex_prefetch(&s->tw.index, h);
     return port;
 }
 

@@ -124,7 +124,11 @@ struct synack_stack {
     bool in_app_call;
 
     struct ip_layer ip;            /* IPv4 in and out (src/ip/ip.h) */
-    uint32_t port_counter;         /* RFC 6056 algorithms 3 and 5 */
+    /* RFC 6056 algorithm 4: a counter per bucket of destinations (their
+     * keyed hash picks the bucket), advanced by keyed random steps
+     * (algorithm 5), so a destination's next first candidate port is known
+     * after each connect to it, and its index lines can be prefetched. */
+    uint32_t port_table[256];
     /* Per local port: connections and TIME_WAIT records using it, and
      * sockets bound to it by bind() or listening. Ephemeral ports are per
      * 4-tuple: a port picked by connect() serves many remote endpoints; a
@@ -175,7 +179,7 @@ uint32_t stack_isn(synack_stack *s, const struct synack_conn_id *id);
 uint32_t stack_ts_offset(synack_stack *s, const struct synack_conn_id *id);
 /* A local port for bind() with port 0: one nobody uses at all; 0 if none. */
 uint16_t stack_ephemeral_port(synack_stack *s, uint32_t laddr, uint32_t raddr, uint16_t rport);
-/* A local port for connect() toward raddr:rport (RFC 6056 alg. 3 and 5, per
+/* A local port for connect() toward raddr:rport (RFC 6056 alg. 4 and 5, per
  * 4-tuple as Linux's __inet_hash_connect): unused toward that endpoint and
  * not bound by bind(); 0 if none. With tw_reuse an outgoing TIME_WAIT pair
  * may be taken over: then *isn is set (old SND.NXT + 65537), else 0. */
