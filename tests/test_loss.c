@@ -234,7 +234,7 @@ static void hystart_ack_train_ends_slow_start(void)
         struct tcp_conn c;
         uint64_t now = two_rounds_of_slow_start(&c); /* cwnd 40, RTT 100 ms */
         c.x->min_rtt = 100000;
-        c.x->pace_next = paced ? 1 : 0;
+        c.x->paced = paced;
         c.snd_max = c.snd_una + 200u * MSS; /* a long round */
         /* The round's first ACK, then a train 1 ms apart: unpaced it ends
          * slow start after 50 ms of train, paced after 62.5 ms. */

@@ -132,7 +132,7 @@ static bool ack_train_ends_slow_start(struct tcp_conn *c, struct cubic *k, uint6
      * Paced (at twice cwnd per SRTT in slow start), the sending alone
      * spreads a round over half an RTT: five eighths of the minimum RTT
      * of train, stretched by the bottleneck, show a full pipe. */
-    threshold = c->x->pace_next ? threshold * 5 / 8 : threshold / 2;
+    threshold = c->x->paced ? threshold * 5 / 8 : threshold / 2;
     return t - k->round_start > threshold;
 }
 

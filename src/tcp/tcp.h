@@ -122,6 +122,7 @@ struct tcp_xfer {
     uint64_t pace_next;                /* earliest departure of the next data segment */
     uint64_t pace_timer;               /* when output is due again; 0: no timer */
     uint32_t data_segs_out;            /* data segments sent (the first ten go unpaced) */
+    bool paced;                        /* the pacing tunable was on at the last data segment */
     uint32_t sack_latest;              /* start of the latest out-of-order segment */
     uint32_t ca_acked;                 /* congestion avoidance byte counting */
     uint32_t min_rtt;                  /* smallest RTT sample, microseconds (0: none) */

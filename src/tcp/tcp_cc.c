@@ -88,6 +88,7 @@ void tcp_pacing_sent(const struct tcp_env *env, struct tcp_conn *c, uint32_t len
     uint64_t prior = x->pace_next;
     if (x->pace_next < env->now) x->pace_next = env->now;
     if (x->data_segs_out < UINT32_MAX) x->data_segs_out++;
+    x->paced = env->tunables->pacing;
     if (!x->pacing_rate || !env->tunables->pacing || x->data_segs_out < PACING_FREE_SEGS) return;
     uint64_t len_us = (uint64_t)len * 1000000u / x->pacing_rate;
     uint64_t credit = x->pace_next - prior; /* how late this segment went */
