@@ -86,31 +86,15 @@ static inline uint16_t memlink_swap(uint16_t v) { return (uint16_t)(v << 8 | v >
 
 /* An IPv4 TCP packet the link may merge: its header lengths, payload
  * length, sequence number and flags. false: leave it as it is. */
-struct memlink_view {
-    size_t ihl, thl, plen;
-    uint32_t seq;
-    uint8_t flags;
-};
-static inline bool memlink_view(const uint8_t *p, size_t len, struct memlink_view *v)
+static inline bool memlink_view(const uint8_t *p, size_t len, struct wire_tcp_view *v)
 {
-    if (len < 40 || (p[0] >> 4) != 4 || p[9] != 6) return false;
-    size_t ihl = (size_t)(p[0] & 15) * 4, tot = (size_t)p[2] << 8 | p[3];
-    if (ihl < 20 || tot != len || tot < ihl + 20) return false;
-    size_t thl = (size_t)(p[ihl + 12] >> 4) * 4;
-    if (thl < 20 || ihl + thl > tot) return false;
-    if (p[6] & 0x3F || p[7]) return false; /* a fragment */
-    v->ihl = ihl;
-    v->thl = thl;
-    v->plen = tot - ihl - thl;
-    v->seq = wire_get32(p + ihl + 4);
-    v->flags = p[ihl + 13];
-    return true;
+    return wire_tcp_view(p, len, v) && v->tot == len;
 }
 
 /* The one's-complement sum of a segment's payload, taken out of its TCP
  * checksum: checksum = ~(pseudo + header + payload), header summed with
  * its checksum field as zero. */
-static inline uint32_t memlink_payload_sum(const uint8_t *p, const struct memlink_view *v)
+static inline uint32_t memlink_payload_sum(const uint8_t *p, const struct wire_tcp_view *v)
 {
     const uint8_t *t = p + v->ihl;
     uint16_t field = wire_get16(t + 16);
@@ -125,8 +109,8 @@ static inline uint32_t memlink_payload_sum(const uint8_t *p, const struct memlin
 }
 
 /* Can packet q (view w) join the super-segment in slot f (view fv)? */
-static inline bool memlink_can_merge(const struct memlink_dir *d, const uint8_t *f, const struct memlink_view *fv,
-                                     const uint8_t *q, const struct memlink_view *w, size_t room)
+static inline bool memlink_can_merge(const struct memlink_dir *d, const uint8_t *f, const struct wire_tcp_view *fv,
+                                     const uint8_t *q, const struct wire_tcp_view *w, size_t room)
 {
     if (!d->tail_open || fv->flags != TCP_ACK) return false;
     if ((w->flags & ~(TCP_ACK | TCP_PSH | TCP_FIN)) || !(w->flags & TCP_ACK)) return false;
@@ -143,8 +127,8 @@ static inline bool memlink_can_merge(const struct memlink_dir *d, const uint8_t 
 }
 
 /* Appends q to the super-segment in slot f: payload, lengths, flags, sums. */
-static inline void memlink_merge(struct memlink_dir *d, uint8_t *f, struct memlink_view *fv, const uint8_t *q,
-                                 const struct memlink_view *w)
+static inline void memlink_merge(struct memlink_dir *d, uint8_t *f, struct wire_tcp_view *fv, const uint8_t *q,
+                                 const struct wire_tcp_view *w)
 {
     size_t hl = fv->ihl + fv->thl;
     memcpy(f + hl + fv->plen, q + hl, w->plen);
@@ -173,12 +157,12 @@ static inline void memlink_push(struct memlink *l, int dir, const uint8_t *pkt, 
 {
     struct memlink_dir *d = &l->dir[dir];
     l->packets++;
-    struct memlink_view w;
+    struct wire_tcp_view w;
     bool tcp = l->offload && memlink_view(pkt, len, &w);
     if (tcp && d->count) {
         unsigned i = (d->head + d->count - 1) % MEMLINK_SLOTS;
         uint8_t *f = d->data + (size_t)i * l->slot_bytes;
-        struct memlink_view fv;
+        struct wire_tcp_view fv;
         if (memlink_view(f, d->len[i], &fv) && memlink_can_merge(d, f, &fv, pkt, &w, l->slot_bytes)) {
             memlink_merge(d, f, &fv, pkt, &w);
             d->len[i] = (uint32_t)(fv.ihl + fv.thl + fv.plen);

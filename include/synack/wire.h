@@ -251,4 +251,31 @@ static inline void wire_put32(uint8_t *p, uint32_t v)
     p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
 }
 
+/* ---- a TCP packet's shape, for links that merge or split segments ------- */
+/* The header lengths, payload length, sequence number and flags of an
+ * unfragmented IPv4 TCP packet whose lengths are consistent and whose IP
+ * total length (tot) fits in len; false for anything else. What a link
+ * doing TSO/GRO-style merging looks at, without parsing options. */
+struct wire_tcp_view {
+    size_t ihl, thl, tot, plen;
+    uint32_t seq;
+    uint8_t flags;
+};
+static inline bool wire_tcp_view(const uint8_t *p, size_t len, struct wire_tcp_view *v)
+{
+    if (len < 40 || (p[0] >> 4) != 4 || p[9] != IPV4_PROTO_TCP) return false;
+    size_t ihl = (size_t)(p[0] & 15) * 4, tot = (size_t)p[2] << 8 | p[3];
+    if (ihl < 20 || tot > len || tot < ihl + 20) return false;
+    size_t thl = (size_t)(p[ihl + 12] >> 4) * 4;
+    if (thl < 20 || ihl + thl > tot) return false;
+    if (p[6] & 0x3F || p[7]) return false; /* a fragment */
+    v->ihl = ihl;
+    v->thl = thl;
+    v->tot = tot;
+    v->plen = tot - ihl - thl;
+    v->seq = wire_get32(p + ihl + 4);
+    v->flags = p[ihl + 13];
+    return true;
+}
+
 #endif

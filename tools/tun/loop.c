@@ -408,29 +408,6 @@ static void release_held(struct loop *L, uint64_t now)
  *     the batch (no copy); every TCP packet goes out NEEDS_CSUM with the
  *     pseudo-header's sum in its checksum field. */
 
-struct tcp_view {
-    size_t ihl, thl, plen;
-    uint32_t seq;
-    uint8_t flags;
-};
-
-/* An IPv4 TCP packet with its lengths consistent: fills v. */
-static bool tcp_view(const uint8_t *p, size_t len, struct tcp_view *v)
-{
-    if (len < 40 || (p[0] >> 4) != 4 || p[9] != IPV4_PROTO_TCP) return false;
-    size_t ihl = (size_t)(p[0] & 15) * 4, tot = (size_t)p[2] << 8 | p[3];
-    if (ihl < 20 || tot > len || tot < ihl + 20) return false;
-    size_t thl = (size_t)(p[ihl + 12] >> 4) * 4;
-    if (thl < 20 || ihl + thl > tot) return false;
-    if (p[6] & 0x3F || p[7]) return false; /* a fragment: not ours to touch */
-    v->ihl = ihl;
-    v->thl = thl;
-    v->plen = tot - ihl - thl;
-    v->seq = wire_get32(p + ihl + 4);
-    v->flags = p[ihl + 13];
-    return true;
-}
-
 static uint16_t pseudo_partial(const uint8_t *ip, size_t tcp_len)
 {
     uint32_t s = wire_csum_pseudo(wire_get32(ip + 12), wire_get32(ip + 16), IPV4_PROTO_TCP, (uint16_t)tcp_len);
@@ -449,8 +426,8 @@ static bool link_input(struct loop *L, uint8_t **pkt, size_t *len)
     *len -= sizeof h;
     if (h.gso_type != SYNACK_VNET_GSO_NONE) L->gro_reads++;
     if (!L->tun.offload || (h.flags & (SYNACK_VNET_F_NEEDS_CSUM | SYNACK_VNET_F_DATA_VALID))) return true;
-    struct tcp_view v;
-    if (!tcp_view(*pkt, *len, &v)) return true; /* not TCP: the stack checks the rest */
+    struct wire_tcp_view v;
+    if (!wire_tcp_view(*pkt, *len, &v)) return true; /* not TCP: the stack checks the rest */
     size_t tcp_len = v.thl + v.plen;
     uint32_t s = wire_csum_pseudo(wire_get32(*pkt + 12), wire_get32(*pkt + 16), IPV4_PROTO_TCP, (uint16_t)tcp_len);
     if (wire_csum_finish(wire_csum_add(s, *pkt + v.ihl, tcp_len)) == 0) return true;
@@ -460,8 +437,8 @@ static bool link_input(struct loop *L, uint8_t **pkt, size_t *len)
 
 /* Can packet q (view w) follow the packet of view v in a super-packet whose
  * first packet is f (view fv), bringing it to `total` payload bytes? */
-static bool can_merge(const uint8_t *f, const struct tcp_view *fv, const struct tcp_view *v, const uint8_t *q,
-                      const struct tcp_view *w, size_t total)
+static bool can_merge(const uint8_t *f, const struct wire_tcp_view *fv, const struct wire_tcp_view *v, const uint8_t *q,
+                      const struct wire_tcp_view *w, size_t total)
 {
     if (v->flags != TCP_ACK || (w->flags & ~(TCP_ACK | TCP_PSH | TCP_FIN)) || !(w->flags & TCP_ACK)) return false;
     if (v->plen != fv->plen || w->plen == 0 || w->plen > fv->plen) return false;
@@ -476,7 +453,7 @@ static bool can_merge(const uint8_t *f, const struct tcp_view *fv, const struct 
 }
 
 /* Writes packets [i, j) of the batch as one (super-)packet. */
-static void write_group(struct loop *L, size_t i, size_t j, const struct tcp_view *fv)
+static void write_group(struct loop *L, size_t i, size_t j, const struct wire_tcp_view *fv)
 {
     struct iovec iov[2 + LOOP_BATCH];
     struct synack_vnet_hdr h;
@@ -534,8 +511,8 @@ static void flush_out(struct loop *L)
     }
     for (size_t i = 0; i < L->out_n;) {
         const uint8_t *f = L->out_buf + i * L->tun.mtu;
-        struct tcp_view fv, v, w;
-        if (!L->tun.offload || !tcp_view(f, L->out_len[i], &fv)) {
+        struct wire_tcp_view fv, v, w;
+        if (!L->tun.offload || !wire_tcp_view(f, L->out_len[i], &fv)) {
             write_group(L, i, i + 1, NULL);
             i++;
             continue;
@@ -544,7 +521,7 @@ static void flush_out(struct loop *L)
         v = fv;
         while (j < L->out_n) {
             const uint8_t *q = L->out_buf + j * L->tun.mtu;
-            if (!tcp_view(q, L->out_len[j], &w) ||
+            if (!wire_tcp_view(q, L->out_len[j], &w) ||
                 !can_merge(f, &fv, &v, q, &w, total))
                 break;
             total += w.plen;
@@ -655,8 +632,8 @@ void loop_poke(struct loop *L)
 static unsigned steer(struct loop *L, const uint8_t *pkt, size_t len)
 {
     struct loop_group *g = L->group;
-    struct tcp_view v;
-    if (!tcp_view(pkt, len, &v)) return L->queue;
+    struct wire_tcp_view v;
+    if (!wire_tcp_view(pkt, len, &v)) return L->queue;
     const uint8_t *t = pkt + v.ihl;
     uint64_t key = (uint64_t)wire_get32(pkt + 12) << 32 ^ (uint64_t)wire_get32(pkt + 16) ^
                    (uint64_t)wire_get32(t) << 16;
