@@ -66,10 +66,13 @@ check "forward -n 10M: the client sent at least 10 MiB" [ "$(field fn "j['end'][
 check "forward -k 100 -l 10000: iperf3 exits 0" ip3 fk -k 100 -l 10000
 check "forward -k 100: 1000000 bytes sent" [ "$(field fk "j['end']['sum_sent']['bytes']")" = 1000000 ]
 
-# Busy: a second client while a test runs.
+# Busy: a second client while a test runs. The log has a "stream(s)" line
+# per test already served: wait for the long test's own, so that the second
+# client cannot come first (it would be served, and the long one refused).
+tests_before=$(grep -c "stream(s)" "$IA_TMP/serve.log")
 IA_FG="" ia_bg 30 "$IA_TMP/long.out" iperf3 -c "$SADDR" -p 5201 -t 3
 long=$IA_LAST
-ia_wait_log "$IA_TMP/serve.log" "stream(s)" 5 >/dev/null
+ia_wait_log "$IA_TMP/serve.log" "stream(s)" 10 "$tests_before" >/dev/null
 busy=$(nsx timeout 10 iperf3 -c "$SADDR" -p 5201 -t 1 2>&1)
 check "a second client is told the server is busy" grep -q "busy" <<<"$busy"
 ia_reap "$long"

@@ -107,11 +107,13 @@ ia_reap() {
     return $rc
 }
 
-# ia_wait_log FILE TEXT [SECONDS] : until FILE contains TEXT.
+# ia_wait_log FILE TEXT [SECONDS] [COUNT] : until FILE contains TEXT on
+# more than COUNT lines (0: at least once). A log that already holds earlier
+# matches (one line per test, say) passes the count seen before the event.
 ia_wait_log() {
-    local f=$1 text=$2 t=${3:-5}
+    local f=$1 text=$2 t=${3:-5} n=${4:-0}
     for _ in $(seq $((t * 20))); do
-        grep -q -- "$text" "$f" 2>/dev/null && return 0
+        [ "$(grep -c -- "$text" "$f" 2>/dev/null)" -gt "$n" ] && return 0
         sleep 0.05
     done
     echo "--- $f:" >&2
