@@ -13,7 +13,7 @@
  * so the kernel sockets touch nothing outside.
  *
  * usage: bench_inproc [--bytes N] [--conns N] [--repeat N] [--mtu N] [--offload 0|1]
- *                     [--link-offload 0|1] [--zerocopy 0|1] [--stats 0|1] [--pacing 0|1] [--synack-bulk-only BYTES [--cpu 1]]
+ *                     [--link-offload 0|1] [--tso 0|1|2] [--link-direct 0|1] [--zerocopy 0|1] [--stats 0|1] [--pacing 0|1] [--synack-bulk-only BYTES [--cpu 1]]
  * (--synack-bulk-only prints one synack bulk figure in MB/s; with --cpu 1
  * also the same bytes over the CPU time the process used)
  * (--mtu 65535 matches the kernel's loopback, whose MTU is 65536)
@@ -21,7 +21,14 @@
  * lo with checksum offload; --link-offload 1: the link merges runs of
  * full-sized segments into 64 KB super-segments and delivers them whole, as
  * TSO + GRO do; checksums are still computed by the sender and checked by
- * the receiver over every byte (bench/memlink.h))
+ * the receiver over every byte (bench/memlink.h); --tso 1: the sending
+ * stack itself builds one packet per run of full segments (TSO, up to 64 KB,
+ * one header and one checksum summed while the payload is copied) and the
+ * link passes it whole to the receiver; --tso 2: the link cuts those
+ * packets into segments in software first; --link-direct 1: the link
+ * hands each packet to the receiving stack at once, inside the sender's
+ * output, with no copy into its FIFO, as Linux's lo hands a sent packet to
+ * its receive path)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -68,17 +75,25 @@ struct pair {
 
 static void out_to_b(void *ctx, const uint8_t *pkt, size_t len) { memlink_push(&((struct pair *)ctx)->link, 1, pkt, len); }
 static void out_to_a(void *ctx, const uint8_t *pkt, size_t len) { memlink_push(&((struct pair *)ctx)->link, 0, pkt, len); }
+static void gso_to_b(void *ctx, const uint8_t *pkt, size_t len, uint16_t gso)
+{
+    memlink_push_gso(&((struct pair *)ctx)->link, 1, pkt, len, gso);
+}
+static void gso_to_a(void *ctx, const uint8_t *pkt, size_t len, uint16_t gso)
+{
+    memlink_push_gso(&((struct pair *)ctx)->link, 0, pkt, len, gso);
+}
 
 static void pump(struct pair *p)
 {
     uint64_t t = now_us();
-    synack_stack_poll(p->a, t);
-    synack_stack_poll(p->b, t);
+    memlink_poll(&p->link, 0, t);
+    memlink_poll(&p->link, 1, t);
     while (p->link.dir[0].count || p->link.dir[1].count) {
         memlink_deliver(&p->link, 1, p->b, t);
         memlink_deliver(&p->link, 0, p->a, t);
-        synack_stack_poll(p->a, t);
-        synack_stack_poll(p->b, t);
+        memlink_poll(&p->link, 0, t);
+        memlink_poll(&p->link, 1, t);
     }
 }
 
@@ -87,6 +102,8 @@ static bool bench_pacing = true; /* --pacing 0: as Linux over lo (no fq, no inte
 static bool bench_offload; /* --offload: TCP checksums left to the (trusted) link, as on lo */
 static bool bench_stats; /* --stats 1: the link's counters and the sender's state after a bulk run */
 static bool bench_link_offload; /* --link-offload: TSO/GRO-style super-segments on the link (memlink.h) */
+static bool bench_direct; /* --link-direct 1: packets handed to the receiver at once, no FIFO copy (as lo) */
+static int bench_tso; /* --tso 1: the stacks send 64 KB super-segments, passed whole; 2: cut by the link */
 static bool bench_zerocopy; /* --zerocopy: synack_send_reservev/commit and synack_recv_peekv/consume */
 /* Pieces per zero-copy call: 64 KB over 4 KB chunks (+1 for a chunk begun),
  * so one call moves what one copying call (64 KB) does. */
@@ -95,7 +112,7 @@ static bool bench_zerocopy; /* --zerocopy: synack_send_reservev/commit and synac
 static struct pair *pair_new(void)
 {
     struct pair *p = calloc(1, sizeof *p);
-    if (!p || !memlink_init(&p->link, bench_mtu, bench_link_offload)) abort();
+    if (!p || !memlink_init(&p->link, bench_mtu, bench_link_offload, (enum memlink_tso)bench_tso)) abort();
     struct synack_config cfg;
     synack_config_init(&cfg);
     cfg.mtu = bench_mtu;
@@ -108,10 +125,17 @@ static struct pair *pair_new(void)
     cfg.addr = 0x0a000001u;
     cfg.output = out_to_b;
     cfg.output_ctx = p;
+    if (bench_tso) {
+        cfg.tso_max = MEMLINK_SUPER_MAX;
+        cfg.output_gso = gso_to_b;
+    }
     if (synack_stack_create(&p->a, &cfg) != 0) abort();
     cfg.addr = 0x0a000002u;
     cfg.output = out_to_a;
+    cfg.output_gso = bench_tso ? gso_to_a : NULL;
     if (synack_stack_create(&p->b, &cfg) != 0) abort();
+    p->link.direct = bench_direct;
+    memlink_attach(&p->link, p->a, p->b);
     return p;
 }
 
@@ -178,10 +202,12 @@ static double synack_bulk(uint64_t bytes)
         struct synack_tcp_info ti;
         synack_getinfo(p->a, c, &ti);
         fprintf(stderr,
-                "stats: link packets=%llu merged into super-segments=%llu dropped=%llu; sender srtt=%u us "
+                "stats: link packets=%llu merged into super-segments=%llu dropped=%llu; stack super-segments=%llu "
+                "of %llu segments; sender srtt=%u us "
                 "min_rtt=%u us cwnd=%u mss=%u pacing_rate=%llu B/s retransmitted=%u\n",
                 (unsigned long long)p->link.packets, (unsigned long long)p->link.merged,
-                (unsigned long long)p->link.dropped, ti.rtt_us, ti.min_rtt_us, ti.cwnd, ti.snd_mss,
+                (unsigned long long)p->link.dropped, (unsigned long long)p->link.supers,
+                (unsigned long long)p->link.super_segs, ti.rtt_us, ti.min_rtt_us, ti.cwnd, ti.snd_mss,
                 (unsigned long long)ti.pacing_rate, ti.total_retrans);
     }
     pair_free(p);
@@ -329,6 +355,8 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--offload")) bench_offload = atoi(argv[i + 1]) != 0;
         else if (!strcmp(argv[i], "--stats")) bench_stats = atoi(argv[i + 1]) != 0;
         else if (!strcmp(argv[i], "--link-offload")) bench_link_offload = atoi(argv[i + 1]) != 0;
+        else if (!strcmp(argv[i], "--link-direct")) bench_direct = atoi(argv[i + 1]) != 0;
+        else if (!strcmp(argv[i], "--tso")) bench_tso = atoi(argv[i + 1]) == 2 ? 2 : atoi(argv[i + 1]) != 0;
         else if (!strcmp(argv[i], "--zerocopy")) bench_zerocopy = atoi(argv[i + 1]) != 0;
         else if (!strcmp(argv[i], "--cpu")) print_cpu = atoi(argv[i + 1]) != 0;
         else if (!strcmp(argv[i], "--pacing")) bench_pacing = atoi(argv[i + 1]) != 0;

@@ -20,7 +20,26 @@
  * so the receiving stack checks every byte against what the sender summed,
  * and a byte damaged after the sender summed it is caught there.
  *
- * Owns: the slots, the merge, its counters. Must not touch: the stacks
+ * With the stack's TSO (memlink.tso, synack_config.tso_max and output_gso)
+ * the sending stack itself builds one packet per run of full segments, one
+ * header and one checksum over the whole run, summed while the payload is
+ * copied from its send buffer. MEMLINK_TSO passes those super-segments to
+ * the receiving stack whole (memlink_push_gso queues them as they are; the
+ * receiver checks every byte against the sender's sum, as with the merge
+ * above); MEMLINK_TSO_CUT cuts them into segments in software first
+ * (wire_tcp_segment: each its own header and checksum, as a NIC without a
+ * GRO peer), so the receiver sees what it would without TSO.
+ *
+ * Direct (memlink.direct, without the merge): the link hands a packet to
+ * the receiving stack at once, inside the sender's output call, as Linux's
+ * lo hands the sent packet to its receive path, with no copy into a FIFO;
+ * the receiver reads it where the sender built it. A stack is never
+ * entered twice: a packet for a stack that is inside a call (polled through
+ * memlink_poll, or taking a packet) waits in the FIFO as usual, and packets
+ * already waiting there go first. The stacks must then be polled through
+ * memlink_poll (memlink_attach names them).
+ *
+ * Owns: the slots, the merge, the cut, direct delivery, their counters. Must not touch: the stacks
  * (they see packets only through synack_stack_input).
  */
 #ifndef SYNACK_BENCH_MEMLINK_H
@@ -48,25 +67,45 @@ struct memlink_dir {
     uint32_t tail_paysum;          /* one's-complement sum of its payload */
 };
 
+enum memlink_tso {
+    MEMLINK_TSO_OFF = 0,           /* the stacks send no super-segments */
+    MEMLINK_TSO = 1,               /* the stacks' super-segments pass whole */
+    MEMLINK_TSO_CUT = 2,           /* ... cut into segments by the link */
+};
+
 struct memlink {
     unsigned slot_bytes;           /* the largest packet a slot holds */
     bool offload;                  /* TSO/GRO-style super-segments */
+    enum memlink_tso tso;          /* what becomes of the stacks' super-segments */
+    unsigned mtu;
+    int cut_dir;                   /* memlink_push_gso's direction, for the cut */
+    uint8_t *cut_buf;              /* one segment being cut (MEMLINK_TSO_CUT) */
+    uint64_t supers;               /* super-segments the stacks sent */
+    bool direct;                   /* hand packets over at once (no FIFO copy) */
+    synack_stack *stack[2];        /* [0]: a, [1]: b (memlink_attach) */
+    bool busy[2];                  /* that stack is inside a call */
+    uint64_t now;                  /* the time of the current memlink_poll */
+    uint64_t direct_packets;       /* packets handed over at once */
+    uint64_t super_segs;           /* the segments in them */
     struct memlink_dir dir[2];     /* [0]: to stack a, [1]: to stack b */
     uint64_t packets, dropped;     /* packets taken; dropped (queue full) */
     uint64_t merged;               /* segments that joined a super-segment */
 };
 
-/* Sets up a link for packets of up to mtu bytes (65535 with offload).
- * false: out of memory. */
-static inline bool memlink_init(struct memlink *l, unsigned mtu, bool offload)
+/* Sets up a link for packets of up to mtu bytes (65535 with offload or
+ * MEMLINK_TSO). false: out of memory. */
+static inline bool memlink_init(struct memlink *l, unsigned mtu, bool offload, enum memlink_tso tso)
 {
     memset(l, 0, sizeof *l);
     l->offload = offload;
-    l->slot_bytes = offload ? MEMLINK_SUPER_MAX : mtu;
+    l->tso = tso;
+    l->mtu = mtu;
+    l->slot_bytes = offload || tso == MEMLINK_TSO ? MEMLINK_SUPER_MAX : mtu;
     for (int d = 0; d < 2; d++) {
         l->dir[d].data = malloc((size_t)MEMLINK_SLOTS * l->slot_bytes);
         if (!l->dir[d].data) return false;
     }
+    if (tso == MEMLINK_TSO_CUT && !(l->cut_buf = malloc(mtu))) return false;
     return true;
 }
 
@@ -74,6 +113,7 @@ static inline void memlink_fini(struct memlink *l)
 {
     free(l->dir[0].data);
     free(l->dir[1].data);
+    free(l->cut_buf);
 }
 
 /* 16-bit one's-complement helpers over wire_csum_add's 32-bit sums. */
@@ -151,12 +191,22 @@ static inline void memlink_merge(struct memlink_dir *d, uint8_t *f, struct wire_
     wire_put16(t + 16, wire_csum_finish(s + d->tail_paysum));
 }
 
+static inline void memlink_deliver(struct memlink *l, int dir, synack_stack *st, uint64_t now);
+
 /* Takes a packet for direction dir (0: to a, 1: to b). A full queue drops
  * it, as a real link would. */
 static inline void memlink_push(struct memlink *l, int dir, const uint8_t *pkt, size_t len)
 {
     struct memlink_dir *d = &l->dir[dir];
     l->packets++;
+    if (l->direct && !l->offload && l->stack[dir] && !l->busy[dir]) {
+        memlink_deliver(l, dir, l->stack[dir], l->now); /* what waits goes first */
+        l->busy[dir] = true;
+        synack_stack_input(l->stack[dir], pkt, len, l->now);
+        l->busy[dir] = false;
+        l->direct_packets++;
+        return;
+    }
     struct wire_tcp_view w;
     bool tcp = l->offload && memlink_view(pkt, len, &w);
     if (tcp && d->count) {
@@ -187,11 +237,35 @@ static inline void memlink_push(struct memlink *l, int dir, const uint8_t *pkt, 
     }
 }
 
+static inline void memlink_cut_one(void *ctx, const uint8_t *pkt, size_t len)
+{
+    struct memlink *l = (struct memlink *)ctx;
+    memlink_push(l, l->cut_dir, pkt, len);
+}
+
+/* Takes a super-segment (the stack's output_gso) for direction dir: queued
+ * whole (MEMLINK_TSO) or cut into segments of gso_size (MEMLINK_TSO_CUT). */
+static inline void memlink_push_gso(struct memlink *l, int dir, const uint8_t *pkt, size_t len, uint16_t gso_size)
+{
+    struct wire_tcp_view v;
+    l->supers++;
+    if (wire_tcp_view(pkt, len, &v)) l->super_segs += (v.plen + gso_size - 1) / gso_size;
+    if (l->tso != MEMLINK_TSO_CUT) {
+        memlink_push(l, dir, pkt, len);
+        return;
+    }
+    l->cut_dir = dir;
+    if (wire_tcp_segment(pkt, len, gso_size, true, l->cut_buf, l->mtu, memlink_cut_one, l) < 0) l->dropped++;
+}
+
 /* Hands every queued packet of direction dir to stack st. */
 static inline void memlink_deliver(struct memlink *l, int dir, synack_stack *st, uint64_t now)
 {
     struct memlink_dir *d = &l->dir[dir];
     d->tail_open = false; /* delivered packets are gone: nothing joins them */
+    bool was_busy = l->busy[dir];
+    l->now = now;
+    l->busy[dir] = true;
     while (d->count) {
         unsigned i = d->head;
         d->head = (d->head + 1) % MEMLINK_SLOTS;
@@ -206,6 +280,24 @@ static inline void memlink_deliver(struct memlink *l, int dir, synack_stack *st,
      * a page fault per page on the first pass), which measured the link,
      * not the stacks. */
     d->head = 0;
+    l->busy[dir] = was_busy;
+}
+
+/* Names the stacks (for direct delivery): a takes direction 0, b 1. */
+static inline void memlink_attach(struct memlink *l, synack_stack *a, synack_stack *b)
+{
+    l->stack[0] = a;
+    l->stack[1] = b;
+}
+
+/* Polls stack `side` (0: a, 1: b) at now, marked as inside a call. */
+static inline uint64_t memlink_poll(struct memlink *l, int side, uint64_t now)
+{
+    l->now = now;
+    l->busy[side] = true;
+    uint64_t next = synack_stack_poll(l->stack[side], now);
+    l->busy[side] = false;
+    return next;
 }
 
 #endif

@@ -1282,7 +1282,73 @@ static void test_strings(void)
     for (unsigned f = 0; f < 256; f++) CHECK(tcp_flags_str((uint8_t)f) != NULL);
 }
 
-TEST_MAIN(TEST(test_checksum), TEST(test_linux_ipv4), TEST(test_linux_tcp_fields),
+/* Software segmentation (wire_tcp_segment): a super-segment of 3 full
+ * segments and a 100-byte tail, CWR|PSH|FIN|ACK and a timestamp, cut at 1000
+ * bytes: each piece parses with a valid IP and TCP checksum, the sequence
+ * numbers and IP IDs step, CWR only on the first, PSH and FIN only on the
+ * last, options copied, and the payloads put together are the original. */
+struct seg_log {
+    int n;
+    uint8_t pay[3100];
+    size_t got;
+    uint32_t seq[8];
+    uint8_t flags[8];
+    uint16_t ident[8];
+    bool ok;
+};
+
+static void seg_collect(void *ctx, const uint8_t *pkt, size_t len)
+{
+    struct seg_log *l = ctx;
+    struct ipv4_repr ip;
+    struct tcp_repr t;
+    if (ipv4_parse(&ip, pkt, len) != 0 || tcp_parse(&t, pkt + 20, len - 20, ip.src, ip.dst) != 0 || l->n >= 8 ||
+        !t.opt.has_timestamp || t.opt.ts_val != 77 || t.payload_len > 1000 || l->got + t.payload_len > sizeof l->pay) {
+        l->ok = false;
+        return;
+    }
+    memcpy(l->pay + l->got, t.payload, t.payload_len);
+    l->got += t.payload_len;
+    l->seq[l->n] = t.seq;
+    l->flags[l->n] = t.flags;
+    l->ident[l->n] = ip.ident;
+    l->n++;
+}
+
+static void test_tcp_segment(void)
+{
+    static uint8_t pkt[20 + 32 + 3100], payload[3100], buf[1100];
+    for (size_t i = 0; i < sizeof payload; i++) payload[i] = (uint8_t)(i * 7 + 1);
+    struct tcp_repr t = {.src_port = 5001, .dst_port = 80, .seq = 0xFFFFFF00u, .ack = 9,
+                         .flags = TCP_ACK | TCP_PSH | TCP_FIN | TCP_CWR, .window = 500,
+                         .payload = payload, .payload_len = sizeof payload};
+    t.opt.has_timestamp = true;
+    t.opt.ts_val = 77;
+    struct ipv4_repr ip = {.src = ADDR_A, .dst = ADDR_B, .protocol = IPV4_PROTO_TCP, .ttl = 64, .ident = 0xFFFE,
+                           .flags = IPV4_FLAG_DF, .header_len = 20, .payload_len = 32 + sizeof payload};
+    REQUIRE(ipv4_emit(&ip, pkt, sizeof pkt) == 20);
+    REQUIRE(tcp_emit(&t, pkt + 20, sizeof pkt - 20, ADDR_A, ADDR_B) == (int)(32 + sizeof payload));
+    struct seg_log l = {.ok = true};
+    CHECK_EQ(wire_tcp_segment(pkt, sizeof pkt, 1000, true, buf, sizeof buf, seg_collect, &l), 4);
+    CHECK(l.ok);
+    CHECK_EQ(l.n, 4);
+    CHECK_EQ(l.got, sizeof payload);
+    CHECK(memcmp(l.pay, payload, sizeof payload) == 0);
+    for (int i = 0; i < 4; i++) {
+        CHECK_EQ(l.seq[i], 0xFFFFFF00u + 1000u * (uint32_t)i); /* wraps past 2^32 */
+        CHECK_EQ(l.ident[i], (uint16_t)(0xFFFE + i));
+        uint8_t want = TCP_ACK | (i == 0 ? TCP_CWR : 0) | (i == 3 ? TCP_PSH | TCP_FIN : 0);
+        CHECK_EQ(l.flags[i], want);
+    }
+    /* Too small a buffer, a zero segment size or a non-TCP packet: nothing. */
+    struct seg_log none = {.ok = true};
+    CHECK_EQ(wire_tcp_segment(pkt, sizeof pkt, 1000, true, buf, 500, seg_collect, &none), -1);
+    CHECK_EQ(wire_tcp_segment(pkt, sizeof pkt, 0, true, buf, sizeof buf, seg_collect, &none), -1);
+    CHECK_EQ(wire_tcp_segment(pkt, 30, 1000, true, buf, sizeof buf, seg_collect, &none), -1);
+    CHECK_EQ(none.n, 0);
+}
+
+TEST_MAIN(TEST(test_tcp_segment), TEST(test_checksum), TEST(test_linux_ipv4), TEST(test_linux_tcp_fields),
           TEST(test_linux_icmp_fields), TEST(test_linux_reemit), TEST(test_linux_syn_layout),
           TEST(test_roundtrip_tcp), TEST(test_tcp_emit_layouts), TEST(test_roundtrip_ipv4),
           TEST(test_roundtrip_icmp), TEST(test_ipv4_malformed), TEST(test_tcp_header_malformed),

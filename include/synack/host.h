@@ -119,7 +119,8 @@ SYNACK_API int synack_simnet_create(synack_simnet **out, uint64_t seed);
  * thread must have finished (joined). */
 SYNACK_API void synack_simnet_destroy(synack_simnet *net);
 /* Adds a host with address addr. cfg may be NULL (defaults); its output is
- * replaced, and its secret is derived from the seed and addr so that runs
+ * replaced (with cfg->tso_max, output_gso too: the host's link cuts the
+ * stack's super-segments into segments in software), and its secret is derived from the seed and addr so that runs
  * repeat exactly. */
 SYNACK_API int synack_simnet_add_host(synack_simnet *net, uint32_t addr, const struct synack_config *cfg,
                            synack_host **out);

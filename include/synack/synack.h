@@ -167,6 +167,23 @@ struct synack_tunables {
 /* Where outgoing IPv4 packets go. The bytes are valid only during the call. */
 typedef void (*synack_output_fn)(void *ctx, const uint8_t *pkt, size_t len);
 
+/* Where outgoing super-segments go when the link does TCP segmentation
+ * offload (struct synack_config, tso_max): pkt is one IPv4/TCP packet whose
+ * payload is more than one segment, gso_size the payload of each (the
+ * connection's send MSS; the last may be shorter), as a NIC's TSO or a
+ * virtio-net GSO packet (gso_type TCPV4) carries it. The headers are those
+ * of the first segment: the link cuts the payload into gso_size pieces and
+ * gives piece i the sequence number seq + i * gso_size, the IP total length
+ * of its own size and the IP ID + i; CWR stays only on the first piece,
+ * PSH and FIN only on the last (Linux's tcp_gso_segment). The TCP checksum
+ * (unless checksum_offload) covers the whole super-segment, pseudo-header
+ * with its TCP length included: right as it is for a receiver that accepts
+ * super-segments whole (synack_stack_input does, as a GRO path hands TCP
+ * one merged packet); a link that cuts the packet computes each piece's
+ * (wire_tcp_segment in synack/wire.h does all of this in software). The
+ * bytes are valid only during the call. */
+typedef void (*synack_output_gso_fn)(void *ctx, const uint8_t *pkt, size_t len, uint16_t gso_size);
+
 /* Optional ISN override for tests (deterministic traces). The default is
  * RFC 6528: a keyed hash of the 4-tuple plus a 4-microsecond clock. */
 typedef uint32_t (*synack_isn_fn)(void *ctx, uint32_t laddr, uint16_t lport,
@@ -201,6 +218,21 @@ struct synack_config {
      * the link itself checks and fills them, as a NIC with checksum offload
      * or a TUN with a virtio-net header (tools/tun/loop.c) does. */
     bool checksum_offload;
+    /* TCP segmentation offload (TSO/GSO), off by default (0). When tso_max is
+     * above mtu and output_gso is set, the link takes TCP/IPv4 packets of up
+     * to tso_max bytes of IP total length (at most 65535) and segments them
+     * itself, or hands them whole to a receiver that takes super-segments.
+     * A connection then sends runs of full-sized new segments as one packet
+     * through output_gso (same output_ctx), sized as Linux's
+     * tcp_tso_autosize: about 1 ms of data at the pacing rate, at least two
+     * segments, at most tso_max; with pacing, one such packet leaves per
+     * departure. Everything else (one-segment packets, retransmissions,
+     * ACKs, SYNs, RSTs) still goes through output, at most mtu bytes.
+     * Counters and the protocol's per-segment bookkeeping count the
+     * segments the link will make (out_segs counts each, as Linux counts
+     * GSO segments). */
+    uint32_t tso_max;
+    synack_output_gso_fn output_gso;
 };
 
 /* Fills cfg with the defaults above (address 0, no output). */

@@ -278,4 +278,21 @@ static inline bool wire_tcp_view(const uint8_t *p, size_t len, struct wire_tcp_v
     return true;
 }
 
+/* ---- software segmentation (GSO) ---------------------------------------- */
+/* Cuts a TCP/IPv4 super-segment (synack_config.output_gso in synack.h) into
+ * segments of gso_size payload bytes, as a NIC's TSO or Linux's GSO does:
+ * segment i gets the first's headers with the sequence number seq + i *
+ * gso_size, its own IP total length, the IP ID + i and a new IP header
+ * checksum; CWR only on the first, PSH and FIN only on the last; with csum
+ * its TCP checksum computed over it (summed while its payload is copied),
+ * without it the field left as it came (links with checksum offload). Each
+ * segment is built in buf (cap bytes: at least the headers plus gso_size)
+ * and handed to fn in order. Returns the segments made, or -1 when pkt is
+ * not an unfragmented IPv4/TCP packet, gso_size is 0 or buf too small (then
+ * nothing was handed on). A packet of at most gso_size payload bytes goes
+ * on as one segment (its checksum recomputed with csum). */
+typedef void (*wire_segment_fn)(void *ctx, const uint8_t *pkt, size_t len);
+int wire_tcp_segment(const uint8_t *pkt, size_t len, uint16_t gso_size, bool csum, uint8_t *buf, size_t cap,
+                     wire_segment_fn fn, void *ctx);
+
 #endif

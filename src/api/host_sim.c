@@ -37,12 +37,15 @@
 #include <string.h>
 
 #include "api/host_internal.h"
+#include "synack/wire.h"
 
 /* A simulated host: the common part, then its place in the simnet. */
 struct sim_host {
     synack_host base;                /* first: a synack_host * points here */
     struct synack_simnet *net;       /* immutable */
     int sim_id;                      /* immutable: its host in net->sim */
+    uint8_t *seg_buf;                /* TSO (cfg.tso_max): the segment being cut */
+    uint16_t mtu;
 };
 
 struct sim_waiter {
@@ -124,6 +127,14 @@ static void stack_output(void *ctx, const uint8_t *pkt, size_t len)
 {
     struct sim_host *h = ctx;
     synack_sim_send(h->net->sim, h->sim_id, pkt, len);
+}
+
+/* TSO: the host's link cuts a super-segment into segments (a NIC's TSO),
+ * so the simulator's impairments act on each. */
+static void stack_output_gso(void *ctx, const uint8_t *pkt, size_t len, uint16_t gso_size)
+{
+    struct sim_host *h = ctx;
+    wire_tcp_segment(pkt, len, gso_size, true, h->seg_buf, h->mtu, stack_output, h);
 }
 
 static const struct synack_sim_host_ops stack_ops = {stack_deliver, stack_poll};
@@ -309,6 +320,7 @@ void synack_simnet_destroy(synack_simnet *net)
         struct sim_host *h = net->hosts[i];
         synack_stack_destroy(h->base.stack);
         host_sd_free(&h->base);
+        free(h->seg_buf);
         free(h);
     }
     free(net->hosts);
@@ -332,6 +344,15 @@ int synack_simnet_add_host(synack_simnet *net, uint32_t addr, const struct synac
     cfg.addr = addr;
     cfg.output = stack_output;
     cfg.output_ctx = h;
+    cfg.output_gso = NULL;
+    h->mtu = cfg.mtu;
+    if (cfg.tso_max) {
+        cfg.output_gso = stack_output_gso;
+        if (!(h->seg_buf = malloc(cfg.mtu))) {
+            free(h);
+            return -ENOMEM;
+        }
+    }
     synack_sim_derive_secret(net->seed, addr, cfg.secret);
     h->net = net;
     h->base.ops = &sim_host_ops;
@@ -362,6 +383,7 @@ int synack_simnet_add_host(synack_simnet *net, uint32_t addr, const struct synac
     }
     pthread_mutex_unlock(&net->mu);
     if (err) {
+        free(h->seg_buf);
         free(h);
         return err;
     }

@@ -31,27 +31,31 @@ static size_t build_ipv4(struct ip_layer *s, uint32_t src, uint32_t dst, uint8_t
         .ident = (uint16_t)(s->ident++), .header_len = IPV4_HDR_MIN,
         .payload_len = (uint16_t)payload_len,
     };
-    int n = ipv4_emit(&ip, s->out_buf, s->cfg->mtu);
+    int n = ipv4_emit(&ip, s->out_buf, IPV4_HDR_MIN);
     return n < 0 ? 0 : (size_t)n;
 }
 
 void ip_output_tcp(struct ip_layer *s, uint32_t src, uint32_t dst, uint8_t ttl, const struct tcp_repr *seg)
 {
-    ip_output_tcp_summed(s, src, dst, ttl, IP_ECN_NOT_ECT, seg, false, 0);
+    ip_output_tcp_summed(s, src, dst, ttl, IP_ECN_NOT_ECT, seg, false, 0, 0);
 }
 
 void ip_output_tcp_summed(struct ip_layer *s, uint32_t src, uint32_t dst, uint8_t ttl, uint8_t tos,
-                          const struct tcp_repr *seg, bool summed, uint32_t payload_sum)
+                          const struct tcp_repr *seg, bool summed, uint32_t payload_sum, uint16_t gso_size)
 {
     size_t tlen = tcp_repr_len(seg);
-    if (IPV4_HDR_MIN + tlen > s->cfg->mtu) return; /* never: segments are sized by the MSS */
+    size_t cap = gso_size ? s->tso_max : s->cfg->mtu;
+    if (IPV4_HDR_MIN + tlen > cap) return; /* never: segments are sized by the MSS (or tso_max) */
     size_t hl = build_ipv4(s, src, dst, IPV4_PROTO_TCP, ttl, tos, tlen);
     if (hl == 0) return;
-    int n = s->cfg->checksum_offload ? tcp_emit_nocsum(seg, s->out_buf + hl, s->cfg->mtu - hl)
-            : summed ? tcp_emit_summed(seg, s->out_buf + hl, s->cfg->mtu - hl, src, dst, payload_sum)
-                     : tcp_emit(seg, s->out_buf + hl, s->cfg->mtu - hl, src, dst);
+    /* The link gives each segment of a super-segment the next ID: skip
+     * them, as Linux's ip_select_ident_segs. */
+    if (gso_size) s->ident += (uint32_t)((seg->payload_len + gso_size - 1) / gso_size) - 1;
+    int n = s->cfg->checksum_offload ? tcp_emit_nocsum(seg, s->out_buf + hl, cap - hl)
+            : summed ? tcp_emit_summed(seg, s->out_buf + hl, cap - hl, src, dst, payload_sum)
+                     : tcp_emit(seg, s->out_buf + hl, cap - hl, src, dst);
     if (n < 0) return;
-    s->up.send(s->up.ctx, s->out_buf, hl + (size_t)n);
+    s->up.send(s->up.ctx, s->out_buf, hl + (size_t)n, gso_size);
 }
 
 /* An ICMP error quotes the IP header and at least 8 bytes of the datagram
@@ -113,7 +117,7 @@ static void send_datagram(struct ip_layer *s, uint32_t src, uint32_t dst, uint8_
             p += k;
             i += k;
         }
-        s->up.send(s->up.ctx, s->out_buf, IPV4_HDR_MIN + n);
+        s->up.send(s->up.ctx, s->out_buf, IPV4_HDR_MIN + n, 0);
     }
 }
 

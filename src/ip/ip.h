@@ -35,15 +35,19 @@ struct ip_upcalls {
      * Returns true when a connection took it (it is then counted). */
     bool (*tcp_icmp_error)(void *ctx, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
                            uint8_t type, uint8_t code, uint16_t next_hop_mtu, uint32_t seq);
-    /* Sends one finished IPv4 packet (the stack may defer it). */
-    void (*send)(void *ctx, const uint8_t *pkt, size_t len);
+    /* Sends one finished IPv4 packet (the stack may defer it). gso_size 0:
+     * one segment of at most the MTU; else a TCP super-segment of segments
+     * of gso_size payload bytes (synack_config.tso_max). */
+    void (*send)(void *ctx, const uint8_t *pkt, size_t len, uint16_t gso_size);
 };
 
 struct ip_layer {
     const struct synack_config *cfg;        /* addr, mtu, checksum_offload */
     const struct synack_tunables *tunables; /* ttl of our own replies */
     struct synack_counters *ctr;
-    uint8_t *out_buf;                       /* cfg->mtu bytes: the packet being built */
+    uint8_t *out_buf;                       /* the packet being built: cfg->mtu bytes, or
+                                             * tso_max for a super-segment */
+    uint32_t tso_max;                       /* super-segments' largest size; 0: no TSO */
     uint32_t ident;                         /* next IPv4 identification */
     struct ip_upcalls up;
     struct reasm reasm;                     /* fragments of datagrams in progress */
@@ -67,9 +71,11 @@ void ip_output_tcp(struct ip_layer *ip, uint32_t src, uint32_t dst, uint8_t ttl,
                    const struct tcp_repr *seg);
 /* The same for a payload already in place whose partial sum is known
  * (summed: computed while it was copied there), with the given TOS byte
- * (its ECN field: ECT(0) on an ECN connection's new data). */
+ * (its ECN field: ECT(0) on an ECN connection's new data). gso_size > 0:
+ * the segment is a super-segment of up to tso_max bytes to be cut into
+ * segments of gso_size payload bytes by the link. */
 void ip_output_tcp_summed(struct ip_layer *ip, uint32_t src, uint32_t dst, uint8_t ttl, uint8_t tos,
-                          const struct tcp_repr *seg, bool summed, uint32_t payload_sum);
+                          const struct tcp_repr *seg, bool summed, uint32_t payload_sum, uint16_t gso_size);
 /* Where a TCP payload behind a header of tcp_header_len bytes goes in the
  * packet ip_output_tcp builds (so data is copied once). */
 static inline uint8_t *ip_payload_at(struct ip_layer *ip, size_t tcp_header_len)

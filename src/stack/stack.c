@@ -139,7 +139,7 @@ static void env_emit(struct tcp_env *env, struct tcp_conn *c, const struct tcp_r
 {
     synack_stack *s = stack_of(env);
     ip_output_tcp_summed(&s->ip, c->id.laddr, c->id.raddr, c->ttl, env->tx_ecn, seg, env->payload_summed,
-                         env->payload_sum);
+                         env->payload_sum, env->tx_gso_size);
 }
 
 static uint8_t *env_payload_at(struct tcp_env *env, size_t tcp_header_len)
@@ -284,7 +284,7 @@ static void ip_up_tcp_input(void *ctx, const struct ipv4_repr *ip, const struct 
                             const uint32_t *csum_partial);
 static bool ip_up_tcp_icmp_error(void *ctx, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
                                  uint8_t type, uint8_t code, uint16_t next_hop_mtu, uint32_t seq);
-static void ip_up_send(void *ctx, const uint8_t *pkt, size_t len);
+static void ip_up_send(void *ctx, const uint8_t *pkt, size_t len, uint16_t gso_size);
 
 int synack_stack_create(synack_stack **out, const struct synack_config *cfg)
 {
@@ -296,7 +296,10 @@ int synack_stack_create(synack_stack **out, const struct synack_config *cfg)
     if (!s) return -ENOMEM;
     s->cfg = *cfg;
     s->tunables = cfg->tunables;
-    s->out_buf = malloc((size_t)cfg->mtu + TCP_HDR_MAX);
+    /* TSO only when the link takes packets larger than the MTU. */
+    uint32_t tso_max = cfg->output_gso && cfg->tso_max > cfg->mtu ? cfg->tso_max : 0;
+    if (tso_max > 65535) tso_max = 65535;
+    s->out_buf = malloc((size_t)(tso_max > cfg->mtu ? tso_max : cfg->mtu) + TCP_HDR_MAX);
     s->port_conns = calloc(2 * 65536, sizeof *s->port_conns);
     s->port_binds = s->port_conns ? s->port_conns + 65536 : NULL;
     if (!s->out_buf || !s->port_conns || hindex_init(&s->conns, s) != 0 ||
@@ -321,8 +324,9 @@ int synack_stack_create(synack_stack **out, const struct synack_config *cfg)
     s->env.established = env_established;
     s->env.payload_at = env_payload_at;
     s->env.checksum_offload = s->cfg.checksum_offload;
+    s->env.tso_max = tso_max;
     s->ip = (struct ip_layer){
-        .cfg = &s->cfg, .tunables = &s->tunables, .ctr = &s->ctr, .out_buf = s->out_buf,
+        .cfg = &s->cfg, .tunables = &s->tunables, .ctr = &s->ctr, .out_buf = s->out_buf, .tso_max = tso_max,
         .ident = (uint32_t)siphash24(s->cfg.secret, "ident", 5),
         .up = {.ctx = s, .tcp_input = ip_up_tcp_input, .tcp_icmp_error = ip_up_tcp_icmp_error,
                .send = ip_up_send},
@@ -1146,9 +1150,13 @@ static bool ip_up_tcp_icmp_error(void *ctx, uint32_t src, uint16_t sport, uint32
 
 /* Sends a packet, or inside a socket call defers it to the next poll (output
  * never happens inside a socket call). */
-static void ip_up_send(void *ctx, const uint8_t *pkt, size_t len)
+static void ip_up_send(void *ctx, const uint8_t *pkt, size_t len, uint16_t gso_size)
 {
     synack_stack *s = ctx;
+    if (gso_size && !s->in_app_call) { /* data: never sent inside a socket call */
+        s->cfg.output_gso(s->cfg.output_ctx, pkt, len, gso_size);
+        return;
+    }
     if (s->in_app_call) {
         if (s->ndeferred < STACK_DEFERRED_MAX && len <= STACK_DEFERRED_BYTES) {
             memcpy(s->deferred[s->ndeferred], pkt, len);

@@ -80,6 +80,12 @@ struct tcp_env {
      * being emitted, set by the caller of emit (ECT(0) on new data of an
      * ECN connection, else Not-ECT). */
     uint8_t rx_ecn, tx_ecn;
+    /* TCP segmentation offload (synack_config.tso_max): the largest packet
+     * (IP total length) the link takes as a super-segment, 0 when it takes
+     * none; and, set by the caller of emit, the segment size of the packet
+     * being emitted when it is a super-segment (0: one segment). */
+    uint32_t tso_max;
+    uint16_t tx_gso_size;
 };
 
 enum tcp_timer_kind {

@@ -51,21 +51,31 @@ void tcp_pacing_update(const struct tcp_env *env, struct tcp_conn *c)
     x->pacing_rate = rate ? rate : 1;
 }
 
-/* How far ahead of its departure time a segment may leave, microseconds:
- * Linux sends, at each departure, one TSO packet sized by tcp_tso_autosize
- * (about 1 ms of data at the pacing rate, plus up to 64 KB more on paths
- * whose minimum RTT is under a millisecond or so, at least two segments,
- * at most 64 KB). Here the segments of such a packet leave together: the
- * first at its time, the others up to that packet's time early. */
-static uint64_t pacing_burst_us(const struct tcp_conn *c, uint64_t rate)
+uint32_t tcp_tso_autosize(const struct tcp_conn *c, uint32_t mss, uint32_t max_bytes)
 {
-    uint64_t bytes = rate >> 10;
-    uint32_t r = c->x->min_rtt >> 9;
-    if (r < 32) bytes += 65536u >> r;
-    if (bytes > 65536) bytes = 65536;
-    uint32_t mss = c->snd_mss ? c->snd_mss : 1;
+    uint64_t rate = c->x ? c->x->pacing_rate : 0;
+    uint64_t bytes = max_bytes;
+    if (rate) {
+        bytes = rate >> 10;
+        uint32_t r = c->x->min_rtt >> 9;
+        if (r < 32) bytes += 65536u >> r;
+        if (bytes > max_bytes) bytes = max_bytes;
+    }
+    if (mss == 0) mss = 1;
     uint64_t segs = bytes / mss;
-    if (segs < 2) segs = 2;
+    return segs < 2 ? 2 : (uint32_t)segs;
+}
+
+/* How far ahead of its departure time a segment may leave, microseconds:
+ * Linux sends, at each departure, one TSO packet sized by tcp_tso_autosize.
+ * Without TSO on the link, the segments of such a packet leave together
+ * here: the first at its time, the others up to that packet's time early.
+ * With TSO the packet itself leaves at its time (no allowance). */
+static uint64_t pacing_burst_us(const struct tcp_env *env, const struct tcp_conn *c, uint64_t rate)
+{
+    if (env->tso_max) return 0;
+    uint32_t mss = c->snd_mss ? c->snd_mss : 1;
+    uint64_t segs = tcp_tso_autosize(c, mss, 65536);
     return (segs - 1) * mss * 1000000u / rate;
 }
 
@@ -73,7 +83,7 @@ bool tcp_pacing_wait(struct tcp_env *env, struct tcp_conn *c)
 {
     struct tcp_xfer *x = c->x;
     if (!x || !x->pacing_rate || !env->tunables->pacing || x->pace_next <= env->now) return false;
-    if (x->pace_next <= env->now + pacing_burst_us(c, x->pacing_rate)) return false;
+    if (x->pace_next <= env->now + pacing_burst_us(env, c, x->pacing_rate)) return false;
     if (x->pace_timer != x->pace_next) {
         x->pace_timer = x->pace_next;
         env->timer_changed(env, c);
@@ -81,13 +91,13 @@ bool tcp_pacing_wait(struct tcp_env *env, struct tcp_conn *c)
     return true;
 }
 
-void tcp_pacing_sent(const struct tcp_env *env, struct tcp_conn *c, uint32_t len)
+void tcp_pacing_sent(const struct tcp_env *env, struct tcp_conn *c, uint32_t len, uint32_t segs)
 {
     struct tcp_xfer *x = c->x;
     if (!x || !len) return;
     uint64_t prior = x->pace_next;
     if (x->pace_next < env->now) x->pace_next = env->now;
-    if (x->data_segs_out < UINT32_MAX) x->data_segs_out++;
+    x->data_segs_out = x->data_segs_out > UINT32_MAX - segs ? UINT32_MAX : x->data_segs_out + segs;
     x->paced = env->tunables->pacing;
     if (!x->pacing_rate || !env->tunables->pacing || x->data_segs_out < PACING_FREE_SEGS) return;
     uint64_t len_us = (uint64_t)len * 1000000u / x->pacing_rate;

@@ -79,10 +79,16 @@ void tcp_pacing_update(const struct tcp_env *env, struct tcp_conn *c);
 /* Before a data segment goes out: true when it must wait for its departure
  * time, in which case the connection's timer is due then (no busy loop). */
 bool tcp_pacing_wait(struct tcp_env *env, struct tcp_conn *c);
-/* A data segment of len bytes went out: the next departure moves len / rate
- * later (the first ten segments are free; lateness earns back at most half a
- * segment's time, as Linux's credit for OS jitter). */
-void tcp_pacing_sent(const struct tcp_env *env, struct tcp_conn *c, uint32_t len);
+/* A data packet of len bytes in segs segments (more than one: a TSO
+ * super-segment) went out: the next departure moves len / rate later (the
+ * first ten segments are free; lateness earns back at most half a packet's
+ * time, as Linux's credit for OS jitter). */
+void tcp_pacing_sent(const struct tcp_env *env, struct tcp_conn *c, uint32_t len, uint32_t segs);
+/* Linux's tcp_tso_autosize: the segments of mss bytes one departure carries,
+ * about 1 ms of data at the pacing rate (plus up to 64 KB more on paths
+ * whose minimum RTT is under a millisecond or so), at least two, at most
+ * max_bytes of payload; max_bytes worth before the rate is known. */
+uint32_t tcp_tso_autosize(const struct tcp_conn *c, uint32_t mss, uint32_t max_bytes);
 
 /* ---- helpers the algorithms share ---- */
 /* Slow start (RFC 5681 3.1 with RFC 3465 byte counting, at most `limit`

@@ -155,9 +155,12 @@ static void arm_rtx(struct tcp_env *env, struct tcp_conn *c)
     }
 }
 
-static void note_sent(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32_t end)
+/* [seq, end) went out in segs segments (more than one: a super-segment
+ * the link cuts, counted as the segments it makes, as Linux counts GSO
+ * segments). */
+static void note_sent(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32_t end, uint32_t segs)
 {
-    env->ctr->out_segs++;
+    env->ctr->out_segs += segs;
     if (c->x && seq != end) tcp_recovery_on_send(env, c, seq, end);
     if (seq_lt(seq, c->snd_max)) {
         env->ctr->retrans_segs++;
@@ -188,14 +191,20 @@ static void send_syn(struct tcp_env *env, struct tcp_conn *c, bool with_ack)
     if (c->ecn_ok && !with_ack && c->snd_max == c->iss) seg.flags |= TCP_ECE | TCP_CWR;
     if (c->ecn_ok && with_ack) seg.flags |= TCP_ECE;
     env->emit(env, c, &seg);
-    note_sent(env, c, c->iss, c->iss + 1);
+    note_sent(env, c, c->iss, c->iss + 1, 1);
     c->snd_nxt = c->iss + 1;
     if (with_ack) sent_ack(env, c);
     arm_rtx(env, c);
 }
 
-/* push: PSH even when the segment does not end the queued data. */
-static void send_segment(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32_t len, bool push)
+/* push: PSH even when the segment does not end the queued data. gso > 0:
+ * [seq, seq + len) goes as one super-segment of segments of gso bytes (the
+ * last may be shorter) for the link to cut (TSO): one header, one checksum
+ * summed while the payload is copied, the flags of the whole run (the link
+ * keeps CWR on the first segment only, PSH and FIN on the last), and the
+ * bookkeeping of every segment in it. */
+static void send_segment(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32_t len, bool push,
+                         uint32_t gso)
 {
     struct tcp_repr seg;
     uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
@@ -233,16 +242,23 @@ static void send_segment(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, 
         seg.payload = dst;
     }
     seg.payload_len = len;
+    uint32_t segs = 1, last = len;
+    if (gso && len > gso) {
+        segs = (len + gso - 1) / gso;
+        last = len - (segs - 1) * gso;
+        env->tx_gso_size = (uint16_t)gso;
+    }
     env->emit(env, c, &seg);
     env->payload_summed = false;
     env->tx_ecn = IP_ECN_NOT_ECT;
+    env->tx_gso_size = 0;
     uint32_t end = seq + len + (fin ? 1 : 0);
-    if (len < c->snd_mss) c->snd_sml = end;
+    if (last < c->snd_mss) c->snd_sml = end;
     /* Answering data within the delayed-ACK time makes the connection
      * interactive: ACKs will ride on our data (Linux's pingpong mode). */
     if (len && env->now - tcp_xr(c)->last_data_rcv < c->ato) c->pingpong = true;
-    note_sent(env, c, seq, end);
-    tcp_pacing_sent(env, c, len);
+    note_sent(env, c, seq, end, segs);
+    tcp_pacing_sent(env, c, len, segs);
     if (c->x && ((c->in_recovery && tcp_sb(c)) || c->ca_state == TCP_CA_CWR)) c->x->prr_out += len ? len : 1;
     if (seq_gt(end, c->snd_nxt)) c->snd_nxt = end;
     sent_ack(env, c);
@@ -251,7 +267,7 @@ static void send_segment(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, 
 
 void tcp_send_data(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32_t len)
 {
-    send_segment(env, c, seq, len, false);
+    send_segment(env, c, seq, len, false, 0);
 }
 
 static void send_bare_ack(struct tcp_env *env, struct tcp_conn *c, uint32_t seq)
@@ -313,8 +329,41 @@ bool tcp_send_held(struct tcp_env *env, struct tcp_conn *c)
     if (unsent == 0 || len == 0) return false;
     if (len > unsent) len = unsent;
     if (len > tcp_send_mss(c)) len = tcp_send_mss(c);
-    send_segment(env, c, c->snd_nxt, len, true);  /* PSH, as Linux's tcp_write_wakeup */
+    send_segment(env, c, c->snd_nxt, len, true, 0);  /* PSH, as Linux's tcp_write_wakeup */
     return true;
+}
+
+/* Whether Nagle (RFC 896, in Minshall's form as Linux) holds a runt that
+ * ends the queued data: only while an earlier runt is unacknowledged. */
+static bool nagle_holds(const struct tcp_conn *c)
+{
+    return !c->nodelay && !c->fin_queued && seq_gt(c->snd_sml, c->snd_una) && seq_leq(c->snd_sml, c->snd_nxt);
+}
+
+/* TSO (env->tso_max): a full segment of new data at SND.NXT may take the
+ * full segments after it along, and the runt that ends the queued data when
+ * the windows take it whole and Nagle lets it go: as many as
+ * tcp_tso_autosize gives (about 1 ms at the pacing rate, at most what fits
+ * in tso_max), within the usable window. Returns the run's length (mss:
+ * no run) and sets *gso to the segment size for a run. Every segment in it
+ * is one the loop in send_queued would have sent next, one by one. */
+static uint32_t tso_run(const struct tcp_env *env, const struct tcp_conn *c, uint32_t mss, uint32_t unsent,
+                        uint32_t usable, uint32_t *gso)
+{
+    uint32_t hdrs = 20u + (c->ts_ok ? 32u : 20u);
+    if (env->tso_max <= hdrs + 2 * mss) return mss;
+    uint32_t max_pay = env->tso_max - hdrs;
+    uint32_t segs = tcp_tso_autosize(c, mss, max_pay);
+    uint32_t room = unsent < usable ? unsent : usable;
+    uint32_t n = room / mss;
+    if (n > segs) n = segs;
+    uint32_t run = n * mss;
+    uint32_t tail = unsent - run;
+    if (n < segs && room == unsent && tail > 0 && tail < mss && run + tail <= max_pay && !nagle_holds(c))
+        run = unsent;
+    if (run <= mss) return mss;
+    *gso = mss;
+    return run;
 }
 
 /* Sends new or rewound data and the FIN while windows allow. Returns true
@@ -358,9 +407,7 @@ static bool send_queued(struct tcp_env *env, struct tcp_conn *c)
         }
         /* Nagle (RFC 896) in Minshall's form, as Linux: a runt waits only
          * while an earlier runt is still unacknowledged. */
-        if (len == unsent && len < mss && len > 0 && !c->nodelay && !c->fin_queued &&
-            seq_gt(c->snd_sml, c->snd_una) && seq_leq(c->snd_sml, c->snd_nxt))
-            break;
+        if (len == unsent && len < mss && len > 0 && nagle_holds(c)) break;
         /* A lone FIN is not held by the congestion window (as Linux's
          * tcp_cwnd_test), only by the peer's. */
         if (len == 0 && !seq_gt(c->snd_nxt + 1, c->snd_una + c->snd_wnd)) {
@@ -370,7 +417,10 @@ static bool send_queued(struct tcp_env *env, struct tcp_conn *c)
         }
         if (len == 0 && usable == 0) break;
         if (len > 0 && tcp_pacing_wait(env, c)) break; /* the timer sends it */
-        tcp_send_data(env, c, c->snd_nxt, len);
+        uint32_t gso = 0;
+        if (len == mss && env->tso_max && seq_geq(c->snd_nxt, c->snd_max))
+            len = tso_run(env, c, mss, unsent, usable, &gso);
+        send_segment(env, c, c->snd_nxt, len, false, gso);
         if (len >= mss) full_sent = true;
         sent = true;
     }

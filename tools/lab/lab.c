@@ -478,6 +478,7 @@ int lab_run(const struct lab_options *o, FILE *out, struct lab_result *res)
     }
     cfg.on_state = on_state;
     cfg.state_ctx = L;
+    if (o->tso) cfg.tso_max = 65535;
     L->client_host = world_add_host(&L->w, CLIENT_ADDR, &cfg);
     L->server_host = world_add_host(&L->w, SCEN_SERVER_ADDR, &cfg);
     if (L->client_host < 0 || L->server_host < 0) {
@@ -516,6 +517,7 @@ int lab_run(const struct lab_options *o, FILE *out, struct lab_result *res)
                          res->request_bytes == (sizeof DEFAULT_REQUEST - 1) * (uint64_t)R->nconns;
     synack_stack_get_counters(world_stack(&L->w, L->client_host), &res->counters[0]);
     synack_stack_get_counters(world_stack(&L->w, L->server_host), &res->counters[1]);
+    res->supers = L->w.hosts[L->client_host].supers + L->w.hosts[L->server_host].supers;
     int sphase = R->naccepted > 0 ? R->s[0].phase : R->server_phase;
     if (run == -ETIMEDOUT && !res->failure[0])
         snprintf(res->failure, sizeof res->failure,
@@ -617,7 +619,9 @@ static void lab_usage(FILE *f)
             "  --set NAME=VALUE set a stack tunable on both hosts (e.g. syn_retries=3)\n"
             "  --list-tunables  list the tunables, their defaults and meaning\n"
             "  --absolute       show raw sequence numbers instead of relative ones\n"
-            "  --quiet          print only the summary\n");
+            "  --quiet          print only the summary\n"
+            "  --tso            the stacks send runs of segments as 64 KB super-segments (TSO),\n"
+            "                   cut into segments by each host's link\n");
 }
 
 static int parse_u64(const char *s, uint64_t max, uint64_t *out)
@@ -671,6 +675,8 @@ int lab_main(int argc, char **argv)
             o.absolute = true;
         } else if (!strcmp(a, "--quiet")) {
             o.quiet = true;
+        } else if (!strcmp(a, "--tso")) {
+            o.tso = true;
         } else if (!strcmp(a, "--seed")) {
             if (parse_u64(v, UINT64_MAX, &o.seed)) goto bad;
             i++;

@@ -37,6 +37,8 @@ struct lab_options {
     bool quiet;            /* --quiet: no ladder, summary only */
     const char *set[16];   /* --set name=value: stack tunables (both hosts) */
     int nset;
+    bool tso;              /* --tso: the stacks send super-segments (TCP segmentation
+                            * offload), which each host's link cuts into segments */
     const char *scenario;  /* --scenario NAME (scenarios.h); NULL: the default, told
                             * without the explanation and the counters */
 };
@@ -83,6 +85,7 @@ struct lab_result {
     struct lab_seg segs[LAB_MAX_SEGS];
     int nsegs;
     struct synack_counters counters[2];   /* client, server: at the end of the run */
+    uint64_t supers;                      /* super-segments the stacks sent (--tso) */
     struct synack_tcp_info client_info;   /* the client's, just before it closed */
     bool have_client_info;
     int expected_client_error, expected_server_error; /* what the scenario expects */

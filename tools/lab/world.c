@@ -4,7 +4,10 @@
 #include "world.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "synack/wire.h"
 
 static void host_deliver(void *ctx, const uint8_t *pkt, size_t len, uint64_t now)
 {
@@ -25,6 +28,14 @@ static void host_output(void *ctx, const uint8_t *pkt, size_t len)
     synack_sim_send(h->world->sim, h->sim_id, pkt, len);
 }
 
+/* TSO: the host's link cuts a super-segment into segments (a NIC's TSO). */
+static void host_output_gso(void *ctx, const uint8_t *pkt, size_t len, uint16_t gso_size)
+{
+    struct world_host *h = ctx;
+    h->supers++;
+    wire_tcp_segment(pkt, len, gso_size, true, h->seg_buf, h->mtu, host_output, h);
+}
+
 static const struct synack_sim_host_ops host_ops = {host_deliver, host_poll};
 
 int world_init(struct world *w, uint64_t seed)
@@ -37,7 +48,10 @@ int world_init(struct world *w, uint64_t seed)
 
 void world_destroy(struct world *w)
 {
-    for (int i = 0; i < w->nhosts; i++) synack_stack_destroy(w->hosts[i].stack);
+    for (int i = 0; i < w->nhosts; i++) {
+        synack_stack_destroy(w->hosts[i].stack);
+        free(w->hosts[i].seg_buf);
+    }
     synack_sim_destroy(w->sim);
     memset(w, 0, sizeof *w);
 }
@@ -56,8 +70,18 @@ int world_add_host(struct world *w, uint32_t addr, const struct synack_config *b
     synack_sim_derive_secret(w->seed, addr, cfg.secret);
     h->world = w;
     h->addr = addr;
+    h->mtu = cfg.mtu;
+    h->seg_buf = NULL;
+    if (cfg.tso_max) {
+        cfg.output_gso = host_output_gso;
+        if (!(h->seg_buf = malloc(cfg.mtu))) return -ENOMEM;
+    }
     int err = synack_stack_create(&h->stack, &cfg);
-    if (err) return err;
+    if (err) {
+        free(h->seg_buf);
+        h->seg_buf = NULL;
+        return err;
+    }
     int id = synack_sim_add_host(w->sim, addr, &host_ops, h);
     if (id < 0) {
         synack_stack_destroy(h->stack);

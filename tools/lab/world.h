@@ -25,6 +25,9 @@ struct world_host {
     synack_stack *stack;
     int sim_id;
     uint32_t addr;
+    uint8_t *seg_buf;   /* with TSO (cfg.tso_max): one segment being cut */
+    uint64_t supers;    /* super-segments the stack sent (and the link cut) */
+    uint16_t mtu;
 };
 
 struct world {
@@ -42,7 +45,10 @@ int world_init(struct world *w, uint64_t seed);
 void world_destroy(struct world *w);
 /* Adds a host running a synack stack. cfg may be NULL for defaults; its
  * addr, output and secret are filled in here (secret derived from the seed
- * and the address, so runs are reproducible). Returns the host index. */
+ * and the address, so runs are reproducible), and with cfg->tso_max its
+ * output_gso: the host's link cuts super-segments into segments in
+ * software (wire_tcp_segment) before the simulator sees them, so every
+ * impairment acts per segment. Returns the host index. */
 int world_add_host(struct world *w, uint32_t addr, const struct synack_config *cfg);
 int world_link(struct world *w, int a, int b, const struct synack_sim_link_params *ab,
                const struct synack_sim_link_params *ba);
