@@ -147,9 +147,12 @@ struct tcp_xfer {
     uint32_t rcvq_seq;                 /* bytes read count at the last adjustment */
     uint32_t rcvq_space;               /* most the application read in one RTT */
     /* RACK (RFC 8985), sender: when each stretch of new data was first sent
-     * (ordered, non-overlapping; adjacent stretches merge when full), and
-     * the most recently sent data delivered so far with its RTT. */
-    struct tcp_send_mark { uint32_t end, time; } sent[TCP_SEND_MARKS]; /* time: microseconds, low 32 bits */
+     * (ordered, non-overlapping; adjacent stretches merge when full): its
+     * first byte at `first`, its last at `time` (microseconds, low 32 bits);
+     * the stretches cover [sent_start, sent[sent_count - 1].end). And the
+     * most recently sent data delivered so far with its RTT. */
+    struct tcp_send_mark { uint32_t end, time, first; } sent[TCP_SEND_MARKS];
+    uint32_t sent_start;               /* where sent[0] begins */
     uint64_t rack_xmit;                /* send time of the most recently sent delivered data */
     uint64_t tlp_time, rxt_time;       /* when the probe / the latest retransmission went */
     uint32_t rack_rtt, rack_end;       /* its RTT and end */

@@ -196,13 +196,32 @@ static struct sack_board *board(struct tcp_conn *c)
 
 /* ---- RACK (RFC 8985): send times --------------------------------------------
  * New data's first transmission times, as a short ordered list of stretches
- * [previous end, end) sent at one time. Sending is in sequence order, so the
- * times rise with the sequence numbers. When the list is full the two
- * neighbours closest in time merge, keeping the later time: a loss is then
- * declared later, never earlier. Bounded (TCP_SEND_MARKS) whatever the
- * window. */
+ * of data sent at one time or, once merged, over a span of time: each knows
+ * when its first and its last byte went. Sending is in sequence order, so
+ * the times rise with the sequence numbers. When the list is full the two
+ * neighbours closest in time merge. RACK reads a stretch's last time: a
+ * loss is then declared later, never earlier. An RTT sample reads the time
+ * of the byte it measures, interpolated between the stretch's first and
+ * last (a cumulative ACK trims the first stretch to what is left of it, so
+ * the next sample starts at an exact or interpolated first time): reading
+ * the last time instead made samples of a merged stretch too short by up to
+ * its whole span (a 100 ms path measured 0.5 ms once a window was sent at
+ * more than 16 instants, as pacing does). Bounded (TCP_SEND_MARKS) whatever
+ * the window. */
 
 static uint64_t mark_time(uint64_t now, uint32_t t) { return now - (uint32_t)((uint32_t)now - t); }
+
+static uint32_t mark_start(const struct tcp_xfer *x, unsigned i) { return i ? x->sent[i - 1].end : x->sent_start; }
+
+/* When the byte at seq, inside stretch i, was sent (low 32 bits): between
+ * the stretch's first and last times, in proportion to its place. */
+static uint32_t mark_time_of(const struct tcp_xfer *x, unsigned i, uint32_t seq)
+{
+    const struct tcp_send_mark *m = &x->sent[i];
+    uint32_t start = mark_start(x, i), span = m->time - m->first, len = m->end - start;
+    if (!span || !len || !seq_gt(seq, start)) return m->first;
+    return m->first + (uint32_t)((uint64_t)span * (seq - start) / len);
+}
 
 void tcp_recovery_on_send(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32_t end)
 {
@@ -217,6 +236,7 @@ void tcp_recovery_on_send(struct tcp_env *env, struct tcp_conn *c, uint32_t seq,
         x->sent[x->sent_count - 1].end = end;
         return;
     }
+    if (!x->sent_count) x->sent_start = seq_max(seq, c->snd_max);
     if (x->sent_count == TCP_SEND_MARKS) {
         unsigned best = 0;
         uint32_t gap = UINT32_MAX;
@@ -224,24 +244,35 @@ void tcp_recovery_on_send(struct tcp_env *env, struct tcp_conn *c, uint32_t seq,
             uint32_t g = x->sent[i + 1].time - x->sent[i].time;
             if (g < gap) gap = g, best = i;
         }
-        /* Stretch best joins best+1 (its end and its later time). */
+        /* Stretch best joins best+1: its start and first time, the other's
+         * end and last time. */
+        uint32_t first = x->sent[best].first;
         memmove(&x->sent[best], &x->sent[best + 1], (x->sent_count - best - 1) * sizeof x->sent[0]);
+        x->sent[best].first = first;
         x->sent_count--;
     }
-    x->sent[x->sent_count++] = (struct tcp_send_mark){end, now32};
+    x->sent[x->sent_count++] = (struct tcp_send_mark){end, now32, now32};
 }
 
-/* Forgets the stretches the peer has cumulatively acknowledged. */
+/* Forgets the stretches the peer has cumulatively acknowledged, and trims
+ * the first one left to start at una. */
 static void marks_advance(struct tcp_xfer *x, uint32_t una)
 {
     unsigned drop = 0;
     while (drop < x->sent_count && seq_leq(x->sent[drop].end, una)) drop++;
-    if (!drop) return;
-    memmove(&x->sent[0], &x->sent[drop], (x->sent_count - drop) * sizeof x->sent[0]);
-    x->sent_count = (uint8_t)(x->sent_count - drop);
+    if (drop) {
+        x->sent_start = x->sent[drop - 1].end;
+        memmove(&x->sent[0], &x->sent[drop], (x->sent_count - drop) * sizeof x->sent[0]);
+        x->sent_count = (uint8_t)(x->sent_count - drop);
+    }
+    if (x->sent_count && seq_gt(una, x->sent_start)) {
+        x->sent[0].first = mark_time_of(x, 0, una);
+        x->sent_start = una;
+    }
 }
 
-/* When the byte at seq was first sent (now when unknown: never lost early). */
+/* When the byte at seq was first sent, by its stretch's last time (now
+ * when unknown: never lost early). */
 static uint64_t first_sent(const struct tcp_env *env, const struct tcp_xfer *x, uint32_t seq)
 {
     for (unsigned i = 0; i < x->sent_count; i++)
@@ -255,7 +286,8 @@ uint32_t tcp_recovery_sent_rtt(const struct tcp_env *env, const struct tcp_conn 
     if (!x || (x->rxt_any && seq_lt(seq, x->rxt_max))) return 0;
     for (unsigned i = 0; i < x->sent_count; i++) {
         if (!seq_lt(seq, x->sent[i].end)) continue;
-        uint64_t rtt = env->now - mark_time(env->now, x->sent[i].time);
+        if (seq_lt(seq, mark_start(x, i))) return 0; /* below what is kept */
+        uint64_t rtt = env->now - mark_time(env->now, mark_time_of(x, i, seq));
         return rtt == 0 ? 1 : rtt > UINT32_MAX ? UINT32_MAX : (uint32_t)rtt;
     }
     return 0; /* not known */
