@@ -9,7 +9,8 @@
 #   - a second client during a test is told the server is busy; a UDP test
 #     is refused with iperf3's own error; the server serves again afterwards;
 #   - all of it with the TUN's offloads on (virtio-net header, TSO/GRO
-#     super-packets both ways, checksums by the link), checked in --stats;
+#     super-packets both ways, checksums by the link; synack's sender
+#     builds its super-segments itself, TSO), checked in --stats;
 #   - `serve --threads 2` on a multi-queue TUN: -P 4 both ways with the
 #     streams on both threads, -R -n exact, -R -F byte-exact, and a test
 #     whose control connection sits idle on one thread while another runs
@@ -88,6 +89,8 @@ link=$(grep "stats: link" "$IA_TMP/serve.log")
 echo "$link"
 check "the TUN's offloads were on, super-packets both ways" \
     "$PY" -c 'import re,sys; m=re.search(r"offloads on: super-packets in=(\d+) out=(\d+)", sys.argv[1]); sys.exit(not (m and int(m[1]) > 0 and int(m[2]) > 0))' "$link"
+check "synack's sender built super-segments itself (TSO), written whole with gso_type TCPV4" \
+    "$PY" -c 'import re,sys; m=re.search(r"built by the stack.s TSO=(\d+)", sys.argv[1]); sys.exit(not (m and int(m[1]) > 0))' "$link"
 
 # --threads 2: two stacks on two queues of a multi-queue TUN (new flows go
 # to the threads in turn: the control connection to one, the streams spread).

@@ -401,12 +401,20 @@ static void release_held(struct loop *L, uint64_t now)
  *     machine's memory, the sum never computed: Linux's CHECKSUM_PARTIAL) or
  *     DATA_VALID, and checks every other TCP checksum itself (dropping and
  *     counting bad ones); GRO/GSO super-packets go to the stack whole;
- *   - on output, merges runs of consecutive full-sized segments of one flow
- *     (same headers but the sequence number; only the last may carry PSH or
- *     FIN) into one super-packet of up to 64 KB with gso_type TCPV4 and
- *     gso_size = the segment size, written with one writev() straight from
- *     the batch (no copy); every TCP packet goes out NEEDS_CSUM with the
- *     pseudo-header's sum in its checksum field. */
+ *   - on output, takes the stack's own super-segments (TSO: the stack
+ *     builds one packet per run of full segments, synack_config.tso_max and
+ *     output_gso) and writes each with gso_type TCPV4 and gso_size = the
+ *     stack's segment size, straight from the stack's buffer (no copy), for
+ *     the kernel to cut or pass on whole (GSO); and still merges runs of
+ *     consecutive full-sized segments of one flow that the stack sent one
+ *     by one (same headers but the sequence number; only the last may carry
+ *     PSH or FIN) into one such super-packet of up to 64 KB, written with
+ *     one writev() straight from the batch (no copy); every TCP packet goes
+ *     out NEEDS_CSUM with the pseudo-header's sum in its checksum field.
+ *     With --impair, a super-segment is cut into segments first
+ *     (wire_tcp_segment), so the faults act per segment as before. Without
+ *     offloads (refused, or --no-offload) the stack sends no super-segments
+ *     and computes its checksums itself. */
 
 static uint16_t pseudo_partial(const uint8_t *ip, size_t tcp_len)
 {
@@ -452,51 +460,69 @@ static bool can_merge(const uint8_t *f, const struct wire_tcp_view *fv, const st
            !memcmp(ft + 18, qt + 18, fv->thl - 18);
 }
 
-/* Writes packets [i, j) of the batch as one (super-)packet. */
-static void write_group(struct loop *L, size_t i, size_t j, const struct wire_tcp_view *fv)
+static void tun_writev(struct loop *L, const struct iovec *iov, int n)
 {
-    struct iovec iov[2 + LOOP_BATCH];
-    struct synack_vnet_hdr h;
-    uint8_t head[120];
-    memset(&h, 0, sizeof h);
-    const uint8_t *f = L->out_buf + i * L->tun.mtu;
-    int n = 0;
-    iov[n++] = (struct iovec){&h, sizeof h};
-    if (!fv) { /* not TCP, or no offload: as it is */
-        iov[n++] = (struct iovec){(void *)f, L->out_len[i]};
-    } else {
-        size_t hl = fv->ihl + fv->thl, total = 0;
-        memcpy(head, f, hl);
-        n = 2; /* iov[1]: the headers, filled below */
-        for (size_t k = i; k < j; k++) {
-            const uint8_t *p = L->out_buf + k * L->tun.mtu;
-            size_t plen = L->out_len[k] - hl;
-            iov[n++] = (struct iovec){(void *)(p + hl), plen};
-            total += plen;
-        }
-        const uint8_t *last = L->out_buf + (j - 1) * L->tun.mtu;
-        head[fv->ihl + 13] = (uint8_t)(f[fv->ihl + 13] | (last[fv->ihl + 13] & (TCP_PSH | TCP_FIN)));
-        wire_put16(head + 2, (uint16_t)(hl + total));
-        wire_put16(head + 10, 0);
-        wire_put16(head + 10, wire_csum_finish(wire_csum_add(0, head, fv->ihl)));
-        wire_put16(head + fv->ihl + 16, pseudo_partial(head, fv->thl + total));
-        h.flags = SYNACK_VNET_F_NEEDS_CSUM;
-        h.csum_start = (uint16_t)fv->ihl;
-        h.csum_offset = 16;
-        if (j - i > 1) {
-            h.gso_type = SYNACK_VNET_GSO_TCPV4;
-            h.gso_size = (uint16_t)fv->plen;
-            h.hdr_len = (uint16_t)hl;
-            L->gso_writes++;
-            L->gso_segments += j - i;
-        }
-        iov[1] = (struct iovec){head, hl};
-        /* iov[2..] already hold the payloads */
-    }
     ssize_t w;
     do w = writev(L->tun.fd, iov, n);
     while (w < 0 && errno == EINTR);
     /* EAGAIN / ENOBUFS: the kernel's queue is full; TCP repairs the loss. */
+}
+
+/* Writes one TCP packet to the TUN: head (its IPv4 and TCP headers, a
+ * writable copy) before the payload pieces iov[2..n) of `total` bytes, as
+ * one packet of segs segments of gso_size bytes (segs > 1: a GSO TCPV4
+ * super-packet). iov[0] and iov[1] are filled here. */
+static void write_tcp(struct loop *L, struct iovec *iov, int n, uint8_t *head, const struct wire_tcp_view *fv,
+                      size_t total, size_t segs, uint16_t gso_size)
+{
+    struct synack_vnet_hdr h;
+    memset(&h, 0, sizeof h);
+    size_t hl = fv->ihl + fv->thl;
+    wire_put16(head + 2, (uint16_t)(hl + total));
+    wire_put16(head + 10, 0);
+    wire_put16(head + 10, wire_csum_finish(wire_csum_add(0, head, fv->ihl)));
+    wire_put16(head + fv->ihl + 16, pseudo_partial(head, fv->thl + total));
+    h.flags = SYNACK_VNET_F_NEEDS_CSUM;
+    h.csum_start = (uint16_t)fv->ihl;
+    h.csum_offset = 16;
+    if (segs > 1) {
+        h.gso_type = SYNACK_VNET_GSO_TCPV4;
+        h.gso_size = gso_size;
+        h.hdr_len = (uint16_t)hl;
+        L->gso_writes++;
+        L->gso_segments += segs;
+    }
+    iov[0] = (struct iovec){&h, sizeof h};
+    iov[1] = (struct iovec){head, hl};
+    tun_writev(L, iov, n);
+}
+
+/* Writes packets [i, j) of the batch as one (super-)packet. */
+static void write_group(struct loop *L, size_t i, size_t j, const struct wire_tcp_view *fv)
+{
+    struct iovec iov[2 + LOOP_BATCH];
+    uint8_t head[120];
+    const uint8_t *f = L->out_buf + i * L->tun.mtu;
+    if (!fv) { /* not TCP, or no offload: as it is */
+        struct synack_vnet_hdr h;
+        memset(&h, 0, sizeof h);
+        iov[0] = (struct iovec){&h, sizeof h};
+        iov[1] = (struct iovec){(void *)f, L->out_len[i]};
+        tun_writev(L, iov, 2);
+        return;
+    }
+    size_t hl = fv->ihl + fv->thl, total = 0;
+    memcpy(head, f, hl);
+    int n = 2; /* iov[0..1]: the virtio-net header and the headers */
+    for (size_t k = i; k < j; k++) {
+        const uint8_t *p = L->out_buf + k * L->tun.mtu;
+        size_t plen = L->out_len[k] - hl;
+        iov[n++] = (struct iovec){(void *)(p + hl), plen};
+        total += plen;
+    }
+    const uint8_t *last = L->out_buf + (j - 1) * L->tun.mtu;
+    head[fv->ihl + 13] = (uint8_t)(f[fv->ihl + 13] | (last[fv->ihl + 13] & (TCP_PSH | TCP_FIN)));
+    write_tcp(L, iov, n, head, fv, total, j - i, (uint16_t)fv->plen);
 }
 
 static void flush_out(struct loop *L)
@@ -548,6 +574,40 @@ static void on_output(void *ctx, const uint8_t *pkt, size_t len)
     if (L->pcap) synack_pcap_write(L->pcap, pkt, len, wall_us());
     if (impairing(L) && !impair(L, false, pkt, len, loop_now())) return;
     emit_to_tun(L, pkt, len);
+}
+
+/* The stack's super-segment (TSO, only with the TUN's offloads): after
+ * what the batch holds (order), written whole as a GSO TCPV4 packet of
+ * gso_size segments straight from the stack's buffer. With --impair it is
+ * cut into segments first, which go the way of any other packet. */
+static void on_output_gso(void *ctx, const uint8_t *pkt, size_t len, uint16_t gso_size)
+{
+    struct loop *L = ctx;
+    struct wire_tcp_view fv;
+    if (!wire_tcp_view(pkt, len, &fv) || fv.tot != len || fv.ihl + fv.thl > 120) return; /* never: the stack built it */
+    if (impairing(L)) {
+        wire_tcp_segment(pkt, len, gso_size, false, L->cut_buf, L->tun.mtu, on_output, L);
+        return;
+    }
+    if (L->pcap) synack_pcap_write(L->pcap, pkt, len, wall_us());
+    flush_out(L);
+    struct iovec iov[3];
+    uint8_t head[120];
+    size_t hl = fv.ihl + fv.thl;
+    memcpy(head, pkt, hl);
+    iov[2] = (struct iovec){(void *)(pkt + hl), fv.plen};
+    L->tso_writes++;
+    write_tcp(L, iov, 3, head, &fv, fv.plen, (fv.plen + gso_size - 1) / gso_size, gso_size);
+}
+
+static void print_link_stats(const struct loop *L)
+{
+    fprintf(stderr,
+            "stats: link %s: super-packets in=%llu out=%llu (of %llu segments; built by the stack's TSO=%llu), "
+            "bad checksums dropped=%llu\n",
+            L->tun.offload ? "offloads on" : L->tun.vnet ? "virtio-net header, offloads refused" : "plain",
+            (unsigned long long)L->gro_reads, (unsigned long long)L->gso_writes, (unsigned long long)L->gso_segments,
+            (unsigned long long)L->tso_writes, (unsigned long long)L->csum_dropped);
 }
 
 static bool is_active(enum synack_tcp_state s)
@@ -774,7 +834,8 @@ static int loop_open_queue(struct loop *L, const struct loop_options *o, const c
     L->in_slot = L->tun.vnet ? sizeof(struct synack_vnet_hdr) + 65536 : L->tun.mtu;
     L->out_buf = malloc((size_t)LOOP_BATCH * L->tun.mtu);
     L->in_buf = malloc((size_t)LOOP_BATCH * L->in_slot);
-    if (!L->out_buf || !L->in_buf) return -ENOMEM;
+    L->cut_buf = malloc(L->tun.mtu);
+    if (!L->out_buf || !L->in_buf || !L->cut_buf) return -ENOMEM;
 
     struct synack_config cfg;
     synack_config_init(&cfg);
@@ -786,6 +847,12 @@ static int loop_open_queue(struct loop *L, const struct loop_options *o, const c
     cfg.checksum_offload = L->tun.offload;
     cfg.output = on_output;
     cfg.output_ctx = L;
+    /* TSO4 granted with the checksum offload: the stack sends super-segments
+     * (on_output_gso); refused, it segments and sums everything itself. */
+    if (L->tun.offload) {
+        cfg.tso_max = 65535;
+        cfg.output_gso = on_output_gso;
+    }
     cfg.on_state = on_state;
     cfg.state_ctx = L;
     rc = synack_stack_create(&L->stack, &cfg);
@@ -929,10 +996,7 @@ int loop_run(struct loop *L, const struct loop_app *app)
                         synack_stack_get_counters(L->stack, &c);
                         fputs("stats: counters now (nonzero), as netstat -s:\n", stderr);
                         counters_print(stderr, "synack", &c);
-        fprintf(stderr, "stats: link %s: super-packets in=%llu out=%llu (of %llu segments), bad checksums dropped=%llu\n",
-                L->tun.offload ? "offloads on" : L->tun.vnet ? "virtio-net header, offloads refused" : "plain",
-                (unsigned long long)L->gro_reads, (unsigned long long)L->gso_writes,
-                (unsigned long long)L->gso_segments, (unsigned long long)L->csum_dropped);
+        print_link_stats(L);
                         continue;
                     }
                     if (L->group) { /* every loop hears it, this one at the next turn */
@@ -959,10 +1023,7 @@ void loop_close(struct loop *L)
         synack_stack_get_counters(L->stack, &c);
         fputs("stats: counters at exit (nonzero), as netstat -s:\n", stderr);
         counters_print(stderr, "synack", &c);
-        fprintf(stderr, "stats: link %s: super-packets in=%llu out=%llu (of %llu segments), bad checksums dropped=%llu\n",
-                L->tun.offload ? "offloads on" : L->tun.vnet ? "virtio-net header, offloads refused" : "plain",
-                (unsigned long long)L->gro_reads, (unsigned long long)L->gso_writes,
-                (unsigned long long)L->gso_segments, (unsigned long long)L->csum_dropped);
+        print_link_stats(L);
         if (L->group)
             fprintf(stderr, "stats: thread %u of %u: packets passed to another thread=%llu\n", L->queue,
                     L->group->n, (unsigned long long)L->passed_on);
@@ -988,6 +1049,7 @@ void loop_close(struct loop *L)
     synack_tun_close(&L->tun);
     free(L->out_buf);
     free(L->in_buf);
+    free(L->cut_buf);
     memset(L, 0, sizeof *L);
     L->epfd = L->tfd = L->sfd = L->evfd = -1;
 }

@@ -123,12 +123,14 @@ struct loop {
     unsigned active;        /* connections between SYN and CLOSED, TIME_WAIT excluded */
     /* packets of this turn, waiting for the batch write */
     uint8_t *out_buf;       /* LOOP_BATCH * mtu bytes */
+    uint8_t *cut_buf;       /* mtu bytes: a super-segment cut for --impair */
     size_t out_len[LOOP_BATCH];
     size_t out_n;
     uint8_t *in_buf;        /* LOOP_BATCH * in_slot bytes */
     size_t in_slot;         /* mtu, or a virtio-net header + 64 KB with offloads */
     /* TUN offloads (tun.offload): super-packets in and out, checksums by the link */
     uint64_t gso_writes, gso_segments, gro_reads, csum_dropped;
+    uint64_t tso_writes;    /* of gso_writes, super-segments the stack built (TSO) */
     /* --impair: packets held back (delay, reordering) */
     struct loop_held *held;
     size_t nheld, held_cap;
