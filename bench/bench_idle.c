@@ -330,6 +330,10 @@ static void paired_run(const unsigned ns[2], unsigned slices, unsigned lifecycle
                ns[k], m[0], m[0] / base[0], m[1], m[1] / base[1], m[2], m[2] / base[2], m[3], m[3] / base[3]);
     }
     fflush(stdout);
+    for (int k = 0; k < 2; k++) {
+        pair_free(bn[k]->p);
+        free(bn[k]);
+    }
 }
 
 /* ---- kernel: the same loop on sockets over lo -------------------------------- */
