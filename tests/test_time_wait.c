@@ -388,7 +388,7 @@ static void ports_per_four_tuple(void)
 static int bucket_moved(const synack_stack *before, const synack_stack *after)
 {
     int moved = -1;
-    for (int i = 0; i < 256; i++)
+    for (unsigned i = 0; i < STACK_PORT_BUCKETS; i++)
         if (before->port_table[i] != after->port_table[i]) moved = i;
     return moved;
 }

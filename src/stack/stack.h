@@ -68,6 +68,7 @@ struct sock {
 #define STACK_MAX_SOCKETS (1 << 21) /* descriptors per stack (EMFILE beyond) */
 #define STACK_SOCK_CHUNK 4096      /* socket slots per chunk of the socket table */
 #define STACK_CONN_CHUNK 1024    /* connections per chunk of the pool */
+#define STACK_PORT_BUCKETS 65536u /* RFC 6056 algorithm 4's table (port_table) */
 #define STACK_DEFERRED_MAX 64
 #define STACK_DEFERRED_BYTES 64    /* headers only: RSTs */
 
@@ -127,8 +128,14 @@ struct synack_stack {
     /* RFC 6056 algorithm 4: a counter per bucket of destinations (their
      * keyed hash picks the bucket), advanced by keyed random steps
      * (algorithm 5), so a destination's next first candidate port is known
-     * after each connect to it, and its index lines can be prefetched. */
-    uint32_t port_table[256];
+     * after each connect to it, and its index lines can be prefetched.
+     * 65,536 buckets, as Linux's INET_TABLE_PERTURB_SIZE: destinations
+     * seldom share one, so connects elsewhere seldom move a destination's
+     * counter (and its prefetched candidates stay right). */
+    uint32_t port_table[STACK_PORT_BUCKETS];
+    /* Candidates found in use per connect() beyond the first, smoothed
+     * (1/256ths): how many of the next connect's candidates to prefetch. */
+    uint32_t port_extra;
     /* Per local port: connections and TIME_WAIT records using it, and
      * sockets bound to it by bind() or listening. Ephemeral ports are per
      * 4-tuple: a port picked by connect() serves many remote endpoints; a
