@@ -87,6 +87,39 @@ static void index_matches_a_reference_model(void)
     hindex_fini(&x);
 }
 
+/* A key's home is the first slot of a cache line: a lookup reads that one
+ * line unless the line is full. At just under half full (the most the
+ * index holds), lookups of absent keys that probe past their home line
+ * are few (a probe from any slot of the line would leave it in about one
+ * lookup of six). Small arrays (aligned_alloc) and large ones (mmap)
+ * alike. */
+static void index_lookup_reads_its_home_line(void)
+{
+    for (uint32_t n = 1000; n <= 300000; n *= 300) {
+        struct hindex x;
+        REQUIRE(hindex_init(&x, NULL) == 0);
+        uint32_t r = 11;
+        for (uint32_t k = 1; k <= n; k++) {
+            r = r * 1103515245u + 12345u;
+            REQUIRE(hindex_insert(&x, r ^ (r >> 15) * 0x9e3779b1u, k) == 0);
+        }
+        while (x.old) REQUIRE(hindex_insert(&x, ++r * 0x85ebca6bu, ++n) == 0); /* growth done */
+        unsigned misaligned = 0, past = 0, lookups = 100000;
+        for (unsigned i = 0; i < lookups; i++) {
+            r = r * 1103515245u + 12345u;
+            uint32_t h = r ^ (r >> 13) * 0xc2b2ae35u;
+            misaligned += ((uintptr_t)&x.slot[hindex_home(h, x.mask)] & 63) != 0;
+            uint64_t w0 = x.work;
+            (void)hindex_has_hash(&x, h);
+            past += x.work - w0 > HINDEX_LINE; /* more than the home line's slots */
+        }
+        CHECK_EQ(misaligned, 0);
+        CHECK((double)x.live / ((double)x.mask + 1) > 0.25);
+        CHECK(past < lookups / 12); /* measured: 5.6% at 0.49 full, 0.4% at 0.31 */
+        hindex_fini(&x);
+    }
+}
+
 /* Growth moves HINDEX_MIGRATE old slots per insertion: no insertion pays
  * for the whole table, and lookups find entries on both sides meanwhile. */
 static void index_grows_a_little_at_a_time(void)
@@ -387,5 +420,5 @@ static void batch_input_is_input_one_by_one(void)
 }
 
 TEST_MAIN(TEST(index_matches_a_reference_model), TEST(index_grows_a_little_at_a_time),
-          TEST(work_does_not_grow_with_the_crowd), TEST(many_deaths_in_one_call_cost_the_same),
+          TEST(index_lookup_reads_its_home_line), TEST(work_does_not_grow_with_the_crowd), TEST(many_deaths_in_one_call_cost_the_same),
           TEST(batch_input_is_input_one_by_one))

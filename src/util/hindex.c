@@ -23,7 +23,12 @@ static inline uint32_t value_of(uint64_t e) { return (uint32_t)e; }
 static uint64_t *slots_alloc(uint64_t n)
 {
     size_t bytes = (size_t)n * sizeof(uint64_t);
-    if (bytes < HUGE_BYTES) return calloc((size_t)n, sizeof(uint64_t));
+    if (bytes < HUGE_BYTES) {
+        /* Line-aligned: a home is the first slot of a line. */
+        uint64_t *p = aligned_alloc(HINDEX_LINE * sizeof(uint64_t), bytes);
+        if (p) memset(p, 0, bytes);
+        return p;
+    }
     void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return NULL;
 #ifdef MADV_HUGEPAGE
@@ -61,7 +66,7 @@ static uint32_t probe(struct hindex *x, const uint64_t *arr, uint32_t mask, uint
                       bool (*match)(void *ctx, uint32_t value, const void *key), const void *key)
 {
     /* Ends: an array is never more than half full. */
-    for (uint32_t i = h & mask;; i = (i + 1) & mask) {
+    for (uint32_t i = hindex_home(h, mask);; i = (i + 1) & mask) {
         uint64_t e = arr[i];
         x->work++;
         if (e == EMPTY) return HINDEX_NONE;
@@ -79,7 +84,7 @@ uint32_t hindex_find(struct hindex *x, uint32_t h, bool (*match)(void *ctx, uint
 
 static bool has_hash(struct hindex *x, const uint64_t *arr, uint32_t mask, uint32_t h)
 {
-    for (uint32_t i = h & mask;; i = (i + 1) & mask) {
+    for (uint32_t i = hindex_home(h, mask);; i = (i + 1) & mask) {
         uint64_t e = arr[i];
         x->work++;
         if (e == EMPTY) return false;
@@ -95,7 +100,7 @@ bool hindex_has_hash(struct hindex *x, uint32_t h)
 /* Puts e in the current array at the first empty slot from its home. */
 static void place(struct hindex *x, uint64_t e)
 {
-    uint32_t i = hash_of(e) & x->mask;
+    uint32_t i = hindex_home(hash_of(e), x->mask);
     while (x->slot[i] != EMPTY) {
         i = (i + 1) & x->mask;
         x->work++;
@@ -153,7 +158,7 @@ static void delete_at(struct hindex *x, uint32_t i)
         uint64_t e = x->slot[j];
         x->work++;
         if (e == EMPTY) break;
-        uint32_t home = hash_of(e) & mask;
+        uint32_t home = hindex_home(hash_of(e), mask);
         /* e may move to i when its home is not cyclically within (i, j]. */
         if ((i <= j) ? (home <= i || home > j) : (home <= i && home > j)) {
             x->slot[i] = e;
@@ -167,13 +172,13 @@ static void delete_at(struct hindex *x, uint32_t i)
 static uint64_t *slot_of(struct hindex *x, uint64_t e)
 {
     uint32_t h = hash_of(e);
-    for (uint32_t i = h & x->mask;; i = (i + 1) & x->mask) {
+    for (uint32_t i = hindex_home(h, x->mask);; i = (i + 1) & x->mask) {
         x->work++;
         if (x->slot[i] == EMPTY) break;
         if (x->slot[i] == e) return &x->slot[i];
     }
     if (!x->old) return NULL;
-    for (uint32_t i = h & x->old_mask;; i = (i + 1) & x->old_mask) {
+    for (uint32_t i = hindex_home(h, x->old_mask);; i = (i + 1) & x->old_mask) {
         x->work++;
         if (x->old[i] == EMPTY) return NULL;
         if (x->old[i] == e) return &x->old[i];
