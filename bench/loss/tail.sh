@@ -105,7 +105,7 @@ for rtt in $RTTS; do
     done
     for who in linux synack; do
         mc=$(echo "${T[${who}clean]}" | median) mt=$(echo "${T[${who}tail]}" | median)
-        cost=$(awk -v a="$mt" -v b="$mc" -v r="$rtt" 'BEGIN { printf "+%.0f ms (%.1f RTT)", a - b, (a - b) / r }')
+        cost=$(awk -v a="$mt" -v b="$mc" -v r="$rtt" 'BEGIN { printf "%+.0f ms (%+.1f RTT)", a - b, (a - b) / r }')
         echo "| ${rtt} ms | ${who} (relay) | ${mc} ($(echo "${T[${who}clean]}" | span)) | ${mt} ($(echo "${T[${who}tail]}" | span)) | ${cost} | $(echo "${P[${who}tail]}" | median) | $(echo "${O[${who}tail]}" | median) |" >>"$TABLE"
     done
     if [ -x "$LOSSIM" ]; then
@@ -115,7 +115,7 @@ for rtt in $RTTS; do
         out=$("$LOSSIM" --bytes "$BYTES" --both "delay=$delay" --data "tail=${BYTES}/${TAIL}" $SYNACK_SET)
         t=$(echo "$out" | awk '/^took/ { printf "%.1f", $2 * 1000 }')
         p=$(echo "$out" | sed -n 's/.* tlp \([0-9]*\).*/\1/p') o=$(echo "$out" | sed -n 's/.* timeouts \([0-9]*\).*/\1/p')
-        cost=$(awk -v a="$t" -v b="$c" -v r="$rtt" 'BEGIN { printf "+%.0f ms (%.1f RTT)", a - b, (a - b) / r }')
+        cost=$(awk -v a="$t" -v b="$c" -v r="$rtt" 'BEGIN { printf "%+.0f ms (%+.1f RTT)", a - b, (a - b) / r }')
         echo "| ${rtt} ms | synack->synack (sim) | ${c} | ${t} | ${cost} | ${p} | ${o} |" >>"$TABLE"
     fi
     unset T P O
