@@ -110,6 +110,46 @@ static void bytebuf_chains_and_gives_back(void)
     chunk_pool_fini(&pool);
 }
 
+/* Traffic that swings between full and empty buffers (a 1.6 MB receive
+ * window filled by a 64 KB super-packet at a time and drained by the
+ * application) recycles its chunks: after the first swing no chunk comes
+ * from malloc. The trim at the end of a period keeps what the period
+ * needed; a second trim with no traffic gives back all but the floor. */
+static void pool_keeps_what_the_period_needed(void)
+{
+    enum { SWING = 400 };                     /* chunks: well above the floor */
+    struct chunk_pool pool;
+    chunk_pool_init(&pool);
+    static uint8_t in[SWING * CHUNK_BYTES];
+    for (size_t i = 0; i < sizeof in; i++) in[i] = (uint8_t)(i * 7);
+    struct bytebuf b;
+    struct bytebuf_chain ch;
+    bytebuf_init(&b, SWING * CHUNK_BYTES);
+    bytebuf_attach(&b, &ch);
+    for (int swing = 0; swing < 5; swing++) {
+        CHECK_EQ(bytebuf_push(&b, &pool, in, sizeof in), sizeof in);
+        CHECK_EQ(pool.in_use, SWING);
+        bytebuf_drop(&b, &pool, b.len);
+        CHECK_EQ(pool.in_use, 0);
+        CHECK_EQ(pool.nfree, SWING);          /* kept: the period's peak needed them */
+    }
+    CHECK_EQ(pool.mallocs, SWING);            /* only the first swing allocated */
+    /* end of the busy period: nothing freed, the peak needed it all */
+    CHECK_EQ(chunk_pool_trim(&pool), 0);
+    CHECK_EQ(pool.nfree, SWING);
+    /* a quiet period: the next trim keeps only the floor */
+    CHECK_EQ(chunk_pool_trim(&pool), SWING - CHUNK_POOL_FLOOR);
+    CHECK_EQ(pool.nfree, CHUNK_POOL_FLOOR);
+    CHECK_EQ(chunk_pool_excess(&pool), 0);
+    /* a smaller swing now frees what the new period's peak does not need */
+    CHECK_EQ(bytebuf_push(&b, &pool, in, 100 * CHUNK_BYTES), 100 * CHUNK_BYTES);
+    CHECK_EQ(pool.mallocs, SWING + 100 - CHUNK_POOL_FLOOR);
+    bytebuf_drop(&b, &pool, b.len);
+    CHECK_EQ(pool.nfree, 100);
+    bytebuf_release(&b, &pool);
+    chunk_pool_fini(&pool);
+}
+
 /* The stack-wide budget (mem_max_kb): a pool with a limit refuses chunks
  * past it and counts them; buffers take fewer bytes instead of failing; a
  * chunk given back makes room again. */
@@ -473,6 +513,6 @@ static void bad_config_is_rejected(void)
     synack_stack_destroy(st);
 }
 
-TEST_MAIN(TEST(assembler_merges_and_bounds), TEST(bytebuf_chains_and_gives_back), TEST(pool_budget_bites_and_counts), TEST(bytebuf_parks_past_len),
+TEST_MAIN(TEST(assembler_merges_and_bounds), TEST(bytebuf_chains_and_gives_back), TEST(pool_budget_bites_and_counts), TEST(pool_keeps_what_the_period_needed), TEST(bytebuf_parks_past_len),
           TEST(bytebuf_matches_model), TEST(bytebuf_csum_while_copying), TEST(seq_wraps), TEST(checksum_matches_reference), TEST(siphash_reference_vector),
           TEST(isns_and_ports_are_keyed), TEST(ip_ttl_on_the_wire), TEST(epoll_freed_with_its_stack), TEST(bad_config_is_rejected))

@@ -1191,6 +1191,13 @@ static void flush_deferred(synack_stack *s)
     s->ndeferred = 0;
 }
 
+/* The pool's trim is a deadline only while it would free something, so an
+ * idle stack with nothing to give back is not woken every period. */
+static uint64_t pool_trim_deadline(const synack_stack *s)
+{
+    return chunk_pool_excess(&s->pool) ? s->pool_trim_at : SYNACK_NEVER;
+}
+
 void synack_stack_input(synack_stack *s, const uint8_t *pkt, size_t len, uint64_t now)
 {
     if (now > s->now) s->now = now;
@@ -1200,6 +1207,8 @@ void synack_stack_input(synack_stack *s, const uint8_t *pkt, size_t len, uint64_
     flush_and_reap(s);
     uint64_t reasm_next = ip_next_deadline(&s->ip); /* a new reassembly's timeout */
     if (reasm_next < s->next_deadline) s->next_deadline = reasm_next;
+    uint64_t trim_next = pool_trim_deadline(s); /* acked or read bytes freed chunks */
+    if (trim_next < s->next_deadline) s->next_deadline = trim_next;
 }
 
 /* synack_stack_input_batch prefetches the table lines of the next
@@ -1280,7 +1289,13 @@ uint64_t synack_stack_poll(synack_stack *s, uint64_t now)
     tw_expire(s);
     ip_expire(&s->ip, s->now);
     flush_and_reap(s);
+    if (s->now >= s->pool_trim_at) {
+        chunk_pool_trim(&s->pool);
+        s->pool_trim_at = s->now + STACK_POOL_TRIM_US;
+    }
     s->next_deadline = timer_next_deadline(&s->wheel);
+    uint64_t trim_next = pool_trim_deadline(s);
+    if (trim_next < s->next_deadline) s->next_deadline = trim_next;
     uint64_t tw_next = tw_next_expiry(s);
     if (tw_next < s->next_deadline) s->next_deadline = tw_next;
     uint64_t reasm_next = ip_next_deadline(&s->ip);

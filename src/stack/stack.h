@@ -67,6 +67,8 @@ struct sock {
 
 #define STACK_MAX_SOCKETS (1 << 21) /* descriptors per stack (EMFILE beyond) */
 #define STACK_SOCK_CHUNK 4096      /* socket slots per chunk of the socket table */
+/* The chunk pool's period: the poll trims it this often (chunk_pool_trim). */
+#define STACK_POOL_TRIM_US 1000000u
 #define STACK_CONN_CHUNK 1024    /* connections per chunk of the pool */
 #define STACK_PORT_BUCKETS 65536u /* RFC 6056 algorithm 4's table (port_table) */
 #define STACK_DEFERRED_MAX 64
@@ -106,6 +108,7 @@ struct synack_stack {
 
     struct timer_wheel wheel;
     struct chunk_pool pool;        /* send and receive storage of every connection */
+    uint64_t pool_trim_at;         /* when the poll next trims the pool's free chunks */
 
     /* connections whose output must be flushed at the next poll */
     struct tcp_conn *dirty_head, *dirty_tail; /* via tcp_conn.dirty_next */

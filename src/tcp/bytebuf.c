@@ -35,24 +35,45 @@ static struct chunk *chunk_get(struct chunk_pool *p)
     }
     else if (!(c = malloc(sizeof *c)))
         return NULL;
+    else
+        p->mallocs++;
     c->next = NULL;
-    if (++p->in_use > p->peak) p->peak = p->in_use;
+    if (++p->in_use > p->recent_peak) {
+        p->recent_peak = p->in_use;
+        if (p->in_use > p->peak) p->peak = p->in_use;
+    }
     return c;
 }
 
-/* Free chunks are kept for reuse up to a quarter of those in use (plus a
- * floor), so that steady traffic never calls malloc; beyond that they go
- * back to the system, so a burst does not pin its memory for good. */
+/* A freed chunk is kept below the floor, or while the pool holds less
+ * than the period's peak (see chunk_pool_floor); otherwise it goes back
+ * to the system. */
 static void chunk_put(struct chunk_pool *p, struct chunk *c)
 {
     p->in_use--;
-    if (p->nfree < 64 + p->in_use / 4) {
+    if (p->nfree < chunk_pool_floor(p) || p->in_use + p->nfree < p->recent_peak) {
         c->next = p->free_list;
         p->free_list = c;
         p->nfree++;
     }
     else
         free(c);
+}
+
+size_t chunk_pool_trim(struct chunk_pool *p)
+{
+    size_t keep = chunk_pool_floor(p);
+    if (p->recent_peak > p->in_use && p->recent_peak - p->in_use > keep) keep = p->recent_peak - p->in_use;
+    size_t freed = 0;
+    while (p->nfree > keep) {
+        struct chunk *c = p->free_list;
+        p->free_list = c->next;
+        p->nfree--;
+        free(c);
+        freed++;
+    }
+    p->recent_peak = p->in_use;
+    return freed;
 }
 
 /* ---- buffers --------------------------------------------------------------- */

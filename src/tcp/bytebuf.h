@@ -41,6 +41,8 @@ struct chunk_pool {
     size_t nfree;                /* chunks on free_list */
     size_t in_use;               /* chunks held by buffers */
     size_t peak;                 /* highest in_use so far */
+    size_t recent_peak;          /* highest in_use since the last chunk_pool_trim */
+    uint64_t mallocs;            /* chunks ever taken from the system */
     size_t limit;                /* the stack-wide budget: chunks in use at most (0: none) */
     uint64_t refused;            /* chunks refused because of limit */
 };
@@ -48,6 +50,28 @@ struct chunk_pool {
 void chunk_pool_init(struct chunk_pool *p);
 /* Frees the free list. Every buffer must have been released first. */
 void chunk_pool_fini(struct chunk_pool *p);
+
+/* Free chunks always kept for reuse: a floor plus a quarter of those in
+ * use. Above it, a freed chunk is kept only while the pool holds no more
+ * than the period's peak (recent_peak), so traffic that swings between
+ * full and empty buffers recycles its chunks instead of calling malloc and
+ * free for them on every swing. chunk_pool_trim, called periodically by
+ * the stack, gives back what the last period did not need. */
+#define CHUNK_POOL_FLOOR 64u
+static inline size_t chunk_pool_floor(const struct chunk_pool *p)
+{
+    return CHUNK_POOL_FLOOR + p->in_use / 4;
+}
+/* Free chunks above the floor (given back by the next trims if unused). */
+static inline size_t chunk_pool_excess(const struct chunk_pool *p)
+{
+    size_t floor = chunk_pool_floor(p);
+    return p->nfree > floor ? p->nfree - floor : 0;
+}
+/* Ends a period: frees the free chunks beyond both the floor and what the
+ * period's peak needed, then starts the next period at today's use. A burst
+ * thus holds its memory for at most two periods. Returns the chunks freed. */
+size_t chunk_pool_trim(struct chunk_pool *p);
 
 /* Where the chunks are: kept apart from struct bytebuf so that a buffer
  * that never held a byte costs only its 24 bytes (a connection keeps its

@@ -104,10 +104,13 @@ grep -q "a->b: in [0-9]* lost 0 queue_drops 0 " "$IA_TMP/relay5.log" && ok "no d
 # 6. The targeted tail loss (tail=N/K): two 1 MB kernel transfers left ->
 # right through one relay run, 10 ms each way, tail=1000000/2000 on that
 # direction. Each flow (learnt from its SYN) loses the first transmission of
-# the two segments holding its last 2000 bytes (at MSS 1448: 1,000,000 =
-# 690 x 1448 + 880), once: four drops in all, both transfers byte-exact,
-# and the sender repaired them with its tail-loss probe (TCPLossProbes), not
-# a timeout's worth of waiting. The 8 MB source's first 1 MB is sent twice.
+# the segments holding its last 2000 bytes, once: two per flow when every
+# segment is full-sized (at MSS 1448: 1,000,000 = 690 x 1448 + 880), three
+# when the sender pushed a short segment earlier (a slow writer, under load,
+# lets Nagle send a partial segment and shifts the boundaries), so four to
+# six drops in all; both transfers byte-exact, and the sender repaired them
+# with its tail-loss probe (TCPLossProbes), not a timeout's worth of waiting.
+# The 8 MB source's first 1 MB is sent twice.
 lx sysctl -qw net.ipv4.tcp_no_metrics_save=1
 head -c 1000000 "$IA_TMP/src.bin" >"$IA_TMP/src1m.bin"
 rl_relay "$IA_TMP/relay6.log" --both delay=10 --a-to-b tail=1000000/2000 --seed 6 || { bad "relay did not start"; ia_done; }
@@ -125,15 +128,16 @@ probes1=$(lx nstat -az TcpExtTCPLossProbes | awk '/TCPLossProbes/ { print $2 + 0
 sleep 0.2 # the last FIN's ACK is 10 ms inside the relay
 rl_stop
 echo "tail=1000000/2000, two 1 MB transfers: $(grep 'a->b' "$IA_TMP/relay6.log"); sender's loss probes $((probes1 - probes0))"
-grep -q "a->b: .* tail_dropped 4 " "$IA_TMP/relay6.log" && ok "two tail segments dropped per flow, once" ||
-    bad "expected 4 tail drops: $(grep 'a->b' "$IA_TMP/relay6.log")"
+tdrop=$(sed -n 's/.*a->b: .* tail_dropped \([0-9]*\) .*/\1/p' "$IA_TMP/relay6.log")
+[ -n "$tdrop" ] && [ "$tdrop" -ge 4 ] && [ "$tdrop" -le 6 ] && ok "two or three tail segments dropped per flow, once ($tdrop)" ||
+    bad "expected 4 to 6 tail drops: $(grep 'a->b' "$IA_TMP/relay6.log")"
 grep -q "b->a: .* tail_dropped 0 " "$IA_TMP/relay6.log" && ok "no tail drop on the other direction" ||
     bad "tail drops on the ACK direction: $(grep 'b->a' "$IA_TMP/relay6.log")"
 check "the sender probed the tail (TCPLossProbes +$((probes1 - probes0)))" [ $((probes1 - probes0)) -ge 1 ]
 # written: what the relay handed to the other TUN; with nothing lost at
-# random, all that came in but the four tail drops (and no write refused)
+# random, all that came in but the tail drops (and no write refused)
 read -r tin twr <<<"$(sed -n 's/.*a->b: in \([0-9]*\) .* written \([0-9]*\) write_drops 0$/\1 \2/p' "$IA_TMP/relay6.log")"
 wr_ok=no
-[ -n "${tin:-}" ] && [ "${twr:-0}" -eq $((tin - 4)) ] && wr_ok=yes
-check "written ${twr:-?} = in ${tin:-?} - 4, no write refused" [ "$wr_ok" = yes ]
+[ -n "${tin:-}" ] && [ -n "$tdrop" ] && [ "${twr:-0}" -eq $((tin - tdrop)) ] && wr_ok=yes
+check "written ${twr:-?} = in ${tin:-?} - ${tdrop:-?} tail drops, no write refused" [ "$wr_ok" = yes ]
 ia_done
