@@ -13,7 +13,7 @@
  * so the kernel sockets touch nothing outside.
  *
  * usage: bench_inproc [--bytes N] [--conns N] [--repeat N] [--mtu N] [--offload 0|1]
- *                     [--link-offload 0|1] [--tso 0|1|2] [--link-direct 0|1] [--zerocopy 0|1] [--stats 0|1] [--pacing 0|1] [--synack-bulk-only BYTES [--cpu 1]]
+ *                     [--link-offload 0|1] [--tso 0|1|2] [--link-direct 0|1] [--zerocopy 0|1] [--generate 0|1] [--stats 0|1] [--pacing 0|1] [--synack-bulk-only BYTES [--cpu 1]]
  * (--synack-bulk-only prints one synack bulk figure in MB/s; with --cpu 1
  * also the same bytes over the CPU time the process used)
  * (--mtu 65535 matches the kernel's loopback, whose MTU is 65536)
@@ -103,8 +103,10 @@ static bool bench_offload; /* --offload: TCP checksums left to the (trusted) lin
 static bool bench_stats; /* --stats 1: the link's counters and the sender's state after a bulk run */
 static bool bench_link_offload; /* --link-offload: TSO/GRO-style super-segments on the link (memlink.h) */
 static bool bench_direct; /* --link-direct 1: packets handed to the receiver at once, no FIFO copy (as lo) */
+static uint32_t bench_tso_max = MEMLINK_SUPER_MAX; /* --tso-max: the largest packet the link takes */
 static int bench_tso; /* --tso 1: the stacks send 64 KB super-segments, passed whole; 2: cut by the link */
 static bool bench_zerocopy; /* --zerocopy: synack_send_reservev/commit and synack_recv_peekv/consume */
+static bool bench_generate = true; /* --generate 0: the sending application writes none of its bytes */
 /* Pieces per zero-copy call: 64 KB over 4 KB chunks (+1 for a chunk begun),
  * so one call moves what one copying call (64 KB) does. */
 #define ZC_PIECES 17
@@ -126,7 +128,7 @@ static struct pair *pair_new(void)
     cfg.output = out_to_b;
     cfg.output_ctx = p;
     if (bench_tso) {
-        cfg.tso_max = MEMLINK_SUPER_MAX;
+        cfg.tso_max = bench_tso_max;
         cfg.output_gso = gso_to_b;
     }
     if (synack_stack_create(&p->a, &cfg) != 0) abort();
@@ -158,24 +160,45 @@ static double synack_bulk(uint64_t bytes)
     pump(p);
     int s = synack_accept(p->b, l, NULL);
     if (s < 0) abort();
-    static uint8_t buf[65536];
+    static uint8_t buf[65536], rbuf[65536];
     memset(buf, 'x', sizeof buf);
+    size_t off = 0, have = 0; /* the copying loop's generated, unsent bytes in buf */
     uint64_t sent = 0, rcvd = 0;
     double t0 = now_s(), c0 = cpu_s();
     while (rcvd < bytes) {
         while (sent < bytes) {
             size_t n = bytes - sent < sizeof buf ? (size_t)(bytes - sent) : sizeof buf;
             ssize_t w;
-            if (bench_zerocopy) { /* the application writes its bytes in place */
+            /* Both loops do the same application work: each byte sent is
+             * generated once (written by the application, a fill byte that
+             * changes per call), in place with the zero-copy calls, into the
+             * application's buffer before synack_send with the copying ones;
+             * --generate 0: neither writes its bytes (the copying loop resends
+             * one buffer as iperf3 does, the zero-copy loop sends what the
+             * reserved space holds). The receiving application reads no byte
+             * in either: it consumes them where they lie, or has them copied
+             * into its buffer by synack_recv. */
+            int fill = (int)(uint8_t)(sent >> 16);
+            if (bench_zerocopy) {
                 struct iovec iov[ZC_PIECES];
                 int cnt = ZC_PIECES;
                 w = synack_send_reservev(p->a, c, iov, &cnt, n);
                 if (w > 0) {
-                    for (int i = 0; i < cnt; i++) memset(iov[i].iov_base, 'x', iov[i].iov_len);
+                    if (bench_generate)
+                        for (int i = 0; i < cnt; i++) memset(iov[i].iov_base, fill, iov[i].iov_len);
                     synack_send_commit(p->a, c, (size_t)w);
                 }
-            } else {
-                w = synack_send(p->a, c, buf, n);
+            } else { /* bytes generated once, sent from where the last call stopped */
+                if (!have) {
+                    if (bench_generate) memset(buf, fill, n);
+                    off = 0;
+                    have = n;
+                }
+                w = synack_send(p->a, c, buf + off, have);
+                if (w > 0) {
+                    off += (size_t)w;
+                    have -= (size_t)w;
+                }
             }
             if (w <= 0) break;
             sent += (uint64_t)w;
@@ -189,7 +212,7 @@ static double synack_bulk(uint64_t bytes)
                 r = synack_recv_peekv(p->b, s, iov, &cnt);
                 if (r > 0) synack_recv_consume(p->b, s, (size_t)r);
             } else {
-                r = synack_recv(p->b, s, buf, sizeof buf);
+                r = synack_recv(p->b, s, rbuf, sizeof rbuf);
             }
             if (r <= 0) break;
             rcvd += (uint64_t)r;
@@ -279,21 +302,29 @@ static double kernel_bulk(uint64_t bytes)
     setsockopt(s, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
     fcntl(c, F_SETFL, O_NONBLOCK);
     fcntl(s, F_SETFL, O_NONBLOCK);
-    static uint8_t buf[65536];
+    static uint8_t buf[65536], rbuf[65536];
     memset(buf, 'x', sizeof buf);
+    size_t off = 0, have = 0; /* generated, unsent bytes in buf (as synack_bulk's copying loop) */
     uint64_t sent = 0, rcvd = 0;
     double t0 = now_s();
     while (rcvd < bytes) {
         struct pollfd pf[2] = {{c, sent < bytes ? POLLOUT : 0, 0}, {s, POLLIN, 0}};
         poll(pf, 2, 1000);
         while (sent < bytes) {
-            size_t n = bytes - sent < sizeof buf ? (size_t)(bytes - sent) : sizeof buf;
-            ssize_t w = write(c, buf, n);
+            if (!have) {
+                size_t n = bytes - sent < sizeof buf ? (size_t)(bytes - sent) : sizeof buf;
+                if (bench_generate) memset(buf, (int)(uint8_t)(sent >> 16), n);
+                off = 0;
+                have = n;
+            }
+            ssize_t w = write(c, buf + off, have);
             if (w <= 0) break;
+            off += (size_t)w;
+            have -= (size_t)w;
             sent += (uint64_t)w;
         }
         for (;;) {
-            ssize_t r = read(s, buf, sizeof buf);
+            ssize_t r = read(s, rbuf, sizeof rbuf);
             if (r <= 0) break;
             rcvd += (uint64_t)r;
         }
@@ -358,6 +389,8 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--link-direct")) bench_direct = atoi(argv[i + 1]) != 0;
         else if (!strcmp(argv[i], "--tso")) bench_tso = atoi(argv[i + 1]) == 2 ? 2 : atoi(argv[i + 1]) != 0;
         else if (!strcmp(argv[i], "--zerocopy")) bench_zerocopy = atoi(argv[i + 1]) != 0;
+        else if (!strcmp(argv[i], "--tso-max")) bench_tso_max = (uint32_t)atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--generate")) bench_generate = atoi(argv[i + 1]) != 0;
         else if (!strcmp(argv[i], "--cpu")) print_cpu = atoi(argv[i + 1]) != 0;
         else if (!strcmp(argv[i], "--pacing")) bench_pacing = atoi(argv[i + 1]) != 0;
         else if (!strcmp(argv[i], "--synack-bulk-only")) { /* one synack bulk figure, MB/s, for scripts */

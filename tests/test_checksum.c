@@ -126,4 +126,42 @@ static void big_all_ones(void)
     free(b);
 }
 
-TEST_MAIN(TEST(fuzz_against_reference), TEST(big_all_ones))
+/* The vector versions copy and sum a head apart until the destination (or,
+ * summing only, the source) is aligned to their width, then byte-swap the
+ * rest's sum when that head is odd: every residue of both addresses modulo
+ * 64, odd and even lengths about the vector widths and a chunk's. */
+static void every_alignment(void)
+{
+    enum { PAD = 64, MAXLEN = 4200 };
+    static const size_t lens[] = {64, 65, 95, 96, 127, 128, 129, 1448, 1449, 4095, 4096, 4097, MAXLEN};
+    static uint8_t src[MAXLEN + PAD], dst[MAXLEN + 2 * PAD + 64];
+    uint8_t *dbase = dst + (64 - ((uintptr_t)dst & 63)); /* a 64-byte boundary */
+    for (size_t i = 0; i < sizeof src; i++) src[i] = (uint8_t)next();
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        if (wire_csum_set_impl(names[k]) != 0) continue;
+        int bad = 0;
+        for (size_t li = 0; li < sizeof lens / sizeof lens[0] && bad < 5; li++)
+            for (size_t sa = 0; sa < PAD && bad < 5; sa++)
+                for (size_t da = 0; da < PAD && bad < 5; da += (sa % 8 == 0 ? 1 : 13)) {
+                    size_t len = lens[li];
+                    uint16_t want = reference(0x1234, src + sa, len);
+                    uint16_t got = wire_csum_finish(wire_csum_add(0x1234, src + sa, len));
+                    if (got != want) {
+                        HARNESS_FAIL("%s add: len %zu source at %zu mod 64: %04x, expected %04x", names[k], len,
+                                     ((uintptr_t)(src + sa)) & 63, got, want);
+                        bad++;
+                    }
+                    memset(dbase, 0xA5, MAXLEN + PAD + 2);
+                    got = wire_csum_finish(wire_csum_copy(0x1234, dbase + 1 + da, src + sa, len));
+                    if (got != want || memcmp(dbase + 1 + da, src + sa, len) != 0 || dbase[da] != 0xA5 ||
+                        dbase[1 + da + len] != 0xA5) {
+                        HARNESS_FAIL("%s copy: len %zu source %zu, destination %zu mod 64: %04x, expected %04x",
+                                     names[k], len, ((uintptr_t)(src + sa)) & 63, (size_t)((1 + da) & 63), got, want);
+                        bad++;
+                    }
+                    harness_checks += 2;
+                }
+    }
+}
+
+TEST_MAIN(TEST(fuzz_against_reference), TEST(big_all_ones), TEST(every_alignment))
