@@ -438,6 +438,56 @@ static void ports_per_destination_bucket(void)
     synack_stack_destroy(mixed);
 }
 
+/* The look-ahead at the next connects' candidate ports (port_ahead) only
+ * prefetches: with 8 destinations filled round-robin to 90% of a
+ * 1,000-port range, a stack whose look-ahead entries are scribbled over
+ * before every connect picks the same ports as one left alone; each
+ * destination's ports are distinct, the look-ahead ran, and a full range
+ * still fails at once. */
+static void ports_look_ahead_is_a_hint(void)
+{
+    static struct out o;
+    synack_stack *a = capture_stack(&o, 40000, 40999), *b = capture_stack(&o, 40000, 40999);
+    REQUIRE(a && b);
+    static uint8_t used[8][1000];
+    int differ = 0, dup = 0;
+    uint32_t x = 7;
+    for (int i = 0; i < 8 * 900; i++) {
+        uint16_t dport = (uint16_t)(80 + i % 8);
+        for (unsigned k = 0; k < STACK_PORT_AHEAD; k++) { /* b's entries: plausible, wrong */
+            struct port_ahead *e = &b->port_ahead[k];
+            x = x * 1103515245u + 12345u;
+            e->counter = &b->port_table[x % STACK_PORT_BUCKETS];
+            e->counter_at = *e->counter;
+            e->next = x;
+            e->hash = x * 2654435761u;
+            e->i = (uint16_t)(x % 9);
+            e->seq = b->port_seq - STACK_PORT_LOOK;
+        }
+        b->port_ahead_tail = b->port_ahead_head - STACK_PORT_AHEAD / 2;
+        int sa = synack_socket(a), sb = synack_socket(b);
+        REQUIRE(synack_connect(a, sa, &(struct synack_endpoint){RADDR, dport}) == -EINPROGRESS);
+        REQUIRE(synack_connect(b, sb, &(struct synack_endpoint){RADDR, dport}) == -EINPROGRESS);
+        struct synack_endpoint pa, pb;
+        synack_getsockname(a, sa, &pa);
+        synack_getsockname(b, sb, &pb);
+        differ += pa.port != pb.port;
+        if (pa.port >= 40000 && pa.port <= 40999) dup += used[i % 8][pa.port - 40000]++ != 0;
+        else dup++;
+    }
+    CHECK_EQ(differ, 0);
+    CHECK_EQ(dup, 0);
+    CHECK(a->port_ahead_head > 1000); /* candidates were often in use: it looked ahead */
+    for (int d = 0; d < 100; d++) { /* fill destination 80 to the last port */
+        int sd = synack_socket(a);
+        REQUIRE(synack_connect(a, sd, &(struct synack_endpoint){RADDR, 80}) == -EINPROGRESS);
+    }
+    int sd = synack_socket(a);
+    CHECK_EQ(synack_connect(a, sd, &(struct synack_endpoint){RADDR, 80}), -EADDRNOTAVAIL);
+    synack_stack_destroy(a);
+    synack_stack_destroy(b);
+}
+
 /* The lowest free slot (socket descriptors), against a linear reference. */
 static void slotmap_lowest_free_slot(void)
 {
@@ -472,5 +522,5 @@ static void slotmap_lowest_free_slot(void)
     slotmap_fini(&m);
 }
 
-TEST_MAIN(TEST(slotmap_lowest_free_slot), TEST(ports_per_four_tuple), TEST(ports_per_destination_bucket), TEST(table_index_fifo_and_growth), TEST(table_at_a_million_is_64_bytes_each), TEST(table_matches_a_model_under_churn),
+TEST_MAIN(TEST(slotmap_lowest_free_slot), TEST(ports_per_four_tuple), TEST(ports_per_destination_bucket), TEST(ports_look_ahead_is_a_hint), TEST(table_index_fifo_and_growth), TEST(table_at_a_million_is_64_bytes_each), TEST(table_matches_a_model_under_churn),
           TEST(record_keeps_time_wait_rules), TEST(syn_reopens_with_isn_above_old))

@@ -196,7 +196,7 @@ static void conn_table_remove(synack_stack *s, struct tcp_conn *c)
     if (hindex_remove(&s->conns, conn_hash(s, c->id.laddr, c->id.lport, c->id.raddr, c->id.rport),
                       c->pool_idx)) {
         s->conn_count--;
-        s->port_conns[c->id.lport]--;
+        s->ports[c->id.lport].conns--;
     }
 }
 
@@ -300,9 +300,8 @@ int synack_stack_create(synack_stack **out, const struct synack_config *cfg)
     uint32_t tso_max = cfg->output_gso && cfg->tso_max > cfg->mtu ? cfg->tso_max : 0;
     if (tso_max > 65535) tso_max = 65535;
     s->out_buf = malloc((size_t)(tso_max > cfg->mtu ? tso_max : cfg->mtu) + TCP_HDR_MAX);
-    s->port_conns = calloc(2 * 65536, sizeof *s->port_conns);
-    s->port_binds = s->port_conns ? s->port_conns + 65536 : NULL;
-    if (!s->out_buf || !s->port_conns || hindex_init(&s->conns, s) != 0 ||
+    s->ports = calloc(65536, sizeof *s->ports);
+    if (!s->out_buf || !s->ports || hindex_init(&s->conns, s) != 0 ||
         slotmap_init(&s->free_socks, STACK_MAX_SOCKETS) != 0) {
         synack_stack_destroy(s);
         return -ENOMEM;
@@ -376,7 +375,7 @@ void synack_stack_destroy(synack_stack *s)
     if (s->epolls_fini) s->epolls_fini(s);
     tw_table_fini(&s->tw);
     ip_fini(&s->ip);
-    free(s->port_conns);
+    free(s->ports);
     tcp_xfer_spares_free(&s->env);
     chunk_pool_fini(&s->pool);
     for (int i = 0; i < s->nsocks / STACK_SOCK_CHUNK; i++) free(s->sock_chunks[i]);
@@ -453,7 +452,7 @@ bool stack_conn_insert(synack_stack *s, struct tcp_conn *c)
                       c->pool_idx) != 0)
         return false;
     s->conn_count++;
-    s->port_conns[c->id.lport]++;
+    s->ports[c->id.lport].conns++;
     return true;
 }
 
@@ -525,7 +524,7 @@ static void tw_compact(synack_stack *s, struct tcp_conn *c)
 {
     uint32_t i = tw_insert(&s->tw, c->id.laddr, c->id.lport, c->id.raddr, c->id.rport, c->deadline[TCP_T_WAIT]);
     if (i == TW_NIL) return; /* no memory: it stays a connection */
-    s->port_conns[c->id.lport]++;
+    s->ports[c->id.lport].conns++;
     struct tw_rec *r = tw_at(&s->tw, i);
     r->snd_nxt = c->snd_max;
     r->rcv_nxt = c->rcv_nxt;
@@ -586,7 +585,7 @@ static void tw_rehydrate(synack_stack *s, const struct tw_rec *r, struct tcp_con
 static void tw_ended(synack_stack *s, const struct tw_rec *r)
 {
     s->ctr.curr_time_wait--;
-    s->port_conns[r->lport]--;
+    s->ports[r->lport].conns--;
     if (s->cfg.on_state) {
         struct synack_conn_id id = {.laddr = s->tw.laddr, .raddr = r->raddr, .lport = r->lport, .rport = r->rport};
         s->cfg.on_state(s->cfg.state_ctx, &id, SYNACK_TIME_WAIT, SYNACK_CLOSED, s->now);
@@ -602,7 +601,7 @@ static void tw_input(synack_stack *s, uint32_t i, const struct tcp_repr *seg)
     if (c->x) tcp_conn_fini(&s->env, c); /* a D-SACK note took a transfer block; its ACK is out */
     struct tw_rec *r = tw_at(&s->tw, i);
     if (c->state != SYNACK_TIME_WAIT) { /* (not reached by today's rules) */
-        s->port_conns[r->lport]--;
+        s->ports[r->lport].conns--;
         tw_remove(&s->tw, i);
         return; /* tcp_set_state counted and reported it */
     }
@@ -745,7 +744,7 @@ bool stack_port_bound(synack_stack *s, uint32_t addr, uint16_t port, int except_
 {
     /* Nobody on the port: no walk (the common case, and every ephemeral
      * candidate). */
-    if (!s->port_binds[port] && !s->port_conns[port]) return false;
+    if (!s->ports[port].binds && !s->ports[port].conns) return false;
     for (int i = 0; i < s->nsocks; i++) {
         const struct sock *k = stack_sock(s, i);
         if (i == except_sd || k->kind == SOCK_FREE || !k->bound || k->local.port != port) continue;
@@ -756,7 +755,7 @@ bool stack_port_bound(synack_stack *s, uint32_t addr, uint16_t port, int except_
     if (reuse) return false;
     /* Without SO_REUSEADDR, orphaned connections (FIN_WAIT, TIME_WAIT, ...)
      * still own their port, as on Linux. */
-    return s->port_conns[port] != 0;
+    return s->ports[port].conns != 0;
 }
 
 /* ---- ISNs and ports ---------------------------------------------------------- */
@@ -846,7 +845,7 @@ static uint16_t search_ports(synack_stack *s, const struct port_plan *pl,
 static bool port_unused(synack_stack *s, uint16_t port, void *ctx)
 {
     (void)ctx;
-    return !s->port_binds[port] && !s->port_conns[port];
+    return !s->ports[port].binds && !s->ports[port].conns;
 }
 
 uint16_t stack_ephemeral_port(synack_stack *s, uint32_t laddr, uint32_t raddr, uint16_t rport)
@@ -888,7 +887,7 @@ struct pair_search {
 static bool pair_usable(synack_stack *s, uint16_t port, void *ctx)
 {
     struct pair_search *p = ctx;
-    if (s->port_binds[port]) return false; /* bound by bind() or listening: not shared */
+    if (s->ports[port].binds) return false; /* bound by bind() or listening: not shared */
     p->id.lport = port;
     /* A connection filed under the same 32 hash bits counts as one on this
      * 4-tuple without reading it (a crowd of idle connections stays out of
@@ -902,6 +901,38 @@ static bool pair_usable(synack_stack *s, uint16_t port, void *ctx)
     return tw_pair_free(s, h, &p->id, &p->isn);
 }
 
+/* Files a look-ahead entry (the oldest goes when all are taken). */
+static void port_ahead_file(synack_stack *s, const struct port_ahead *e)
+{
+    if (s->port_ahead_head - s->port_ahead_tail == STACK_PORT_AHEAD) s->port_ahead_tail++;
+    struct port_ahead *slot = &s->port_ahead[s->port_ahead_head++ % STACK_PORT_AHEAD];
+    *slot = *e;
+    slot->seq = s->port_seq;
+}
+
+/* Looks at the entries filed STACK_PORT_LOOK connects ago or more (two at
+ * most): a candidate in use (its lines are in the cache by now) makes the
+ * next candidate of that search prefetched and filed. */
+static void port_ahead_look(synack_stack *s)
+{
+    for (int n = 0; n < 2 && s->port_ahead_tail != s->port_ahead_head; n++) {
+        struct port_ahead e = s->port_ahead[s->port_ahead_tail % STACK_PORT_AHEAD];
+        if (s->port_seq - e.seq < STACK_PORT_LOOK) return;
+        s->port_ahead_tail++;
+        if (*e.counter != e.counter_at) continue; /* the destination's counter moved: stale */
+        struct port_plan pl = {.offset = e.offset, .counter = e.counter};
+        uint16_t port = plan_port(s, &pl, e.next, e.i);
+        if (!s->ports[port].binds && !hindex_has_hash(&s->conns, e.hash)) continue; /* free: that search ends here */
+        if (++e.i >= 8) continue;
+        port = plan_port(s, &pl, e.next, e.i);
+        e.hash = conn_hash(s, e.laddr, port, e.raddr, e.rport);
+        __builtin_prefetch(&s->ports[port]);
+        hindex_prefetch(&s->conns, e.hash);
+        if (s->tw.live) hindex_prefetch(&s->tw.index, e.hash);
+        port_ahead_file(s, &e);
+    }
+}
+
 uint16_t stack_connect_port(synack_stack *s, uint32_t laddr, uint32_t raddr, uint16_t rport, uint32_t *isn)
 {
     struct pair_search p = {.id = {.laddr = laddr, .raddr = raddr, .rport = rport}};
@@ -909,24 +940,28 @@ uint16_t stack_connect_port(synack_stack *s, uint32_t laddr, uint32_t raddr, uin
     uint32_t tried;
     uint16_t port = search_ports(s, &pl, pair_usable, &p, &tried);
     *isn = port ? p.isn : 0;
-    /* The next connect toward this destination will first try the ports
+    /* The next connect toward this destination will first try the port
      * after the next step (unless another destination of its bucket moves
-     * the counter meanwhile): their index lines are fetched now, so that
-     * with a million connections that connect does not wait for memory.
-     * How many: while ports are seldom in use, the first; when a share q
-     * of them is (a quarter, with a million connections over 64
-     * destinations), enough that the search seldom goes past them (q^k
-     * under 1/32), from the recent connects' extra candidates (q/(1-q) on
-     * average). */
+     * the counter meanwhile): its index lines are fetched now, so that with
+     * a million connections that connect does not wait for memory. While
+     * ports are often in use (a quarter of the range, with a million
+     * connections over 64 destinations), that candidate is filed in
+     * port_ahead, to be looked at a few connects later, when its lines have
+     * come: only then is it known whether the search will need the next. */
     uint32_t extra = (tried > 8 ? 8 : tried) - 1;
     s->port_extra = s->port_extra + extra * 16u - s->port_extra / 16u; /* mean x 256 */
-    uint32_t ahead = s->port_extra < 8 ? 1 : s->port_extra < 55 ? 2 : s->port_extra < 118 ? 3 : 4;
     uint32_t next = *pl.counter + port_step(s, pl.counter);
-    for (uint32_t i = 0; i < ahead; i++) {
-        uint32_t h = conn_hash(s, laddr, plan_port(s, &pl, next, i), raddr, rport);
-        hindex_prefetch(&s->conns, h);
-        if (s->tw.live) hindex_prefetch(&s->tw.index, h);
-    }
+    uint16_t cand = plan_port(s, &pl, next, 0);
+    uint32_t h = conn_hash(s, laddr, cand, raddr, rport);
+    __builtin_prefetch(&s->ports[cand]);
+    hindex_prefetch(&s->conns, h);
+    if (s->tw.live) hindex_prefetch(&s->tw.index, h);
+    s->port_seq++;
+    port_ahead_look(s);
+    if (s->port_extra >= 8) /* candidates are in use often enough to look ahead */
+        port_ahead_file(s, &(struct port_ahead){.counter = pl.counter, .counter_at = *pl.counter, .next = next,
+                                               .offset = pl.offset, .laddr = laddr, .raddr = raddr,
+                                               .hash = h, .rport = rport, .i = 0});
     return port;
 }
 

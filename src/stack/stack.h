@@ -62,7 +62,7 @@ struct sock {
     int16_t err;                   /* positive errno reported once (SO_ERROR) */
     uint8_t kind;                  /* enum sock_kind */
     bool bound, shut_rd, shut_wr;
-    bool explicit_bind;            /* bound by bind() (or listen): counted in port_binds */
+    bool explicit_bind;            /* bound by bind() (or listen): counted in ports[].binds */
 };
 
 #define STACK_MAX_SOCKETS (1 << 21) /* descriptors per stack (EMFILE beyond) */
@@ -71,6 +71,8 @@ struct sock {
 #define STACK_POOL_TRIM_US 1000000u
 #define STACK_CONN_CHUNK 1024    /* connections per chunk of the pool */
 #define STACK_PORT_BUCKETS 65536u /* RFC 6056 algorithm 4's table (port_table) */
+#define STACK_PORT_AHEAD 16u      /* port_ahead entries (a power of two) */
+#define STACK_PORT_LOOK 8u        /* connects between a candidate's prefetch and its look */
 #define STACK_DEFERRED_MAX 64
 #define STACK_DEFERRED_BYTES 64    /* headers only: RSTs */
 
@@ -137,13 +139,32 @@ struct synack_stack {
      * counter (and its prefetched candidates stay right). */
     uint32_t port_table[STACK_PORT_BUCKETS];
     /* Candidates found in use per connect() beyond the first, smoothed
-     * (1/256ths): how many of the next connect's candidates to prefetch. */
+     * (1/256ths): whether the next connects' later candidates are worth
+     * looking ahead at (port_ahead). */
     uint32_t port_extra;
+    /* The next connect's candidate ports, looked at ahead of it: each
+     * connect() prefetches its destination's next first candidate and files
+     * it here; a few connects later (its line has come) a look tells whether
+     * that candidate is in use, and if so the one after it is prefetched
+     * and filed in turn. So only the candidates a search will read are
+     * fetched, each well before it. Hints only: a destination's counter
+     * that moved meanwhile makes its entries stale, and they are dropped. */
+    struct port_ahead {
+        uint32_t *counter, counter_at; /* the destination's bucket and its value when filed */
+        uint32_t next;                 /* the counter the next search will start from */
+        uint32_t offset, laddr, raddr, hash;
+        uint16_t rport, i;             /* candidate i of that search, its conn_hash */
+        uint32_t seq;                  /* the connect that filed it */
+    } port_ahead[STACK_PORT_AHEAD];
+    uint32_t port_ahead_head, port_ahead_tail, port_seq;
     /* Per local port: connections and TIME_WAIT records using it, and
      * sockets bound to it by bind() or listening. Ephemeral ports are per
      * 4-tuple: a port picked by connect() serves many remote endpoints; a
-     * port someone bound explicitly is not shared. */
-    uint32_t *port_conns, *port_binds;
+     * port someone bound explicitly is not shared. The two counts of a
+     * port lie side by side: connect() reads one and writes the other. */
+    struct port_use {
+        uint32_t conns, binds;
+    } *ports;
     struct tcp_conn *tw_head, *tw_tail; /* TIME_WAIT connections, oldest first */
     /* Orphaned TIME_WAITs are records in tw (the connection is freed); a
      * TIME_WAIT still held by a socket stays a connection until close(). */
@@ -200,7 +221,7 @@ bool stack_pair_free(synack_stack *s, const struct synack_conn_id *id, uint32_t 
 /* bind() took or close() let go of a port. */
 static inline void stack_port_bind(synack_stack *s, uint16_t port, int delta)
 {
-    s->port_binds[port] += (uint32_t)delta;
+    s->ports[port].binds += (uint32_t)delta;
 }
 /* Is local port in use by a socket or listener (other than sd)? */
 bool stack_port_bound(synack_stack *s, uint32_t addr, uint16_t port, int except_sd, bool reuse);
