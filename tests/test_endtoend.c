@@ -395,6 +395,12 @@ struct oneway {
     /* The sender's smallest SRTT and minimum RTT while connected (after
      * its first RTT sample), microseconds; 0 when never seen. */
     uint32_t srtt_low, min_rtt_low;
+    /* The sender's ssthresh when slow start first ended (0: it never did),
+     * the virtual time then (since the run began) and its segments
+     * retransmitted by then. */
+    uint32_t ss_exit, ss_exit_retrans;
+    uint64_t ss_exit_at;
+    uint64_t t0;
     /* At the end of the run: both stacks' counters and the simulator's. */
     struct synack_counters ca, cb;
     struct synack_sim_stats sim;
@@ -402,7 +408,6 @@ struct oneway {
 
 static bool oneway_turn(void *ctx, struct world *w)
 {
-    (void)w;
     struct oneway *t = ctx;
     if (!t->accepted) {
         int sd = synack_accept(t->b.st, t->lsd, NULL);
@@ -416,6 +421,11 @@ static bool oneway_turn(void *ctx, struct world *w)
     if (!t->a.closed && synack_getinfo(t->a.st, t->a.sd, &ai) == 0 && ai.min_rtt_us) {
         if (!t->srtt_low || ai.rtt_us < t->srtt_low) t->srtt_low = ai.rtt_us;
         if (!t->min_rtt_low || ai.min_rtt_us < t->min_rtt_low) t->min_rtt_low = ai.min_rtt_us;
+        if (!t->ss_exit && ai.ssthresh != UINT32_MAX) {
+            t->ss_exit = ai.ssthresh;
+            t->ss_exit_retrans = ai.total_retrans;
+            t->ss_exit_at = world_now(w) - t->t0;
+        }
     }
     if (t->accepted) {
         int v = 0;
@@ -466,6 +476,7 @@ static uint64_t oneway_run(const struct oneway_setup *su, struct oneway *t)
     synack_setsockopt(t->a.st, t->a.sd, SYNACK_SOL_SOCKET, SYNACK_SO_SNDBUF, &big, sizeof big);
     synack_connect(t->a.st, t->a.sd, &(struct synack_endpoint){B_ADDR, 5001});
     uint64_t t0 = world_now(&w);
+    t->t0 = t0;
     int rc = world_run(&w, 3600ull * 1000000, oneway_turn, t);
     uint64_t took = world_now(&w) - t0;
     synack_close(t->b.st, t->lsd);
@@ -582,22 +593,56 @@ static void pacing_spreads_segments_over_the_round_trip(void)
  * the marks kept their first time, the sender measured 0.5 ms once slow start
  * passed a few hundred segments, which made pacing, HyStart's ACK train, the
  * probe timeout and RACK's reordering window all wrong. */
+#define LONG_PATH_BDP 1250000u /* 100 Mbit/s x 100 ms */
+
+/* 8 MB over 100 ms, 100 Mbit/s, a one-BDP queue, no loss: paced or not. */
+static uint64_t long_path_run(int paced, struct oneway *t)
+{
+    struct synack_config cfg;
+    synack_config_init(&cfg);
+    cfg.tunables.pacing = paced;
+    struct oneway_setup su = {.seed = 81, .sender = &cfg,
+                              .path = {.delay_us = 50000, .bandwidth_bps = 100000000, .queue_limit = LONG_PATH_BDP},
+                              .bytes = 8u * 1000 * 1000};
+    return oneway_run(&su, t);
+}
+
 static void rtt_samples_measure_the_path_with_a_large_window(void)
 {
     for (int paced = 0; paced <= 1; paced++) {
-        struct synack_config cfg;
-        synack_config_init(&cfg);
-        cfg.tunables.pacing = paced;
         struct oneway t;
-        struct oneway_setup su = {.seed = 81, .sender = &cfg,
-                                  .path = {.delay_us = 50000, .bandwidth_bps = 100000000, .queue_limit = 1250000},
-                                  .bytes = 8u * 1000 * 1000};
-        uint64_t took = oneway_run(&su, &t);
+        uint64_t took = long_path_run(paced, &t);
         REQUIRE(took != 0);
         printf("# pacing %d: 8 MB in %.3f s, lowest SRTT %u us, lowest minimum RTT %u us\n", paced, (double)took / 1e6,
                t.srtt_low, t.min_rtt_low);
         CHECK(t.min_rtt_low >= 98000);
         CHECK(t.srtt_low >= 98000);
+    }
+}
+
+/* HyStart's ACK train (Linux's hystart_update) ends slow start when a
+ * round's ACKs keep coming closely spaced for longer than a threshold: half
+ * the minimum RTT for an unpaced sender, whose round leaves in bursts, and
+ * the whole minimum RTT for a paced one, whose sending alone spreads a
+ * round over half an RTT or more (Linux halves it only when the socket is
+ * not paced). Over a clean 100 ms path with a 100 Mbit/s bottleneck and a
+ * one-BDP queue (BDP 1.25 MB): paced (the default), slow start does not end
+ * before the window passes the BDP; unpaced, it ends past half of it; in
+ * neither case after a loss. (With five eighths of the minimum RTT, as
+ * synack had it before, the paced train ended slow start at 2.58 MB here;
+ * now 3.04 MB, the unpaced 1.49 MB; the unit test in test_loss pins the
+ * thresholds themselves.) */
+static void paced_slow_start_fills_the_path_before_the_ack_train_ends_it(void)
+{
+    const uint32_t bdp = LONG_PATH_BDP;
+    for (int paced = 0; paced <= 1; paced++) {
+        struct oneway t;
+        REQUIRE(long_path_run(paced, &t) != 0);
+        printf("# pacing %d: slow start ended at %.3f s with ssthresh %u B (%.2f BDP), %u segments resent by then\n",
+               paced, (double)t.ss_exit_at / 1e6, t.ss_exit, (double)t.ss_exit / bdp, t.ss_exit_retrans);
+        REQUIRE(t.ss_exit != 0);
+        CHECK_EQ(t.ss_exit_retrans, 0);
+        CHECK(t.ss_exit >= (paced ? bdp : bdp / 2));
     }
 }
 
@@ -723,4 +768,4 @@ static void ecn_marks_instead_of_drops(void)
            (unsigned long long)plain.sim.queue_drops, (unsigned long long)plain.ca.retrans_segs);
 }
 
-TEST_MAIN(TEST(ecn_marks_instead_of_drops), TEST(rtt_samples_measure_the_path_with_a_large_window), TEST(tail_loss_costs_a_probe_timeout_not_an_rto), TEST(pacing_spreads_segments_over_the_round_trip), TEST(receive_autotuning_opens_the_window), TEST(bidirectional_10mb_every_impairment), TEST(dead_link_times_out), TEST(soak_10000_connections))
+TEST_MAIN(TEST(ecn_marks_instead_of_drops), TEST(rtt_samples_measure_the_path_with_a_large_window), TEST(paced_slow_start_fills_the_path_before_the_ack_train_ends_it), TEST(tail_loss_costs_a_probe_timeout_not_an_rto), TEST(pacing_spreads_segments_over_the_round_trip), TEST(receive_autotuning_opens_the_window), TEST(bidirectional_10mb_every_impairment), TEST(dead_link_times_out), TEST(soak_10000_connections))

@@ -214,9 +214,10 @@ static void hystart_css_then_exit_after_five_rounds(void)
 
 /* Linux's ACK-train exit beside HyStart++: ACKs of one round no more than
  * 2 ms apart for longer than half the minimum RTT (unpaced) end slow start
- * at once, ssthresh = cwnd; paced, the train must last five eighths of it,
- * and a gap starts the train again. The RTT does not rise here, so
- * HyStart++'s delay test stays quiet. */
+ * at once, ssthresh = cwnd; paced, the train must last the whole minimum
+ * RTT (Linux halves the threshold only when sk_pacing_status is none), and
+ * a gap starts the train again. The RTT does not rise here, so HyStart++'s
+ * delay test stays quiet. */
 static uint64_t ack_train(struct tcp_conn *c, uint64_t now, unsigned acks, uint32_t spacing_us)
 {
     for (unsigned i = 0; i < acks; i++) {
@@ -235,18 +236,19 @@ static void hystart_ack_train_ends_slow_start(void)
         uint64_t now = two_rounds_of_slow_start(&c); /* cwnd 40, RTT 100 ms */
         c.x->min_rtt = 100000;
         c.x->paced = paced;
-        c.snd_max = c.snd_una + 200u * MSS; /* a long round */
+        c.snd_max = c.snd_una + 400u * MSS; /* a long round */
         /* The round's first ACK, then a train 1 ms apart: unpaced it ends
-         * slow start after 50 ms of train, paced after 62.5 ms. */
+         * slow start after 50 ms of train, paced after 100 ms (it used to
+         * take five eighths, 62.5 ms: 98 ms of train must not end it). */
         now = ack_train(&c, now, 1, 1000);
-        now = ack_train(&c, now, paced ? 60 : 48, 1000);
+        now = ack_train(&c, now, paced ? 98 : 48, 1000);
         CHECK(c.ssthresh == UINT32_MAX);
         if (paced) {
             /* A gap of 3 ms: the train starts again. */
             now = ack_train(&c, now, 1, 3000);
-            now = ack_train(&c, now, 30, 1000);
+            now = ack_train(&c, now, 99, 1000);
             CHECK(c.ssthresh == UINT32_MAX);
-            now = ack_train(&c, now, 35, 1000);
+            now = ack_train(&c, now, 2, 1000);
         } else {
             now = ack_train(&c, now, 3, 1000);
         }

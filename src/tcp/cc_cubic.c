@@ -127,12 +127,13 @@ static bool ack_train_ends_slow_start(struct tcp_conn *c, struct cubic *k, uint6
     if (rate) slack = 4ull * 65536u * 1000000u / rate;
     if (slack > TRAIN_ACK_DELAY_MAX) slack = TRAIN_ACK_DELAY_MAX;
     uint64_t threshold = c->x->min_rtt + slack;
-    /* Unpaced, a round leaves in bursts and its ACKs come back at the
-     * bottleneck's rate: half the minimum RTT of train shows a full pipe.
-     * Paced (at twice cwnd per SRTT in slow start), the sending alone
-     * spreads a round over half an RTT: five eighths of the minimum RTT
-     * of train, stretched by the bottleneck, show a full pipe. */
-    threshold = c->x->paced ? threshold * 5 / 8 : threshold / 2;
+    /* As Linux's hystart_update: unpaced (sk_pacing_status none), a round
+     * leaves in bursts and half the minimum RTT of train shows a full pipe.
+     * Paced, the sending alone may spread a round over up to an RTT (half
+     * of one at slow start's 200%, more once the window outgrows the
+     * path), so the threshold stays the whole minimum RTT: only a round
+     * that the bottleneck stretched past it ends slow start. */
+    if (!c->x->paced) threshold /= 2;
     return t - k->round_start > threshold;
 }
 
