@@ -81,7 +81,19 @@ else:
     got = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16).split(b"\0")[0].decode()
     if got != cc:
         sys.exit("flow.py: congestion control %s asked, %s given" % (cc, got))
-    s.connect((host, port))
+    # a listener still starting (synack serve brings its TUN up first) may
+    # refuse or be unreachable for a moment: try again for 10 s
+    for attempt in range(100):
+        try:
+            s.connect((host, port))
+            break
+        except (ConnectionRefusedError, OSError) as e:
+            if attempt == 99 or not isinstance(e, ConnectionRefusedError) and e.errno not in (101, 113):
+                raise
+            s.close()
+            time.sleep(0.1)
+            s = socket.socket()
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, cc.encode())
     t0 = time.monotonic()
     buf = bytes(1 << 20)
     sent = 0

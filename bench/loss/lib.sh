@@ -63,3 +63,12 @@ bl_wait_relay() {
     for _ in $(seq 100); do ip -n "$L" link show r0 | grep -q LOWER_UP && return 0; sleep 0.05; done
     return 1
 }
+
+# bl_wait_ready FILE : until the sink's "ready" line is in FILE (10 s at most:
+# a loaded machine may take seconds to start python; a sender that connects
+# before the listen is refused and its run is lost)
+bl_wait_ready() {
+    for _ in $(seq 500); do grep -q ready "$1" 2>/dev/null && return 0; sleep 0.02; done
+    echo "bench/loss: no sink ready after 10 s ($1)" >&2
+    return 1
+}

@@ -108,7 +108,7 @@ run_kk() {
     local port=$1 out=$TMP/sink.out snd=$TMP/send.out
     ip netns exec "$L" $NI timeout $((SECS + 30)) $FLOW sink 10.81.0.1 "$port" "$SECS" >"$out" 2>&1 &
     local sink=$!
-    for _ in $(seq 100); do grep -q ready "$out" 2>/dev/null && break; sleep 0.02; done
+    bl_wait_ready "$out"
     ip netns exec "$R" $NI timeout $((SECS + 20)) $FLOW send 10.81.0.1 "$port" >"$snd" 2>&1 &
     local s=$!
     if [ -n "${SS_LOG:-}" ]; then
@@ -124,7 +124,7 @@ run_sk() {
     local port=$1 out=$TMP/sink.out
     ip netns exec "$L" $NI timeout $((SECS + 30)) $FLOW sink 10.81.0.1 "$port" "$SECS" >"$out" 2>&1 &
     local sink=$!
-    for _ in $(seq 100); do grep -q ready "$out" 2>/dev/null && break; sleep 0.02; done
+    bl_wait_ready "$out"
     # shellcheck disable=SC2086
     ip netns exec "$R" $NI timeout --foreground $((SECS + 20)) "$SYNACK" bulk --tun s0 --addr 10.82.0.2/24 \
         --gateway 10.82.0.1 --stats $SYNACK_SET $cell_set 10.81.0.1:"$port" --bytes 1000G >"$TMP/bulk.log" 2>&1 &

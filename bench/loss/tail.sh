@@ -52,7 +52,7 @@ one() {
     bl_wait_relay
     ip netns exec "$L" $NI timeout 60 $FLOW sink 10.81.0.1 "$port" 50 "$BYTES" >"$out" 2>&1 &
     local sink=$!
-    for _ in $(seq 100); do grep -q ready "$out" 2>/dev/null && break; sleep 0.02; done
+    bl_wait_ready "$out"
     local before after
     before=$(nstat_of)
     if [ "$who" = linux ]; then
