@@ -3,7 +3,7 @@
 # ss, tc). Label "interop": ctest -L interop. Each script skips (exit 77,
 # with the reason) when it cannot run — not root, no /dev/net/tun, a program
 # missing — except under CI=true, where that is a failure.
-foreach(t kernel_to_synack synack_to_kernel close netem hello serve_hostile iperf3 relay)
+foreach(t kernel_to_synack synack_to_kernel close netem hello serve_hostile iperf3 relay relay_tun)
   add_test(NAME interop_${t}
            COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/interop/${t}.sh $<TARGET_FILE:synack>)
   set_tests_properties(interop_${t} PROPERTIES
