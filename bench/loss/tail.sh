@@ -63,6 +63,8 @@ one() {
             --stats $SYNACK_SET 10.81.0.1:"$port" --bytes "$BYTES" >"$TMP/bulk.log" 2>&1
     fi
     wait "$sink"
+    # a run that moved nothing: say what synack said
+    [ "$who" = synack ] && ! grep -q '^took' "$out" && { echo "# synack run moved no data:" >&2; cat "$TMP/bulk.log" >&2; }
     after=$(nstat_of)
     kill -TERM "$relay" 2>/dev/null
     wait "$relay" 2>/dev/null
@@ -79,8 +81,9 @@ one() {
     echo "${ms:-0} ${p:-0} ${t:-0} ${dropped:-0}"
 }
 
-median() { tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END { print (NR ? a[int((NR + 1) / 2)] : 0) }'; }
-span() { tr ' ' '\n' | grep . | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s..%s", lo, hi }'; }
+# a run that moved no data reads 0 ms: left out of the medians (and counted)
+median() { tr ' ' '\n' | grep . | grep -vx '0' | sort -g | awk '{ a[NR] = $1 } END { print (NR ? a[int((NR + 1) / 2)] : 0) }'; }
+span() { tr ' ' '\n' | grep . | grep -vx '0' | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s..%s", lo, hi }'; }
 
 echo "# bench/loss/tail.sh: ${BYTES} bytes, tail=${BYTES}/${TAIL} on the data direction, ${RUNS} runs; $(date -u +%FT%TZ)"
 echo "# $(uname -r); $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg); relay ${PRIO:-normal priority}; synack options: ${SYNACK_SET:-defaults}"
@@ -106,6 +109,8 @@ for rtt in $RTTS; do
     for who in linux synack; do
         mc=$(echo "${T[${who}clean]}" | median) mt=$(echo "${T[${who}tail]}" | median)
         cost=$(awk -v a="$mt" -v b="$mc" -v r="$rtt" 'BEGIN { printf "%+.0f ms (%+.1f RTT)", a - b, (a - b) / r }')
+        failed=$(echo "${T[${who}clean]} ${T[${who}tail]}" | tr ' ' '\n' | grep -cx '0')
+        [ "$failed" -gt 0 ] && echo "# ${rtt} ms ${who}: ${failed} run(s) moved no data, left out" >&2
         echo "| ${rtt} ms | ${who} (relay) | ${mc} ($(echo "${T[${who}clean]}" | span)) | ${mt} ($(echo "${T[${who}tail]}" | span)) | ${cost} | $(echo "${P[${who}tail]}" | median) | $(echo "${O[${who}tail]}" | median) |" >>"$TABLE"
     done
     if [ -x "$LOSSIM" ]; then
