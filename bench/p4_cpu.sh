@@ -10,44 +10,16 @@
 # softirq, busy (all but idle and iowait) and idle. What the machine's two
 # cores can give is 2.0; "bytes per busy core" is Gbit/s over busy.
 #
-#   sudo bench/p4_cpu.sh build/synack [SECONDS] [RUNS] [-- serve options]
+#   sudo bench/p4_cpu.sh [path/to/synack] [SECONDS] [RUNS] [-- serve options]
 set -u
-SYNACK=$(readlink -f "${1:?usage: p4_cpu.sh path/to/synack [SECONDS] [RUNS] [-- serve options]}")
-T=${2:-4}
-RUNS=${3:-3}
-shift $(($# < 3 ? $# : 3))
-[ "${1:-}" = "--" ] && shift
-EXTRA=("$@")
-[ "$(id -u)" -eq 0 ] || { echo "p4_cpu: needs root" >&2; exit 1; }
-NS=synack-p4cpu-$$
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-    for n in tun a b; do ip netns del "$NS-$n" 2>/dev/null; done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-ip netns add "$NS-a" && ip netns add "$NS-b" && ip netns add "$NS-tun" || exit 1
-ip link add p4a netns "$NS-a" type veth peer name p4b netns "$NS-b"
-ip -n "$NS-a" addr add 10.98.0.1/24 dev p4a && ip -n "$NS-a" link set p4a up && ip -n "$NS-a" link set lo up
-ip -n "$NS-b" addr add 10.98.0.2/24 dev p4b && ip -n "$NS-b" link set p4b up && ip -n "$NS-b" link set lo up
-ip netns exec "$NS-b" iperf3 -s -p 5201 >/dev/null 2>&1 &
-PIDS+=($!)
-ip -n "$NS-tun" link set lo up
-ip -n "$NS-tun" tuntap add dev p4t mode tun multi_queue
-ip -n "$NS-tun" addr add 10.99.0.1/24 dev p4t
-ip -n "$NS-tun" link set p4t up
-LOG=$(mktemp /tmp/synack-p4cpu.XXXXXX)
-ip netns exec "$NS-tun" "$SYNACK" serve --tun p4t --addr 10.99.0.2/24 --iperf3 5201 \
-    --set rcvbuf=4194304 --set sndbuf=4194304 "${EXTRA[@]}" >"$LOG" 2>&1 &
-SPID=$!
-PIDS+=("$SPID")
-for _ in $(seq 50); do grep -q "listening on" "$LOG" && break; sleep 0.1; done
+. "$(dirname "$0")/p4_lib.sh"
+p4_args p4_cpu 4 3 "$@"
+p4_up synack-p4cpu
 sleep 0.5
 
 snap() { # "user system" ticks of synack, then the /proc/stat cpu line's fields
     local f
-    f=$(cut -d')' -f2 "/proc/$SPID/stat")
+    f=$(cut -d')' -f2 "/proc/$SYNACK_PID/stat")
     # shellcheck disable=SC2086
     set -- $f
     echo "${12} ${13} $(head -1 /proc/stat | cut -d' ' -f3-)"
@@ -82,4 +54,3 @@ print("| %s %s | %.2f | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |" % (sys.a
     done
 done
 echo "load at end: $(cut -d' ' -f1 /proc/loadavg); synack rows count synack's CPU over the whole wall time of the run (iperf3's set-up included)"
-rm -f "$LOG"

@@ -15,46 +15,9 @@
 # leaves the machine. The rows are interleaved (kernel, synack, kernel, ...)
 # so that load from elsewhere on the machine hits both alike.
 set -u
-SYNACK=$(readlink -f "${1:-build/synack}")
-T=${2:-5}
-RUNS=${3:-5}
-shift $(($# < 3 ? $# : 3))
-[ "${1:-}" = "--" ] && shift
-EXTRA=("$@")
-[ "$(id -u)" -eq 0 ] || { echo "p4_iperf3: needs root (network namespaces, TUN)" >&2; exit 1; }
-[ -x "$SYNACK" ] || { echo "p4_iperf3: no synack binary at $SYNACK" >&2; exit 1; }
-for p in iperf3 ip timeout python3; do command -v $p >/dev/null || { echo "p4_iperf3: needs $p" >&2; exit 1; }; done
-
-NS=synack-p4-$$
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-    for n in tun a b; do ip netns del "$NS-$n" 2>/dev/null; done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# veth: kernel a (10.98.0.1) <-> kernel b (10.98.0.2)
-ip netns add "$NS-a" && ip netns add "$NS-b" || exit 1
-ip link add p4a netns "$NS-a" type veth peer name p4b netns "$NS-b"
-ip -n "$NS-a" addr add 10.98.0.1/24 dev p4a && ip -n "$NS-a" link set p4a up && ip -n "$NS-a" link set lo up
-ip -n "$NS-b" addr add 10.98.0.2/24 dev p4b && ip -n "$NS-b" link set p4b up && ip -n "$NS-b" link set lo up
-ip netns exec "$NS-b" iperf3 -s -p 5201 >/dev/null 2>&1 &
-PIDS+=($!)
-
-# TUN: kernel (10.99.0.1) <-> synack (10.99.0.2)
-ip netns add "$NS-tun" || exit 1
-ip -n "$NS-tun" link set lo up
-ip -n "$NS-tun" tuntap add dev p4t mode tun multi_queue  # one queue per --threads
-ip -n "$NS-tun" addr add 10.99.0.1/24 dev p4t
-ip -n "$NS-tun" link set p4t up
-LOG=$(mktemp /tmp/synack-p4.XXXXXX)
-ip netns exec "$NS-tun" "$SYNACK" serve --tun p4t --addr 10.99.0.2/24 --iperf3 5201 \
-    --set rcvbuf=4194304 --set sndbuf=4194304 --stats "${EXTRA[@]}" >"$LOG" 2>&1 &
-PIDS+=($!)
-SYNACK_PID=$!
-for _ in $(seq 50); do grep -q "listening on" "$LOG" && break; sleep 0.1; done
-for _ in $(seq 50); do ip netns exec "$NS-b" ss -Hltn 'sport = :5201' | grep -q . && break; sleep 0.1; done
+. "$(dirname "$0")/p4_lib.sh"
+p4_args p4_iperf3 5 5 "$@"
+p4_up synack-p4 --stats
 
 # CPU seconds (user + system) process PID has used so far
 proc_cpu() {
@@ -125,4 +88,3 @@ echo "load at end: $(cut -d' ' -f1 /proc/loadavg)"
 kill -TERM "${PIDS[1]}" 2>/dev/null
 wait "${PIDS[1]}" 2>/dev/null
 grep "stats: link" "$LOG"
-rm -f "$LOG"

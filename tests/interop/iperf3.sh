@@ -22,15 +22,7 @@ IA_SERVE_TIMEOUT=200
 ia_serve --iperf3 5201 --set rcvbuf=1048576 --set sndbuf=1048576 --stats
 
 # ip3 NAME ARGS... : iperf3 -c synack ARGS, JSON in $IA_TMP/NAME.json
-ip3() {
-    local name=$1
-    shift
-    nsx timeout 40 iperf3 -c "$SADDR" -p 5201 -J "$@" >"$IA_TMP/$name.json" 2>"$IA_TMP/$name.err"
-}
-# field NAME EXPR : a Python expression on the report j
-field() {
-    "$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$IA_TMP/$1.json" "$2" 2>/dev/null
-}
+ip3() { ia_iperf3 "$1" 40 nsx "${@:2}"; }
 mbps() { field "$1" "round(j['end']['sum_received']['bits_per_second']/1e6)"; }
 
 check "forward -t 2: iperf3 exits 0" ip3 fwd -t 2

@@ -158,6 +158,18 @@ ia_done() {
 }
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
+# ia_iperf3 NAME SECS RUN ARGS... : iperf3 -c synack ($SADDR, port 5201) ARGS,
+# run by RUN (nsx, or a script's own namespace runner) under a SECS timeout;
+# its JSON report in $IA_TMP/NAME.json, its stderr in $IA_TMP/NAME.err
+ia_iperf3() {
+    local name=$1 secs=$2 run=$3
+    shift 3
+    "$run" timeout "$secs" iperf3 -c "$SADDR" -p 5201 -J "$@" >"$IA_TMP/$name.json" 2>"$IA_TMP/$name.err"
+}
+# field NAME EXPR : a Python expression on the iperf3 report j of NAME
+field() {
+    "$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$IA_TMP/$1.json" "$2" 2>/dev/null
+}
 now_ms() { date +%s%3N; }
 
 # The pattern of `synack serve --source` and `synack bulk`: byte i is i mod 251.

@@ -39,14 +39,7 @@ IA_PIDS+=("$SERVE")
 ia_wait_log "$IA_TMP/serve.log" "listening on" 5 || { bad "synack serve did not start"; ia_done; }
 
 # ip3 NAME ARGS... : iperf3 -c synack from the left, JSON in $IA_TMP/NAME.json
-ip3() {
-    local name=$1
-    shift
-    lx timeout 60 iperf3 -c "$SADDR" -p 5201 -J "$@" >"$IA_TMP/$name.json" 2>"$IA_TMP/$name.err"
-}
-field() {
-    "$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$IA_TMP/$1.json" "$2" 2>/dev/null
-}
+ip3() { ia_iperf3 "$1" 60 lx "${@:2}"; }
 
 check "reverse -n 5M -l 100000 -F through the lossy relay: iperf3 exits 0" \
     ip3 revf -R -n 5000000 -l 100000 -F "$IA_TMP/recv.bin"
