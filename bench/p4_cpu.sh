@@ -10,7 +10,7 @@
 # softirq, busy (all but idle and iowait) and idle. What the machine's two
 # cores can give is 2.0; "bytes per busy core" is Gbit/s over busy.
 #
-#   sudo bench/p4_cpu.sh [path/to/synack] [SECONDS] [RUNS] [-- serve options]
+#   sudo [IPERF3=path] bench/p4_cpu.sh [path/to/synack] [SECONDS] [RUNS] [-- serve options]
 set -u
 . "$(dirname "$0")/p4_lib.sh"
 p4_args p4_cpu 4 3 "$@"
@@ -24,7 +24,7 @@ snap() { # "user system" ticks of synack, then the /proc/stat cpu line's fields
     set -- $f
     echo "${12} ${13} $(head -1 /proc/stat | cut -d' ' -f3-)"
 }
-echo "P4 CPU: iperf3 -t $T, $RUNS runs each, $(date -u '+%Y-%m-%d %H:%M UTC'), load $(cut -d' ' -f1 /proc/loadavg) at start; cores = CPU-s per s"
+echo "P4 CPU: $IPERF3_VERSION -t $T, $RUNS runs each, $(date -u '+%Y-%m-%d %H:%M UTC'), load $(cut -d' ' -f1 /proc/loadavg) at start; cores = CPU-s per s"
 echo "| link, options | Gbit/s | client | synack user | synack sys | softirq (machine) | busy (machine) | idle (machine) | Gbit/s per busy core |"
 echo "|---|---|---|---|---|---|---|---|---|"
 for _ in $(seq "$RUNS"); do
@@ -34,7 +34,7 @@ for _ in $(seq "$RUNS"); do
             s0=$(snap)
             t0=$(date +%s.%N)
             # shellcheck disable=SC2086
-            out=$(ip netns exec "$ns" timeout $((T + 20)) iperf3 -c "$host" -p 5201 -t "$T" -J $opts 2>/dev/null)
+            out=$(ip netns exec "$ns" timeout $((T + 20)) "$IPERF3" -c "$host" -p 5201 -t "$T" -J $opts 2>/dev/null)
             t1=$(date +%s.%N)
             s1=$(snap)
             printf '%s' "$out" | python3 -c 'import json, os, sys

@@ -9,7 +9,10 @@
 # beside the CPU time the two ends used (see one()), and at the end -P 2
 # over one stream for both.
 #
-#   sudo bench/p4_iperf3.sh [path/to/synack] [SECONDS] [RUNS] [-- extra serve options]
+#   sudo [IPERF3=path] bench/p4_iperf3.sh [path/to/synack] [SECONDS] [RUNS] [-- extra serve options]
+#
+# The -P rows want iperf3 3.16 or later (one thread per stream): see
+# bench/get_iperf3.sh, which fetches one; IPERF3 names it.
 #
 # Everything runs in network namespaces created and deleted here; nothing
 # leaves the machine. The rows are interleaved (kernel, synack, kernel, ...)
@@ -37,7 +40,7 @@ one() {
     local before=0
     [ "$ns" = "$NS-tun" ] && before=$(proc_cpu "$SYNACK_PID")
     local out
-    out=$(ip netns exec "$ns" timeout $((T + 20)) iperf3 -c "$host" -p 5201 -t "$T" -J "$@" 2>/dev/null)
+    out=$(ip netns exec "$ns" timeout $((T + 20)) "$IPERF3" -c "$host" -p 5201 -t "$T" -J "$@" 2>/dev/null)
     local server=-1
     [ "$ns" = "$NS-tun" ] && server=$(python3 -c 'import sys; print(float(sys.argv[1]) - float(sys.argv[2]))' "$(proc_cpu "$SYNACK_PID")" "$before")
     printf '%s' "$out" | python3 -c 'import json,sys
@@ -55,7 +58,7 @@ v = [float(x) for x in sys.stdin.read().split() if x != "fail"]
 print("%.2f (%.2f..%.2f)" % (statistics.median(v), min(v), max(v)) if v else "fail")'
 }
 
-echo "P4: iperf3 -t $T, median of $RUNS (min..max), Gbit/s at the receiver; $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg) at start"
+echo "P4: $IPERF3_VERSION -t $T, median of $RUNS (min..max), Gbit/s at the receiver; $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg) at start"
 echo "wall: Gbit/s; cpu: Gbit/s per CPU-second of client + server; cores: their CPU time over the test time"
 printf '| %-22s | %-20s | %-20s | %-6s | %-12s | %-12s | %-6s | %-5s | %-5s |\n' "iperf3 options" "kernel↔kernel, veth" "kernel↔synack, TUN" "ratio" \
     "veth cpu" "TUN cpu" "ratio" "veth cores" "TUN cores"

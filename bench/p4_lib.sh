@@ -4,6 +4,9 @@
 #   veth: kernel $NS-a (10.98.0.1) <-> kernel $NS-b (10.98.0.2, iperf3 -s)
 #   TUN:  kernel $NS-tun (10.99.0.1) <-> synack serve --iperf3 (10.99.0.2)
 
+# IPERF3 (environment) names the iperf3 to run on the kernel's side, default
+# the one on PATH; bench/get_iperf3.sh explains why the -P rows want 3.16+.
+#
 # p4_args NAME DEFAULT_SECONDS DEFAULT_RUNS "$@" : reads
 # [path/to/synack] [SECONDS] [RUNS] [-- extra serve options] into SYNACK, T,
 # RUNS and EXTRA; checks root and the tools, or exits with NAME's reason.
@@ -18,8 +21,10 @@ p4_args() {
     EXTRA=("$@")
     [ "$(id -u)" -eq 0 ] || { echo "$name: needs root (network namespaces, TUN)" >&2; exit 1; }
     [ -x "$SYNACK" ] || { echo "$name: no synack binary at $SYNACK" >&2; exit 1; }
+    IPERF3=$(command -v "${IPERF3:-iperf3}") || { echo "$name: needs iperf3 (or IPERF3=path)" >&2; exit 1; }
+    IPERF3_VERSION=$("$IPERF3" --version | head -1 | cut -d' ' -f1-2)
     local p
-    for p in iperf3 ip timeout python3; do command -v $p >/dev/null || { echo "$name: needs $p" >&2; exit 1; }; done
+    for p in ip timeout python3; do command -v $p >/dev/null || { echo "$name: needs $p" >&2; exit 1; }; done
 }
 
 # p4_up NS_PREFIX [serve options...] : makes both links, starts both servers
@@ -36,7 +41,7 @@ p4_up() {
     ip link add p4a netns "$NS-a" type veth peer name p4b netns "$NS-b"
     ip -n "$NS-a" addr add 10.98.0.1/24 dev p4a && ip -n "$NS-a" link set p4a up && ip -n "$NS-a" link set lo up
     ip -n "$NS-b" addr add 10.98.0.2/24 dev p4b && ip -n "$NS-b" link set p4b up && ip -n "$NS-b" link set lo up
-    ip netns exec "$NS-b" iperf3 -s -p 5201 >/dev/null 2>&1 &
+    ip netns exec "$NS-b" "$IPERF3" -s -p 5201 >/dev/null 2>&1 &
     PIDS+=($!)
     ip -n "$NS-tun" link set lo up
     ip -n "$NS-tun" tuntap add dev p4t mode tun multi_queue  # one queue per --threads

@@ -931,7 +931,18 @@ int loop_run(struct loop *L, const struct loop_app *app)
     bool imp = impairing(L);
     for (;;) {
         uint64_t now = loop_now();
-        int n = synack_tun_read_batch(&L->tun, bufs, L->in_slot, lens, LOOP_BATCH);
+        int n = 0;
+        size_t turn_bytes = 0;
+        while (n < LOOP_BATCH && turn_bytes < LOOP_TURN_BYTES) {
+            /* one at a time with offloads (a read may bring 64 KB), else all at once */
+            size_t want = L->tun.vnet ? 1 : LOOP_BATCH;
+            int got = synack_tun_read_batch(&L->tun, bufs + n, L->in_slot, lens + n, want);
+            if (got <= 0) break;
+            for (int i = n; i < n + got; i++) turn_bytes += lens[i];
+            n += got;
+            if ((size_t)got < want) break; /* the queue is empty */
+        }
+        bool turn_full = n == LOOP_BATCH || turn_bytes >= LOOP_TURN_BYTES;
         for (int i = 0; i < n; i++) {
             uint8_t *pkt = bufs[i];
             size_t len = lens[i];
@@ -963,7 +974,7 @@ int loop_run(struct loop *L, const struct loop_app *app)
         uint64_t deadline = synack_stack_poll(L->stack, now);
         flush_out(L);
         if (L->stopping) break;
-        if (n == LOOP_BATCH) continue; /* more are probably waiting */
+        if (turn_full) continue; /* more are probably waiting */
 
         uint64_t at = deadline;
         if (L->wake_at < at) at = L->wake_at;

@@ -109,6 +109,11 @@ struct loop_app {
 };
 
 #define LOOP_BATCH 64
+/* A turn reads at most LOOP_BATCH packets and stops early once it holds
+ * LOOP_TURN_BYTES: with offloads a packet can be 64 KB, and 64 of them (4 MB)
+ * would hold every ACK of the turn back for milliseconds and push the data
+ * out of the cache between the kernel's copy and the stack's. */
+#define LOOP_TURN_BYTES (256u * 1024)
 
 struct loop {
     struct loop_options opt;
