@@ -168,7 +168,9 @@ ia_iperf3() {
 }
 # field NAME EXPR : a Python expression on the iperf3 report j of NAME
 field() {
-    "$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$IA_TMP/$1.json" "$2" 2>/dev/null
+    # a report that is not JSON, or an expression that fails, says why on stderr
+    "$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$IA_TMP/$1.json" "$2" \
+        2> >(sed "s/^/field $1: /" >&2)
 }
 now_ms() { date +%s%3N; }
 
