@@ -21,6 +21,11 @@
  *   --bytes N     send N bytes and close: prints "took SECONDS BYTES" (from the
  *                 accept to the receiver's last byte, as flow.py sink does)
  *   --set         a tunable of the sender; --rcv-set: of the receiver
+ *   --trace MS    print the sender's cwnd (segments), ssthresh, flight, SRTT,
+ *                 pacing rate, congestion state and the bytes received every
+ *                 MS of virtual time ("trace ..." lines)
+ *   --tap FROM:TO print every packet sent from virtual ms FROM to TO ("tap ..."
+ *                 lines: time, direction, fate, seq, ack, payload length)
  * Both print "retrans RETRANS SEGS" (the sender's RetransSegs and OutSegs)
  * and "tail_dropped N" and the sim's counters.
  */
@@ -45,8 +50,45 @@ struct flow {
     int ssd, lsd, rsd;
     uint64_t secs_us, bytes;   /* one of them */
     uint64_t sent, got, t_accept, t_done;
+    uint64_t trace_us, trace_next; /* --trace: the sender's state every trace_us */
     int shut, done, failed;
 };
+
+/* One --trace line: virtual ms since the accept, then the sender's window,
+ * flight, pacing rate and recovery state. */
+static void trace(struct flow *f, uint64_t now)
+{
+    struct synack_tcp_info i;
+    if (synack_getinfo(f->snd, f->ssd, &i) != 0) return;
+    printf("trace %.1f ms cwnd %u ssthresh %d flight %u srtt_us %u min_rtt_us %u pacing_mbit %.1f ca %u "
+           "hystart %u retrans %u got %" PRIu64 "\n",
+           (double)(now - f->t_accept) / 1e3, i.cwnd / (i.snd_mss ? i.snd_mss : 1),
+           i.ssthresh == UINT32_MAX ? -1 : (int)(i.ssthresh / (i.snd_mss ? i.snd_mss : 1)),
+           i.unacked / (i.snd_mss ? i.snd_mss : 1), i.rtt_us, i.min_rtt_us, (double)i.pacing_rate * 8 / 1e6,
+           i.ca_state, i.ca_hystart, i.total_retrans, f->got);
+}
+
+/* --tap FROM:TO (virtual ms since the start): one line per packet sent
+ * in that span: time, direction, fate, seq, ack, payload length. */
+struct tap_span {
+    uint64_t from_us, to_us;
+};
+
+static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
+
+static void tap(void *ctx, int from_host, int to_host, const uint8_t *pkt, size_t len, uint64_t now,
+                enum synack_sim_fate fate, int dup)
+{
+    const struct tap_span *t = ctx;
+    (void)to_host;
+    if (now < t->from_us || now > t->to_us || len < 40) return;
+    size_t ihl = (size_t)(pkt[0] & 15u) * 4u, iplen = (size_t)pkt[2] << 8 | pkt[3];
+    if (pkt[9] != 6 || len < ihl + 20 || iplen > len) return;
+    const uint8_t *tcp = pkt + ihl;
+    size_t thl = (size_t)(tcp[12] >> 4) * 4u;
+    printf("tap %.3f %s fate %d%s seq %u ack %u len %zu\n", (double)now / 1e3, from_host == 0 ? "data" : "ack ",
+           (int)fate, dup ? " dup" : "", rd32(tcp + 4), rd32(tcp + 8), iplen - ihl - thl);
+}
 
 static uint8_t zeros[65536];
 static uint8_t sink[65536];
@@ -77,6 +119,11 @@ static bool turn(void *ctx, struct world *w)
         synack_shutdown(f->snd, f->ssd, SYNACK_SHUT_WR);
         f->shut = 1;
     }
+    if (f->rsd >= 0 && f->trace_us && now >= f->trace_next) {
+        trace(f, now);
+        f->trace_next = (f->trace_next ? f->trace_next : f->t_accept) + f->trace_us;
+        if (f->trace_next <= now) f->trace_next = now + f->trace_us;
+    }
     if (f->rsd >= 0) {
         for (;;) {
             ssize_t r = synack_recv(f->rcv, f->rsd, sink, sizeof sink);
@@ -101,7 +148,7 @@ static bool turn(void *ctx, struct world *w)
 static int usage(void)
 {
     fprintf(stderr, "usage: bench_lossim [--secs S | --bytes N] [--seed N] [--both SPEC] [--data SPEC]\n"
-                    "                    [--set NAME=VALUE]... [--rcv-set NAME=VALUE]...\n");
+                    "                    [--set NAME=VALUE]... [--rcv-set NAME=VALUE]... [--trace MS] [--tap FROM:TO]\n");
     return 2;
 }
 
@@ -113,7 +160,8 @@ int main(int argc, char **argv)
     const char *set[MAX_SET], *rset[MAX_SET];
     int nset = 0, nrset = 0;
     double secs = 20;
-    uint64_t bytes = 0, seed = 1;
+    uint64_t bytes = 0, seed = 1, trace_us = 0;
+    static struct tap_span span;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) return usage();
@@ -127,6 +175,12 @@ int main(int argc, char **argv)
             secs = strtod(v, NULL);
         } else if (!strcmp(a, "--bytes")) {
             bytes = strtoull(v, NULL, 10);
+        } else if (!strcmp(a, "--tap")) {
+            char *end;
+            span.from_us = (uint64_t)(strtod(v, &end) * 1e3);
+            span.to_us = *end == ':' ? (uint64_t)(strtod(end + 1, NULL) * 1e3) : UINT64_MAX;
+        } else if (!strcmp(a, "--trace")) {
+            trace_us = (uint64_t)(strtod(v, NULL) * 1e3);
         } else if (!strcmp(a, "--seed")) {
             seed = strtoull(v, NULL, 10);
         } else if (!strcmp(a, "--set") && nset < MAX_SET) {
@@ -155,8 +209,10 @@ int main(int argc, char **argv)
         return 1;
     }
     if (tail[0].k || tail[1].k) synack_sim_set_filter(w.sim, relay_tail_filter, tail);
+    if (span.to_us) synack_sim_set_tap(w.sim, tap, &span);
 
-    struct flow f = {.snd = world_stack(&w, a), .rcv = world_stack(&w, b), .rsd = -1, .bytes = bytes};
+    struct flow f = {.snd = world_stack(&w, a), .rcv = world_stack(&w, b), .rsd = -1, .bytes = bytes,
+                    .trace_us = trace_us};
     if (!bytes) f.secs_us = (uint64_t)(secs * 1e6);
     f.lsd = synack_socket(f.rcv);
     synack_bind(f.rcv, f.lsd, &(struct synack_endpoint){0, 5001});

@@ -52,7 +52,9 @@
 #        buffer autotunes up to tcp_wmem[2], set to 64 MB in the namespaces;
 #        synack's is fixed, so it is set to the same)
 #        SYNACK_RCV_SET="--set rcvbuf_max=67108864" (synack as receiver: the
-#        same ceiling as the kernel receiver's tcp_rmem[2])
+#        same ceiling as the kernel receiver's tcp_rmem[2]; also the simulated
+#        column's receiver, as --rcv-set: with the 6 MB default it capped
+#        100 ms at 480 Mbit/s)
 #        SS_LOG=FILE (ss -tin and nstat of the Linux sender near each run's end)
 #        KEEP=DIR (keep every run's logs: relay counters, synack --stats)
 set -u
@@ -152,7 +154,8 @@ run_ks() {
 }
 run_sim() {
     # shellcheck disable=SC2086
-    $NI "$LOSSIM" --secs "$SECS" --seed "$1" --both "$spec" --data "$lspec" $SYNACK_SET $cell_set 2>&1 |
+    $NI "$LOSSIM" --secs "$SECS" --seed "$1" --both "$spec" --data "$lspec" $SYNACK_SET $cell_set \
+        ${SYNACK_RCV_SET//--set/--rcv-set} 2>&1 |
         awk '/^goodput/ { g = $2 } /^retrans/ { r = $2 " " $3 } END { print (g ? g : 0), (r ? r : "0 0") }'
 }
 
