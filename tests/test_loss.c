@@ -218,25 +218,38 @@ static void hystart_css_then_exit_after_five_rounds(void)
  * RTT (Linux halves the threshold only when sk_pacing_status is none), and
  * a gap starts the train again. The RTT does not rise here, so HyStart++'s
  * delay test stays quiet. */
-static uint64_t ack_train(struct tcp_conn *c, uint64_t now, unsigned acks, uint32_t spacing_us)
+static uint64_t acks_of_rtt(struct tcp_conn *c, uint64_t now, unsigned acks, uint32_t spacing_us, uint32_t rtt_us)
 {
     for (unsigned i = 0; i < acks; i++) {
         now += spacing_us;
         c->snd_una += MSS;
-        c->cc->pkts_acked(c, MSS, 100000, now);
+        c->cc->pkts_acked(c, MSS, rtt_us, now);
         c->cc->cong_avoid(c, MSS, now);
     }
     return now;
+}
+
+/* Two rounds of slow start (cwnd 40, RTT 100 ms), then a long round
+ * begins (400 segments), paced or not. Returns the time. */
+static uint64_t long_round(struct tcp_conn *c, int paced)
+{
+    uint64_t now = two_rounds_of_slow_start(c);
+    c->x->min_rtt = 100000;
+    c->x->paced = paced;
+    c->snd_max = c->snd_una + 400u * MSS;
+    return now;
+}
+
+static uint64_t ack_train(struct tcp_conn *c, uint64_t now, unsigned acks, uint32_t spacing_us)
+{
+    return acks_of_rtt(c, now, acks, spacing_us, 100000);
 }
 
 static void hystart_ack_train_ends_slow_start(void)
 {
     for (int paced = 0; paced < 2; paced++) {
         struct tcp_conn c;
-        uint64_t now = two_rounds_of_slow_start(&c); /* cwnd 40, RTT 100 ms */
-        c.x->min_rtt = 100000;
-        c.x->paced = paced;
-        c.snd_max = c.snd_una + 400u * MSS; /* a long round */
+        uint64_t now = long_round(&c, paced);
         /* The round's first ACK, then a train 1 ms apart: unpaced it ends
          * slow start after 50 ms of train, paced after 100 ms (it used to
          * take five eighths, 62.5 ms: 98 ms of train must not end it). */
@@ -257,6 +270,48 @@ static void hystart_ack_train_ends_slow_start(void)
         struct synack_tcp_info ti = {0};
         c.cc->get_info(&c, &ti);
         CHECK_EQ(ti.ca_hystart, 2);
+    }
+}
+
+/* Paced, a round leaves as a stretch of about half an RTT followed by an
+ * idle gap in which the bottleneck's queue drains, so the first samples of
+ * each round see no queue and HyStart++'s round minimum stays low until
+ * the window is past the path's capacity. A paced sender therefore also
+ * watches the samples within the round: HS_N_RTT_SAMPLE (8) in a row at
+ * least the delay threshold (here max(4 ms, 100/8 ms) = 12.5 ms) above the
+ * last round's minimum end slow start at once, ssthresh = cwnd; a lower
+ * sample in between (one delayed ACK's worth is not a queue) starts the
+ * count again. Unpaced, the same samples leave slow start running: the
+ * round's minimum (the first samples) did not rise. ACKs 3 ms apart keep
+ * the ACK train out of it. */
+static uint64_t acks_at(struct tcp_conn *c, uint64_t now, unsigned acks, uint32_t rtt_us)
+{
+    return acks_of_rtt(c, now, acks, 3000, rtt_us);
+}
+
+static void hystart_paced_queue_within_a_round_ends_slow_start(void)
+{
+    for (int paced = 0; paced < 2; paced++) {
+        struct tcp_conn c;
+        uint64_t now = long_round(&c, paced);
+        now = acks_at(&c, now, 8, 100000);  /* the round's first samples: no queue */
+        now = acks_at(&c, now, 7, 112600);
+        now = acks_at(&c, now, 1, 112400);  /* just under the threshold */
+        now = acks_at(&c, now, 7, 113000);
+        CHECK(c.ssthresh == UINT32_MAX);
+        struct synack_tcp_info ti = {0};
+        c.cc->get_info(&c, &ti);
+        CHECK_EQ(ti.ca_hystart, 0);
+        now = acks_at(&c, now, 1, 113000); /* the eighth in a row */
+        c.cc->get_info(&c, &ti);
+        if (paced) {
+            CHECK(c.ssthresh != UINT32_MAX && c.ssthresh == c.cwnd);
+            CHECK(!tcp_cc_in_slow_start(&c));
+            CHECK_EQ(ti.ca_hystart, 2);
+        } else {
+            CHECK(c.ssthresh == UINT32_MAX);
+            CHECK_EQ(ti.ca_hystart, 0);
+        }
     }
 }
 
@@ -327,7 +382,7 @@ static void algorithm_by_tunable_and_socket_option(void)
 }
 
 TEST_MAIN(TEST(cubic_cuts_to_beta_and_climbs_back_along_the_curve), TEST(cubic_fast_convergence_lowers_w_max),
-          TEST(cubic_reno_friendly_stays_at_0_53_past_w_max), TEST(hystart_ack_train_ends_slow_start), TEST(cubic_target_one_minimum_rtt_ahead_and_timeout_forgets_w_max),
+          TEST(cubic_reno_friendly_stays_at_0_53_past_w_max), TEST(hystart_ack_train_ends_slow_start), TEST(hystart_paced_queue_within_a_round_ends_slow_start), TEST(cubic_target_one_minimum_rtt_ahead_and_timeout_forgets_w_max),
           TEST(cubic_reno_friendly_region_when_the_window_is_small), TEST(hystart_css_then_exit_after_five_rounds),
           TEST(hystart_rtt_back_down_resumes_slow_start), TEST(newreno_halves_flight_and_adds_one_mss_per_window),
           TEST(algorithm_by_tunable_and_socket_option))

@@ -8,7 +8,10 @@
  * and beside it Linux's HyStart ACK-train exit: when the ACKs of one round
  * keep coming closely spaced for longer than half the minimum RTT (the
  * whole minimum RTT when pacing spreads the round itself), the window
- * holds a path's worth of data and slow start ends at once.
+ * holds a path's worth of data and slow start ends at once. Paced, the
+ * first samples of a round see the queue drained by the round's idle gap,
+ * so the delay test also runs within the round: HyStart++'s threshold held
+ * by N_RTT_SAMPLE samples in a row ends slow start at once.
  * Windows are kept in bytes; the curve is computed in segments of the
  * current MSS, as the RFC writes it. Where the RFC leaves room, as Linux's
  * tcp_cubic: the curve's target is taken one minimum RTT ahead; the
@@ -54,6 +57,7 @@ struct cubic {
     uint32_t round_start, last_ack; /* microseconds (low 32 bits): the ACK train */
     uint8_t samples;        /* RTT samples in the current round */
     uint8_t css_rounds;
+    uint8_t high_run;       /* paced: consecutive samples of this round above the threshold */
     uint8_t phase;          /* enum hystart_phase */
     bool round_open;
 };
@@ -147,6 +151,7 @@ static void hystart_on_ack(struct tcp_conn *c, uint32_t rtt_us, uint64_t now)
         k->last_min = k->cur_min;
         k->cur_min = RTT_NONE;
         k->samples = 0;
+        k->high_run = 0;
         k->round_end = c->snd_max;
         k->round_open = true;
         k->round_start = k->last_ack = (uint32_t)now;
@@ -165,11 +170,30 @@ static void hystart_on_ack(struct tcp_conn *c, uint32_t rtt_us, uint64_t now)
         if (rtt_us < k->cur_min) k->cur_min = rtt_us;
         if (k->samples < 255) k->samples++;
     }
-    if (k->samples < HS_N_RTT_SAMPLE || k->cur_min == RTT_NONE) return;
-    if (k->phase == HS_SLOW_START && k->last_min != RTT_NONE) {
-        uint32_t thresh = k->last_min / HS_MIN_RTT_DIVISOR;
+    uint32_t thresh = RTT_NONE;
+    if (k->last_min != RTT_NONE) {
+        thresh = k->last_min / HS_MIN_RTT_DIVISOR;
         if (thresh < HS_MIN_RTT_THRESH) thresh = HS_MIN_RTT_THRESH;
         if (thresh > HS_MAX_RTT_THRESH) thresh = HS_MAX_RTT_THRESH;
+    }
+    if (rtt_us && c->x->paced && k->phase == HS_SLOW_START && thresh != RTT_NONE) {
+        /* Paced, a round leaves as a stretch of about half an RTT and an
+         * idle gap in which the bottleneck's queue drains, so the first
+         * samples of every round see no queue until the window is near
+         * the path's capacity. The queue shows instead within the round:
+         * the same threshold held by HS_N_RTT_SAMPLE samples in a row
+         * (a queue, not one delayed ACK) ends slow start at once, as
+         * Linux's HyStart delay test does (no CSS: by the time a paced
+         * round shows it, the window is near the capacity). */
+        k->high_run = rtt_us >= k->last_min + thresh ? (uint8_t)(k->high_run < 255 ? k->high_run + 1 : 255) : 0;
+        if (k->high_run >= HS_N_RTT_SAMPLE) {
+            c->ssthresh = c->cwnd;
+            k->phase = HS_DONE;
+            return;
+        }
+    }
+    if (k->samples < HS_N_RTT_SAMPLE || k->cur_min == RTT_NONE) return;
+    if (k->phase == HS_SLOW_START && thresh != RTT_NONE) {
         if (k->cur_min >= k->last_min + thresh) {
             k->css_base = k->cur_min;
             k->phase = HS_CSS;
