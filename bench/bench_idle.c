@@ -32,11 +32,15 @@
  * the stacks one packet per synack_stack_input call instead of all waiting
  * packets per synack_stack_input_batch call (the default).
  *
- * --paired S puts the first two Ns in one process and alternates between
- * them in S slices of milliseconds (see paired_run): the comparison least
- * disturbed by other jobs on the machine.
+ * --paired S puts the Ns (two to four) in one process and goes round them
+ * in S slices of milliseconds (see paired_run): the comparison least
+ * disturbed by other jobs on the machine. There an N may be given as N:R,
+ * its client stack then having R ephemeral ports instead of 64,512: with
+ * N = 10000 and R = 645, each destination's range is as full (24%) as with
+ * a million connections and all the ports, so that the extra candidate
+ * ports a connect tries are told apart from the size of the tables.
  *
- * usage: bench_idle [--n N[,N...]] [--kernel-max N] [--lifecycles N] [--connect-rounds R]
+ * usage: bench_idle [--n N[:R][,N[:R]...]] [--kernel-max N] [--lifecycles N] [--connect-rounds R]
  *                   [--repeat R] [--paired S] [--input batch|single]
  */
 #include <errno.h>
@@ -89,7 +93,13 @@ struct bench {
     int lsd[SERVER_PORTS], life_lsd[LIFE_PORTS];
 };
 
-static struct bench *bench_new(unsigned n)
+/* The ephemeral ports of the client stack: EPHEMERAL_PORTS from 1024, or
+ * fewer for an N given as N:R (--paired's diagnostic: R ports, so that N
+ * connections over the 64 server ports use as large a share of each
+ * destination's range as a larger N does with all of them). */
+#define EPHEMERAL_PORTS 64512u
+
+static struct bench *bench_new(unsigned n, unsigned ports)
 {
     struct bench *bn = calloc(1, sizeof *bn);
     if (!bn) abort();
@@ -100,7 +110,7 @@ static struct bench *bench_new(unsigned n)
     /* As the kernel's run (bench/run_idle.sh): the port range raised, so a
      * million connections over 64 server ports fill a quarter of it. */
     cfg.tunables.ephemeral_lo = 1024;
-    cfg.tunables.ephemeral_hi = 65535;
+    cfg.tunables.ephemeral_hi = (uint16_t)(1024 + ports - 1);
     bn->p = pair_new(cfg);
     for (int i = 0; i < SERVER_PORTS; i++) {
         bn->lsd[i] = synack_socket(bn->p->b);
@@ -245,7 +255,7 @@ struct synack_result {
 static struct synack_result synack_run(unsigned n, unsigned lifecycles)
 {
     long rss0 = rss_bytes();
-    struct bench *bn = bench_new(n);
+    struct bench *bn = bench_new(n, EPHEMERAL_PORTS);
     /* The link's packet slots are touched by the first batch: touched here,
      * outside every figure (they are the bench's wire, not the stack). */
     long rss_stacks = rss_bytes();
@@ -274,27 +284,31 @@ static struct synack_result synack_run(unsigned n, unsigned lifecycles)
                                   (double)(rss1 - rss_setup) / (2.0 * got)};
 }
 
-/* --paired S: the first two Ns in this one process, measured in S slices
- * that alternate between them (each slice: a warm-up round, two rounds of
- * connects, 1,000 warm-up lifecycles, then its share of the lifecycles;
- * one N, then the other, the order swapped each slice). A slice lasts
- * milliseconds, so both Ns see the same machine load; the figures are the
- * medians over the slices. */
+/* --paired S: the Ns (two to four) in this one process, measured in S
+ * slices that go round them (each slice: a warm-up round, two rounds of
+ * connects, 1,000 warm-up lifecycles, then its share of the lifecycles; the
+ * Ns one after another, the first N of the round moving on each slice). A
+ * slice lasts milliseconds, so every N sees the same machine load; the
+ * figures are the medians over the slices. --lifecycles 0: connects only.
+ * An N given as N:R has only R ephemeral ports (see bench_new), and no
+ * lifecycles (their TIME_WAITs would use up its range). */
 #define MAX_SLICES 400
+#define MAX_PAIRED 4
 static int cmp_double(const void *a, const void *b);
 static double median(double *v, unsigned n);
 
-static void paired_run(const unsigned ns[2], unsigned slices, unsigned lifecycles)
+static void paired_run(unsigned count, const unsigned ns[], const unsigned ports[], unsigned slices,
+                       unsigned lifecycles)
 {
-    struct bench *bn[2];
-    for (int k = 0; k < 2; k++) {
-        bn[k] = bench_new(ns[k]);
+    struct bench *bn[MAX_PAIRED];
+    for (unsigned k = 0; k < count; k++) {
+        bn[k] = bench_new(ns[k], ports[k]);
         if (synack_open(bn[k], 0, ns[k]) != ns[k]) {
             fprintf(stderr, "bench_idle: could not open N=%u\n", ns[k]);
             exit(1);
         }
     }
-    static double v[2][4][MAX_SLICES];
+    static double v[MAX_PAIRED][4][MAX_SLICES];
     unsigned per = lifecycles / slices < BATCH ? BATCH : lifecycles / slices;
     more_rounds = 2;
     double load0 = 0;
@@ -302,35 +316,44 @@ static void paired_run(const unsigned ns[2], unsigned slices, unsigned lifecycle
     if (f && fscanf(f, "%lf", &load0) != 1) load0 = 0;
     if (f) fclose(f);
     for (unsigned sl = 0; sl < slices; sl++) {
-        for (int j = 0; j < 2; j++) {
-            int k = (int)((sl + (unsigned)j) % 2);
+        for (unsigned j = 0; j < count; j++) {
+            unsigned k = (sl + j) % count;
             struct span c = synack_connect_time(bn[k], ns[k]);
-            synack_lifecycles(bn[k], BATCH);
-            struct span l = synack_lifecycles(bn[k], per);
             v[k][0][sl] = (double)c.wall / (more_rounds * BATCH);
             v[k][1][sl] = (double)c.cpu / (more_rounds * BATCH);
-            v[k][2][sl] = per / (l.wall / 1e6);
-            v[k][3][sl] = per / (l.cpu / 1e6);
+            if (lifecycles && ports[k] == EPHEMERAL_PORTS) {
+                synack_lifecycles(bn[k], BATCH);
+                struct span l = synack_lifecycles(bn[k], per);
+                v[k][2][sl] = per / (l.wall / 1e6);
+                v[k][3][sl] = per / (l.cpu / 1e6);
+            }
         }
     }
     double load1 = 0;
     f = fopen("/proc/loadavg", "r");
     if (f && fscanf(f, "%lf", &load1) != 1) load1 = 0;
     if (f) fclose(f);
-    printf("synack, both Ns in one process, %u alternating slices (%u lifecycles and %u connects per N per slice), "
+    printf("synack, %u Ns in one process, %u slices going round them (%u lifecycles and %u connects per N per slice), "
            "load average %.2f -> %.2f; medians over the slices, ratio to N=%u:\n",
-           slices, per, more_rounds * BATCH, load0, load1, ns[0]);
+           count, slices, lifecycles ? per : 0, more_rounds * BATCH, load0, load1, ns[0]);
     double base[4] = {0};
-    for (int k = 0; k < 2; k++) {
+    for (unsigned k = 0; k < count; k++) {
         double m[4];
         for (int i = 0; i < 4; i++) m[i] = median(v[k][i], slices);
         if (k == 0) memcpy(base, m, sizeof m);
-        printf("  synack  N=%-8u connect at N %6.2f us (x%.2f), CPU %6.2f us (x%.2f);  lifecycles %8.0f/s (x%.2f), "
-               "%8.0f per CPU-s (x%.2f)\n",
-               ns[k], m[0], m[0] / base[0], m[1], m[1] / base[1], m[2], m[2] / base[2], m[3], m[3] / base[3]);
+        char range[48] = "";
+        if (ports[k] != EPHEMERAL_PORTS)
+            snprintf(range, sizeof range, " (%u ports: %.1f%% of each range used)", ports[k],
+                     100.0 * ns[k] / SERVER_PORTS / ports[k]);
+        printf("  synack  N=%-8u connect at N %6.2f us (x%.2f), CPU %6.2f us (x%.2f)", ns[k], m[0], m[0] / base[0],
+               m[1], m[1] / base[1]);
+        if (lifecycles && ports[k] == EPHEMERAL_PORTS && base[3] > 0)
+            printf(";  lifecycles %8.0f/s (x%.2f), %8.0f per CPU-s (x%.2f)", m[2], m[2] / base[2], m[3],
+                   m[3] / base[3]);
+        printf("%s\n", range);
     }
     fflush(stdout);
-    for (int k = 0; k < 2; k++) {
+    for (unsigned k = 0; k < count; k++) {
         pair_free(bn[k]->p);
         free(bn[k]);
     }
@@ -555,12 +578,24 @@ static double load1(void)
 int main(int argc, char **argv)
 {
     unsigned ns[MAX_NS] = {1000, 100000, 1000000}, count = 3, kernel_max = 100000, lifecycles = 100000, repeat = 1;
+    unsigned ports[MAX_NS] = {EPHEMERAL_PORTS, EPHEMERAL_PORTS, EPHEMERAL_PORTS};
+    bool narrowed = false;
     unsigned paired = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--n")) {
             count = 0;
             for (char *s = argv[i + 1]; *s && count < MAX_NS; s++) {
-                ns[count++] = (unsigned)strtoul(s, &s, 10);
+                ports[count] = EPHEMERAL_PORTS;
+                ns[count] = (unsigned)strtoul(s, &s, 10);
+                if (*s == ':') {
+                    ports[count] = (unsigned)strtoul(s + 1, &s, 10);
+                    if (ports[count] < 1 || ports[count] > EPHEMERAL_PORTS) {
+                        fprintf(stderr, "bench_idle: N:R needs 1 <= R <= %u\n", EPHEMERAL_PORTS);
+                        return 2;
+                    }
+                    narrowed = narrowed || ports[count] != EPHEMERAL_PORTS;
+                }
+                count++;
                 if (!*s) break;
             }
         }
@@ -572,8 +607,8 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--input") && !strcmp(argv[i + 1], "single")) pair_one_by_one = 1;
         else if (!strcmp(argv[i], "--input") && !strcmp(argv[i + 1], "batch")) pair_one_by_one = 0;
         else {
-            fprintf(stderr, "usage: bench_idle [--n N[,N...]] [--kernel-max N] [--lifecycles N] [--connect-rounds R] "
-                            "[--repeat R] [--paired S] [--input batch|single]\n");
+            fprintf(stderr, "usage: bench_idle [--n N[:R][,N[:R]...]] [--kernel-max N] [--lifecycles N] "
+                            "[--connect-rounds R] [--repeat R] [--paired S] [--input batch|single]\n");
             return 2;
         }
     }
@@ -585,12 +620,16 @@ int main(int argc, char **argv)
            "64 B each way, close both, with the N idle connections held (%u lifecycles); packets in by %s\n",
            lifecycles, pair_one_by_one ? "synack_stack_input (one each)" : "synack_stack_input_batch");
     if (paired) {
-        if (count < 2 || paired > MAX_SLICES) {
-            fprintf(stderr, "bench_idle: --paired S needs two Ns and S <= %d\n", MAX_SLICES);
+        if (count < 2 || count > MAX_PAIRED || paired > MAX_SLICES) {
+            fprintf(stderr, "bench_idle: --paired S needs two to %d Ns and S <= %d\n", MAX_PAIRED, MAX_SLICES);
             return 2;
         }
-        paired_run(ns, paired, lifecycles);
+        paired_run(count, ns, ports, paired, lifecycles);
         return 0;
+    }
+    if (narrowed) {
+        fprintf(stderr, "bench_idle: N:R only with --paired\n");
+        return 2;
     }
     static struct synack_result res[MAX_NS][MAX_REPEAT];
     double load_sum = 0;
