@@ -60,9 +60,9 @@ static void trace(struct flow *f, uint64_t now)
 {
     struct synack_tcp_info i;
     if (synack_getinfo(f->snd, f->ssd, &i) != 0) return;
-    printf("trace %.1f ms cwnd %u ssthresh %d flight %u srtt_us %u min_rtt_us %u pacing_mbit %.1f ca %u "
+    printf("trace %.1f ms (at %.1f) cwnd %u ssthresh %d flight %u srtt_us %u min_rtt_us %u pacing_mbit %.1f ca %u "
            "hystart %u retrans %u got %" PRIu64 "\n",
-           (double)(now - f->t_accept) / 1e3, i.cwnd / (i.snd_mss ? i.snd_mss : 1),
+           (double)(now - f->t_accept) / 1e3, (double)now / 1e3, i.cwnd / (i.snd_mss ? i.snd_mss : 1),
            i.ssthresh == UINT32_MAX ? -1 : (int)(i.ssthresh / (i.snd_mss ? i.snd_mss : 1)),
            i.unacked / (i.snd_mss ? i.snd_mss : 1), i.rtt_us, i.min_rtt_us, (double)i.pacing_rate * 8 / 1e6,
            i.ca_state, i.ca_hystart, i.total_retrans, f->got);

@@ -379,7 +379,10 @@ static void enter_sack_recovery(struct tcp_env *env, struct tcp_conn *c)
     reduce_window(env, c);
     c->recover = c->snd_max;
     c->in_recovery = true;
-    b->high_rxt = c->snd_una;
+    /* What the previous recovery resent below HighRxt is in flight still
+     * (Linux keeps TCPCB_SACKED_RETRANS on it): a recovery that begins as
+     * one ends, for a loss it already repaired, does not send it again. */
+    b->high_rxt = seq_max(b->high_rxt, c->snd_una);
     c->x->prr_delivered = c->x->prr_out = 0;
     tcp_set_ca_state(c, TCP_CA_RECOVERY);
     env->ctr->sack_recoveries++;
