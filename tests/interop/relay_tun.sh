@@ -56,10 +56,12 @@ check "forward -n 10M through the lossy relay: iperf3 exits 0" ip3 fn -n 10M
 # bytes the kernel sends to synack one by one.)
 check "forward -n 10M: the client sent 10 MiB, synack received some and no more" \
     [ "$(field fn "0 < j['end']['sum_received']['bytes'] <= j['end']['sum_sent']['bytes'] and j['end']['sum_sent']['bytes'] >= 10*1024*1024")" = True ]
+echo "     forward: $(field fn "'sent %s, received %s, error %s' % (j['end']['sum_sent']['bytes'], j['end']['sum_received']['bytes'], j.get('error'))")"
 
 check "reverse -P 2 -t 2 through the lossy relay: iperf3 exits 0" ip3 rp2 -R -P 2 -t 2
 check "reverse -P 2: both streams carried bytes" \
     [ "$(field rp2 "len(j['end']['streams']) == 2 and all(s['receiver']['bytes'] > 0 for s in j['end']['streams'])")" = True ]
+echo "     reverse -P 2: $(field rp2 "'bytes per stream %s, error %s' % ([s['receiver']['bytes'] for s in j['end']['streams']], j.get('error'))")"
 
 code=$(lx timeout 60 curl -s -o "$IA_TMP/got.bin" -w '%{http_code}' "http://$SADDR/big.bin")
 check "curl 20 MB through the lossy relay: HTTP 200" [ "$code" = 200 ]
