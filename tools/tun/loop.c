@@ -604,10 +604,10 @@ static void print_link_stats(const struct loop *L)
 {
     fprintf(stderr,
             "stats: link %s: super-packets in=%llu out=%llu (of %llu segments; built by the stack's TSO=%llu), "
-            "bad checksums dropped=%llu\n",
+            "bad checksums dropped=%llu, not IPv4 dropped=%llu\n",
             L->tun.offload ? "offloads on" : L->tun.vnet ? "virtio-net header, offloads refused" : "plain",
             (unsigned long long)L->gro_reads, (unsigned long long)L->gso_writes, (unsigned long long)L->gso_segments,
-            (unsigned long long)L->tso_writes, (unsigned long long)L->csum_dropped);
+            (unsigned long long)L->tso_writes, (unsigned long long)L->csum_dropped, (unsigned long long)L->not_ipv4);
 }
 
 static bool is_active(enum synack_tcp_state s)
@@ -956,6 +956,15 @@ int loop_run(struct loop *L, const struct loop_app *app)
                 }
             }
             if (L->pcap) synack_pcap_write(L->pcap, pkt, len, wall_us());
+            if (len == 0 || pkt[0] >> 4 != 4) {
+                /* Another network protocol (IFF_NO_PI: the version nibble
+                 * tells): the kernel sends IPv6 router solicitations on any
+                 * TUN that comes up. An IPv4-only host drops them at the link,
+                 * as a NIC driver does an unknown ethertype; they are not
+                 * malformed IPv4 (Ip InHdrErrors). */
+                L->not_ipv4++;
+                continue;
+            }
             synack_stack_input(L->stack, pkt, len, now);
         }
         if (L->group) {

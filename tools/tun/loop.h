@@ -135,6 +135,7 @@ struct loop {
     size_t in_slot;         /* mtu, or a virtio-net header + 64 KB with offloads */
     /* TUN offloads (tun.offload): super-packets in and out, checksums by the link */
     uint64_t gso_writes, gso_segments, gro_reads, csum_dropped;
+    uint64_t not_ipv4;      /* packets of another protocol (the kernel's IPv6 router solicitations): dropped at the link */
     uint64_t tso_writes;    /* of gso_writes, super-segments the stack built (TSO) */
     /* --impair: packets held back (delay, reordering) */
     struct loop_held *held;
