@@ -655,6 +655,19 @@ static void slow_start_ends_before_the_queue_overflows(void)
     }
 }
 
+/* The sender's (host 0's) TCP segment in pkt: its sequence number, payload
+ * length and whether it is a SYN. False for anything else. */
+static bool sender_segment(int from, const uint8_t *pkt, size_t len, uint32_t *seq, size_t *payload, bool *syn)
+{
+    size_t ihl = (size_t)(pkt[0] & 15) * 4;
+    if (from != 0 || len < ihl + 20) return false;
+    const uint8_t *tcp = pkt + ihl;
+    *seq = (uint32_t)tcp[4] << 24 | (uint32_t)tcp[5] << 16 | (uint32_t)tcp[6] << 8 | tcp[7];
+    *syn = tcp[13] & 0x02;
+    *payload = len - ihl - (size_t)(tcp[12] >> 4) * 4;
+    return true;
+}
+
 /* A loss found while an earlier recovery is still under way is resent in
  * that recovery; when it ends (SND.UNA past its recovery point) with that
  * retransmission still in flight, the next recovery begins for the same
@@ -688,16 +701,15 @@ static enum synack_sim_verdict loss_triples_filter(void *ctx, int from, int to, 
     static const uint64_t offset[3] = {0, 80000, 130000};
     (void)to, (void)extra_delay_us;
     struct loss_triples *e = ctx;
-    size_t ihl = (size_t)(pkt[0] & 15) * 4;
-    if (from != 0 || len < ihl + 20) return SYNACK_SIM_PASS;
-    const uint8_t *tcp = pkt + ihl;
-    uint32_t seq = (uint32_t)tcp[4] << 24 | (uint32_t)tcp[5] << 16 | (uint32_t)tcp[6] << 8 | tcp[7];
-    if (tcp[13] & 0x02) {
+    uint32_t seq;
+    size_t payload;
+    bool syn;
+    if (!sender_segment(from, pkt, len, &seq, &payload, &syn)) return SYNACK_SIM_PASS;
+    if (syn) {
         e->isn = seq, e->have_isn = true, e->next_new = seq + 1;
         e->period_start = now + 500000;
         return SYNACK_SIM_PASS;
     }
-    size_t payload = len - ihl - (size_t)(tcp[12] >> 4) * 4;
     if (!e->have_isn || !payload) return SYNACK_SIM_PASS;
     uint32_t idx = (seq - e->isn - 1) / 1448;
     if (idx >= 8192) return SYNACK_SIM_PASS;
@@ -736,6 +748,64 @@ static void a_loss_resent_in_one_recovery_is_not_resent_by_the_next(void)
     CHECK_EQ(e.resent_twice, 0);
     CHECK_EQ(e.resent_undropped, 0);
     CHECK_EQ(t.ca.retrans_segs, e.dropped);
+}
+
+/* A lost retransmission at SND.UNA (RACK, RFC 8985 6.2: every
+ * transmission is timed; Linux's tcp_rack_detect_loss): once data sent
+ * after the retransmission is delivered, the retransmission is lost too and
+ * goes again at once, instead of holding SND.UNA until the retransmission
+ * timeout, which also collapses the window to one segment. Here: 100 ms
+ * RTT, 100 Mbit/s, one-BDP queue, 3 MB; the first transmission of the
+ * segment holding byte 434,400 (about the 300th) and its first
+ * retransmission are dropped, nothing else: no timeout, two
+ * retransmissions, and the transfer within two round trips of the one
+ * where only the first transmission is lost. (Before: one timeout, and
+ * 2.393 s against 0.950 s clean; now 1.479 s.) */
+struct twice_lost {
+    uint32_t isn;
+    bool have_isn;
+    unsigned drops;  /* how many of its transmissions to drop */
+    unsigned copies; /* transmissions of the segment seen so far */
+};
+
+static enum synack_sim_verdict twice_lost_filter(void *ctx, int from, int to, const uint8_t *pkt, size_t len,
+                                                 uint64_t now, uint64_t *extra_delay_us)
+{
+    (void)to, (void)now, (void)extra_delay_us;
+    struct twice_lost *e = ctx;
+    uint32_t seq;
+    size_t payload;
+    bool syn;
+    if (!sender_segment(from, pkt, len, &seq, &payload, &syn)) return SYNACK_SIM_PASS;
+    if (syn) {
+        e->isn = seq, e->have_isn = true;
+        return SYNACK_SIM_PASS;
+    }
+    uint32_t off = 300u * 1448u - (seq - e->isn - 1); /* the byte 300 x 1448 of the data, in this segment? */
+    if (!e->have_isn || !payload || off >= payload) return SYNACK_SIM_PASS;
+    return e->copies++ < e->drops ? SYNACK_SIM_DROP : SYNACK_SIM_PASS;
+}
+
+static void a_lost_retransmission_at_the_head_goes_again_without_a_timeout(void)
+{
+    struct twice_lost e = {.drops = 2}, once = {.drops = 1};
+    struct oneway t, t1;
+    struct oneway_setup su = {.seed = 85,
+                              .path = {.delay_us = 50000, .bandwidth_bps = 100000000, .queue_limit = LONG_PATH_BDP},
+                              .bytes = 3u * 1000 * 1000, .filter = twice_lost_filter, .filter_ctx = &e};
+    uint64_t took = oneway_run(&su, &t);
+    su.filter_ctx = &once;
+    uint64_t took_once = oneway_run(&su, &t1);
+    REQUIRE(took != 0 && took_once != 0);
+    printf("# 3 MB, one segment and its first retransmission lost: %.3f s (the segment lost once: %.3f s), "
+           "%u copies, %llu resent, %llu timeouts\n",
+           (double)took / 1e6, (double)took_once / 1e6, e.copies, (unsigned long long)t.ca.retrans_segs,
+           (unsigned long long)t.ca.timeouts);
+    CHECK_EQ(e.copies, 3);
+    CHECK_EQ(t.ca.timeouts, 0);
+    CHECK_EQ(t.ca.retrans_segs, 2);
+    CHECK_EQ(t1.ca.retrans_segs, 1);
+    CHECK(took < took_once + 2 * 100000);
 }
 
 /* A tail loss (RFC 8985 7): the last two segments of a 1 MB transfer are
@@ -860,4 +930,4 @@ static void ecn_marks_instead_of_drops(void)
            (unsigned long long)plain.sim.queue_drops, (unsigned long long)plain.ca.retrans_segs);
 }
 
-TEST_MAIN(TEST(ecn_marks_instead_of_drops), TEST(rtt_samples_measure_the_path_with_a_large_window), TEST(slow_start_ends_before_the_queue_overflows), TEST(a_loss_resent_in_one_recovery_is_not_resent_by_the_next), TEST(tail_loss_costs_a_probe_timeout_not_an_rto), TEST(pacing_spreads_segments_over_the_round_trip), TEST(receive_autotuning_opens_the_window), TEST(bidirectional_10mb_every_impairment), TEST(dead_link_times_out), TEST(soak_10000_connections))
+TEST_MAIN(TEST(ecn_marks_instead_of_drops), TEST(rtt_samples_measure_the_path_with_a_large_window), TEST(slow_start_ends_before_the_queue_overflows), TEST(a_loss_resent_in_one_recovery_is_not_resent_by_the_next), TEST(a_lost_retransmission_at_the_head_goes_again_without_a_timeout), TEST(tail_loss_costs_a_probe_timeout_not_an_rto), TEST(pacing_spreads_segments_over_the_round_trip), TEST(receive_autotuning_opens_the_window), TEST(bidirectional_10mb_every_impairment), TEST(dead_link_times_out), TEST(soak_10000_connections))

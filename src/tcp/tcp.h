@@ -155,6 +155,9 @@ struct tcp_xfer {
     uint32_t sent_start;               /* where sent[0] begins */
     uint64_t rack_xmit;                /* send time of the most recently sent delivered data */
     uint64_t tlp_time, rxt_time;       /* when the probe / the latest retransmission went */
+    uint64_t head_rxt_time;            /* when [head_rxt_seq, head_rxt_end) went again (0: never) */
+    uint64_t rack_xmit_new;            /* send time of the most recently sent delivered data never resent */
+    uint32_t head_rxt_seq, head_rxt_end; /* the latest retransmission that began at SND.UNA */
     uint32_t rack_rtt, rack_end;       /* its RTT and end */
     uint32_t rxt_high;                 /* F-RTO: resent since the timeout up to here */
     uint32_t rxt_max;                  /* end of the highest data ever resent (rxt_any):

@@ -228,6 +228,7 @@ void tcp_recovery_on_send(struct tcp_env *env, struct tcp_conn *c, uint32_t seq,
     struct tcp_xfer *x = c->x;
     if (seq_lt(seq, c->snd_max)) {
         x->rxt_time = env->now; /* a retransmission */
+        if (seq == c->snd_una) x->head_rxt_time = env->now, x->head_rxt_seq = seq, x->head_rxt_end = end;
         if (c->ca_state == TCP_CA_LOSS && seq_gt(end, x->rxt_high)) x->rxt_high = end;
     }
     if (!seq_gt(end, c->snd_max)) return;
@@ -311,6 +312,15 @@ static void rack_delivered(struct tcp_env *env, struct tcp_conn *c, uint32_t sta
     } else {
         xmit = first_sent(env, x, last);
         count_work(env, x->sent_count);
+        /* For the head's test, the stretch's first time: never later
+         * than the data really went. */
+        count_work(env, x->sent_count);
+        for (unsigned i = 0; i < x->sent_count; i++)
+            if (seq_lt(last, x->sent[i].end)) {
+                uint64_t early = mark_time(env->now, x->sent[i].first);
+                if (early > x->rack_xmit_new) x->rack_xmit_new = early;
+                break;
+            }
     }
     uint64_t rtt = env->now - xmit;
     if (resent && x->min_rtt && rtt < x->min_rtt) return;
@@ -330,6 +340,28 @@ static uint64_t reo_wnd(const struct tcp_conn *c)
     if (!c->x->reord_seen && (c->in_recovery || (b && b->sacked >= DUPTHRESH * c->snd_mss))) return 0;
     uint32_t rtt = c->x->min_rtt ? c->x->min_rtt : c->srtt;
     return rtt / 4 < c->srtt ? rtt / 4 : c->srtt;
+}
+
+/* RACK for a retransmission (RFC 8985 6.2, which times every transmission;
+ * Linux's tcp_rack_detect_loss reads each skb's latest xmit time): in SACK
+ * recovery, the segment at SND.UNA that went again is lost again once data
+ * sent after that retransmission was delivered and RACK.rtt plus the
+ * reordering window has passed since it went. The later data must be data
+ * sent once, read at the first time of its stretch of send marks (RACK's
+ * own reference, the latest retransmission for resent data and a stretch's
+ * last time, may be later than the data went: taken as proof, it resent
+ * heads whose copy was still on its way). Only the head is timed
+ * (the others' retransmission times are not kept): a lost retransmission
+ * there holds SND.UNA and would otherwise wait for the retransmission
+ * timeout, which also collapses the window to one segment. Returns when it
+ * is due (TIMER_NEVER: not a lost head retransmission, or not yet known). */
+static uint64_t head_rxt_due(const struct tcp_conn *c)
+{
+    const struct tcp_xfer *x = c->x;
+    if (!x || !sack_recovery(c) || !x->head_rxt_time || x->head_rxt_seq != c->snd_una ||
+        !seq_gt(x->head_rxt_end, c->snd_una) || x->rack_xmit_new <= x->head_rxt_time)
+        return TIMER_NEVER;
+    return x->head_rxt_time + x->rack_rtt + reo_wnd(c);
 }
 
 /* RFC 8985 6.2 step 5: unSACKed data sent before the most recently sent
@@ -584,6 +616,8 @@ static bool detect_losses(struct tcp_env *env, struct tcp_conn *c, bool *newly_l
     }
     if (newly_lost) *newly_lost = seq_gt(b->lost_end, lost_before);
     if (!c->in_recovery && c->ca_state == TCP_CA_OPEN) tcp_set_ca_state(c, TCP_CA_DISORDER);
+    uint64_t head = head_rxt_due(c);
+    if (head < pending && head > env->now) pending = head;
     /* The reordering timer (RFC 8985 6.3) takes TCP_T_LOSS from the probe:
      * with SACKed data outstanding, no probe is due. */
     arm_loss_timer(env, c, pending);
@@ -686,6 +720,20 @@ void tcp_recovery_output(struct tcp_env *env, struct tcp_conn *c)
     /* Pipe once (a walk of the lost span); each resent lost segment then
      * adds its own length to it (it leaves "lost, not resent"). */
     count_work(env, b->count + 1u);
+    if (head_rxt_due(c) <= env->now && !tcp_pacing_wait(env, c)) {
+        /* The head's retransmission is lost: it goes once more (its lost
+         * copy leaves the pipe as the new one enters), and the
+         * retransmission timer starts again from it, as Linux's
+         * tcp_xmit_retransmit_queue does for the head. */
+        uint32_t len = c->x->head_rxt_end - c->snd_una;
+        if (len > c->snd_mss) len = c->snd_mss;
+        if (seq_gt(c->snd_una + len, data_end)) len = seq_gt(data_end, c->snd_una) ? data_end - c->snd_una : 0;
+        if (len || (c->fin_queued && c->snd_una == c->fin_seq)) tcp_send_data(env, c, c->snd_una, len);
+        env->ctr->sack_retrans++;
+        uint64_t rto = (uint64_t)c->rto << (c->backoff > 16 ? 16 : c->backoff);
+        uint64_t max = (uint64_t)env->tunables->rto_max_ms * 1000u;
+        tcp_timer_set(env, c, TCP_T_RTX, env->now + (rto > max ? max : rto));
+    }
     uint32_t pipe = pipe_of(c);
     for (int guard = 0; guard < 64; guard++) {
         count_work(env, board_search_work(b));
