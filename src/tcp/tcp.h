@@ -438,6 +438,9 @@ uint32_t tcp_send_mss(const struct tcp_conn *c);
  * first syn_linear_timeouts retransmissions keep the initial RTO (Linux
  * 6.x's tcp_syn_linear_timeouts). */
 unsigned tcp_rto_shift(const struct tcp_env *env, const struct tcp_conn *c);
+/* The retransmission timer starts again from now: the RTO doubled by
+ * tcp_rto_shift, at most rto_max_ms. */
+void tcp_rto_restart(struct tcp_env *env, struct tcp_conn *c);
 /* Free receive space we could advertise now, at most rcv_ssthresh, clamped
  * to 16 bits. */
 uint32_t tcp_rcv_window_avail(const struct tcp_conn *c);

@@ -219,9 +219,7 @@ static enum step step_check_sequence(struct tcp_env *env, struct tcp_conn *c, st
             if (c->last_challenge && env->now - c->last_challenge < 500000) return STEP_DONE;
             c->last_challenge = env->now ? env->now : 1;
             c->snd_nxt = c->iss;
-            uint64_t rto = (uint64_t)c->rto << tcp_rto_shift(env, c);
-            uint64_t max = (uint64_t)env->tunables->rto_max_ms * 1000u;
-            tcp_timer_set(env, c, TCP_T_RTX, env->now + (rto > max ? max : rto));
+            tcp_rto_restart(env, c);
             return STEP_DONE;
         }
         /* Out of window: answer with an ACK (H-55). A segment carrying

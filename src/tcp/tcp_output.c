@@ -145,13 +145,18 @@ unsigned tcp_rto_shift(const struct tcp_env *env, const struct tcp_conn *c)
     return shift > 16 ? 16 : shift;
 }
 
+void tcp_rto_restart(struct tcp_env *env, struct tcp_conn *c)
+{
+    uint64_t rto = (uint64_t)c->rto << tcp_rto_shift(env, c);
+    uint64_t max = (uint64_t)env->tunables->rto_max_ms * 1000u;
+    tcp_timer_set(env, c, TCP_T_RTX, env->now + (rto > max ? max : rto));
+}
+
 static void arm_rtx(struct tcp_env *env, struct tcp_conn *c)
 {
     if (c->deadline[TCP_T_RTX] == TIMER_NEVER || c->persist) {
         c->persist = false;
-        uint64_t rto = (uint64_t)c->rto << tcp_rto_shift(env, c);
-        uint64_t max = (uint64_t)env->tunables->rto_max_ms * 1000u;
-        tcp_timer_set(env, c, TCP_T_RTX, env->now + (rto > max ? max : rto));
+        tcp_rto_restart(env, c);
     }
 }
 
@@ -458,10 +463,8 @@ void tcp_output(struct tcp_env *env, struct tcp_conn *c)
     uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
     bool waiting = seq_lt(c->snd_nxt, data_end) || (c->fin_queued && seq_leq(c->snd_nxt, c->fin_seq));
     if (waiting && c->snd_una == c->snd_max && c->deadline[TCP_T_RTX] == TIMER_NEVER) {
-        uint64_t rto = (uint64_t)c->rto << (c->backoff > 16 ? 16 : c->backoff);
-        uint64_t max = (uint64_t)env->tunables->rto_max_ms * 1000u;
         c->persist = true;
-        tcp_timer_set(env, c, TCP_T_RTX, env->now + (rto > max ? max : rto));
+        tcp_rto_restart(env, c); /* not in SYN_SENT: the backoff as it is */
     }
 }
 

@@ -274,11 +274,17 @@ static void marks_advance(struct tcp_xfer *x, uint32_t una)
 
 /* When the byte at seq was first sent, by its stretch's last time (now
  * when unknown: never lost early). */
-static uint64_t first_sent(const struct tcp_env *env, const struct tcp_xfer *x, uint32_t seq)
+/* The send mark holding seq: its index, or sent_count when none does. */
+static unsigned mark_of(const struct tcp_xfer *x, uint32_t seq)
 {
-    for (unsigned i = 0; i < x->sent_count; i++)
-        if (seq_lt(seq, x->sent[i].end)) return mark_time(env->now, x->sent[i].time);
-    return env->now;
+    unsigned i = 0;
+    while (i < x->sent_count && !seq_lt(seq, x->sent[i].end)) i++;
+    return i;
+}
+
+static uint64_t mark_sent(const struct tcp_env *env, const struct tcp_xfer *x, unsigned i)
+{
+    return i < x->sent_count ? mark_time(env->now, x->sent[i].time) : env->now;
 }
 
 uint32_t tcp_recovery_sent_rtt(const struct tcp_env *env, const struct tcp_conn *c, uint32_t seq)
@@ -310,17 +316,15 @@ static void rack_delivered(struct tcp_env *env, struct tcp_conn *c, uint32_t sta
     } else if (b && (c->in_recovery || c->ca_state == TCP_CA_LOSS) && seq_lt(start, b->high_rxt)) {
         xmit = x->rxt_time, resent = true;
     } else {
-        xmit = first_sent(env, x, last);
+        unsigned i = mark_of(x, last);
         count_work(env, x->sent_count);
-        /* For the head's test, the stretch's first time: never later
-         * than the data really went. */
-        count_work(env, x->sent_count);
-        for (unsigned i = 0; i < x->sent_count; i++)
-            if (seq_lt(last, x->sent[i].end)) {
-                uint64_t early = mark_time(env->now, x->sent[i].first);
-                if (early > x->rack_xmit_new) x->rack_xmit_new = early;
-                break;
-            }
+        xmit = mark_sent(env, x, i);
+        if (i < x->sent_count) {
+            /* For the head's test, the stretch's first time: never later
+             * than the data really went. */
+            uint64_t early = mark_time(env->now, x->sent[i].first);
+            if (early > x->rack_xmit_new) x->rack_xmit_new = early;
+        }
     }
     uint64_t rtt = env->now - xmit;
     if (resent && x->min_rtt && rtt < x->min_rtt) return;
@@ -384,14 +388,10 @@ static uint64_t mark_lost(struct tcp_env *env, struct tcp_conn *c)
         if (!seq_lt(hole, limit)) break;
         /* Stretch by stretch within the hole (each has one send time). */
         for (uint32_t seq = hole; seq_lt(seq, hole_end);) {
-            uint64_t sent = first_sent(env, x, seq);
-            count_work(env, 2u * x->sent_count);
-            uint32_t stop = hole_end;
-            for (unsigned i = 0; i < x->sent_count; i++)
-                if (seq_lt(seq, x->sent[i].end)) {
-                    stop = seq_min(x->sent[i].end, hole_end);
-                    break;
-                }
+            unsigned i = mark_of(x, seq);
+            count_work(env, x->sent_count);
+            uint64_t sent = mark_sent(env, x, i);
+            uint32_t stop = i < x->sent_count ? seq_min(x->sent[i].end, hole_end) : hole_end;
             bool before = sent < x->rack_xmit || (sent == x->rack_xmit && seq_leq(stop, x->rack_end));
             if (!before || sent + wait > env->now) {
                 if (before) pending = sent + wait;
@@ -730,9 +730,7 @@ void tcp_recovery_output(struct tcp_env *env, struct tcp_conn *c)
         if (seq_gt(c->snd_una + len, data_end)) len = seq_gt(data_end, c->snd_una) ? data_end - c->snd_una : 0;
         if (len || (c->fin_queued && c->snd_una == c->fin_seq)) tcp_send_data(env, c, c->snd_una, len);
         env->ctr->sack_retrans++;
-        uint64_t rto = (uint64_t)c->rto << (c->backoff > 16 ? 16 : c->backoff);
-        uint64_t max = (uint64_t)env->tunables->rto_max_ms * 1000u;
-        tcp_timer_set(env, c, TCP_T_RTX, env->now + (rto > max ? max : rto));
+        tcp_rto_restart(env, c);
     }
     uint32_t pipe = pipe_of(c);
     for (int guard = 0; guard < 64; guard++) {
@@ -803,9 +801,7 @@ static void send_probe(struct tcp_env *env, struct tcp_conn *c)
     c->x->tlp_time = env->now;
     env->ctr->tlp_probes++;
     /* The retransmission timer starts again from the probe. */
-    uint64_t rto = (uint64_t)c->rto << (c->backoff > 16 ? 16 : c->backoff);
-    uint64_t max = (uint64_t)env->tunables->rto_max_ms * 1000u;
-    tcp_timer_set(env, c, TCP_T_RTX, env->now + (rto > max ? max : rto));
+    tcp_rto_restart(env, c);
 }
 
 void tcp_recovery_on_timer(struct tcp_env *env, struct tcp_conn *c)
