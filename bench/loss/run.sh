@@ -47,6 +47,10 @@
 #        COLUMNS="kk sk ks sim" (which columns to run)
 #        RELAY_PRIO=20 (the relay runs SCHED_FIFO at this priority through
 #        chrt, so builds beside it do not delay its packets; 0: normal)
+#        SYNACK_PRIO=RELAY_PRIO (synack's end runs SCHED_FIFO at this priority:
+#        a Linux end's TCP runs in softirq, in the relay's writes and kernel
+#        timers, undelayed by processes; synack's runs in a process, which
+#        the relay preempts. 0: a normal process at NICE)
 #        NICE=-5 (the ends, kernel and synack alike, run at this nice value)
 #        SYNACK_SET="--set sndbuf=67108864" (synack as sender: Linux's send
 #        buffer autotunes up to tcp_wmem[2], set to 64 MB in the namespaces;
@@ -128,7 +132,7 @@ run_sk() {
     local sink=$!
     bl_wait_ready "$out"
     # shellcheck disable=SC2086
-    ip netns exec "$R" $NI timeout --foreground $((SECS + 20)) "$SYNACK" bulk --tun s0 --addr 10.82.0.2/24 \
+    ip netns exec "$R" $NI timeout --foreground $((SECS + 20)) $SPRIO "$SYNACK" bulk --tun s0 --addr 10.82.0.2/24 \
         --gateway 10.82.0.1 --stats $SYNACK_SET $cell_set 10.81.0.1:"$port" --bytes 1000G >"$TMP/bulk.log" 2>&1 &
     local s=$!
     wait "$sink"
@@ -140,7 +144,7 @@ run_sk() {
 run_ks() {
     local port=$1 snd=$TMP/send.out
     # shellcheck disable=SC2086
-    ip netns exec "$R" $NI timeout $((SECS + 40)) "$SYNACK" serve --tun s0 --addr 10.82.0.2/24 \
+    ip netns exec "$R" $NI timeout $((SECS + 40)) $SPRIO "$SYNACK" serve --tun s0 --addr 10.82.0.2/24 \
         --gateway 10.82.0.1 --stats $SYNACK_RCV_SET --discard "$port" >"$TMP/serve.log" 2>&1 &
     local srv=$!
     PIDS+=("$srv")
@@ -171,7 +175,7 @@ nrelay=0; for c in kk sk ks; do has $c && nrelay=$((nrelay + 1)); done
 est=$(( ncells * RUNS * nrelay * (SECS + 3) ))
 echo "# bench/loss: RTT ${RTTS} ms x rate ${RATES} Mbit/s x loss ${LOSSES}; one-BDP drop-tail queue; ${RUNS} runs x ${SECS} s"
 echo "# columns: ${COLUMNS}; ${ncells} cells; relay part ~$((est / 60)) min (+ the simulated column's CPU)"
-echo "# $(date -u +%FT%TZ); $(uname -r); $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg); relay ${PRIO:-normal priority}, ends nice ${NICE}"
+echo "# $(date -u +%FT%TZ); $(uname -r); $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg); relay ${PRIO:-normal priority}, synack ${SPRIO:-normal priority}, ends nice ${NICE}"
 echo "# synack $("$SYNACK" --version 2>/dev/null | head -1); options ${SYNACK_SET} / receiver ${SYNACK_RCV_SET}"
 TABLE=$TMP/table
 port=6000

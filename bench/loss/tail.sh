@@ -19,7 +19,7 @@
 # namespace, before/after; synack: --stats).
 #
 # usage: bench/loss/tail.sh path/to/synack [RUNS]
-#   env: RTTS="20 100" BYTES=1000000 TAIL=2000 RELAY_PRIO=20 NICE=-5
+#   env: RTTS="20 100" BYTES=1000000 TAIL=2000 RELAY_PRIO=20 SYNACK_PRIO=RELAY_PRIO NICE=-5
 #        SYNACK_SET="--set sndbuf=67108864" (options of synack bulk and of the
 #        simulated sender: the send buffer as run.sh gives it, Linux's tcp_wmem[2]
 #        in the namespaces; add e.g. --set tail_loss_probe=0)
@@ -59,7 +59,7 @@ one() {
         ip netns exec "$R" $NI timeout 60 $FLOW send 10.81.0.1 "$port" --bytes "$BYTES" >/dev/null 2>&1
     else
         # shellcheck disable=SC2086
-        ip netns exec "$R" $NI timeout 60 "$SYNACK" bulk --tun s0 --addr 10.82.0.2/24 --gateway 10.82.0.1 \
+        ip netns exec "$R" $NI timeout 60 $SPRIO "$SYNACK" bulk --tun s0 --addr 10.82.0.2/24 --gateway 10.82.0.1 \
             --stats $SYNACK_SET 10.81.0.1:"$port" --bytes "$BYTES" >"$TMP/bulk.log" 2>&1
     fi
     wait "$sink"
@@ -86,7 +86,7 @@ median() { tr ' ' '\n' | grep . | grep -vx '0' | sort -g | awk '{ a[NR] = $1 } E
 span() { tr ' ' '\n' | grep . | grep -vx '0' | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s..%s", lo, hi }'; }
 
 echo "# bench/loss/tail.sh: ${BYTES} bytes, tail=${BYTES}/${TAIL} on the data direction, ${RUNS} runs; $(date -u +%FT%TZ)"
-echo "# $(uname -r); $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg); relay ${PRIO:-normal priority}; synack options: ${SYNACK_SET:-defaults}"
+echo "# $(uname -r); $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg); relay ${PRIO:-normal priority}; synack ${SPRIO:-normal priority}; synack options: ${SYNACK_SET:-defaults}"
 TABLE=$TMP/table
 port=7000
 for rtt in $RTTS; do

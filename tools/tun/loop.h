@@ -122,6 +122,7 @@ struct loop {
     int epfd, tfd, sfd;
     struct synack_pcap *pcap;
     uint64_t wake_at;       /* application wake-up (SYNACK_NEVER: none) */
+    uint64_t timer_at;      /* what the timerfd is armed for (SYNACK_NEVER: not armed) */
     bool stopping;
     int exit_status;
     int signals;
