@@ -160,6 +160,10 @@ struct tcp_xfer {
     uint32_t head_rxt_seq, head_rxt_end; /* the latest retransmission that began at SND.UNA */
     uint32_t rack_rtt, rack_end;       /* its RTT and end */
     uint32_t rxt_high;                 /* F-RTO: resent since the timeout up to here */
+    /* Whether the window limits the sender, per window as Linux's
+     * tcp_cwnd_validate tracks it: the largest flight sent since
+     * cwnd_usage_seq was SND.NXT (once SND.UNA passes it, a new window). */
+    uint32_t max_flight, cwnd_usage_seq;
     uint32_t rxt_max;                  /* end of the highest data ever resent (rxt_any):
                                         * send-time RTT samples only above it (Karn) */
     uint8_t sent_count;
@@ -268,7 +272,7 @@ struct tcp_conn {
     bool offer_ws : 1, offer_ts : 1, offer_sack : 1; /* what our SYN or SYN|ACK offers */
     bool ws_ok : 1, ts_ok : 1, sack_ok : 1; /* both sides offered */
     bool in_recovery : 1;
-    bool cwnd_limited : 1;             /* the last send stopped at cwnd (growth allowed) */
+    bool cwnd_limited : 1;             /* this window's sending was held by cwnd (Linux's is_cwnd_limited) */
     bool tlp_out : 1, tlp_retrans : 1; /* a probe is outstanding; it was a retransmission */
     bool undo_armed : 1;               /* a reduction may still prove spurious (D-SACK) */
     bool frto : 1;                     /* F-RTO (RFC 5682): this timeout may prove spurious */
@@ -441,6 +445,11 @@ unsigned tcp_rto_shift(const struct tcp_env *env, const struct tcp_conn *c);
 /* The retransmission timer starts again from now: the RTO doubled by
  * tcp_rto_shift, at most rto_max_ms. */
 void tcp_rto_restart(struct tcp_env *env, struct tcp_conn *c);
+/* Whether cwnd may grow on this ACK: the congestion window, not the
+ * application or the peer, held this window's sending (Linux's
+ * tcp_is_cwnd_limited; in slow start also while cwnd < 2 x the window's
+ * largest flight). */
+bool tcp_cwnd_is_limited(const struct tcp_conn *c);
 /* Free receive space we could advertise now, at most rcv_ssthresh, clamped
  * to 16 bits. */
 uint32_t tcp_rcv_window_avail(const struct tcp_conn *c);

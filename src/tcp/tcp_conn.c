@@ -75,6 +75,7 @@ struct tcp_xfer *tcp_xfer_need(struct tcp_env *env, struct tcp_conn *c)
         if (!x) return NULL;
     }
     memset(x, 0, sizeof *x);
+    x->cwnd_usage_seq = c->snd_una; /* no window recorded yet */
     c->x = x;
     bytebuf_attach(&c->sndbuf, &x->snd_chain);
     bytebuf_attach(&c->rcvbuf, &x->rcv_chain);

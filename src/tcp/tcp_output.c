@@ -302,16 +302,36 @@ static uint32_t usable_window(const struct tcp_conn *c)
     return peer < net ? peer : net;
 }
 
-/* Whether the congestion window limits the sender (Linux's
- * tcp_is_cwnd_limited): the window may grow only then. Stopped at cwnd with
- * data waiting it does; out of data it does while the flight still fills the
- * window (in slow start: half of it). */
-static void note_cwnd_use(struct tcp_conn *c, bool stopped_at_cwnd)
+/* Whether the congestion window limits the sender, as Linux's
+ * tcp_cwnd_validate and tcp_is_cwnd_limited: after a send that sent
+ * something or was held by cwnd, the window's record is renewed when a new
+ * window began (SND.UNA passed the previous record's SND.NXT), when cwnd
+ * held this send, or when the flight is the window's largest so far and cwnd
+ * has not held it. The window may grow when cwnd held the window's sending,
+ * or in slow start while it is below twice the window's largest flight (an
+ * application that writes one window at a time still doubles it per round,
+ * as Linux's upstream slow_start scripts require). */
+static void note_cwnd_use(struct tcp_conn *c, bool sent, bool stopped_at_cwnd)
 {
     uint32_t flight = c->snd_nxt - c->snd_una;
-    if (stopped_at_cwnd) c->cwnd_limited = true;
-    else if (c->cwnd < c->ssthresh) c->cwnd_limited = 2ull * flight >= c->cwnd;
-    else c->cwnd_limited = (uint64_t)flight + c->snd_mss >= c->cwnd;
+    bool limited = stopped_at_cwnd || (uint64_t)flight + c->snd_mss > c->cwnd;
+    struct tcp_xfer *x = c->x;
+    if (!x) {
+        c->cwnd_limited = limited;
+        return;
+    }
+    if (!sent && !limited) return;
+    if (seq_geq(c->snd_una, x->cwnd_usage_seq) || limited || (!c->cwnd_limited && flight > x->max_flight)) {
+        c->cwnd_limited = limited;
+        x->max_flight = flight;
+        x->cwnd_usage_seq = c->snd_nxt;
+    }
+}
+
+bool tcp_cwnd_is_limited(const struct tcp_conn *c)
+{
+    if (c->cwnd_limited) return true;
+    return c->x && c->cwnd < c->ssthresh && c->cwnd < 2ull * c->x->max_flight;
 }
 
 /* The largest segment we send: the MSS, bounded by half the largest window
@@ -384,19 +404,16 @@ static bool send_queued(struct tcp_env *env, struct tcp_conn *c)
      * still unacknowledged (Minshall). */
     bool runt_held = !c->nodelay && c->snd_nxt != c->snd_una && seq_gt(c->snd_sml, c->snd_una) &&
                      seq_leq(c->snd_sml, c->snd_nxt);
-    bool full_sent = false;
+    bool full_sent = false, stopped_at_cwnd = false;
     for (;;) {
         /* Go-back-N after a timeout passes over what the peer SACKed. */
         if (seq_lt(c->snd_nxt, c->snd_max) && tcp_sb(c)) c->snd_nxt = tcp_skip_sacked(c, c->snd_nxt);
         uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
         uint32_t unsent = seq_lt(c->snd_nxt, data_end) ? data_end - c->snd_nxt : 0;
         bool fin_due = c->fin_queued && seq_leq(c->snd_nxt, c->fin_seq);
-        if (unsent == 0 && !fin_due) {
-            note_cwnd_use(c, false);
-            break;
-        }
+        if (unsent == 0 && !fin_due) break;
         uint32_t usable = usable_window(c);
-        if (usable < mss && usable < unsent) note_cwnd_use(c, c->cwnd <= c->snd_wnd);
+        if (usable < mss && usable < unsent && c->cwnd <= c->snd_wnd) stopped_at_cwnd = true;
         uint32_t len = unsent < mss ? unsent : mss;
         if (len > usable) len = usable;
         if (unsent > 0 && len == 0) break;                  /* window closed: persist */
@@ -429,6 +446,7 @@ static bool send_queued(struct tcp_env *env, struct tcp_conn *c)
         if (len >= mss) full_sent = true;
         sent = true;
     }
+    note_cwnd_use(c, sent, stopped_at_cwnd);
     return sent;
 }
 

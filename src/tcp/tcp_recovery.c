@@ -702,7 +702,7 @@ void tcp_recovery_on_ack(struct tcp_env *env, struct tcp_conn *c, const struct t
         /* Grow only when the window, not the application or the peer,
          * limited what was sent (Linux's tcp_is_cwnd_limited), by what was
          * delivered (Linux's acked_sacked: SACKed data counted once). */
-        if (c->cwnd_limited && c->ca_state != TCP_CA_RECOVERY && c->ca_state != TCP_CA_CWR && delivered)
+        if (tcp_cwnd_is_limited(c) && c->ca_state != TCP_CA_RECOVERY && c->ca_state != TCP_CA_CWR && delivered)
             c->cc->cong_avoid(c, delivered, env->now);
     }
     /* Memory only while needed: an empty board outside recovery goes. */
