@@ -38,7 +38,10 @@
  * its client stack then having R ephemeral ports instead of 64,512: with
  * N = 10000 and R = 645, each destination's range is as full (24%) as with
  * a million connections and all the ports, so that the extra candidate
- * ports a connect tries are told apart from the size of the tables.
+ * ports a connect tries are told apart from the size of the tables. Below
+ * each N's connect time it prints that time split by the wall clock: the
+ * connect() calls (the port choice, the connection's creation) and the
+ * handshake with the accepts (both stacks' input and output).
  *
  * usage: bench_idle [--n N[:R][,N[:R]...]] [--kernel-max N] [--lifecycles N] [--connect-rounds R]
  *                   [--repeat R] [--paired S] [--input batch|single]
@@ -210,6 +213,18 @@ static struct span synack_lifecycles(struct bench *bn, unsigned count)
     return span_end(t0);
 }
 
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The counted rounds' wall time split in two (--paired prints it): the
+ * connect() calls, and the handshake (both stacks' input and output) with
+ * the accepts. */
+static uint64_t split_connect_ns, split_handshake_ns;
+
 /* The connect time with N held: rounds of BATCH more connects (handshake and
  * accept), each round then aborted (RST, no TIME_WAIT) so that N stays N;
  * the first round warms up and is not counted. */
@@ -221,12 +236,14 @@ static struct span synack_connect_time(struct bench *bn, unsigned n)
     struct synack_linger abort_close = {1, 0};
     for (unsigned round = 0; round <= more_rounds; round++) {
         struct span t0 = span_start();
+        uint64_t n0 = now_ns();
         for (unsigned i = 0; i < BATCH; i++) {
             cs[i] = synack_socket(p->a);
             uint16_t port = (uint16_t)(5000 + (n + i) % SERVER_PORTS);
             if (cs[i] < 0 || synack_connect(p->a, cs[i], &(struct synack_endpoint){0x0a000002u, port}) != -EINPROGRESS)
                 abort();
         }
+        uint64_t n1 = now_ns();
         pump(p);
         unsigned got = 0;
         for (int i = 0; i < SERVER_PORTS; i++) {
@@ -234,8 +251,12 @@ static struct span synack_connect_time(struct bench *bn, unsigned n)
             while (got < BATCH && (sd = synack_accept(p->b, bn->lsd[i], NULL)) >= 0) ss[got++] = sd;
         }
         if (got != BATCH) abort();
+        uint64_t n2 = now_ns();
         struct span t = span_end(t0);
-        if (round) total.wall += t.wall, total.cpu += t.cpu;
+        if (round) {
+            total.wall += t.wall, total.cpu += t.cpu;
+            split_connect_ns += n1 - n0, split_handshake_ns += n2 - n1;
+        }
         for (unsigned i = 0; i < BATCH; i++) {
             synack_setsockopt(p->a, cs[i], SYNACK_SOL_SOCKET, SYNACK_SO_LINGER, &abort_close, sizeof abort_close);
             synack_close(p->a, cs[i]);
@@ -308,7 +329,7 @@ static void paired_run(unsigned count, const unsigned ns[], const unsigned ports
             exit(1);
         }
     }
-    static double v[MAX_PAIRED][4][MAX_SLICES];
+    static double v[MAX_PAIRED][6][MAX_SLICES];
     unsigned per = lifecycles / slices < BATCH ? BATCH : lifecycles / slices;
     more_rounds = 2;
     double load0 = 0;
@@ -318,7 +339,10 @@ static void paired_run(unsigned count, const unsigned ns[], const unsigned ports
     for (unsigned sl = 0; sl < slices; sl++) {
         for (unsigned j = 0; j < count; j++) {
             unsigned k = (sl + j) % count;
+            split_connect_ns = split_handshake_ns = 0;
             struct span c = synack_connect_time(bn[k], ns[k]);
+            v[k][4][sl] = (double)split_connect_ns / (more_rounds * BATCH);
+            v[k][5][sl] = (double)split_handshake_ns / (more_rounds * BATCH);
             v[k][0][sl] = (double)c.wall / (more_rounds * BATCH);
             v[k][1][sl] = (double)c.cpu / (more_rounds * BATCH);
             if (lifecycles && ports[k] == EPHEMERAL_PORTS) {
@@ -336,10 +360,10 @@ static void paired_run(unsigned count, const unsigned ns[], const unsigned ports
     printf("synack, %u Ns in one process, %u slices going round them (%u lifecycles and %u connects per N per slice), "
            "load average %.2f -> %.2f; medians over the slices, ratio to N=%u:\n",
            count, slices, lifecycles ? per : 0, more_rounds * BATCH, load0, load1, ns[0]);
-    double base[4] = {0};
+    double base[6] = {0};
     for (unsigned k = 0; k < count; k++) {
-        double m[4];
-        for (int i = 0; i < 4; i++) m[i] = median(v[k][i], slices);
+        double m[6];
+        for (int i = 0; i < 6; i++) m[i] = median(v[k][i], slices);
         if (k == 0) memcpy(base, m, sizeof m);
         char range[48] = "";
         if (ports[k] != EPHEMERAL_PORTS)
@@ -351,6 +375,8 @@ static void paired_run(unsigned count, const unsigned ns[], const unsigned ports
             printf(";  lifecycles %8.0f/s (x%.2f), %8.0f per CPU-s (x%.2f)", m[2], m[2] / base[2], m[3],
                    m[3] / base[3]);
         printf("%s\n", range);
+        printf("           of which connect() calls %4.0f ns (x%.2f), handshake and accept %4.0f ns (x%.2f) (wall)\n",
+               m[4], m[4] / base[4], m[5], m[5] / base[5]);
     }
     fflush(stdout);
     for (unsigned k = 0; k < count; k++) {
