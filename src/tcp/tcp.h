@@ -155,9 +155,9 @@ struct tcp_xfer {
     uint32_t sent_start;               /* where sent[0] begins */
     uint64_t rack_xmit;                /* send time of the most recently sent delivered data */
     uint64_t tlp_time, rxt_time;       /* when the probe / the latest retransmission went */
-    uint64_t head_rxt_time;            /* when [head_rxt_seq, head_rxt_end) went again (0: never) */
-    uint64_t rack_xmit_new;            /* send time of the most recently sent delivered data never resent */
-    uint32_t head_rxt_seq, head_rxt_end; /* the latest retransmission that began at SND.UNA */
+    uint64_t rack_xmit_early;          /* the same, read at the earliest its stretch (of first
+                                        * transmissions or of retransmissions) may have gone:
+                                        * what a lost retransmission is timed against */
     uint32_t rack_rtt, rack_end;       /* its RTT and end */
     uint32_t rxt_high;                 /* F-RTO: resent since the timeout up to here */
     /* Whether the window limits the sender, per window as Linux's

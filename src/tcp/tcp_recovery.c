@@ -59,15 +59,35 @@ static uint32_t flight_size(const struct tcp_conn *c) { return c->snd_max - c->s
 
 static bool sack_recovery(const struct tcp_conn *c) { return c->in_recovery && tcp_sb(c); }
 
+/* UnSACKed bytes of the retransmissions RACK found lost and not yet sent
+ * again (Linux: lost_out less retrans_out, for resent data), or of those
+ * still in flight (lost false). */
+static uint32_t rxt_unsacked(const struct tcp_conn *c, bool lost)
+{
+    const struct sack_board *b = tcp_sb(c);
+    uint32_t n = 0;
+    for (unsigned i = 0; b && i < b->rxt_count; i++)
+        if (b->rxt[i].lost == lost) n += sack_board_unsacked_in(b, seq_max(b->rxt[i].start, c->snd_una), b->rxt[i].end);
+    return n;
+}
+
+static bool rxt_any_lost(const struct sack_board *b)
+{
+    for (unsigned i = 0; b && i < b->rxt_count; i++)
+        if (b->rxt[i].lost) return true;
+    return false;
+}
+
 /* RFC 6675 SetPipe, by ranges: what is in flight counts, except SACKed
- * bytes and lost bytes not yet resent (a resent one counts once). */
+ * bytes and lost bytes not yet resent (a resent one counts once, a resent
+ * one found lost again not at all until it goes once more). */
 static uint32_t pipe_of(const struct tcp_conn *c)
 {
     const struct sack_board *b = tcp_sb(c);
     uint32_t fl = flight_size(c);
     if (!b) return fl;
     uint32_t lost = seq_gt(b->lost_end, b->high_rxt) ? sack_board_unsacked_in(b, b->high_rxt, b->lost_end) : 0;
-    uint32_t out = b->sacked + lost;
+    uint32_t out = b->sacked + lost + (rxt_any_lost(b) ? rxt_unsacked(c, true) : 0);
     return fl > out ? fl - out : 0;
 }
 
@@ -223,12 +243,102 @@ static uint32_t mark_time_of(const struct tcp_xfer *x, unsigned i, uint32_t seq)
     return m->first + (uint32_t)((uint64_t)span * (seq - start) / len);
 }
 
+/* ---- RACK: retransmission times ---------------------------------------------
+ * In SACK recovery every retransmission is timed (RFC 8985 6.2; Linux keeps
+ * each skb's latest transmission time and its retransmitted flag): the
+ * board keeps stretches of resent data, ordered by sequence number, each
+ * with the first and the last time it went (one instant unless merged).
+ * Resending part of a stretch cuts it. When they are more than
+ * SACK_RXT_MARKS, the two neighbours closest in time merge (the same
+ * lost state first): a merged stretch is lost by its last time (later,
+ * never earlier) and, delivered, proves only its first time. What lies
+ * between two stretches below HighRxt was SACKed (every unSACKed byte
+ * there was resent), so a merge covers no data that did not go again. */
+
+static bool time_before(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
+
+static void rxt_merge(struct sack_rxt *r, unsigned *n)
+{
+    unsigned best = 0;
+    uint64_t cost = UINT64_MAX;
+    for (unsigned i = 0; i + 1 < *n; i++) {
+        uint32_t a = r[i].time, b = r[i + 1].time;
+        uint64_t c = time_before(a, b) ? b - a : a - b;
+        if (r[i].lost != r[i + 1].lost) c += (uint64_t)1 << 32;
+        if (c < cost) cost = c, best = i;
+    }
+    struct sack_rxt *a = &r[best], *b = &r[best + 1];
+    a->end = b->end;
+    if (time_before(b->first, a->first)) a->first = b->first;
+    if (time_before(a->time, b->time)) a->time = b->time;
+    a->lost = a->lost && b->lost;
+    memmove(b, b + 1, (*n - best - 2) * sizeof *b);
+    --*n;
+}
+
+/* [seq, end) went again at now32. */
+static void rxt_note(struct tcp_env *env, struct sack_board *b, uint32_t seq, uint32_t end, uint32_t now32)
+{
+    struct sack_rxt r[SACK_RXT_MARKS + 2]; /* one stretch cut in two, and the new one */
+    unsigned n = 0;
+    bool placed = false;
+    count_work(env, b->rxt_count);
+    for (unsigned i = 0; i < b->rxt_count; i++) {
+        struct sack_rxt m = b->rxt[i];
+        if (!placed && !seq_lt(m.start, seq)) {
+            r[n++] = (struct sack_rxt){seq, end, now32, now32, false};
+            placed = true;
+        }
+        if (seq_leq(m.end, seq) || seq_geq(m.start, end)) {
+            r[n++] = m;
+            continue;
+        }
+        /* The part below and the part above what went again stay. */
+        if (seq_lt(m.start, seq)) {
+            r[n] = m;
+            r[n++].end = seq;
+            if (!placed) r[n++] = (struct sack_rxt){seq, end, now32, now32, false}, placed = true;
+        }
+        if (seq_gt(m.end, end)) {
+            r[n] = m;
+            r[n++].start = end;
+        }
+    }
+    if (!placed) r[n++] = (struct sack_rxt){seq, end, now32, now32, false};
+    /* One instant, one stretch: a segment sent right after its neighbour. */
+    for (unsigned i = 0; i + 1 < n; i++) {
+        if (r[i].end == r[i + 1].start && r[i].time == r[i + 1].time && r[i].first == r[i + 1].first &&
+            !r[i].lost && !r[i + 1].lost) {
+            r[i].end = r[i + 1].end;
+            memmove(&r[i + 1], &r[i + 2], (n - i - 2) * sizeof r[0]);
+            n--;
+            i--;
+        }
+    }
+    while (n > SACK_RXT_MARKS) rxt_merge(r, &n);
+    memcpy(b->rxt, r, n * sizeof r[0]);
+    b->rxt_count = (uint8_t)n;
+}
+
+/* The stretch of retransmitted data overlapping [start, end) that went
+ * last, or rxt_count when none does. */
+static unsigned rxt_latest_in(const struct sack_board *b, uint32_t start, uint32_t end)
+{
+    unsigned best = b->rxt_count;
+    for (unsigned i = 0; i < b->rxt_count; i++) {
+        if (!seq_lt(b->rxt[i].start, end)) break;
+        if (seq_leq(b->rxt[i].end, start)) continue;
+        if (best == b->rxt_count || time_before(b->rxt[best].time, b->rxt[i].time)) best = i;
+    }
+    return best;
+}
+
 void tcp_recovery_on_send(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uint32_t end)
 {
     struct tcp_xfer *x = c->x;
     if (seq_lt(seq, c->snd_max)) {
         x->rxt_time = env->now; /* a retransmission */
-        if (seq == c->snd_una) x->head_rxt_time = env->now, x->head_rxt_seq = seq, x->head_rxt_end = end;
+        if (sack_recovery(c)) rxt_note(env, tcp_sb(c), seq, seq_min(end, c->snd_max), (uint32_t)env->now);
         if (c->ca_state == TCP_CA_LOSS && seq_gt(end, x->rxt_high)) x->rxt_high = end;
     }
     if (!seq_gt(end, c->snd_max)) return;
@@ -300,38 +410,60 @@ uint32_t tcp_recovery_sent_rtt(const struct tcp_env *env, const struct tcp_conn 
     return 0; /* not known */
 }
 
-/* RFC 8985 6.2 step 2: data [start, end) was delivered (cumulatively ACKed
- * or newly SACKed). RACK keeps the most recently sent delivered data and
- * its RTT. A retransmission delivered faster than the minimum RTT may be
- * the original's delivery: it says nothing (Karn's ambiguity), as Linux. */
+/* RFC 8985 6.2 step 2, for delivered data sent at xmit (ending at end):
+ * RACK keeps the most recently sent delivered data and the RTT. A
+ * retransmission delivered faster than the minimum RTT may be the
+ * original's delivery: it says nothing (Karn's ambiguity), as Linux.
+ * early: the earliest the data may have gone (0: not known). */
+static void rack_advance(struct tcp_xfer *x, uint64_t now, uint64_t xmit, uint64_t early, uint32_t end, bool resent)
+{
+    uint64_t rtt = now - xmit;
+    if (resent && x->min_rtt && rtt < x->min_rtt) return;
+    if (early > x->rack_xmit_early) x->rack_xmit_early = early;
+    x->rack_rtt = rtt > UINT32_MAX ? UINT32_MAX : (uint32_t)rtt;
+    if (xmit > x->rack_xmit || (xmit == x->rack_xmit && seq_gt(end, x->rack_end))) {
+        x->rack_xmit = xmit;
+        x->rack_end = end;
+    }
+}
+
+/* Data [start, end) was delivered (cumulatively ACKed or newly SACKed).
+ * What in it went again in this recovery is read at its retransmission
+ * (the latest stretch of them it overlaps); its top byte, if it went only
+ * once, at its first transmission; the earlier of the two first, so that
+ * RACK.rtt is the most recently sent one's. */
 static void rack_delivered(struct tcp_env *env, struct tcp_conn *c, uint32_t start, uint32_t end)
 {
     struct tcp_xfer *x = c->x;
     const struct sack_board *b = tcp_sb(c);
     uint32_t last = end - 1;
-    uint64_t xmit;
-    bool resent = false;
     if (c->tlp_out && c->tlp_retrans && seq_gt(end, x->tlp_high - c->snd_mss) && seq_leq(end, x->tlp_high)) {
-        xmit = x->tlp_time, resent = true;
-    } else if (b && (c->in_recovery || c->ca_state == TCP_CA_LOSS) && seq_lt(start, b->high_rxt)) {
-        xmit = x->rxt_time, resent = true;
-    } else {
-        unsigned i = mark_of(x, last);
-        count_work(env, x->sent_count);
-        xmit = mark_sent(env, x, i);
-        if (i < x->sent_count) {
-            /* For the head's test, the stretch's first time: never later
-             * than the data really went. */
-            uint64_t early = mark_time(env->now, x->sent[i].first);
-            if (early > x->rack_xmit_new) x->rack_xmit_new = early;
-        }
+        rack_advance(x, env->now, x->tlp_time, 0, end, true);
+        return;
     }
-    uint64_t rtt = env->now - xmit;
-    if (resent && x->min_rtt && rtt < x->min_rtt) return;
-    x->rack_rtt = rtt > UINT32_MAX ? UINT32_MAX : (uint32_t)rtt;
-    if (xmit > x->rack_xmit || (xmit == x->rack_xmit && seq_gt(end, x->rack_end))) {
-        x->rack_xmit = xmit;
-        x->rack_end = end;
+    unsigned r = b ? rxt_latest_in(b, start, end) : 0;
+    bool rxt = b && r < b->rxt_count, top_resent = false;
+    uint64_t rxt_xmit = 0, rxt_early = 0;
+    if (b) count_work(env, b->rxt_count);
+    if (rxt) {
+        rxt_xmit = mark_time(env->now, b->rxt[r].time);
+        rxt_early = mark_time(env->now, b->rxt[r].first);
+        for (unsigned k = 0; k < b->rxt_count && !top_resent; k++)
+            top_resent = seq_geq(last, b->rxt[k].start) && seq_lt(last, b->rxt[k].end);
+    }
+    if (top_resent) {
+        rack_advance(x, env->now, rxt_xmit, rxt_early, end, true);
+        return;
+    }
+    unsigned i = mark_of(x, last);
+    count_work(env, x->sent_count);
+    uint64_t xmit = mark_sent(env, x, i), early = i < x->sent_count ? mark_time(env->now, x->sent[i].first) : 0;
+    if (rxt && rxt_xmit > xmit) {
+        rack_advance(x, env->now, xmit, early, end, false);
+        rack_advance(x, env->now, rxt_xmit, rxt_early, end, true);
+    } else {
+        if (rxt) rack_advance(x, env->now, rxt_xmit, rxt_early, end, true);
+        rack_advance(x, env->now, xmit, early, end, false);
     }
 }
 
@@ -346,26 +478,40 @@ static uint64_t reo_wnd(const struct tcp_conn *c)
     return rtt / 4 < c->srtt ? rtt / 4 : c->srtt;
 }
 
-/* RACK for a retransmission (RFC 8985 6.2, which times every transmission;
- * Linux's tcp_rack_detect_loss reads each skb's latest xmit time): in SACK
- * recovery, the segment at SND.UNA that went again is lost again once data
- * sent after that retransmission was delivered and RACK.rtt plus the
- * reordering window has passed since it went. The later data must be data
- * sent once, read at the first time of its stretch of send marks (RACK's
- * own reference, the latest retransmission for resent data and a stretch's
- * last time, may be later than the data went: taken as proof, it resent
- * heads whose copy was still on its way). Only the head is timed
- * (the others' retransmission times are not kept): a lost retransmission
- * there holds SND.UNA and would otherwise wait for the retransmission
- * timeout, which also collapses the window to one segment. Returns when it
- * is due (TIMER_NEVER: not a lost head retransmission, or not yet known). */
-static uint64_t head_rxt_due(const struct tcp_conn *c)
+/* RACK for retransmissions (RFC 8985 6.2, which times every transmission;
+ * Linux's tcp_rack_detect_loss reads each skb's latest xmit time): a
+ * retransmission still unSACKed is lost once data sent after it went was
+ * delivered and RACK.rtt plus the reordering window has passed since it
+ * went; it then leaves the pipe and goes again (Linux clears
+ * TCPCB_SACKED_RETRANS and counts it in lost_out). The later data is read
+ * at the earliest its stretch may have gone (rack_xmit_early: RACK's own
+ * reference, a stretch's last time, may be later than the data went, and
+ * taken as proof it resent retransmissions still on their way). Without
+ * this a lost retransmission waited for the retransmission timeout, which
+ * also collapses the window to one segment. Returns when the next one will
+ * be lost if nothing else arrives (TIMER_NEVER: none pending);
+ * *newly: some were found lost now. */
+static uint64_t rxt_mark_lost(struct tcp_env *env, struct tcp_conn *c, bool *newly)
 {
+    struct sack_board *b = tcp_sb(c);
     const struct tcp_xfer *x = c->x;
-    if (!x || !sack_recovery(c) || !x->head_rxt_time || x->head_rxt_seq != c->snd_una ||
-        !seq_gt(x->head_rxt_end, c->snd_una) || x->rack_xmit_new <= x->head_rxt_time)
-        return TIMER_NEVER;
-    return x->head_rxt_time + x->rack_rtt + reo_wnd(c);
+    uint64_t pending = TIMER_NEVER, wait = (uint64_t)x->rack_rtt + reo_wnd(c);
+    count_work(env, b->rxt_count);
+    for (unsigned i = 0; i < b->rxt_count; i++) {
+        struct sack_rxt *m = &b->rxt[i];
+        uint64_t went = mark_time(env->now, m->time);
+        if (m->lost || x->rack_xmit_early <= went) continue;
+        uint32_t run_end;
+        count_work(env, board_search_work(b));
+        if (!seq_lt(sack_board_next_hole(b, seq_max(m->start, c->snd_una), m->end, &run_end), m->end)) continue;
+        if (went + wait > env->now) {
+            if (went + wait < pending) pending = went + wait;
+            continue;
+        }
+        m->lost = true;
+        *newly = true;
+    }
+    return pending;
 }
 
 /* RFC 8985 6.2 step 5: unSACKed data sent before the most recently sent
@@ -515,7 +661,7 @@ static void frto_on_ack(struct tcp_conn *c, bool una_advanced, bool orig_acked, 
         if (c->x->prior_ssthresh > c->ssthresh) c->ssthresh = c->x->prior_ssthresh;
         c->snd_nxt = c->snd_max; /* what was not resent is not lost */
         c->backoff = 0;
-        if (tcp_sb(c)) tcp_sb(c)->high_rxt = tcp_sb(c)->lost_end = c->snd_una;
+        if (tcp_sb(c)) tcp_sb(c)->high_rxt = tcp_sb(c)->lost_end = c->snd_una, tcp_sb(c)->rxt_count = 0;
         tcp_set_ca_state(c, TCP_CA_OPEN);
         env->ctr->spurious_rtos++;
         return;
@@ -606,18 +752,19 @@ static bool detect_losses(struct tcp_env *env, struct tcp_conn *c, bool *newly_l
     struct sack_board *b = tcp_sb(c);
     bool entered = false;
     /* After a timeout everything outstanding is being resent already. */
-    if (!b || b->count == 0 || c->ca_state == TCP_CA_LOSS) return false;
+    if (!b || (b->count == 0 && !b->rxt_count) || c->ca_state == TCP_CA_LOSS) return false;
     uint32_t lost_before = b->lost_end;
+    bool rxt_lost = false;
     uint64_t pending = mark_lost(env, c);
-    if (!c->in_recovery && seq_gt(b->lost_end, c->snd_una)) {
+    uint64_t rxt_pending = rxt_mark_lost(env, c, &rxt_lost);
+    if (!c->in_recovery && (seq_gt(b->lost_end, c->snd_una) || rxt_lost)) {
         enter_sack_recovery(env, c);
         pending = mark_lost(env, c);
         entered = true;
     }
-    if (newly_lost) *newly_lost = seq_gt(b->lost_end, lost_before);
+    if (newly_lost) *newly_lost = seq_gt(b->lost_end, lost_before) || rxt_lost;
     if (!c->in_recovery && c->ca_state == TCP_CA_OPEN) tcp_set_ca_state(c, TCP_CA_DISORDER);
-    uint64_t head = head_rxt_due(c);
-    if (head < pending && head > env->now) pending = head;
+    if (rxt_pending < pending) pending = rxt_pending;
     /* The reordering timer (RFC 8985 6.3) takes TCP_T_LOSS from the probe:
      * with SACKed data outstanding, no probe is due. */
     arm_loss_timer(env, c, pending);
@@ -719,28 +866,29 @@ void tcp_recovery_output(struct tcp_env *env, struct tcp_conn *c)
     uint32_t data_end = c->snd_buf_seq + c->sndbuf.len;
     /* Pipe once (a walk of the lost span); each resent lost segment then
      * adds its own length to it (it leaves "lost, not resent"). */
-    count_work(env, b->count + 1u);
-    if (head_rxt_due(c) <= env->now && !tcp_pacing_wait(env, c)) {
-        /* The head's retransmission is lost: it goes once more (its lost
-         * copy leaves the pipe as the new one enters), and the
-         * retransmission timer starts again from it, as Linux's
-         * tcp_xmit_retransmit_queue does for the head. */
-        uint32_t len = c->x->head_rxt_end - c->snd_una;
-        if (len > c->snd_mss) len = c->snd_mss;
-        if (seq_gt(c->snd_una + len, data_end)) len = seq_gt(data_end, c->snd_una) ? data_end - c->snd_una : 0;
-        if (len || (c->fin_queued && c->snd_una == c->fin_seq)) tcp_send_data(env, c, c->snd_una, len);
-        env->ctr->sack_retrans++;
-        tcp_rto_restart(env, c);
-    }
+    count_work(env, b->count + 1u + 2u * b->rxt_count);
     uint32_t pipe = pipe_of(c);
     for (int guard = 0; guard < 64; guard++) {
-        count_work(env, board_search_work(b));
+        count_work(env, board_search_work(b) + b->rxt_count);
         if (pipe >= c->cwnd) return;
         if (tcp_pacing_wait(env, c)) return; /* retransmissions are paced too */
-        /* NextSeg rule 1: the first unSACKed byte past HighRxt that is lost. */
-        uint32_t from = seq_max(b->high_rxt, c->snd_una), run_end;
-        uint32_t seq = sack_board_next_hole(b, from, b->lost_end, &run_end);
-        if (!seq_lt(seq, b->lost_end)) return;
+        /* NextSeg rule 1: the first unSACKed byte that is lost and not
+         * resent since: in a retransmission found lost (below HighRxt),
+         * else past HighRxt. */
+        uint32_t seq = 0, run_end = 0;
+        bool again = false;
+        for (unsigned i = 0; i < b->rxt_count && !again; i++) {
+            struct sack_rxt *m = &b->rxt[i];
+            if (!m->lost) continue;
+            seq = sack_board_next_hole(b, seq_max(m->start, c->snd_una), m->end, &run_end);
+            if (seq_lt(seq, m->end)) again = true;
+            else m->lost = false; /* SACKed since */
+        }
+        if (!again) {
+            uint32_t from = seq_max(b->high_rxt, c->snd_una);
+            seq = sack_board_next_hole(b, from, b->lost_end, &run_end);
+            if (!seq_lt(seq, b->lost_end)) return;
+        }
         uint32_t len = run_end - seq;
         if (len > c->snd_mss) len = c->snd_mss;
         if (!seq_lt(seq, data_end)) {
@@ -750,7 +898,12 @@ void tcp_recovery_output(struct tcp_env *env, struct tcp_conn *c)
             len = data_end - seq;
         }
         tcp_send_data(env, c, seq, len);
-        b->high_rxt = seq + len + (len == 0 ? 1u : 0u);
+        if (again && seq == c->snd_una) {
+            /* The head went once more: the retransmission timer starts
+             * again from it, as Linux's tcp_xmit_retransmit_queue does. */
+            tcp_rto_restart(env, c);
+        }
+        if (!again) b->high_rxt = seq + len + (len == 0 ? 1u : 0u);
         pipe += len;
         env->ctr->sack_retrans++;
     }
@@ -807,8 +960,9 @@ static void send_probe(struct tcp_env *env, struct tcp_conn *c)
 void tcp_recovery_on_timer(struct tcp_env *env, struct tcp_conn *c)
 {
     if (c->snd_una == c->snd_max || !tcp_xfer_need(env, c)) return;
-    if (tcp_sb(c) && tcp_sb(c)->count) {
-        /* The reordering window passed: holes below SACKed data are lost.
+    if (tcp_sb(c) && (tcp_sb(c)->count || tcp_sb(c)->rxt_count)) {
+        /* The reordering window passed: holes below SACKed data, or
+         * retransmissions sent before delivered data, are lost.
          * Entering recovery here, PRR runs as for one delivered segment
          * (as Linux's tcp_rack_reo_timeout), so the first holes go now. */
         bool newly_lost = false;
@@ -840,7 +994,7 @@ void tcp_recovery_on_rto(struct tcp_env *env, struct tcp_conn *c)
     c->tlp_out = false;
     tcp_timer_set(env, c, TCP_T_LOSS, TIMER_NEVER);
     if (tcp_sb(c) && c->backoff >= 2) tcp_recovery_fini(c);
-    if (tcp_sb(c)) tcp_sb(c)->high_rxt = tcp_sb(c)->lost_end = c->snd_una;
+    if (tcp_sb(c)) tcp_sb(c)->high_rxt = tcp_sb(c)->lost_end = c->snd_una, tcp_sb(c)->rxt_count = 0;
     tcp_set_ca_state(c, TCP_CA_LOSS);
 }
 

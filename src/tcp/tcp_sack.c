@@ -101,6 +101,13 @@ void sack_board_advance(struct sack_board *b, uint32_t una)
         b->sacked -= una - b->r[0].start;
         b->r[0].start = una;
     }
+    unsigned gone = 0;
+    while (gone < b->rxt_count && seq_leq(b->rxt[gone].end, una)) gone++;
+    if (gone) {
+        memmove(&b->rxt[0], &b->rxt[gone], (b->rxt_count - gone) * sizeof b->rxt[0]);
+        b->rxt_count = (uint8_t)(b->rxt_count - gone);
+    }
+    if (b->rxt_count && seq_lt(b->rxt[0].start, una)) b->rxt[0].start = una;
     if (seq_lt(b->high_rxt, una)) b->high_rxt = una;
     if (seq_lt(b->lost_end, una)) b->lost_end = una;
 }

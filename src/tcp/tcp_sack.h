@@ -30,9 +30,18 @@
 
 #define SACK_BOARD_MIN 32    /* ranges always allowed, whatever the flight */
 #define SACK_BOARD_MAX 4096  /* ranges never exceeded (32 KB) */
+#define SACK_RXT_MARKS 32    /* retransmission stretches timed (RACK), at most */
 
 struct sack_range {
     uint32_t start, end;   /* [start, end), sequence numbers */
+};
+
+/* A stretch of retransmitted data: its unSACKed bytes went again between
+ * `first` and `time` (microseconds, low 32 bits; one instant unless merged). */
+struct sack_rxt {
+    uint32_t start, end;   /* [start, end), sequence numbers */
+    uint32_t first, time;  /* earliest and latest retransmission in it */
+    bool lost;             /* RACK found this retransmission lost; not resent since */
 };
 
 struct sack_board {
@@ -43,6 +52,11 @@ struct sack_board {
      * with ECN's CWR state). */
     uint32_t high_rxt;     /* HighRxt: unSACKed bytes below it were resent */
     uint32_t lost_end;     /* unSACKed bytes below it are deemed lost */
+    /* When what lies below HighRxt went again (RFC 8985 times every
+     * transmission), ordered by sequence number, non-overlapping; the
+     * recovery code keeps them (tcp_recovery.c). */
+    uint8_t rxt_count;
+    struct sack_rxt rxt[SACK_RXT_MARKS];
 };
 
 /* The most ranges a board may hold with `flight` bytes outstanding in
@@ -53,7 +67,8 @@ unsigned sack_board_limit(uint32_t flight, uint32_t mss);
  * part). *work receives the entries visited or moved. */
 uint32_t sack_board_add(struct sack_board *b, uint32_t una, uint32_t max, uint32_t start, uint32_t end,
                         unsigned limit, unsigned *work);
-/* SND.UNA moved to una: forget what lies below it. */
+/* SND.UNA moved to una: forget what lies below it (ranges and
+ * retransmission stretches). */
 void sack_board_advance(struct sack_board *b, uint32_t una);
 /* The first byte at or after seq that is not SACKed; *run_end receives
  * where that unSACKed run ends (the next range's start, or `limit`). */
