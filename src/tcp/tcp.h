@@ -139,7 +139,8 @@ struct tcp_xfer {
     uint32_t cwr_high;                 /* ECN's CWR state ends once SND.UNA passes this
                                         * (SND.MAX when it began; Linux's high_seq) */
     uint32_t tlp_high;                 /* SND.MAX when the tail-loss probe went out */
-    uint32_t undo_retrans;             /* bytes retransmitted since, not yet D-SACKed */
+    uint32_t undo_retrans;             /* bytes retransmitted since (or in flight when it
+                                        * began), not yet D-SACKed */
     uint32_t dsack_start, dsack_end;   /* receiver: duplicate to report (RFC 2883) */
     uint32_t rcv_rtt_us;               /* receiver's RTT estimate: the least time one
                                         * window took to arrive; 0 = none yet */
@@ -169,6 +170,8 @@ struct tcp_xfer {
     uint8_t sent_count;
     bool rxt_any;                      /* some data was resent (rxt_max is set) */
     bool reord_seen;                   /* the peer delivered data out of order (not lost) */
+    bool undo_no_rxt;                  /* nothing resent since the reduction, none in flight
+                                        * (Linux's undo_retrans of -1): no D-SACK undo */
 };
 
 #define TCP_XFER_SPARES 1024           /* given-back blocks kept for reuse, per stack */

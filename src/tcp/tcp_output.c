@@ -170,7 +170,7 @@ static void note_sent(struct tcp_env *env, struct tcp_conn *c, uint32_t seq, uin
     if (seq_lt(seq, c->snd_max)) {
         env->ctr->retrans_segs++;
         c->total_retrans++;
-        if (c->undo_armed && c->x) c->x->undo_retrans += end - seq;
+        if (c->undo_armed && c->x) c->x->undo_retrans += end - seq, c->x->undo_no_rxt = false;
         if (c->x && (!c->x->rxt_any || seq_gt(end, c->x->rxt_max))) c->x->rxt_max = end;
         if (c->x) c->x->rxt_any = true;
     }

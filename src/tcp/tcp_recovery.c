@@ -158,7 +158,11 @@ static void reduce_window(struct tcp_env *env, struct tcp_conn *c)
     c->ssthresh = c->cc->ssthresh(c, env->now);
     c->x->ca_acked = 0;
     c->undo_armed = true;
-    c->x->undo_retrans = 0;
+    /* As Linux's tcp_init_undo: retransmissions still in flight may bring
+     * D-SACKs later, so they count (undo_retrans = retrans_out); with
+     * none, no D-SACK undoes until something is resent (its -1). */
+    c->x->undo_retrans = tcp_sb(c) ? rxt_unsacked(c, false) : 0;
+    c->x->undo_no_rxt = c->x->undo_retrans == 0;
     c->rtt_start = 0; /* Karn: the timed segment may be resent */
 }
 
@@ -516,8 +520,11 @@ static uint64_t rxt_mark_lost(struct tcp_env *env, struct tcp_conn *c, bool *new
 
 /* RFC 8985 6.2 step 5: unSACKed data sent before the most recently sent
  * delivered data is lost once RACK.rtt plus the reordering window has
- * passed since it was sent. Send times rise with the sequence numbers, so
- * lost data forms a prefix: lost_end moves up to its top. Returns when the
+ * passed since it was sent. First transmissions' times rise with the
+ * sequence numbers, so lost data forms a prefix: lost_end moves up to its
+ * top. That data may lie above RACK's own when RACK's is a retransmission
+ * (sent late, low in sequence): the walk goes on while the send times are
+ * before RACK's, not only up to its sequence number. Returns when the
  * next unSACKed data below RACK's data will be lost if nothing else arrives
  * (TIMER_NEVER: none pending). */
 static uint64_t mark_lost(struct tcp_env *env, struct tcp_conn *c)
@@ -526,7 +533,7 @@ static uint64_t mark_lost(struct tcp_env *env, struct tcp_conn *c)
     struct tcp_xfer *x = c->x;
     if (!x->rack_xmit) return TIMER_NEVER;
     uint64_t wait = (uint64_t)x->rack_rtt + reo_wnd(c), pending = TIMER_NEVER;
-    uint32_t from = seq_max(b->lost_end, c->snd_una), limit = seq_min(x->rack_end, c->snd_max);
+    uint32_t from = seq_max(b->lost_end, c->snd_una), limit = c->snd_max;
     while (seq_lt(from, limit)) {
         uint32_t hole_end;
         uint32_t hole = sack_board_next_hole(b, from, limit, &hole_end);
@@ -538,7 +545,14 @@ static uint64_t mark_lost(struct tcp_env *env, struct tcp_conn *c)
             count_work(env, x->sent_count);
             uint64_t sent = mark_sent(env, x, i);
             uint32_t stop = i < x->sent_count ? seq_min(x->sent[i].end, hole_end) : hole_end;
-            bool before = sent < x->rack_xmit || (sent == x->rack_xmit && seq_leq(stop, x->rack_end));
+            bool low = seq_lt(seq, x->rack_end);
+            if (low && seq_gt(stop, x->rack_end)) stop = x->rack_end;
+            /* Below RACK's data its time decides; above it (RACK's data
+             * was resent late), only data surely sent before the delivered
+             * data went: a stretch's last time against the earliest the
+             * delivered data may have gone (a merged stretch of either
+             * kind spans a while). */
+            bool before = low ? sent <= x->rack_xmit : sent < x->rack_xmit_early;
             if (!before || sent + wait > env->now) {
                 if (before) pending = sent + wait;
                 return pending;
@@ -634,7 +648,7 @@ static void end_cwr(struct tcp_conn *c)
  * tcp_try_undo_dsack). */
 static void try_undo(struct tcp_env *env, struct tcp_conn *c)
 {
-    if (!c->undo_armed || c->x->undo_retrans != 0 || c->ssthresh == UINT32_MAX) return;
+    if (!c->undo_armed || c->x->undo_no_rxt || c->x->undo_retrans != 0 || c->ssthresh == UINT32_MAX) return;
     c->undo_armed = false;
     c->cwnd = c->cc->undo_cwnd(c);
     c->ssthresh = c->x->prior_ssthresh;
@@ -832,12 +846,21 @@ void tcp_recovery_on_ack(struct tcp_env *env, struct tcp_conn *c, const struct t
         c->dupacks = 0;
         bool newly_lost = false;
         detect_losses(env, c, &newly_lost);
-        if (c->in_recovery) {
-            if (seq_geq(c->snd_una, c->recover)) end_recovery(c);
-            else prr_on_ack(c, delivered, acked != 0, newly_lost);
+        if (c->in_recovery && seq_geq(c->snd_una, c->recover)) {
+            end_recovery(c);
+            /* Data still deemed lost (resent or not) begins the next
+             * recovery on this ACK, as Linux's tcp_fastretrans_alert (the
+             * exit, then tcp_time_to_recover sees lost_out), not one ACK
+             * later: its repairs go now. */
+            bool more = false;
+            if (detect_losses(env, c, &more)) prr_on_ack(c, delivered, acked != 0, newly_lost || more);
+        } else if (c->in_recovery) {
+            prr_on_ack(c, delivered, acked != 0, newly_lost);
         }
     } else {
-        newreno_on_ack(env, c, acked, dupack);
+        /* An ACK whose only SACK block is a D-SACK SACKs nothing new: no
+         * duplicate ACK (RFC 6675 5; Linux's tcp_try_to_open stays Open). */
+        newreno_on_ack(env, c, acked, dupack && !(dsacked && !sacked_now));
         if (c->ca_state == TCP_CA_DISORDER && !dupack && acked) tcp_set_ca_state(c, TCP_CA_OPEN);
     }
     if (ece && !c->in_recovery && c->ca_state <= TCP_CA_DISORDER) enter_cwr(env, c);
