@@ -431,11 +431,33 @@ static void rack_advance(struct tcp_xfer *x, uint64_t now, uint64_t xmit, uint64
     }
 }
 
+/* The unSACKed part of [from, to) on the board, from its first hole's
+ * start to its last hole's end: what an ACK or a SACK block covering
+ * [from, to) delivers now (RACK reads only that, as Linux advances it only
+ * for skbs not SACKed before). False when all of it was SACKed. */
+static bool unsacked_span(struct tcp_env *env, const struct sack_board *b, uint32_t from, uint32_t to,
+                          uint32_t *lo, uint32_t *hi)
+{
+    bool any = false;
+    *lo = *hi = from;
+    while (seq_lt(from, to)) {
+        uint32_t hole_end, hole = sack_board_next_hole(b, from, to, &hole_end);
+        count_work(env, board_search_work(b));
+        if (!seq_lt(hole, to)) break;
+        if (!any) *lo = hole, any = true;
+        *hi = hole_end;
+        from = hole_end;
+    }
+    return any;
+}
+
 /* Data [start, end) was delivered (cumulatively ACKed or newly SACKed).
  * What in it went again in this recovery is read at its retransmission
  * (the latest stretch of them it overlaps); its top byte, if it went only
- * once, at its first transmission; the earlier of the two first, so that
- * RACK.rtt is the most recently sent one's. */
+ * once, at its first transmission, last: as Linux, which advances RACK
+ * skb by skb in sequence order, RACK.rtt is then the top one's (a late
+ * retransmission's short RTT would declare lost data sent just before
+ * it that is merely on its way: upstream prr-ss-ack-below-snd_una-cubic). */
 static void rack_delivered(struct tcp_env *env, struct tcp_conn *c, uint32_t start, uint32_t end)
 {
     struct tcp_xfer *x = c->x;
@@ -462,13 +484,8 @@ static void rack_delivered(struct tcp_env *env, struct tcp_conn *c, uint32_t sta
     unsigned i = mark_of(x, last);
     count_work(env, x->sent_count);
     uint64_t xmit = mark_sent(env, x, i), early = i < x->sent_count ? mark_time(env->now, x->sent[i].first) : 0;
-    if (rxt && rxt_xmit > xmit) {
-        rack_advance(x, env->now, xmit, early, end, false);
-        rack_advance(x, env->now, rxt_xmit, rxt_early, end, true);
-    } else {
-        if (rxt) rack_advance(x, env->now, rxt_xmit, rxt_early, end, true);
-        rack_advance(x, env->now, xmit, early, end, false);
-    }
+    if (rxt) rack_advance(x, env->now, rxt_xmit, rxt_early, end, true);
+    rack_advance(x, env->now, xmit, early, end, false);
 }
 
 /* RACK's reordering window (RFC 8985 6.2, as Linux's tcp_rack_reo_wnd):
@@ -742,11 +759,13 @@ static uint32_t take_sack_blocks(struct tcp_env *env, struct tcp_conn *c, const 
         struct sack_board *b = board(c);
         if (!b) return newly; /* no memory: recovery goes on without SACK */
         check_reordering(c, seq_max(l, c->snd_una), r, top);
+        uint32_t new_lo, new_hi;
+        bool any = unsacked_span(env, b, seq_max(l, c->snd_una), r, &new_lo, &new_hi);
         unsigned work = 0;
         uint32_t added = sack_board_add(b, c->snd_una, c->snd_max, l, r,
                                         sack_board_limit(c->snd_max - c->snd_una, c->snd_mss), &work);
         count_work(env, work);
-        if (added) rack_delivered(env, c, seq_max(l, c->snd_una), r);
+        if (added && any) rack_delivered(env, c, new_lo, new_hi);
         /* Never resent, and sent before the timeout (Linux's FLAG_ORIG_SACK_ACKED). */
         if (added && seq_gt(seq_min(r, c->recover), seq_max(l, c->x->rxt_high))) *orig_sacked = true;
         newly += added;
@@ -811,7 +830,8 @@ void tcp_recovery_on_ack(struct tcp_env *env, struct tcp_conn *c, const struct t
      * newly SACKed. */
     uint32_t delivered = acked;
     if (acked) {
-        rack_delivered(env, c, prior_una, c->snd_una);
+        uint32_t lo = prior_una, hi = c->snd_una;
+        if (!b || unsacked_span(env, b, prior_una, c->snd_una, &lo, &hi)) rack_delivered(env, c, lo, hi);
         if (b) {
             check_reordering(c, prior_una, c->snd_una, top);
             count_work(env, 2u * (b->count + 1u));
