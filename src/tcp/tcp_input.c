@@ -432,6 +432,11 @@ static void ack_sender_side(struct tcp_env *env, struct tcp_conn *c, const struc
          * window change) but its SACK blocks still inform the scoreboard,
          * and an ECN echo still asks for a reduction. */
         tcp_recovery_on_ack(env, c, s, c->snd_una, 0, false);
+    } else if (seq_lt(ack, c->snd_una) && s->opt.sack_count && c->snd_una != c->snd_max) {
+        /* An old ACK (reordered on the way, still acceptable): its SACK
+         * blocks still tell what arrived, as Linux's tcp_ack uses them
+         * (old_ack: sacktag, then recovery and sending go on). */
+        tcp_recovery_on_ack(env, c, s, c->snd_una, 0, false);
     }
     tcp_pacing_update(env, c);
 }

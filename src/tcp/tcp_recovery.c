@@ -416,13 +416,14 @@ uint32_t tcp_recovery_sent_rtt(const struct tcp_env *env, const struct tcp_conn 
 
 /* RFC 8985 6.2 step 2, for delivered data sent at xmit (ending at end):
  * RACK keeps the most recently sent delivered data and the RTT. A
- * retransmission delivered faster than the minimum RTT may be the
- * original's delivery: it says nothing (Karn's ambiguity), as Linux.
+ * retransmission delivered faster than the minimum RTT (min_rtt) may be
+ * the original's delivery: it says nothing (Karn's ambiguity), as Linux.
  * early: the earliest the data may have gone (0: not known). */
-static void rack_advance(struct tcp_xfer *x, uint64_t now, uint64_t xmit, uint64_t early, uint32_t end, bool resent)
+static void rack_advance(struct tcp_xfer *x, uint64_t now, uint32_t min_rtt, uint64_t xmit, uint64_t early, uint32_t end,
+                         bool resent)
 {
     uint64_t rtt = now - xmit;
-    if (resent && x->min_rtt && rtt < x->min_rtt) return;
+    if (resent && rtt < min_rtt) return;
     if (early > x->rack_xmit_early) x->rack_xmit_early = early;
     x->rack_rtt = rtt > UINT32_MAX ? UINT32_MAX : (uint32_t)rtt;
     if (xmit > x->rack_xmit || (xmit == x->rack_xmit && seq_gt(end, x->rack_end))) {
@@ -463,8 +464,11 @@ static void rack_delivered(struct tcp_env *env, struct tcp_conn *c, uint32_t sta
     struct tcp_xfer *x = c->x;
     const struct sack_board *b = tcp_sb(c);
     uint32_t last = end - 1;
+    /* The Karn filter's floor: the least RTT seen, or before any ACK of
+     * data gave one, SRTT (the handshake's sample; Linux's min_rtt has it). */
+    uint32_t floor = x->min_rtt ? x->min_rtt : c->srtt;
     if (c->tlp_out && c->tlp_retrans && seq_gt(end, x->tlp_high - c->snd_mss) && seq_leq(end, x->tlp_high)) {
-        rack_advance(x, env->now, x->tlp_time, 0, end, true);
+        rack_advance(x, env->now, floor, x->tlp_time, 0, end, true);
         return;
     }
     unsigned r = b ? rxt_latest_in(b, start, end) : 0;
@@ -478,14 +482,14 @@ static void rack_delivered(struct tcp_env *env, struct tcp_conn *c, uint32_t sta
             top_resent = seq_geq(last, b->rxt[k].start) && seq_lt(last, b->rxt[k].end);
     }
     if (top_resent) {
-        rack_advance(x, env->now, rxt_xmit, rxt_early, end, true);
+        rack_advance(x, env->now, floor, rxt_xmit, rxt_early, end, true);
         return;
     }
     unsigned i = mark_of(x, last);
     count_work(env, x->sent_count);
     uint64_t xmit = mark_sent(env, x, i), early = i < x->sent_count ? mark_time(env->now, x->sent[i].first) : 0;
-    if (rxt) rack_advance(x, env->now, rxt_xmit, rxt_early, end, true);
-    rack_advance(x, env->now, xmit, early, end, false);
+    if (rxt) rack_advance(x, env->now, floor, rxt_xmit, rxt_early, end, true);
+    rack_advance(x, env->now, floor, xmit, early, end, false);
 }
 
 /* RACK's reordering window (RFC 8985 6.2, as Linux's tcp_rack_reo_wnd):
