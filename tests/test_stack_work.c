@@ -187,6 +187,7 @@ static void work_does_not_grow_with_the_crowd(void)
 {
     synack_stack *s = new_stack();
     REQUIRE(s);
+    s->psum_on = 0; /* the port summaries' own work: port_summaries_bound_the_work */
     enum { N = 100000 };
     uint64_t t = 1000000, max = 0;
     double small = 0, big = 0, other;
@@ -211,6 +212,39 @@ static void work_does_not_grow_with_the_crowd(void)
     CHECK_EQ(synack_socket(s), 777);
     CHECK_EQ(synack_socket(s), N);
     synack_stack_destroy(s);
+}
+
+/* The per-destination port summaries (struct port_sum): each is built a
+ * few lookups per connect (STACK_PSUM_SCAN), so no connect pays for the
+ * crowd there either; once all are built, a connect reads no index slot
+ * for its candidates and does less work than a stack without them. 64
+ * destinations, 4,096 ports each, half of them used at the end. */
+static void port_summaries_bound_the_work(void)
+{
+    synack_stack *s = new_stack(), *plain = new_stack();
+    REQUIRE(s && plain);
+    s->tunables.ephemeral_lo = plain->tunables.ephemeral_lo = 40000;
+    s->tunables.ephemeral_hi = plain->tunables.ephemeral_hi = 44095;
+    plain->psum_on = 0;
+    enum { N = 64 * 2048 };
+    uint64_t t = 1000000, tp = 1000000, max = 0, maxp = 0;
+    double mean, meanp;
+    connect_work(s, N - 1000, &t, &max, &mean);
+    connect_work(plain, N - 1000, &tp, &maxp, &meanp);
+    unsigned built = 0;
+    for (unsigned i = 0; i < STACK_PSUM_MAX; i++) built += s->psum[i].bits && s->psum[i].scan > 4095;
+    CHECK_EQ(built, 64);
+    CHECK(max < maxp + 16 * STACK_PSUM_SCAN);
+    uint64_t by_summary = s->psum_connects;
+    connect_work(s, 1000, &t, &max, &mean);
+    connect_work(plain, 1000, &tp, &maxp, &meanp);
+    CHECK_EQ(s->psum_connects - by_summary, 1000);
+    CHECK(mean < meanp);
+    fprintf(stderr, "work per connect with summaries %.1f (max %llu), without %.1f (max %llu); %llu bytes of summaries\n",
+            mean, (unsigned long long)max, meanp, (unsigned long long)maxp, (unsigned long long)s->psum_bytes);
+    CHECK(s->psum_bytes <= 64 * (2 * 4096 / 8 + 16));
+    synack_stack_destroy(s);
+    synack_stack_destroy(plain);
 }
 
 /* Many connections dying in one socket call (an abortive close of each)
@@ -420,5 +454,5 @@ static void batch_input_is_input_one_by_one(void)
 }
 
 TEST_MAIN(TEST(index_matches_a_reference_model), TEST(index_grows_a_little_at_a_time),
-          TEST(index_lookup_reads_its_home_line), TEST(work_does_not_grow_with_the_crowd), TEST(many_deaths_in_one_call_cost_the_same),
+          TEST(index_lookup_reads_its_home_line), TEST(work_does_not_grow_with_the_crowd), TEST(port_summaries_bound_the_work), TEST(many_deaths_in_one_call_cost_the_same),
           TEST(batch_input_is_input_one_by_one))

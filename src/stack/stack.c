@@ -190,6 +190,9 @@ static bool conn_matches(void *ctx, uint32_t value, const void *key)
     return c->laddr == id->laddr && c->lport == id->lport && c->raddr == id->raddr && c->rport == id->rport;
 }
 
+static void psum_note(synack_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport,
+                      unsigned kind, bool add);
+
 static void conn_table_remove(synack_stack *s, struct tcp_conn *c)
 {
     if (s->last_conn == c) s->last_conn = NULL;
@@ -197,6 +200,7 @@ static void conn_table_remove(synack_stack *s, struct tcp_conn *c)
                       c->pool_idx)) {
         s->conn_count--;
         s->ports[c->id.lport].conns--;
+        if (s->psum_n) psum_note(s, c->id.laddr, c->id.lport, c->id.raddr, c->id.rport, 0, false);
     }
 }
 
@@ -307,6 +311,7 @@ int synack_stack_create(synack_stack **out, const struct synack_config *cfg)
         return -ENOMEM;
     }
     s->next_deadline = SYNACK_NEVER;
+    s->psum_on = STACK_PSUM_ON;
     timer_wheel_init(&s->wheel, 0);
     if (tw_table_init(&s->tw, s->cfg.secret, s->cfg.addr) != 0) {
         synack_stack_destroy(s);
@@ -376,6 +381,7 @@ void synack_stack_destroy(synack_stack *s)
     tw_table_fini(&s->tw);
     ip_fini(&s->ip);
     free(s->ports);
+    for (unsigned i = 0; i < STACK_PSUM_MAX; i++) free(s->psum[i].bits);
     tcp_xfer_spares_free(&s->env);
     chunk_pool_fini(&s->pool);
     for (int i = 0; i < s->nsocks / STACK_SOCK_CHUNK; i++) free(s->sock_chunks[i]);
@@ -453,6 +459,7 @@ bool stack_conn_insert(synack_stack *s, struct tcp_conn *c)
         return false;
     s->conn_count++;
     s->ports[c->id.lport].conns++;
+    if (s->psum_n) psum_note(s, c->id.laddr, c->id.lport, c->id.raddr, c->id.rport, 0, true);
     return true;
 }
 
@@ -525,6 +532,7 @@ static void tw_compact(synack_stack *s, struct tcp_conn *c)
     uint32_t i = tw_insert(&s->tw, c->id.laddr, c->id.lport, c->id.raddr, c->id.rport, c->deadline[TCP_T_WAIT]);
     if (i == TW_NIL) return; /* no memory: it stays a connection */
     s->ports[c->id.lport].conns++;
+    if (s->psum_n) psum_note(s, c->id.laddr, c->id.lport, c->id.raddr, c->id.rport, 1, true);
     struct tw_rec *r = tw_at(&s->tw, i);
     r->snd_nxt = c->snd_max;
     r->rcv_nxt = c->rcv_nxt;
@@ -586,6 +594,7 @@ static void tw_ended(synack_stack *s, const struct tw_rec *r)
 {
     s->ctr.curr_time_wait--;
     s->ports[r->lport].conns--;
+    if (s->psum_n) psum_note(s, s->tw.laddr, r->lport, r->raddr, r->rport, 1, false);
     if (s->cfg.on_state) {
         struct synack_conn_id id = {.laddr = s->tw.laddr, .raddr = r->raddr, .lport = r->lport, .rport = r->rport};
         s->cfg.on_state(s->cfg.state_ctx, &id, SYNACK_TIME_WAIT, SYNACK_CLOSED, s->now);
@@ -602,6 +611,7 @@ static void tw_input(synack_stack *s, uint32_t i, const struct tcp_repr *seg)
     struct tw_rec *r = tw_at(&s->tw, i);
     if (c->state != SYNACK_TIME_WAIT) { /* (not reached by today's rules) */
         s->ports[r->lport].conns--;
+        if (s->psum_n) psum_note(s, s->tw.laddr, r->lport, r->raddr, r->rport, 1, false);
         tw_remove(&s->tw, i);
         return; /* tcp_set_state counted and reported it */
     }
@@ -933,10 +943,222 @@ static void port_ahead_look(synack_stack *s)
     }
 }
 
+/* ---- per-destination summaries of the ports in use (port_sum) ---------------- */
+
+static unsigned psum_slot(const synack_stack *s, uint32_t laddr, uint32_t raddr, uint16_t rport)
+{
+    uint32_t seed;
+    memcpy(&seed, s->cfg.secret, sizeof seed);
+    uint64_t x = ((uint64_t)laddr << 32 | raddr) ^ ((uint64_t)rport << 16) ^ seed;
+    x *= 0x9e3779b97f4a7c15ull;
+    return (unsigned)(x >> 56);
+}
+
+static uint32_t psum_words(const struct port_sum *ps)
+{
+    return 2u * ((uint32_t)(ps->hi - ps->lo) / 64u + 1u);
+}
+
+static struct port_sum *psum_find(synack_stack *s, uint32_t laddr, uint32_t raddr, uint16_t rport)
+{
+    for (unsigned i = s->psum_head[psum_slot(s, laddr, raddr, rport)]; i; i = s->psum[i - 1].next) {
+        struct port_sum *ps = &s->psum[i - 1];
+        if (ps->raddr == raddr && ps->rport == rport && ps->laddr == laddr) return ps;
+    }
+    return NULL;
+}
+
+static void psum_drop(synack_stack *s, struct port_sum *ps)
+{
+    uint8_t *link = &s->psum_head[psum_slot(s, ps->laddr, ps->raddr, ps->rport)];
+    uint8_t me = (uint8_t)(ps - s->psum + 1);
+    while (*link != me) link = &s->psum[*link - 1].next;
+    *link = ps->next;
+    s->psum_bytes -= psum_words(ps) * sizeof *ps->bits;
+    free(ps->bits);
+    ps->bits = NULL;
+    s->psum_n--;
+    s->psum_dropped++;
+}
+
+/* A connection (kind 0) or a TIME_WAIT record (kind 1) on the 4-tuple was
+ * filed (add) or removed: its destination's summary follows. */
+static void psum_note(synack_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport,
+                      unsigned kind, bool add)
+{
+    struct port_sum *ps = psum_find(s, laddr, raddr, rport);
+    if (!ps || lport < ps->lo || lport > ps->hi) return;
+    uint32_t off = (uint32_t)(lport - ps->lo);
+    if (off >= ps->scan) return; /* not looked up yet: the build will see it */
+    uint64_t *w = &ps->bits[2 * (off / 64) + kind], bit = 1ull << (off % 64);
+    if (((*w & bit) != 0) == add) { /* not as expected: dropped, never trusted wrong */
+        psum_drop(s, ps);
+        return;
+    }
+    *w ^= bit;
+    if (add) ps->used++;
+    else if (--ps->used < STACK_PSUM_OFF && ps->scan > (uint32_t)(ps->hi - ps->lo)) psum_drop(s, ps);
+}
+
+/* Begins the destination's summary (built by psum_scan). */
+static void psum_begin(synack_stack *s, uint32_t laddr, uint32_t raddr, uint16_t rport, struct psum_hit *hit)
+{
+    hit->hits = 0;
+    if (s->psum_n >= STACK_PSUM_MAX) return;
+    struct port_sum *ps = s->psum;
+    while (ps->bits) ps++;
+    *ps = (struct port_sum){.laddr = laddr, .raddr = raddr, .rport = rport, .tag = hit->tag,
+                            .lo = s->tunables.ephemeral_lo, .hi = s->tunables.ephemeral_hi};
+    ps->bits = calloc(psum_words(ps), sizeof *ps->bits);
+    if (!ps->bits) return;
+    uint8_t *head = &s->psum_head[psum_slot(s, laddr, raddr, rport)];
+    ps->next = *head;
+    *head = (uint8_t)(ps - s->psum + 1);
+    s->psum_n++;
+    s->psum_bytes += psum_words(ps) * sizeof *ps->bits;
+    s->psum_built++;
+}
+
+/* The build goes on: the next ports of the range are looked up (a port
+ * nobody uses at all is skipped; at most STACK_PSUM_SCAN looked up and
+ * 1,024 passed per call). Once all are, a summary with fewer than
+ * STACK_PSUM_OFF ports in use is dropped, and the next try waits for
+ * twice as many connects. */
+static void psum_scan(synack_stack *s, struct port_sum *ps)
+{
+    uint32_t last = (uint32_t)(ps->hi - ps->lo), looked = 0;
+    for (uint32_t k = 0; k < 1024 && ps->scan <= last && looked < STACK_PSUM_SCAN; k++) {
+        uint32_t off = ps->scan++;
+        uint16_t port = (uint16_t)(ps->lo + off);
+        if (!s->ports[port].conns) continue;
+        looked++;
+        uint32_t h = conn_hash(s, ps->laddr, port, ps->raddr, ps->rport);
+        uint64_t bit = 1ull << (off % 64);
+        if (conn_lookup_hashed(s, h, ps->laddr, port, ps->raddr, ps->rport)) {
+            ps->bits[2 * (off / 64)] |= bit;
+            ps->used++;
+        }
+        if (s->tw.live && tw_lookup(&s->tw, h, ps->laddr, port, ps->raddr, ps->rport) != TW_NIL) {
+            ps->bits[2 * (off / 64) + 1] |= bit;
+            ps->used++;
+        }
+    }
+    if (ps->scan <= last || ps->used >= STACK_PSUM_OFF) return;
+    struct psum_hit *set = s->psum_hits[ps->tag % STACK_PSUM_HITS];
+    for (int w = 0; w < 2; w++)
+        if (set[w].tag == ps->tag && set[w].fails < 8) set[w].fails++;
+    psum_drop(s, ps);
+}
+
+/* Counts a connect toward a destination without a summary; makes one
+ * after psum_on of them (more after summaries made too small). */
+static void psum_count(synack_stack *s, uint32_t tag, uint32_t laddr, uint32_t raddr, uint16_t rport)
+{
+    struct psum_hit *set = s->psum_hits[tag % STACK_PSUM_HITS], *h;
+    if (set[0].tag == tag) h = &set[0];
+    else if (set[1].tag == tag) h = &set[1];
+    else {
+        h = set[0].hits <= set[1].hits ? &set[0] : &set[1];
+        *h = (struct psum_hit){.tag = tag};
+    }
+    if (++h->hits >= (s->psum_on << h->fails)) psum_begin(s, laddr, raddr, rport, h);
+}
+
+uint64_t stack_psum_check(synack_stack *s)
+{
+    uint64_t wrong = 0;
+    for (unsigned i = 0; i < STACK_PSUM_MAX; i++) {
+        struct port_sum *ps = &s->psum[i];
+        if (!ps->bits) continue;
+        if (psum_find(s, ps->laddr, ps->raddr, ps->rport) != ps) wrong++;
+        uint32_t used = 0;
+        for (uint32_t port = ps->lo; port <= ps->hi && port - ps->lo < ps->scan; port++) {
+            uint32_t off = port - ps->lo, h = conn_hash(s, ps->laddr, (uint16_t)port, ps->raddr, ps->rport);
+            bool conn = conn_lookup_hashed(s, h, ps->laddr, (uint16_t)port, ps->raddr, ps->rport) != NULL;
+            bool tw = tw_lookup(&s->tw, h, ps->laddr, (uint16_t)port, ps->raddr, ps->rport) != TW_NIL;
+            wrong += conn != ((ps->bits[2 * (off / 64)] >> (off % 64)) & 1);
+            wrong += tw != ((ps->bits[2 * (off / 64) + 1] >> (off % 64)) & 1);
+            used += conn + tw;
+        }
+        wrong += used != ps->used;
+    }
+    return wrong;
+}
+
+/* A candidate by the summary: a connection on the 4-tuple or a bind()
+ * rejects it; a TIME_WAIT record is looked up (tw_reuse may take it over);
+ * else it is free. */
+static bool psum_usable(synack_stack *s, const struct port_sum *ps, uint16_t port, struct pair_search *p)
+{
+    uint32_t off = (uint32_t)(port - ps->lo);
+    const uint64_t *w = &ps->bits[2 * (off / 64)];
+    uint64_t bit = 1ull << (off % 64);
+    if ((w[0] & bit) || s->ports[port].binds) return false;
+    if (!(w[1] & bit)) {
+        p->isn = 0;
+        return true;
+    }
+    return pair_usable(s, port, p);
+}
+
+/* stack_connect_port with the destination's summary: the same candidates
+ * in the same order (RFC 6056 algorithms 4 and 5), each tested by its
+ * bits; then the next connect's first free candidate is found the same
+ * way and its lines prefetched, its hash kept for that connect. */
+static uint16_t psum_connect_port(synack_stack *s, struct port_sum *ps, const struct port_plan *pl,
+                                  struct pair_search *p, uint32_t *isn)
+{
+    uint32_t num = (uint32_t)ps->hi - ps->lo + 1;
+    s->psum_connects++;
+    *pl->counter += port_step(s, pl->counter);
+    uint16_t port = 0;
+    for (uint32_t i = 0; i < num; i++) {
+        uint16_t c = plan_port(s, pl, *pl->counter, i);
+        if (!psum_usable(s, ps, c, p)) continue;
+        *pl->counter += i;
+        port = c;
+        break;
+    }
+    *isn = port ? p->isn : 0;
+    uint32_t laddr = p->id.laddr, raddr = p->id.raddr;
+    uint16_t rport = p->id.rport;
+    if (!ps->bits) return port; /* a TIME_WAIT taken over dropped it */
+    if (port && port == ps->ahead_port) { /* the insertion's hash, computed at the last connect */
+        conn_key(s->hash_memo.key, laddr, port, raddr, rport);
+        s->hash_memo.hash = ps->ahead_hash;
+        s->hash_memo.valid = true;
+    }
+    ps->ahead_port = 0;
+    uint32_t next = *pl->counter + port_step(s, pl->counter);
+    for (uint32_t i = 0; i < 8; i++) {
+        uint16_t c = plan_port(s, pl, next, i);
+        uint32_t off = (uint32_t)(c - ps->lo);
+        const uint64_t *w = &ps->bits[2 * (off / 64)];
+        uint64_t bit = 1ull << (off % 64);
+        if (w[0] & bit) continue;
+        uint32_t h = conn_hash(s, laddr, c, raddr, rport);
+        __builtin_prefetch(&s->ports[c]);
+        hindex_prefetch(&s->conns, h);
+        if (w[1] & bit) hindex_prefetch(&s->tw.index, h);
+        ps->ahead_port = c;
+        ps->ahead_hash = h;
+        break;
+    }
+    s->port_seq++;
+    port_ahead_look(s);
+    return port;
+}
+
 uint16_t stack_connect_port(synack_stack *s, uint32_t laddr, uint32_t raddr, uint16_t rport, uint32_t *isn)
 {
     struct pair_search p = {.id = {.laddr = laddr, .raddr = raddr, .rport = rport}};
     struct port_plan pl = port_plan(s, laddr, raddr, rport);
+    struct port_sum *ps = s->psum_n ? psum_find(s, laddr, raddr, rport) : NULL;
+    if (ps && ps->scan > (uint32_t)(ps->hi - ps->lo) && ps->lo == s->tunables.ephemeral_lo &&
+        ps->hi == s->tunables.ephemeral_hi)
+        return psum_connect_port(s, ps, &pl, &p, isn);
+    if (ps && ps->scan <= (uint32_t)(ps->hi - ps->lo)) psum_scan(s, ps);
+    if (!ps && s->psum_on) psum_count(s, pl.offset, laddr, raddr, rport);
     uint32_t tried;
     uint16_t port = search_ports(s, &pl, pair_usable, &p, &tried);
     *isn = port ? p.isn : 0;

@@ -73,6 +73,12 @@ struct sock {
 #define STACK_PORT_BUCKETS 65536u /* RFC 6056 algorithm 4's table (port_table) */
 #define STACK_PORT_AHEAD 16u      /* port_ahead entries (a power of two) */
 #define STACK_PORT_LOOK 8u        /* connects between a candidate's prefetch and its look */
+/* Per-destination summaries of the local ports in use (port_sum). */
+#define STACK_PSUM_MAX 128u       /* summaries at most (about 7 KB each with the default range) */
+#define STACK_PSUM_ON 256u        /* connects toward a destination before it gets one */
+#define STACK_PSUM_OFF 64u        /* a summary is dropped when fewer of its ports are in use */
+#define STACK_PSUM_SCAN 4u        /* lookups per connect while a summary is built */
+#define STACK_PSUM_HITS 512u      /* sets (two ways) of the connect counts toward destinations */
 #define STACK_DEFERRED_MAX 64
 #define STACK_DEFERRED_BYTES 64    /* headers only: RSTs */
 
@@ -157,6 +163,43 @@ struct synack_stack {
         uint32_t seq;                  /* the connect that filed it */
     } port_ahead[STACK_PORT_AHEAD];
     uint32_t port_ahead_head, port_ahead_tail, port_seq;
+    /* A summary of the local ports in use toward one destination (local
+     * address, remote address and port) with many connections: two bits
+     * per port of the ephemeral range (as it was when the summary was
+     * made), one for a connection on that 4-tuple, one for a TIME_WAIT
+     * record; a word of each per 64 ports, side by side. Kept exact at
+     * every insertion and removal of either (a bit found otherwise than
+     * expected drops the summary: it is never trusted wrong). connect()
+     * rejects or accepts a candidate by a bit test, without a keyed hash or
+     * an index line. Begun after STACK_PSUM_ON connects toward a
+     * destination, it is built by looking up each port of the range, a few
+     * (STACK_PSUM_SCAN) at each connect toward it, so no connect pays for
+     * the crowd; meanwhile insertions and removals keep the part already
+     * looked up exact, and connect() does without it. Dropped when fewer
+     * than STACK_PSUM_OFF ports are in use. */
+    struct port_sum {
+        uint32_t laddr, raddr;
+        uint16_t rport, lo, hi;    /* the destination; the range covered */
+        uint8_t next;              /* index + 1 of the next in psum_head's chain, or 0 */
+        uint32_t used;             /* bits set */
+        uint32_t scan;             /* ports lo .. lo + scan - 1 looked up so far (the build) */
+        uint32_t tag;              /* its connect count's tag (psum_hits) */
+        uint64_t *bits;            /* 2 x ((hi - lo) / 64 + 1) words; NULL: the entry is free */
+        uint16_t ahead_port;       /* the next connect's first free candidate, prefetched */
+        uint32_t ahead_hash;       /* its conn_hash */
+    } psum[STACK_PSUM_MAX];
+    uint8_t psum_head[256];        /* index + 1 of a chain of summaries, by psum_slot */
+    uint32_t psum_n;               /* summaries in use */
+    uint64_t psum_bytes;           /* their bitmaps' bytes */
+    uint32_t psum_on;              /* STACK_PSUM_ON (tests may change it; 0: never) */
+    uint64_t psum_built, psum_dropped, psum_connects; /* (debug) summaries begun, dropped; connects by one */
+    /* Connects toward destinations without a summary, counted (two ways
+     * per set, the keyed port offset the tag); fails: summaries made too
+     * small, each doubling the connects needed before the next try. */
+    struct psum_hit {
+        uint32_t tag;
+        uint32_t hits, fails;
+    } psum_hits[STACK_PSUM_HITS][2];
     /* Per local port: connections and TIME_WAIT records using it, and
      * sockets bound to it by bind() or listening. Ephemeral ports are per
      * 4-tuple: a port picked by connect() serves many remote endpoints; a
@@ -218,6 +261,9 @@ uint16_t stack_connect_port(synack_stack *s, uint32_t laddr, uint32_t raddr, uin
 /* connect() from a bound port: may the 4-tuple be used (no connection, no
  * TIME_WAIT, or one tw_reuse may take over: *isn set)? */
 bool stack_pair_free(synack_stack *s, const struct synack_conn_id *id, uint32_t *isn);
+/* (debug, for tests) Checks every port summary against the connection
+ * index and the TIME_WAIT table, port by port: the number of wrong bits. */
+uint64_t stack_psum_check(synack_stack *s);
 /* bind() took or close() let go of a port. */
 static inline void stack_port_bind(synack_stack *s, uint16_t port, int delta)
 {
