@@ -90,7 +90,7 @@ static struct world *world_new(bool summaries)
     cfg.addr = SERVER;
     cfg.output = out_b;
     MUST(synack_stack_create(&w->b, &cfg) == 0);
-    w->a->psum_on = summaries ? 32 : 0;
+    w->a->psum_on = summaries ? 4 : 0;
     for (int d = 0; d < DESTS; d++) {
         w->lsd[d] = synack_socket(w->b);
         MUST(synack_bind(w->b, w->lsd[d], &(struct synack_endpoint){0, (uint16_t)(80 + d)}) == 0);

@@ -1021,18 +1021,27 @@ static void psum_begin(synack_stack *s, uint32_t laddr, uint32_t raddr, uint16_t
 
 /* The build goes on: the next ports of the range are looked up (a port
  * nobody uses at all is skipped; at most STACK_PSUM_SCAN looked up and
- * 1,024 passed per call). Once all are, a summary with fewer than
+ * 1,024 passed per call; their index lines
+ * prefetched together). Once all are, a summary with fewer than
  * STACK_PSUM_OFF ports in use is dropped, and the next try waits for
  * twice as many connects. */
 static void psum_scan(synack_stack *s, struct port_sum *ps)
 {
-    uint32_t last = (uint32_t)(ps->hi - ps->lo), looked = 0;
-    for (uint32_t k = 0; k < 1024 && ps->scan <= last && looked < STACK_PSUM_SCAN; k++) {
+    uint32_t last = (uint32_t)(ps->hi - ps->lo), n = 0;
+    uint32_t offs[STACK_PSUM_SCAN], hs[STACK_PSUM_SCAN];
+    for (uint32_t k = 0; k < 1024 && ps->scan <= last && n < STACK_PSUM_SCAN; k++) {
         uint32_t off = ps->scan++;
         uint16_t port = (uint16_t)(ps->lo + off);
         if (!s->ports[port].conns) continue;
-        looked++;
-        uint32_t h = conn_hash(s, ps->laddr, port, ps->raddr, ps->rport);
+        offs[n] = off;
+        hs[n] = conn_hash(s, ps->laddr, port, ps->raddr, ps->rport);
+        hindex_prefetch(&s->conns, hs[n]); /* the batch's lines all come at once */
+        if (s->tw.live) hindex_prefetch(&s->tw.index, hs[n]);
+        n++;
+    }
+    for (uint32_t j = 0; j < n; j++) {
+        uint32_t off = offs[j], h = hs[j];
+        uint16_t port = (uint16_t)(ps->lo + off);
         uint64_t bit = 1ull << (off % 64);
         if (conn_lookup_hashed(s, h, ps->laddr, port, ps->raddr, ps->rport)) {
             ps->bits[2 * (off / 64)] |= bit;
@@ -1050,9 +1059,12 @@ static void psum_scan(synack_stack *s, struct port_sum *ps)
     psum_drop(s, ps);
 }
 
-/* Counts a connect toward a destination without a summary; makes one
- * after psum_on of them (more after summaries made too small). */
-static void psum_count(synack_stack *s, uint32_t tag, uint32_t laddr, uint32_t raddr, uint16_t rport)
+/* Counts the candidates a connect toward a destination without a summary
+ * found in use; begins one after psum_on of them (more after summaries
+ * made too small). A destination with few connections in a wide range
+ * seldom finds its first candidate in use, and never gets one. */
+static void psum_count(synack_stack *s, uint32_t tag, uint32_t laddr, uint32_t raddr, uint16_t rport,
+                       uint32_t in_use)
 {
     struct psum_hit *set = s->psum_hits[tag % STACK_PSUM_HITS], *h;
     if (set[0].tag == tag) h = &set[0];
@@ -1061,7 +1073,7 @@ static void psum_count(synack_stack *s, uint32_t tag, uint32_t laddr, uint32_t r
         h = set[0].hits <= set[1].hits ? &set[0] : &set[1];
         *h = (struct psum_hit){.tag = tag};
     }
-    if (++h->hits >= (s->psum_on << h->fails)) psum_begin(s, laddr, raddr, rport, h);
+    if ((h->hits += in_use) >= (s->psum_on << h->fails)) psum_begin(s, laddr, raddr, rport, h);
 }
 
 uint64_t stack_psum_check(synack_stack *s)
@@ -1158,10 +1170,10 @@ uint16_t stack_connect_port(synack_stack *s, uint32_t laddr, uint32_t raddr, uin
         ps->hi == s->tunables.ephemeral_hi)
         return psum_connect_port(s, ps, &pl, &p, isn);
     if (ps && ps->scan <= (uint32_t)(ps->hi - ps->lo)) psum_scan(s, ps);
-    if (!ps && s->psum_on) psum_count(s, pl.offset, laddr, raddr, rport);
     uint32_t tried;
     uint16_t port = search_ports(s, &pl, pair_usable, &p, &tried);
     *isn = port ? p.isn : 0;
+    if (tried > 1 && !ps && s->psum_on) psum_count(s, pl.offset, laddr, raddr, rport, tried > 8 ? 7 : tried - 1);
     /* The next connect toward this destination will first try the port
      * after the next step (unless another destination of its bucket moves
      * the counter meanwhile): its index lines are fetched now, so that with

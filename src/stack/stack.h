@@ -75,9 +75,9 @@ struct sock {
 #define STACK_PORT_LOOK 8u        /* connects between a candidate's prefetch and its look */
 /* Per-destination summaries of the local ports in use (port_sum). */
 #define STACK_PSUM_MAX 128u       /* summaries at most (about 7 KB each with the default range) */
-#define STACK_PSUM_ON 256u        /* connects toward a destination before it gets one */
+#define STACK_PSUM_ON 16u         /* candidates found in use toward a destination before it gets one */
 #define STACK_PSUM_OFF 64u        /* a summary is dropped when fewer of its ports are in use */
-#define STACK_PSUM_SCAN 4u        /* lookups per connect while a summary is built */
+#define STACK_PSUM_SCAN 16u       /* lookups per connect while a summary is built */
 #define STACK_PSUM_HITS 512u      /* sets (two ways) of the connect counts toward destinations */
 #define STACK_DEFERRED_MAX 64
 #define STACK_DEFERRED_BYTES 64    /* headers only: RSTs */
@@ -171,8 +171,9 @@ struct synack_stack {
      * every insertion and removal of either (a bit found otherwise than
      * expected drops the summary: it is never trusted wrong). connect()
      * rejects or accepts a candidate by a bit test, without a keyed hash or
-     * an index line. Begun after STACK_PSUM_ON connects toward a
-     * destination, it is built by looking up each port of the range, a few
+     * an index line. Begun once connects toward a destination found
+     * STACK_PSUM_ON candidates in use (with 1,000 connections over 64
+     * destinations that is rare: about one in 1,800 candidates), it is built by looking up each port of the range, a few
      * (STACK_PSUM_SCAN) at each connect toward it, so no connect pays for
      * the crowd; meanwhile insertions and removals keep the part already
      * looked up exact, and connect() does without it. Dropped when fewer
