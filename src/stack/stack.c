@@ -906,7 +906,10 @@ static bool pair_usable(synack_stack *s, uint16_t port, void *ctx)
     /* Both indexes' lines at once: with many connections or TIME_WAITs
      * each is a miss to memory, and these overlap. */
     if (s->tw.live) hindex_prefetch(&s->tw.index, h);
-    if (hindex_has_hash(&s->conns, h)) return false;
+    if (hindex_has_hash(&s->conns, h)) {
+        s->psum_conn_busy++;
+        return false;
+    }
     p->isn = 0;
     return tw_pair_free(s, h, &p->id, &p->isn);
 }
@@ -1060,9 +1063,11 @@ static void psum_scan(synack_stack *s, struct port_sum *ps)
 }
 
 /* Counts the candidates a connect toward a destination without a summary
- * found in use; begins one after psum_on of them (more after summaries
- * made too small). A destination with few connections in a wide range
- * seldom finds its first candidate in use, and never gets one. */
+ * found held by a connection; begins one after psum_on of them (more
+ * after summaries made too small). A destination with few connections in
+ * a wide range seldom finds its first candidate in use, and never gets
+ * one; nor does one whose ports are held by TIME_WAIT records only (a
+ * summary would still look each of those up, for tw_reuse). */
 static void psum_count(synack_stack *s, uint32_t tag, uint32_t laddr, uint32_t raddr, uint16_t rport,
                        uint32_t in_use)
 {
@@ -1170,10 +1175,11 @@ uint16_t stack_connect_port(synack_stack *s, uint32_t laddr, uint32_t raddr, uin
         ps->hi == s->tunables.ephemeral_hi)
         return psum_connect_port(s, ps, &pl, &p, isn);
     if (ps && ps->scan <= (uint32_t)(ps->hi - ps->lo)) psum_scan(s, ps);
-    uint32_t tried;
+    uint32_t tried, busy = s->psum_conn_busy;
     uint16_t port = search_ports(s, &pl, pair_usable, &p, &tried);
     *isn = port ? p.isn : 0;
-    if (tried > 1 && !ps && s->psum_on) psum_count(s, pl.offset, laddr, raddr, rport, tried > 8 ? 7 : tried - 1);
+    busy = s->psum_conn_busy - busy;
+    if (busy && !ps && s->psum_on) psum_count(s, pl.offset, laddr, raddr, rport, busy > 7 ? 7 : busy);
     /* The next connect toward this destination will first try the port
      * after the next step (unless another destination of its bucket moves
      * the counter meanwhile): its index lines are fetched now, so that with

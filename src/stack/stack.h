@@ -75,7 +75,7 @@ struct sock {
 #define STACK_PORT_LOOK 8u        /* connects between a candidate's prefetch and its look */
 /* Per-destination summaries of the local ports in use (port_sum). */
 #define STACK_PSUM_MAX 128u       /* summaries at most (about 7 KB each with the default range) */
-#define STACK_PSUM_ON 16u         /* candidates found in use toward a destination before it gets one */
+#define STACK_PSUM_ON 16u         /* candidates found held by connections toward a destination before it gets one */
 #define STACK_PSUM_OFF 64u        /* a summary is dropped when fewer of its ports are in use */
 #define STACK_PSUM_SCAN 16u       /* lookups per connect while a summary is built */
 #define STACK_PSUM_HITS 512u      /* sets (two ways) of the connect counts toward destinations */
@@ -172,7 +172,7 @@ struct synack_stack {
      * expected drops the summary: it is never trusted wrong). connect()
      * rejects or accepts a candidate by a bit test, without a keyed hash or
      * an index line. Begun once connects toward a destination found
-     * STACK_PSUM_ON candidates in use (with 1,000 connections over 64
+     * STACK_PSUM_ON candidates held by connections (with 1,000 connections over 64
      * destinations that is rare: about one in 1,800 candidates), it is built by looking up each port of the range, a few
      * (STACK_PSUM_SCAN) at each connect toward it, so no connect pays for
      * the crowd; meanwhile insertions and removals keep the part already
@@ -193,6 +193,7 @@ struct synack_stack {
     uint32_t psum_n;               /* summaries in use */
     uint64_t psum_bytes;           /* their bitmaps' bytes */
     uint32_t psum_on;              /* STACK_PSUM_ON (tests may change it; 0: never) */
+    uint32_t psum_conn_busy;       /* candidates found held by a connection (psum_count) */
     uint64_t psum_built, psum_dropped, psum_connects; /* (debug) summaries begun, dropped; connects by one */
     /* Connects toward destinations without a summary, counted (two ways
      * per set, the keyed port offset the tag); fails: summaries made too
