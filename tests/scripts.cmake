@@ -19,3 +19,10 @@ foreach(pkt ${SYNACK_SCRIPT_SELFTESTS})
                    -P ${CMAKE_CURRENT_SOURCE_DIR}/scripts/selftest/expect_fail.cmake)
   set_tests_properties(script_selftest_${name} PROPERTIES TIMEOUT 120)
 endforeach()
+
+# The same wrong-on-purpose script passes with --unchecked-tail (segments
+# after the last outbound line unchecked, as packetdrill; used for Linux's
+# own scripts by tests/upstream/check.sh).
+add_test(NAME script_unchecked_tail
+         COMMAND $<TARGET_FILE:synack> script --unchecked-tail ${CMAKE_CURRENT_SOURCE_DIR}/scripts/selftest/unlisted-tail.pkt)
+set_tests_properties(script_unchecked_tail PROPERTIES TIMEOUT 120)

@@ -457,6 +457,16 @@ struct synack_tcp_info {
      * an ECT or CE packet has arrived on it (TCPI_OPT_ECN_SEEN); the peer is
      * owed ECE until its CWR (a CE mark was received). */
     bool ecn_ok, ecn_seen, ecn_echoing;
+    /* The sender's scoreboard, bytes (Linux counts segments: tcpi_sacked,
+     * tcpi_lost, tcpi_retrans): SACKed above SND.UNA; deemed lost and not
+     * SACKed since (resent or not); resent and neither acknowledged nor
+     * SACKed since. Without SACK, duplicate ACKs count as SACKed segments,
+     * as Linux's. */
+    uint32_t sacked, lost, retrans;
+    /* Reordering (Linux's tcpi_reordering, tcpi_reord_seen): the most the
+     * peer has shown, in segments (3 until it shows more), and how many
+     * ACKs showed it. */
+    uint32_t reordering, reord_seen;
 };
 /* Fills *out for a connected socket; -ENOTCONN for others. */
 SYNACK_API int synack_getinfo(synack_stack *stack, int sd, struct synack_tcp_info *out);

@@ -581,6 +581,10 @@ static int get_tcp_info(synack_host *h, int sd, struct tcp_info *out)
     out->tcpi_advmss = i.adv_mss;
     out->tcpi_rcv_space = i.rcv_wnd;
     out->tcpi_total_retrans = i.total_retrans;
+    out->tcpi_sacked = (i.sacked + mss - 1) / mss;
+    out->tcpi_lost = (i.lost + mss - 1) / mss;
+    out->tcpi_retrans = (i.retrans + mss - 1) / mss;
+    out->tcpi_reordering = i.reordering;
     return 0;
 }
 

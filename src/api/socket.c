@@ -18,6 +18,7 @@
 #include "api/epoll_internal.h"
 #include "stack/stack.h"
 #include "tcp/seq.h"
+#include "tcp/tcp_sack.h"
 
 /* Marks that we are inside a socket call (packets are deferred). */
 #define APP_ENTER(s) ((s)->in_app_call = true)
@@ -659,6 +660,39 @@ int synack_getsockopt(synack_stack *s, int sd, int level, int name, void *val, s
     }
 }
 
+/* The scoreboard's counts for TCP_INFO (bytes), as Linux's sacked_out,
+ * lost_out and retrans_out. */
+static void scoreboard_info(const struct tcp_conn *c, struct synack_tcp_info *out)
+{
+    const struct sack_board *b = tcp_sb(c);
+    uint32_t una = c->snd_una, mss = c->snd_mss ? c->snd_mss : 1, flight = c->snd_max - c->snd_una;
+    if (!b) {
+        /* Without SACK each duplicate ACK stands for a segment that left
+         * the network (Linux's tcp_add_reno_sack), the head stays out. */
+        uint32_t dup = (uint32_t)c->dupacks * mss, most = flight > mss ? flight - mss : 0;
+        out->sacked = c->ca_state == TCP_CA_OPEN ? 0 : (dup < most ? dup : most);
+        out->lost = c->in_recovery ? (flight < mss ? flight : mss) : 0;
+        out->retrans = c->in_recovery && c->total_retrans ? out->lost : 0;
+        if (c->ca_state == TCP_CA_LOSS && seq_gt(c->recover, una)) {
+            out->lost = c->recover - una;
+            uint32_t sent = c->x ? seq_max(c->x->rxt_high, seq_min(c->snd_nxt, c->recover)) : una;
+            out->retrans = seq_gt(sent, una) ? seq_min(sent, c->recover) - una : 0;
+        }
+        return;
+    }
+    out->sacked = b->sacked;
+    uint32_t lost_end = b->lost_end, rxt_end = b->high_rxt;
+    if (c->ca_state == TCP_CA_LOSS && seq_gt(c->recover, una)) {
+        /* A timeout deems all that was out lost (Linux's tcp_enter_loss). */
+        lost_end = seq_min(c->recover, c->snd_max);
+        rxt_end = seq_max(c->x->rxt_high, seq_min(c->snd_nxt, lost_end));
+    } else if (!c->in_recovery) {
+        rxt_end = una;
+    }
+    if (seq_gt(lost_end, una)) out->lost = sack_board_unsacked_in(b, una, lost_end);
+    if (seq_gt(rxt_end, una)) out->retrans = sack_board_unsacked_in(b, una, seq_min(rxt_end, c->snd_max));
+}
+
 int synack_getinfo(synack_stack *s, int sd, struct synack_tcp_info *out)
 {
     struct sock *k = sock_get(s, sd);
@@ -697,6 +731,9 @@ int synack_getinfo(synack_stack *s, int sd, struct synack_tcp_info *out)
     out->ca_state = c->ca_state;
     out->min_rtt_us = tcp_xr(c)->min_rtt;
     out->pacing_rate = tcp_xr(c)->pacing_rate;
+    scoreboard_info(c, out);
+    out->reordering = tcp_xr(c)->reordering ? tcp_xr(c)->reordering : 3;
+    out->reord_seen = tcp_xr(c)->reord_count;
     if (c->cc && c->cc->get_info) c->cc->get_info(c, out);
     return 0;
 }

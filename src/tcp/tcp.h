@@ -172,6 +172,9 @@ struct tcp_xfer {
     bool reord_seen;                   /* the peer delivered data out of order (not lost) */
     bool undo_no_rxt;                  /* nothing resent since the reduction, none in flight
                                         * (Linux's undo_retrans of -1): no D-SACK undo */
+    uint16_t reordering;               /* the most reordering seen, segments (Linux's
+                                        * tp->reordering; 0: none past DupThresh) */
+    uint32_t reord_count;              /* ACKs that showed reordering (tcpi_reord_seen) */
 };
 
 #define TCP_XFER_SPARES 1024           /* given-back blocks kept for reuse, per stack */

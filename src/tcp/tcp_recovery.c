@@ -723,21 +723,41 @@ static void frto_on_ack(struct tcp_conn *c, bool una_advanced, bool orig_acked, 
 
 /* Whether delivered data [start, end) shows reordering (as Linux's
  * tcp_check_sack_reordering): it lies below data already SACKed and was
- * never sent again, so it was late, not lost. */
-static void check_reordering(const struct tcp_conn *c, uint32_t start, uint32_t end, uint32_t top)
+ * never sent again, so it was late, not lost. *reord receives the lowest
+ * such byte (unchanged when none). */
+static void check_reordering(const struct tcp_conn *c, uint32_t start, uint32_t end, uint32_t top, uint32_t *reord)
 {
     const struct sack_board *b = tcp_sb(c);
     if (!b || c->ca_state == TCP_CA_LOSS || c->tlp_out) return;
     if (c->in_recovery && seq_lt(start, b->high_rxt)) start = b->high_rxt;
     end = seq_min(end, top);
-    if (seq_lt(start, end) && sack_board_unsacked_in(b, start, end)) c->x->reord_seen = true;
+    if (!seq_lt(start, end)) return;
+    uint32_t run_end, hole = sack_board_next_hole(b, start, end, &run_end);
+    if (seq_lt(hole, end) && seq_lt(hole, *reord)) *reord = hole;
+}
+
+/* One ACK showed reordering down to `low`: the peer reordered (RACK's
+ * window stays open from now), by as many segments as lie between it and
+ * the highest SACKed byte (`fack`; Linux's tp->reordering, at most
+ * tcp_max_reordering's 300). */
+static void note_reordering(struct tcp_conn *c, uint32_t low, uint32_t fack)
+{
+    struct tcp_xfer *x = c->x;
+    uint32_t mss = c->snd_mss ? c->snd_mss : 1, metric = seq_gt(fack, low) ? fack - low : 0;
+    x->reord_seen = true;
+    x->reord_count++;
+    uint32_t now = x->reordering ? x->reordering : DUPTHRESH;
+    if (metric > now * mss) {
+        uint32_t segs = (metric + mss - 1) / mss;
+        x->reordering = (uint16_t)(segs < 300 ? segs : 300);
+    }
 }
 
 /* The SACK blocks of one ACK. Returns the newly SACKed bytes. */
 static uint32_t take_sack_blocks(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *s,
                                  bool *dsacked, uint32_t top, bool *orig_sacked)
 {
-    uint32_t newly = 0;
+    uint32_t newly = 0, reord = c->snd_max;
     for (unsigned i = 0; i < s->opt.sack_count && i < TCP_MAX_SACK_BLOCKS; i++) {
         uint32_t l = s->opt.sack[i].left, r = s->opt.sack[i].right;
         /* Bounds (docs/HOSTILE.md H-40): empty, inverted, beyond
@@ -762,7 +782,7 @@ static uint32_t take_sack_blocks(struct tcp_env *env, struct tcp_conn *c, const 
         if (!seq_gt(r, c->snd_una)) continue;
         struct sack_board *b = board(c);
         if (!b) return newly; /* no memory: recovery goes on without SACK */
-        check_reordering(c, seq_max(l, c->snd_una), r, top);
+        check_reordering(c, seq_max(l, c->snd_una), r, top, &reord);
         uint32_t new_lo, new_hi;
         bool any = unsacked_span(env, b, seq_max(l, c->snd_una), r, &new_lo, &new_hi);
         unsigned work = 0;
@@ -774,6 +794,8 @@ static uint32_t take_sack_blocks(struct tcp_env *env, struct tcp_conn *c, const 
         if (added && seq_gt(seq_min(r, c->recover), seq_max(l, c->x->rxt_high))) *orig_sacked = true;
         newly += added;
     }
+    if (reord != c->snd_max && tcp_sb(c) && tcp_sb(c)->count)
+        note_reordering(c, reord, seq_max(top, tcp_sb(c)->r[tcp_sb(c)->count - 1].end));
     return newly;
 }
 
@@ -837,10 +859,12 @@ void tcp_recovery_on_ack(struct tcp_env *env, struct tcp_conn *c, const struct t
         uint32_t lo = prior_una, hi = c->snd_una;
         if (!b || unsacked_span(env, b, prior_una, c->snd_una, &lo, &hi)) rack_delivered(env, c, lo, hi);
         if (b) {
-            check_reordering(c, prior_una, c->snd_una, top);
+            uint32_t reord = c->snd_max;
+            check_reordering(c, prior_una, c->snd_una, top, &reord);
             count_work(env, 2u * (b->count + 1u));
             uint32_t sacked_before = b->sacked;
             sack_board_advance(b, c->snd_una);
+            if (reord != c->snd_max) note_reordering(c, reord, b->count ? seq_max(top, c->snd_una) : c->snd_una);
             delivered -= sacked_before - b->sacked;
         }
         count_work(env, c->x->sent_count);

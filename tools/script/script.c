@@ -85,12 +85,14 @@ int script_run_file(const char *path, const struct script_options *o, FILE *out)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: synack script [--tolerance_usecs N] [--verbose] FILE.pkt [FILE.pkt ...]\n\n"
+            "usage: synack script [--tolerance_usecs N] [--verbose] [--unchecked-tail] FILE.pkt [FILE.pkt ...]\n\n"
             "Runs packetdrill-syntax scripts against a fresh synack stack on a virtual clock\n"
             "(synack is 192.168.0.1, the script's peer 192.0.2.1) and prints PASS, FAIL (with\n"
             "the line, what was expected and what synack did) or SKIP per script.\n\n"
             "  --tolerance_usecs N  timing tolerance for outbound segments (default 4000)\n"
-            "  --verbose            print each event as it runs\n\n"
+            "  --verbose            print each event as it runs\n"
+            "  --unchecked-tail     segments sent after the last outbound line fail nothing\n"
+            "                       (packetdrill never reads them; for Linux's own scripts)\n\n"
             "Exit status: 0 nothing failed, 1 a script failed, 77 every script skipped,\n"
             "2 bad usage. The format is described in docs/SCRIPTS.md.\n");
 }
@@ -107,6 +109,8 @@ int script_main(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
             o.verbose = true;
+        } else if (!strcmp(a, "--unchecked-tail")) {
+            o.unchecked_tail = true;
         } else if (!strncmp(a, "--tolerance_usecs", 17)) {
             const char *v = a[17] == '=' ? a + 18 : (a[17] == '\0' && i + 1 < argc) ? argv[++i] : NULL;
             char *end;

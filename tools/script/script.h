@@ -30,6 +30,9 @@ enum script_result {
 struct script_options {
     int64_t tolerance_usecs; /* --tolerance_usecs N (packetdrill's default 4000) */
     bool verbose;            /* --verbose: print each event as it runs */
+    bool unchecked_tail;     /* --unchecked-tail: segments sent after the last outbound
+                              * line fail nothing, as packetdrill (which never reads
+                              * them); for Linux's own scripts */
 };
 
 void script_options_default(struct script_options *o);
@@ -39,7 +42,7 @@ void script_options_default(struct script_options *o);
  * did, or "SKIP file: reason". Returns an enum script_result. */
 int script_run_file(const char *path, const struct script_options *o, FILE *out);
 
-/* `synack script [--tolerance_usecs N] [--verbose] FILE.pkt ...`: runs each
+/* `synack script [--tolerance_usecs N] [--verbose] [--unchecked-tail] FILE.pkt ...`: runs each
  * file, then prints "N passed, N failed[, N skipped]". Exit status 0 when
  * nothing failed (77 when every script was skipped), 1 on a failure, 2 on
  * bad usage. argv[0] is "script". */

@@ -58,6 +58,12 @@ bool sc_code_tcpi(const struct synack_tcp_info *t, const char *name, int64_t *v)
         *v = t->ssthresh >= 0x7fffffffu ? 0x7fffffff : t->ssthresh / mss;
     else if (!strcmp(name, "tcpi_snd_cwnd")) *v = t->cwnd / mss;
     else if (!strcmp(name, "tcpi_total_retrans")) *v = t->total_retrans;
+    /* The scoreboard's counts, in segments as Linux's. */
+    else if (!strcmp(name, "tcpi_sacked")) *v = (t->sacked + mss - 1) / mss;
+    else if (!strcmp(name, "tcpi_lost")) *v = (t->lost + mss - 1) / mss;
+    else if (!strcmp(name, "tcpi_retrans")) *v = (t->retrans + mss - 1) / mss;
+    else if (!strcmp(name, "tcpi_reordering")) *v = t->reordering;
+    else if (!strcmp(name, "tcpi_reord_seen")) *v = t->reord_seen;
     else if (!strcmp(name, "tcpi_bytes_acked")) *v = (int64_t)t->bytes_acked;
     else if (!strcmp(name, "tcpi_bytes_received")) *v = (int64_t)t->bytes_received;
     else if (!strcmp(name, "tcpi_snd_wnd")) *v = t->snd_wnd;

@@ -91,6 +91,8 @@ struct runner {
     int result;
     bool done;
     int last_line;
+    const struct sc_event *last_out; /* the last outbound line (--unchecked-tail) */
+    bool tail;                       /* past it: unexpected segments go unchecked */
     uint8_t *iobuf;           /* scratch for read/write payloads */
     struct sc_code_vars vars; /* variables of the %{ }% blocks */
     char *collect;            /* while a shell file runs: its notes, reported once */
@@ -1847,6 +1849,7 @@ static void run_event(struct runner *r, struct sc_event *e)
     r->last_line = e->line;
     if (e->kind == EV_PACKET && e->pkt.outbound) {
         expect_outbound(r, e);
+        if (e == r->last_out) r->tail = true;
         return;
     }
     uint64_t at = e->tk == ST_ABS ? SC_T0 + (uint64_t)e->t : r->last + (uint64_t)e->t;
@@ -1854,7 +1857,7 @@ static void run_event(struct runner *r, struct sc_event *e)
     if (at < r->now) at = r->now;
     run_until(r, at, false);
     if (r->done) return;
-    check_unexpected(r, e->line, at);
+    if (!r->tail) check_unexpected(r, e->line, at);
     if (r->done) return;
     r->last = at;
     switch (e->kind) {
@@ -1904,6 +1907,9 @@ int sc_run(struct sc_script *s, const struct script_options *o, FILE *out)
     }
     synack_stack_poll(r.st, r.now);
     for (int i = 0; i < s->nignored; i++) note(&r, 1, "option %s ignored", s->ignored[i]);
+    if (o->unchecked_tail)
+        for (struct sc_event *e = s->events; e; e = e->next)
+            if (e->kind == EV_PACKET && e->pkt.outbound) r.last_out = e;
     for (struct sc_event *e = s->events; e && !r.done; e = e->next) {
         run_event(&r, e);
         if (r.oom) fail(&r, e->line, "out of memory");
@@ -1922,7 +1928,7 @@ int sc_run(struct sc_script *s, const struct script_options *o, FILE *out)
                  c->name, at);
         }
     }
-    if (!r.done) check_unexpected(&r, r.last_line, SYNACK_NEVER);
+    if (!r.done && !r.tail) check_unexpected(&r, r.last_line, SYNACK_NEVER);
     if (!r.done) fprintf(out, "PASS %s\n", s->path);
     for (size_t i = r.qhead; i < r.qn; i++) free(r.q[i].bytes);
     free(r.q);
