@@ -432,11 +432,21 @@ static void ack_sender_side(struct tcp_env *env, struct tcp_conn *c, const struc
          * window change) but its SACK blocks still inform the scoreboard,
          * and an ECN echo still asks for a reduction. */
         tcp_recovery_on_ack(env, c, s, c->snd_una, 0, false);
-    } else if (seq_lt(ack, c->snd_una) && s->opt.sack_count && c->snd_una != c->snd_max) {
-        /* An old ACK (reordered on the way, still acceptable): its SACK
-         * blocks still tell what arrived, as Linux's tcp_ack uses them
-         * (old_ack: sacktag, then recovery and sending go on). */
-        tcp_recovery_on_ack(env, c, s, c->snd_una, 0, false);
+    } else if (seq_lt(ack, c->snd_una) && c->sack_ok && s->opt.sack_count && c->snd_una != c->snd_max) {
+        /* An ACK older than SND.UNA (overtaken by a later one on the way)
+         * still says with its SACK blocks what arrived: as Linux's old_ack
+         * path, the scoreboard takes them and finds losses (which the
+         * output then resends), but the window does not move: neither an
+         * ECN echo nor PRR counts what it delivered. */
+        struct tcp_repr old = *s;
+        old.flags = (uint8_t)(old.flags & ~TCP_ECE);
+        uint32_t cwnd = c->cwnd, prr_delivered = tcp_xr(c)->prr_delivered;
+        bool was = c->in_recovery;
+        tcp_recovery_on_ack(env, c, &old, c->snd_una, 0, false);
+        if (c->in_recovery && c->x) {
+            c->cwnd = cwnd;
+            c->x->prr_delivered = was ? prr_delivered : 0;
+        }
     }
     tcp_pacing_update(env, c);
 }

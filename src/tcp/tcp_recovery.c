@@ -906,6 +906,17 @@ void tcp_recovery_on_ack(struct tcp_env *env, struct tcp_conn *c, const struct t
             prr_on_ack(c, delivered, acked != 0, newly_lost);
         }
     } else {
+        if (acked && !dupack && c->dupacks && !c->sack_ok && !c->in_recovery) {
+            /* Without SACK, Linux counts each duplicate ACK as a segment
+             * delivered (tcp_add_reno_sack, at most all but one of those
+             * out) and the ACK that then advances as delivering the rest,
+             * at least one segment (tcp_remove_reno_sacks): the window
+             * grows by what was delivered since the duplicates, once. */
+            uint32_t prior_flight = c->snd_max - prior_una;
+            uint32_t dup = (uint32_t)c->dupacks * c->snd_mss;
+            if (prior_flight > c->snd_mss && dup > prior_flight - c->snd_mss) dup = prior_flight - c->snd_mss;
+            delivered = acked > dup + c->snd_mss ? acked - dup : (acked < c->snd_mss ? acked : c->snd_mss);
+        }
         /* An ACK whose only SACK block is a D-SACK SACKs nothing new: no
          * duplicate ACK (RFC 6675 5; Linux's tcp_try_to_open stays Open). */
         newreno_on_ack(env, c, acked, dupack && !(dsacked && !sacked_now));
