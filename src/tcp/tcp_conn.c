@@ -76,6 +76,11 @@ struct tcp_xfer *tcp_xfer_need(struct tcp_env *env, struct tcp_conn *c)
     }
     memset(x, 0, sizeof *x);
     x->cwnd_usage_seq = c->snd_una; /* no window recorded yet */
+    /* The handshake's RTT sample counts for the minimum RTT, as Linux's
+     * (tcp_synack_rtt_meas): before data flows it is the only sample, so
+     * SRTT is that sample. RACK's reordering window and its test of a
+     * retransmission delivered too fast to be one read it. */
+    x->min_rtt = c->srtt;
     c->x = x;
     bytebuf_attach(&c->sndbuf, &x->snd_chain);
     bytebuf_attach(&c->rcvbuf, &x->rcv_chain);

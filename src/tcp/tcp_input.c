@@ -858,10 +858,14 @@ static enum step tcp_validate_incoming(struct tcp_env *env, struct tcp_conn *c, 
     const struct tcp_repr *s = v->hdr;
     if (step_paws(env, c, s) == STEP_DONE) return STEP_DONE;
     if (step_check_sequence(env, c, v) == STEP_DONE) return STEP_DONE;
-    paws_remember(c, s);
     if (step_rst(env, c, s) == STEP_DONE) return STEP_DONE;
     if (step_syn(env, c, v) == STEP_DONE) return STEP_DONE;
-    return check_ack(env, c, s);
+    if (check_ack(env, c, s) == STEP_DONE) return STEP_DONE;
+    /* R3 once the ACK too is acceptable and not older than SND.UNA, as
+     * Linux (tcp_ack's tcp_replace_ts_recent): a segment whose ACK covers
+     * data never sent, or an overtaken one, does not move TS.Recent. */
+    if (!seq_lt(s->ack, c->snd_una)) paws_remember(c, s);
+    return STEP_CONTINUE;
 }
 
 void tcp_input(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr *seg)

@@ -526,6 +526,13 @@ void tcp_send_rst(struct tcp_env *env, struct tcp_conn *c, const struct tcp_repr
          * it sends, as Linux's tcp_send_active_reset; RSTs answering a
          * segment (above) carry 0. */
         rst.window = advertise_window(c, false, c->rcv_adv - c->rcv_wup);
+        /* And its timestamps, as every segment of the connection (RFC 7323
+         * 3.2: SHOULD on a RST; Linux sends them). */
+        if (c->ts_ok) {
+            rst.opt.has_timestamp = true;
+            rst.opt.ts_val = tcp_ts_now(env, c);
+            rst.opt.ts_ecr = c->ts_recent;
+        }
     }
     env->emit(env, c, &rst);
     env->ctr->out_rsts++;
