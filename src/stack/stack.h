@@ -78,6 +78,7 @@ struct sock {
 #define STACK_PSUM_ON 16u         /* candidates found held by connections toward a destination before it gets one */
 #define STACK_PSUM_OFF 64u        /* a summary is dropped when fewer of its ports are in use */
 #define STACK_PSUM_SCAN 16u       /* lookups per connect while a summary is built */
+#define STACK_PSUM_BUSY 8u        /* a summary only while 1 in this many candidates is held (recently) */
 #define STACK_PSUM_HITS 512u      /* sets (two ways) of the connect counts toward destinations */
 #define STACK_DEFERRED_MAX 64
 #define STACK_DEFERRED_BYTES 64    /* headers only: RSTs */
@@ -201,6 +202,7 @@ struct synack_stack {
     struct psum_hit {
         uint32_t tag;
         uint32_t hits, fails;
+        uint32_t tries;            /* candidates tried (hits among them), halved past 1,024 */
     } psum_hits[STACK_PSUM_HITS][2];
     /* Per local port: connections and TIME_WAIT records using it, and
      * sockets bound to it by bind() or listening. Ephemeral ports are per
