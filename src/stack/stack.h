@@ -173,8 +173,11 @@ struct synack_stack {
      * expected drops the summary: it is never trusted wrong). connect()
      * rejects or accepts a candidate by a bit test, without a keyed hash or
      * an index line. Begun once connects toward a destination found
-     * STACK_PSUM_ON candidates held by connections (with 1,000 connections over 64
-     * destinations that is rare: about one in 1,800 candidates), it is built by looking up each port of the range, a few
+     * STACK_PSUM_ON candidates held by connections and at least one in
+     * STACK_PSUM_BUSY of its recent candidates was held (with 1,000
+     * connections over 64 destinations, one in 1,800 is; with 100,000, one
+     * in 40, too few for a summary to pay back its build; with 1,000,000,
+     * one in 4), it is built by looking up each port of the range, a few
      * (STACK_PSUM_SCAN) at each connect toward it, so no connect pays for
      * the crowd; meanwhile insertions and removals keep the part already
      * looked up exact, and connect() does without it. Dropped when fewer
