@@ -962,6 +962,23 @@ static uint32_t psum_words(const struct port_sum *ps)
     return 2u * ((uint32_t)(ps->hi - ps->lo) / 64u + 1u);
 }
 
+/* The word holding the bit of port lo + off, of one kind (0: a connection,
+ * 1: a TIME_WAIT record; the two words of 64 ports lie side by side). */
+static uint64_t *psum_word(const struct port_sum *ps, uint32_t off, unsigned kind)
+{
+    return &ps->bits[2 * (off / 64) + kind];
+}
+
+static uint64_t psum_bit(uint32_t off) { return 1ull << (off % 64); }
+
+static bool psum_has(const struct port_sum *ps, uint32_t off, unsigned kind)
+{
+    return (*psum_word(ps, off, kind) & psum_bit(off)) != 0;
+}
+
+/* Every port of the range was looked up: the summary can be trusted. */
+static bool psum_complete(const struct port_sum *ps) { return ps->scan > (uint32_t)(ps->hi - ps->lo); }
+
 static struct port_sum *psum_find(synack_stack *s, uint32_t laddr, uint32_t raddr, uint16_t rport)
 {
     for (unsigned i = s->psum_head[psum_slot(s, laddr, raddr, rport)]; i; i = s->psum[i - 1].next) {
@@ -993,14 +1010,13 @@ static void psum_note(synack_stack *s, uint32_t laddr, uint16_t lport, uint32_t 
     if (!ps || lport < ps->lo || lport > ps->hi) return;
     uint32_t off = (uint32_t)(lport - ps->lo);
     if (off >= ps->scan) return; /* not looked up yet: the build will see it */
-    uint64_t *w = &ps->bits[2 * (off / 64) + kind], bit = 1ull << (off % 64);
-    if (((*w & bit) != 0) == add) { /* not as expected: dropped, never trusted wrong */
+    if (psum_has(ps, off, kind) == add) { /* not as expected: dropped, never trusted wrong */
         psum_drop(s, ps);
         return;
     }
-    *w ^= bit;
+    *psum_word(ps, off, kind) ^= psum_bit(off);
     if (add) ps->used++;
-    else if (--ps->used < STACK_PSUM_OFF && ps->scan > (uint32_t)(ps->hi - ps->lo)) psum_drop(s, ps);
+    else if (--ps->used < STACK_PSUM_OFF && psum_complete(ps)) psum_drop(s, ps);
 }
 
 /* Begins the destination's summary (built by psum_scan). */
@@ -1045,13 +1061,12 @@ static void psum_scan(synack_stack *s, struct port_sum *ps)
     for (uint32_t j = 0; j < n; j++) {
         uint32_t off = offs[j], h = hs[j];
         uint16_t port = (uint16_t)(ps->lo + off);
-        uint64_t bit = 1ull << (off % 64);
         if (conn_lookup_hashed(s, h, ps->laddr, port, ps->raddr, ps->rport)) {
-            ps->bits[2 * (off / 64)] |= bit;
+            *psum_word(ps, off, 0) |= psum_bit(off);
             ps->used++;
         }
         if (s->tw.live && tw_lookup(&s->tw, h, ps->laddr, port, ps->raddr, ps->rport) != TW_NIL) {
-            ps->bits[2 * (off / 64) + 1] |= bit;
+            *psum_word(ps, off, 1) |= psum_bit(off);
             ps->used++;
         }
     }
@@ -1104,8 +1119,8 @@ uint64_t stack_psum_check(synack_stack *s)
             uint32_t off = port - ps->lo, h = conn_hash(s, ps->laddr, (uint16_t)port, ps->raddr, ps->rport);
             bool conn = conn_lookup_hashed(s, h, ps->laddr, (uint16_t)port, ps->raddr, ps->rport) != NULL;
             bool tw = tw_lookup(&s->tw, h, ps->laddr, (uint16_t)port, ps->raddr, ps->rport) != TW_NIL;
-            wrong += conn != ((ps->bits[2 * (off / 64)] >> (off % 64)) & 1);
-            wrong += tw != ((ps->bits[2 * (off / 64) + 1] >> (off % 64)) & 1);
+            wrong += conn != psum_has(ps, off, 0);
+            wrong += tw != psum_has(ps, off, 1);
             used += conn + tw;
         }
         wrong += used != ps->used;
@@ -1115,38 +1130,48 @@ uint64_t stack_psum_check(synack_stack *s)
 
 /* A candidate by the summary: a connection on the 4-tuple or a bind()
  * rejects it; a TIME_WAIT record is looked up (tw_reuse may take it over);
- * else it is free. */
-static bool psum_usable(synack_stack *s, const struct port_sum *ps, uint16_t port, struct pair_search *p)
+ * else it is free. search_ports' test while the destination has one. */
+struct psum_search {
+    const struct port_sum *ps;
+    struct pair_search *pair;
+};
+
+static bool psum_usable(synack_stack *s, uint16_t port, void *ctx)
 {
-    uint32_t off = (uint32_t)(port - ps->lo);
-    const uint64_t *w = &ps->bits[2 * (off / 64)];
-    uint64_t bit = 1ull << (off % 64);
-    if ((w[0] & bit) || s->ports[port].binds) return false;
-    if (!(w[1] & bit)) {
-        p->isn = 0;
+    struct psum_search *q = ctx;
+    uint32_t off = (uint32_t)(port - q->ps->lo);
+    if (psum_has(q->ps, off, 0) || s->ports[port].binds) return false;
+    if (!psum_has(q->ps, off, 1)) {
+        q->pair->isn = 0;
         return true;
     }
-    return pair_usable(s, port, p);
+    return pair_usable(s, port, q->pair);
 }
 
-/* stack_connect_port with the destination's summary: the same candidates
- * in the same order (RFC 6056 algorithms 4 and 5), each tested by its
- * bits; then the next connect's first free candidate is found the same
- * way and its lines prefetched, its hash kept for that connect. */
+/* A candidate of a coming connect: its port's counts and its index lines
+ * (the TIME_WAIT index's too when tw) are fetched now, so that connect
+ * does not wait for memory. Returns its hash. */
+static uint32_t prefetch_candidate(synack_stack *s, uint32_t laddr, uint16_t port, uint32_t raddr, uint16_t rport,
+                                   bool tw)
+{
+    uint32_t h = conn_hash(s, laddr, port, raddr, rport);
+    __builtin_prefetch(&s->ports[port]);
+    hindex_prefetch(&s->conns, h);
+    if (tw) hindex_prefetch(&s->tw.index, h);
+    return h;
+}
+
+/* stack_connect_port with the destination's complete summary (its range
+ * the tunables' one): the same candidates in the same order (RFC 6056
+ * algorithms 4 and 5), each tested by its bits; then the next connect's
+ * first free candidate is found the same way and its lines prefetched, its
+ * hash kept for that connect. */
 static uint16_t psum_connect_port(synack_stack *s, struct port_sum *ps, const struct port_plan *pl,
                                   struct pair_search *p, uint32_t *isn)
 {
-    uint32_t num = (uint32_t)ps->hi - ps->lo + 1;
     s->psum_connects++;
-    *pl->counter += port_step(s, pl->counter);
-    uint16_t port = 0;
-    for (uint32_t i = 0; i < num; i++) {
-        uint16_t c = plan_port(s, pl, *pl->counter, i);
-        if (!psum_usable(s, ps, c, p)) continue;
-        *pl->counter += i;
-        port = c;
-        break;
-    }
+    uint32_t tried;
+    uint16_t port = search_ports(s, pl, psum_usable, &(struct psum_search){ps, p}, &tried);
     *isn = port ? p->isn : 0;
     uint32_t laddr = p->id.laddr, raddr = p->id.raddr;
     uint16_t rport = p->id.rport;
@@ -1161,15 +1186,9 @@ static uint16_t psum_connect_port(synack_stack *s, struct port_sum *ps, const st
     for (uint32_t i = 0; i < 8; i++) {
         uint16_t c = plan_port(s, pl, next, i);
         uint32_t off = (uint32_t)(c - ps->lo);
-        const uint64_t *w = &ps->bits[2 * (off / 64)];
-        uint64_t bit = 1ull << (off % 64);
-        if (w[0] & bit) continue;
-        uint32_t h = conn_hash(s, laddr, c, raddr, rport);
-        __builtin_prefetch(&s->ports[c]);
-        hindex_prefetch(&s->conns, h);
-        if (w[1] & bit) hindex_prefetch(&s->tw.index, h);
+        if (psum_has(ps, off, 0)) continue;
+        ps->ahead_hash = prefetch_candidate(s, laddr, c, raddr, rport, psum_has(ps, off, 1));
         ps->ahead_port = c;
-        ps->ahead_hash = h;
         break;
     }
     s->port_seq++;
@@ -1182,10 +1201,9 @@ uint16_t stack_connect_port(synack_stack *s, uint32_t laddr, uint32_t raddr, uin
     struct pair_search p = {.id = {.laddr = laddr, .raddr = raddr, .rport = rport}};
     struct port_plan pl = port_plan(s, laddr, raddr, rport);
     struct port_sum *ps = s->psum_n ? psum_find(s, laddr, raddr, rport) : NULL;
-    if (ps && ps->scan > (uint32_t)(ps->hi - ps->lo) && ps->lo == s->tunables.ephemeral_lo &&
-        ps->hi == s->tunables.ephemeral_hi)
+    if (ps && psum_complete(ps) && ps->lo == s->tunables.ephemeral_lo && ps->hi == s->tunables.ephemeral_hi)
         return psum_connect_port(s, ps, &pl, &p, isn);
-    if (ps && ps->scan <= (uint32_t)(ps->hi - ps->lo)) psum_scan(s, ps);
+    if (ps && !psum_complete(ps)) psum_scan(s, ps);
     uint32_t tried, busy = s->psum_conn_busy;
     uint16_t port = search_ports(s, &pl, pair_usable, &p, &tried);
     *isn = port ? p.isn : 0;
@@ -1203,10 +1221,7 @@ uint16_t stack_connect_port(synack_stack *s, uint32_t laddr, uint32_t raddr, uin
     s->port_extra = s->port_extra + extra * 16u - s->port_extra / 16u; /* mean x 256 */
     uint32_t next = *pl.counter + port_step(s, pl.counter);
     uint16_t cand = plan_port(s, &pl, next, 0);
-    uint32_t h = conn_hash(s, laddr, cand, raddr, rport);
-    __builtin_prefetch(&s->ports[cand]);
-    hindex_prefetch(&s->conns, h);
-    if (s->tw.live) hindex_prefetch(&s->tw.index, h);
+    uint32_t h = prefetch_candidate(s, laddr, cand, raddr, rport, s->tw.live);
     s->port_seq++;
     port_ahead_look(s);
     if (s->port_extra >= 8) /* candidates are in use often enough to look ahead */
